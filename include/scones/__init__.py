@@ -1,0 +1,1 @@
+"""Scones Unlimited ML workflow."""

@@ -1,0 +1,23 @@
+"""A local AWS: moto's server with the compute moto does not do plugged in at its seams.
+
+Public surface::
+
+    LocalAWS            start()/stop()/endpoint_url, as moto's ThreadedMotoServer
+    PLUGINS             the modules whose ``install()`` swaps in our compute
+
+Each plug-in is one subpackage (``sagemaker``, ``awslambda``, ``stepfunctions``) that
+subclasses a moto backend and overrides the method where moto stops short. They are
+installed once, in the emulator's own process, before the server answers.
+"""
+
+from scones.emulator.process import LOCAL_CREDENTIALS, EmulatorProcess, running_emulator
+from scones.emulator.server import PLUGINS, LocalAWS, install_plugins
+
+__all__ = [
+    "LOCAL_CREDENTIALS",
+    "PLUGINS",
+    "EmulatorProcess",
+    "LocalAWS",
+    "install_plugins",
+    "running_emulator",
+]

@@ -1,0 +1,98 @@
+"""Run the emulator in a child process: how `scones demo`, the tests and benchmarks use it.
+
+A child process keeps the emulator's moto state apart from any in-process ``mock_aws``
+(which resets moto's global backends) and from the caller's signal handlers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+#: Credentials the emulator accepts; never real ones.
+LOCAL_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+_READY = re.compile(r"local AWS ready at (http://\S+)")
+
+
+class EmulatorFailedToStart(RuntimeError):
+    """The emulator process exited or never said it was ready."""
+
+
+class EmulatorProcess:
+    """``scones local-aws --port 0`` as a child; ``endpoint_url`` once started."""
+
+    def __init__(self, startup_timeout: float = 60.0, env: dict[str, str] | None = None) -> None:
+        self.startup_timeout = startup_timeout
+        self.env = env
+        self.endpoint_url: str = ""
+        self.output: deque[str] = deque(maxlen=2000)  # its recent log lines, for diagnosis
+        self._proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> EmulatorProcess:
+        env = {**os.environ, **LOCAL_CREDENTIALS, "PYTHONUNBUFFERED": "1", **(self.env or {})}
+        env.pop("AWS_ENDPOINT_URL", None)  # the emulator itself talks to no other AWS
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "scones.cli", "local-aws", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        ready = threading.Event()
+
+        def pump() -> None:
+            assert self._proc and self._proc.stdout
+            for line in self._proc.stdout:
+                self.output.append(line.rstrip("\n"))
+                if not ready.is_set() and (m := _READY.search(line)):
+                    self.endpoint_url = m.group(1)
+                    ready.set()
+            ready.set()  # EOF: the process ended
+
+        threading.Thread(target=pump, daemon=True, name="emulator-output").start()
+        if not ready.wait(self.startup_timeout) or not self.endpoint_url:
+            self.stop()
+            raise EmulatorFailedToStart(
+                "the local AWS emulator did not start; its output:\n" + "\n".join(self.output)
+            )
+        return self
+
+    def client_env(self) -> dict[str, str]:
+        """Environment that points boto3 (and moto's own callbacks) at this emulator."""
+        return {
+            **LOCAL_CREDENTIALS,
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        }
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            return
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+    def __enter__(self) -> EmulatorProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@contextmanager
+def running_emulator(**kwargs: object) -> Iterator[EmulatorProcess]:
+    with EmulatorProcess(**kwargs) as emu:  # type: ignore[arg-type]
+        yield emu

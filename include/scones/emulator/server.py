@@ -1,0 +1,80 @@
+"""Start and stop the emulator: moto's threaded server plus our plug-ins."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+
+from moto.core.config import default_user_config
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+log = logging.getLogger(__name__)
+
+#: Modules with an ``install()`` that plugs compute into moto. A module that does not
+#: exist yet is skipped, so each service can land on its own.
+PLUGINS: tuple[str, ...] = (
+    "scones.emulator.sagemaker",
+    "scones.emulator.awslambda",
+    "scones.emulator.stepfunctions",
+)
+
+_install_lock = threading.Lock()
+_installed: list[str] = []
+
+
+def install_plugins() -> list[str]:
+    """Install every available plug-in once; return the names installed."""
+    with _install_lock:
+        if _installed:
+            return list(_installed)
+        for name in PLUGINS:
+            try:
+                module = importlib.import_module(name)
+            except ModuleNotFoundError as exc:
+                if exc.name != name:  # the plug-in exists but one of its imports is missing
+                    raise
+                continue
+            module.install()
+            _installed.append(name)
+        return list(_installed)
+
+
+class LocalAWS:
+    """moto's server on ``host:port`` with our compute installed.
+
+    ``port=0`` picks a free port; ``endpoint_url`` tells which one after ``start()``.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 5000) -> None:
+        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        self.plugins: list[str] = []
+
+    def start(self) -> LocalAWS:
+        self.plugins = install_plugins()
+        # moto's Step Functions interpreter only runs definitions when switched on, and
+        # calls Lambda/SNS back through boto3 at localhost:$MOTO_PORT.
+        default_user_config["stepfunctions"]["execute_state_machine"] = True
+        self._server.start()
+        os.environ["MOTO_PORT"] = str(self.port)
+        log.info("local AWS listening on %s (plug-ins: %s)", self.endpoint_url, self.plugins)
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    @property
+    def port(self) -> int:
+        return self._server.get_host_and_port()[1]
+
+    @property
+    def endpoint_url(self) -> str:
+        host, port = self._server.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> LocalAWS:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,55 @@
+"""Shared fixtures.
+
+- ``emulator``: one local AWS emulator process for the whole session (end-to-end tests).
+- ``aws_env``: monkeypatched fake credentials so no test can ever reach real AWS.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import boto3
+import pytest
+
+from scones.emulator import LOCAL_CREDENTIALS, EmulatorProcess
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data" / "cifar-100-python-bikes.tar.gz"
+TEST_REGION = "us-east-1"
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in LOCAL_CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", TEST_REGION)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    with EmulatorProcess() as emu:
+        yield emu
+
+
+@pytest.fixture
+def emulator_session(emulator: EmulatorProcess) -> boto3.Session:
+    """A boto3 session whose clients talk to the emulator: ``emulator_session.client("s3")``."""
+
+    class _Session(boto3.Session):
+        def client(self, *args, **kwargs):  # type: ignore[override]
+            kwargs.setdefault("endpoint_url", emulator.endpoint_url)
+            return super().client(*args, **kwargs)
+
+    return _Session(region_name=TEST_REGION, **{
+        "aws_access_key_id": LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    })
+
+
+@pytest.fixture
+def shared_tarball() -> Path:
+    if not SHARED_DATA.exists():
+        pytest.skip(f"shared CIFAR-100 subset not found at {SHARED_DATA}")
+    return SHARED_DATA
