@@ -3,6 +3,7 @@
 Public surface::
 
     LocalAWS            start()/stop()/endpoint_url, as moto's ThreadedMotoServer
+    EmulatorProcess     the same as a child process (tests, `scones demo`, benchmarks)
     PLUGINS             the modules whose ``install()`` swaps in our compute
 
 Each plug-in is one subpackage (``sagemaker``, ``awslambda``, ``stepfunctions``) that

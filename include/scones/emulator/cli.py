@@ -1,0 +1,33 @@
+"""``scones local-aws``: the emulator in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+
+
+def local_aws(args: argparse.Namespace) -> int:
+    from scones.emulator.server import LocalAWS
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    aws = LocalAWS(host=args.host, port=args.port).start()
+    # The first line is machine-readable: EmulatorProcess waits for it.
+    print(f"local AWS ready at {aws.endpoint_url}", flush=True)
+    print(f"  plug-ins: {', '.join(aws.plugins) or 'none'}", flush=True)
+    print("  point clients at it with AWS_ENDPOINT_URL; Ctrl-C stops it", flush=True)
+    stop.wait()
+    aws.stop()
+    print("local AWS stopped", flush=True)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("local-aws", help="run the local AWS emulator in the foreground")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000, help="0 picks a free port")
+    p.set_defaults(func=local_aws)
