@@ -1,0 +1,141 @@
+"""Load: upload the images concurrently, then publish the manifests.
+
+Idempotent: keys are deterministic, and an object whose ETag already equals the new body's
+md5 is not sent again. Atomic for readers: the manifests (which name the images) are written
+only after every image is in place, so a failed run never leaves a manifest that points at
+a missing image.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Mapping
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from scones.errors import DestinationError
+from scones.etl.transform import LABELS_FILE, ImageFile
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class UploadStats:
+    uploaded: int = 0
+    skipped: int = 0  # identical object already there
+    bytes: int = 0
+
+
+def _explain(exc: ClientError, bucket: str, action: str) -> DestinationError:
+    code = exc.response.get("Error", {}).get("Code", "")
+    if code in ("404", "NoSuchBucket"):
+        return DestinationError(f"bucket {bucket!r} does not exist: create it (or set SCONES_BUCKET) and rerun")
+    if code in ("403", "AccessDenied", "AllAccessDisabled"):
+        return DestinationError(
+            f"no permission to {action} in bucket {bucket!r} ({code}): grant s3:ListBucket, "
+            "s3:GetObject and s3:PutObject on it to this role, or use another bucket"
+        )
+    return DestinationError(f"could not {action} in bucket {bucket!r}: {exc}")
+
+
+def check_destination(s3: S3Client, bucket: str) -> None:
+    """Fail before any work if the bucket is missing or not ours to use."""
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        raise _explain(exc, bucket, "read") from exc
+
+
+def existing_etags(s3: S3Client, bucket: str, prefix: str) -> dict[str, str]:
+    """``{key: md5 hex}`` of the objects already under ``prefix``."""
+    etags: dict[str, str] = {}
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                etags[obj["Key"]] = obj["ETag"].strip('"')
+    except ClientError as exc:
+        raise _explain(exc, bucket, "list objects") from exc
+    return etags
+
+
+def upload_images(
+    s3: S3Client,
+    bucket: str,
+    prefix: str,
+    chunks: Iterable[list[ImageFile]],
+    concurrency: int = 16,
+) -> UploadStats:
+    """Put every image under ``prefix/``, ``concurrency`` at a time; skip identical ones.
+
+    Stops at the first failure (no point sending the rest) and raises DestinationError.
+    """
+    prefix = prefix.strip("/")
+    known = existing_etags(s3, bucket, prefix + "/")
+    stats = UploadStats()
+
+    def put(image: ImageFile, key: str) -> None:
+        s3.put_object(Bucket=bucket, Key=key, Body=image.body, ContentType="image/png")
+
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="s3-put") as pool:
+        in_flight: set[Future[None]] = set()
+        for chunk in chunks:
+            for image in chunk:
+                key = f"{prefix}/{image.key}"
+                if known.get(key) == hashlib.md5(image.body, usedforsecurity=False).hexdigest():
+                    stats.skipped += 1
+                    continue
+                in_flight.add(pool.submit(put, image, key))
+                stats.uploaded += 1
+                stats.bytes += len(image.body)
+                if len(in_flight) >= 4 * concurrency:  # bound memory: wait for some to finish
+                    done, in_flight = wait(in_flight, return_when=FIRST_EXCEPTION)
+                    _raise_first(done, bucket, pool)
+        wait(in_flight, return_when=FIRST_EXCEPTION)
+        _raise_first(in_flight, bucket, pool)
+    return stats
+
+
+def _raise_first(futures: Iterable[Future[Any]], bucket: str, pool: ThreadPoolExecutor) -> None:
+    for future in futures:
+        if future.done() and (exc := future.exception()) is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+            if isinstance(exc, ClientError):
+                raise _explain(exc, bucket, "upload images") from exc
+            raise DestinationError(f"uploading images to bucket {bucket!r} failed: {exc}") from exc
+
+
+def put_manifests(s3: S3Client, bucket: str, prefix: str, files: Mapping[str, str]) -> list[str]:
+    """Write the manifests, ``labels.json`` last (it is what readers check first)."""
+    prefix = prefix.strip("/")
+    keys = []
+    for name in sorted(files, key=lambda n: n == LABELS_FILE):
+        key = f"{prefix}/{name}"
+        content_type = "application/json" if name.endswith(".json") else "text/plain"
+        try:
+            s3.put_object(Bucket=bucket, Key=key, Body=files[name].encode(), ContentType=content_type)
+        except ClientError as exc:
+            raise _explain(exc, bucket, "write manifests") from exc
+        keys.append(key)
+    return keys
+
+
+def read_manifests(s3: S3Client, bucket: str, prefix: str, names: Iterable[str]) -> dict[str, str]:
+    prefix = prefix.strip("/")
+    try:
+        return {n: s3.get_object(Bucket=bucket, Key=f"{prefix}/{n}")["Body"].read().decode() for n in names}
+    except ClientError as exc:
+        raise _explain(exc, bucket, "read staged manifests") from exc
+
+
+def delete_prefix(s3: S3Client, bucket: str, prefix: str) -> int:
+    keys = list(existing_etags(s3, bucket, prefix.strip("/") + "/"))
+    for start in range(0, len(keys), 1000):
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[start : start + 1000]]})
+    return len(keys)

@@ -1,0 +1,1 @@
+"""Run the DAGs locally: a throwaway Airflow on SQLite against the emulator."""
