@@ -6,12 +6,25 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
+
+# Airflow reads its configuration when first imported: give the test session its own
+# AIRFLOW_HOME so no test writes to ~/airflow, and no example DAG loads.
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="scones-test-airflow-"))
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 
 import boto3
 import pytest
 
 from scones.emulator import LOCAL_CREDENTIALS, EmulatorProcess
+
+# Fake credentials for the whole session (session fixtures run before aws_env): no test can
+# reach a real AWS account, whatever the machine's configuration.
+os.environ.update(LOCAL_CREDENTIALS)
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+os.environ.pop("AWS_PROFILE", None)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data" / "cifar-100-python-bikes.tar.gz"

@@ -97,8 +97,8 @@ class LocalAirflow:
         run.task_states = self.task_states(dag_id)
         return run
 
-    def task_states(self, dag_id: str) -> dict[str, str]:
-        """States of the latest run's task instances, read from the metadata database."""
+    def _latest_task_instances(self, dag_id: str) -> list[tuple[str, str, int]]:
+        """``(task id, state, try number)`` of the latest run, from the metadata database."""
         import sqlite3
 
         with sqlite3.connect(self.home / "airflow.db") as db:
@@ -106,9 +106,15 @@ class LocalAirflow:
                 "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
             ).fetchone()
             if row is None:
-                return {}
-            states = db.execute(
-                "SELECT task_id, map_index, state FROM task_instance WHERE dag_id = ? AND run_id = ?",
+                return []
+            rows = db.execute(
+                "SELECT task_id, map_index, state, try_number FROM task_instance WHERE dag_id = ? AND run_id = ?",
                 (dag_id, row[0]),
             ).fetchall()
-        return {(t if m < 0 else f"{t}[{m}]"): (s or "none") for t, m, s in states}
+        return [(t if m < 0 else f"{t}[{m}]", s or "none", n) for t, m, s, n in rows]
+
+    def task_states(self, dag_id: str) -> dict[str, str]:
+        return {task: state for task, state, _ in self._latest_task_instances(dag_id)}
+
+    def try_numbers(self, dag_id: str) -> dict[str, int]:
+        return {task: tries for task, _, tries in self._latest_task_instances(dag_id)}

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from scones.errors import DestinationError, UnknownClassError
+from scones.etl.pipeline import run_etl, stage
+
+from .conftest import TEST_BUCKET
+
+URI = f"s3://{TEST_BUCKET}/datasets/vehicles"
+
+
+def keys(s3, prefix: str = "datasets/vehicles/") -> list[str]:
+    return [o["Key"] for p in s3.get_paginator("list_objects_v2").paginate(Bucket=TEST_BUCKET, Prefix=prefix) for o in p.get("Contents", [])]
+
+
+def etl(s3, archive: Path, tmp_path: Path, **kw):
+    return run_etl(s3, source=str(archive), classes=["bicycle", "motorcycle"], dataset_uri=URI, cache_dir=tmp_path, **kw)
+
+
+def test_layout_in_s3(s3, cifar_all_classes: Path, tmp_path: Path):
+    result = etl(s3, cifar_all_classes, tmp_path)
+    found = keys(s3)
+    assert len([k for k in found if k.endswith(".png")]) == 8
+    assert {"datasets/vehicles/train_lst/train.lst", "datasets/vehicles/validation_lst/validation.lst",
+            "datasets/vehicles/labels.json"} <= set(found)  # fmt: skip
+    assert not [k for k in found if "_staging" in k], "staging must be cleaned after publishing"
+    lst = s3.get_object(Bucket=TEST_BUCKET, Key="datasets/vehicles/train_lst/train.lst")["Body"].read().decode()
+    for line in lst.splitlines():
+        _, _, path = line.split("\t")
+        head = s3.head_object(Bucket=TEST_BUCKET, Key=f"datasets/vehicles/train/{path}")
+        assert head["ContentType"] == "image/png"
+    assert result.uploaded == 8 and result.skipped == 0
+
+
+def test_rerun_uploads_nothing_and_duplicates_nothing(s3, cifar_all_classes: Path, tmp_path: Path):
+    etl(s3, cifar_all_classes, tmp_path)
+    before = keys(s3)
+    again = etl(s3, cifar_all_classes, tmp_path)
+    assert again.uploaded == 0 and again.skipped == 8
+    assert keys(s3) == before
+
+
+def test_changed_object_is_replaced(s3, cifar_all_classes: Path, tmp_path: Path):
+    etl(s3, cifar_all_classes, tmp_path)
+    victim = next(k for k in keys(s3) if k.endswith(".png"))
+    s3.put_object(Bucket=TEST_BUCKET, Key=victim, Body=b"garbage")
+    again = etl(s3, cifar_all_classes, tmp_path)
+    assert again.uploaded == 1 and again.skipped == 7
+
+
+class FailingPuts:
+    """An S3 client whose put_object fails for one image: a failure mid-upload."""
+
+    def __init__(self, client, code: str = "InternalError") -> None:
+        self._client, self._code, self.calls = client, code, 0
+
+    def put_object(self, **kw):
+        self.calls += 1
+        if kw["Key"].endswith(".png") and self.calls == 3:
+            raise ClientError({"Error": {"Code": self._code, "Message": "boom"}}, "PutObject")
+        return self._client.put_object(**kw)
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def test_failure_mid_upload_keeps_the_published_dataset(s3, cifar_all_classes: Path, tmp_path: Path):
+    etl(s3, cifar_all_classes, tmp_path)
+    old_lst = s3.get_object(Bucket=TEST_BUCKET, Key="datasets/vehicles/train_lst/train.lst")["Body"].read()
+    # a new dataset version (other classes) fails half way through its upload
+    with pytest.raises(DestinationError):
+        run_etl(FailingPuts(s3), source=str(cifar_all_classes), classes=["bus", "train"], dataset_uri=URI,
+              cache_dir=tmp_path, concurrency=1)  # fmt: skip
+    new_lst = s3.get_object(Bucket=TEST_BUCKET, Key="datasets/vehicles/train_lst/train.lst")["Body"].read()
+    assert new_lst == old_lst, "the published manifests must still describe the old, complete dataset"
+
+
+def test_first_run_failing_leaves_no_manifest(s3, cifar_all_classes: Path, tmp_path: Path):
+    with pytest.raises(DestinationError, match="could not upload images"):
+        run_etl(FailingPuts(s3), source=str(cifar_all_classes), classes=["bicycle"], dataset_uri=URI,
+                cache_dir=tmp_path, concurrency=1)  # fmt: skip
+    assert not [k for k in keys(s3) if k.endswith((".lst", ".json"))]
+
+
+def test_access_denied_says_which_permissions(s3, cifar_all_classes: Path, tmp_path: Path):
+    with pytest.raises(DestinationError, match="s3:PutObject"):
+        run_etl(FailingPuts(s3, "AccessDenied"), source=str(cifar_all_classes), classes=["bicycle"],
+                dataset_uri=URI, cache_dir=tmp_path, concurrency=1)  # fmt: skip
+
+
+def test_missing_bucket_fails_before_downloading(s3, tmp_path: Path):
+    with pytest.raises(DestinationError, match="does not exist"):
+        stage(s3, source="http://127.0.0.1:9/never-fetched.tar.gz", classes=["bicycle"],
+              dataset_uri="s3://no-such-bucket-here/x", cache_dir=tmp_path, staging_key="t")  # fmt: skip
+
+
+def test_unknown_class_fails_before_anything(s3, tmp_path: Path):
+    with pytest.raises(UnknownClassError):
+        stage(s3, source="http://127.0.0.1:9/never-fetched.tar.gz", classes=["unicycle"],
+              dataset_uri=URI, cache_dir=tmp_path, staging_key="t")  # fmt: skip
+    assert keys(s3) == []
