@@ -71,6 +71,15 @@ class Settings:
         """Every AWS resource name derives from the project id: ``scones-endpoint``."""
         return f"{self.project}-{suffix}"
 
+    @property
+    def endpoint_name(self) -> str:
+        """The serving endpoint: stable across nights, updated in place."""
+        return self.resource_name("endpoint")
+
+    @property
+    def data_capture_uri(self) -> str:
+        return f"s3://{self.bucket}/{self.data_capture_prefix.strip('/')}"
+
 
 def _coerce(name: str, kind: Any, value: Any) -> Any:
     """Turn a Param/Variable/env value (often a string) into the field's type."""
