@@ -44,11 +44,21 @@ class Settings:
     cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "scones")
     upload_concurrency: int = 16
     training_instance_type: str = "ml.g4dn.xlarge"
+    epochs: int = 30
+    learning_rate: float = 0.001
+    mini_batch_size: int = 32
+    max_training_seconds: int = 3 * 3600
+    poll_seconds: int = 30  # how often operators poll SageMaker (the emulator wants 2)
+    sagemaker_role_arn: str = ""  # empty: the DAG creates (or reuses) the role it needs
+    models_prefix: str = "models"
     endpoint_instance_type: str = "ml.m5.large"
     min_validation_accuracy: float = 0.80
+    accuracy_tolerance: float = 0.01  # a new model may be this much worse than the serving one
+    keep_versions: int = 3  # models and endpoint configs kept besides the serving one
     confidence_threshold: float = 0.93
     data_capture_prefix: str = "data_capture"
     data_capture_sampling_percentage: int = 100
+    data_capture_kms_key_id: str = ""
 
     def __post_init__(self) -> None:
         if not _BUCKET_RE.match(self.bucket):
@@ -60,8 +70,16 @@ class Settings:
             raise ConfigurationError("classes is empty: name at least one CIFAR-100 class")
         if not 0 < self.upload_concurrency <= 256:
             raise ConfigurationError("upload_concurrency must be between 1 and 256")
-        if not 0.0 <= self.confidence_threshold <= 1.0:
-            raise ConfigurationError("confidence_threshold must be between 0 and 1")
+        for name in ("confidence_threshold", "min_validation_accuracy", "accuracy_tolerance"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigurationError(f"{name} must be between 0 and 1")
+        if not 0 <= self.data_capture_sampling_percentage <= 100:
+            raise ConfigurationError("data_capture_sampling_percentage must be between 0 and 100")
+        for name in ("training_instance_type", "endpoint_instance_type"):
+            if not re.match(r"^ml\.[a-z0-9]+\.[a-z0-9]+$", getattr(self, name)):
+                raise ConfigurationError(f"{name}={getattr(self, name)!r} is not a SageMaker instance type like ml.g4dn.xlarge")
+        if self.epochs < 1 or self.mini_batch_size < 1 or self.keep_versions < 0:
+            raise ConfigurationError("epochs and mini_batch_size must be positive, keep_versions not negative")
 
     @property
     def dataset_uri(self) -> str:

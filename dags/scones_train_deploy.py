@@ -1,0 +1,230 @@
+"""
+Nightly: train SageMaker's image-classification algorithm on the latest dataset, gate on validation accuracy, and deploy to the endpoint with data capture.
+
+### What it does
+1. **check_dataset**: reads the dataset the ETL published (or refreshes it first when
+   `refresh_dataset` is on) and checks its classes are the ones asked for.
+2. **prepare_training**: resolves the algorithm's image for the region (SageMaker SDK), the
+   execution role, a job name unique to the run, and the CreateTrainingJob config.
+3. **train_model**: the provider's SageMakerTrainingOperator; the job's log is printed here.
+   A failed or stopped job fails this task with the job's FailureReason.
+4. **evaluate_model**: the quality gate. Deploys only if `validation:accuracy` reaches
+   `min_validation_accuracy` and is not worse than the serving model's by more than
+   `accuracy_tolerance`; otherwise the deployment tasks are **skipped**, reason in this log.
+5. **configure_deployment** / **deploy_endpoint**: a new model and endpoint config (fresh
+   names, data capture on), then the endpoint is created, or updated in place: the old config
+   serves until the new one is InService.
+6. **verify_deployment**: the endpoint really serves the new config (a failed update rolls
+   back to the old model, which keeps serving, and fails this task).
+7. **smoke_test_endpoint**: one held-out image must give a probability vector of the right
+   length summing to 1. **record_deployment** writes `models/deployments/current.json`.
+8. **cleanup_old_versions**: old models and endpoint configs beyond `keep_versions` are
+   deleted, never the serving ones.
+
+Runs at 02:00 UTC and whenever the ETL publishes a new dataset; one run at a time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pendulum
+from airflow.providers.amazon.aws.operators.sagemaker import SageMakerEndpointOperator, SageMakerTrainingOperator
+from airflow.sdk import Param, chain, dag, task
+from airflow.timetables.assets import AssetOrTimeSchedule
+from airflow.timetables.trigger import CronTriggerTimetable
+
+from scones.airflow_glue import AWS_CONN_ID, DATASET_ASSET, DEFAULT_ARGS, task_settings
+from scones.settings import load_settings
+
+DAG_ID = Path(__file__).stem
+DEFAULTS = load_settings()  # environment and defaults only: no Variables at parse time
+GPU_TRAINING_TYPES = ["ml.g4dn.xlarge", "ml.g4dn.2xlarge", "ml.g5.xlarge", "ml.g5.2xlarge", "ml.p3.2xlarge"]
+HOSTING_TYPES = ["ml.m5.large", "ml.m5.xlarge", "ml.c5.large", "ml.c5.xlarge", "ml.g4dn.xlarge"]
+
+
+@task(inlets=[DATASET_ASSET])
+def check_dataset(params: dict | None = None, run_id: str | None = None) -> dict:
+    """Read the published dataset's labels.json (running the ETL first if asked)."""
+    from scones.airflow_glue import aws_client
+    from scones.training.dataset import describe_dataset, refresh_dataset
+
+    settings = task_settings(params)
+    s3 = aws_client("s3", settings, max_pool_connections=settings.upload_concurrency + 4)
+    if (params or {}).get("refresh_dataset"):
+        refresh_dataset(s3, settings, staging_key=f"train-{run_id}")
+    dataset = describe_dataset(s3, settings)
+    print(f"dataset {dataset['dataset_uri']}: classes {dataset['classes']}, {dataset['num_training_samples']} training images")
+    return dataset
+
+
+@task(multiple_outputs=True)
+def prepare_training(dataset: dict, params: dict | None = None) -> dict:
+    """Image URI, role, unique job name, CreateTrainingJob config."""
+    from scones.airflow_glue import aws_client
+    from scones.training.prepare import prepare_training_config
+
+    settings = task_settings(params)
+    return prepare_training_config(settings, dataset, aws_client("iam", settings), pendulum.now("UTC"))
+
+
+@task.short_circuit(ignore_downstream_trigger_rules=True)
+def evaluate_model(training: dict, params: dict | None = None) -> dict | bool:
+    """The quality gate: returns the decision, or False to skip the deployment tasks."""
+    from scones.airflow_glue import aws_client
+    from scones.deployment.record import read_current
+    from scones.training.gate import decide, final_metric
+
+    settings = task_settings(params)
+    job = training["Training"]
+    serving = read_current(aws_client("s3", settings), settings.bucket, settings.models_prefix)
+    decision = decide(final_metric(job), settings.min_validation_accuracy,
+                      serving.validation_accuracy if serving else None, settings.accuracy_tolerance)  # fmt: skip
+    print(f"quality gate for {job['TrainingJobName']}: {'DEPLOY' if decision.deploy else 'SKIP'}: {decision.reason}")
+    return {"accuracy": decision.accuracy, "reason": decision.reason} if decision.deploy else False
+
+
+@task
+def configure_deployment(training: dict, prepared: dict, params: dict | None = None) -> dict:
+    """Model + endpoint config (data capture on) + endpoint, named after the job."""
+    from scones.deployment.configs import deployment_config
+
+    settings = task_settings(params)
+    job = training["Training"]  # the operator's XCom has the real name, even if it was renamed
+    return deployment_config(
+        job_name=job["TrainingJobName"], image=prepared["image"],
+        model_data_url=job["ModelArtifacts"]["S3ModelArtifacts"], role_arn=prepared["role_arn"],
+        endpoint_name=settings.endpoint_name, instance_type=settings.endpoint_instance_type,
+        capture_uri=settings.data_capture_uri, sampling_percentage=settings.data_capture_sampling_percentage,
+        kms_key_id=settings.data_capture_kms_key_id,
+    )  # fmt: skip
+
+
+@task
+def verify_deployment(deployed: dict, config: dict) -> dict:
+    """Fail if the endpoint rolled back to its previous config (the old model still serves)."""
+    from scones.deployment.verify import verify_serving
+
+    endpoint = verify_serving(deployed["Endpoint"], config["EndpointConfig"]["EndpointConfigName"])
+    print(f"endpoint {endpoint['EndpointName']} serves {endpoint['EndpointConfigName']} ({endpoint['EndpointStatus']})")
+    return {"endpoint_name": endpoint["EndpointName"], "endpoint_config": endpoint["EndpointConfigName"]}
+
+
+@task
+def smoke_test_endpoint(serving: dict, dataset: dict, params: dict | None = None) -> list[float]:
+    """One held-out image must come back as a probability vector over the classes."""
+    from scones.airflow_glue import aws_client
+    from scones.deployment.smoke import smoke_test
+    from scones.training.dataset import first_validation_image
+
+    settings = task_settings(params)
+    key, image = first_validation_image(aws_client("s3", settings), settings)
+    probabilities = smoke_test(aws_client("sagemaker-runtime", settings), serving["endpoint_name"], image, len(dataset["classes"]))
+    print(f"{key} -> {dict(zip(dataset['classes'], probabilities, strict=True))}")
+    return probabilities
+
+
+@task
+def record_deployment(training: dict, gate: dict, serving: dict, config: dict, prepared: dict, dataset: dict,
+                      params: dict | None = None) -> dict:  # fmt: skip
+    """Write what now serves to S3, for tomorrow's gate and the monitor."""
+    from dataclasses import asdict
+
+    from scones.airflow_glue import aws_client
+    from scones.deployment.record import Deployment, write_current
+
+    settings = task_settings(params)
+    job = training["Training"]
+    deployment = Deployment(
+        endpoint_name=serving["endpoint_name"], training_job=job["TrainingJobName"],
+        model_name=config["Model"]["ModelName"], endpoint_config=serving["endpoint_config"],
+        model_data_url=job["ModelArtifacts"]["S3ModelArtifacts"], validation_accuracy=gate["accuracy"],
+        classes=dataset["classes"], deployed_at=pendulum.now("UTC").isoformat(), image=prepared["image"],
+        dataset_uri=dataset["dataset_uri"], data_capture_uri=settings.data_capture_uri,
+    )  # fmt: skip
+    keys = write_current(aws_client("s3", settings), settings.bucket, settings.models_prefix, deployment)
+    print(f"recorded {keys[-1]}: {deployment.model_name} serving on {deployment.endpoint_name} "
+          f"(validation accuracy {deployment.validation_accuracy:.4f})")  # fmt: skip
+    return asdict(deployment)
+
+
+@task
+def cleanup_old_versions(recorded: dict, params: dict | None = None) -> dict:
+    """Delete models and endpoint configs beyond the newest keep_versions, never the serving ones."""
+    from scones.airflow_glue import aws_client
+    from scones.deployment.cleanup import cleanup
+
+    settings = task_settings(params)
+    return cleanup(aws_client("sagemaker", settings), f"{settings.project}-train-", settings.keep_versions,
+                   recorded["endpoint_name"])  # fmt: skip
+
+
+@dag(
+    dag_id=DAG_ID,
+    description=__doc__.strip().splitlines()[0],
+    doc_md=__doc__,
+    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 2 * * *", timezone="UTC"), assets=DATASET_ASSET),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["scones", "training", "sagemaker"],
+    params={
+        "classes": Param(list(DEFAULTS.classes), type="array", items={"type": "string"}, minItems=2, title="Classes",
+                         description="Must match the dataset's classes (or turn on refresh_dataset)"),
+        "refresh_dataset": Param(False, type="boolean", title="Refresh the dataset first",
+                                 description="Run the ETL with these classes before training"),
+        "training_instance_type": Param(DEFAULTS.training_instance_type, type="string", pattern=r"^ml\.",
+                                        examples=GPU_TRAINING_TYPES, title="Training instance type"),
+        "epochs": Param(DEFAULTS.epochs, type="integer", minimum=1, maximum=500, title="Epochs"),
+        "learning_rate": Param(DEFAULTS.learning_rate, type="number", exclusiveMinimum=0, maximum=1, title="Learning rate"),
+        "mini_batch_size": Param(DEFAULTS.mini_batch_size, type="integer", minimum=1, maximum=1024, title="Mini-batch size"),
+        "min_validation_accuracy": Param(DEFAULTS.min_validation_accuracy, type="number", minimum=0, maximum=1,
+                                         title="Minimum validation accuracy"),
+        "accuracy_tolerance": Param(DEFAULTS.accuracy_tolerance, type="number", minimum=0, maximum=1,
+                                    title="Tolerance vs the serving model"),
+        "endpoint_instance_type": Param(DEFAULTS.endpoint_instance_type, type="string", pattern=r"^ml\.",
+                                        examples=HOSTING_TYPES, title="Endpoint instance type"),
+        "data_capture_sampling_percentage": Param(DEFAULTS.data_capture_sampling_percentage, type="integer",
+                                                  minimum=0, maximum=100, title="Data capture sampling %"),
+        "keep_versions": Param(DEFAULTS.keep_versions, type="integer", minimum=0, title="Old versions to keep"),
+    },  # fmt: skip
+)
+def scones_train_deploy():
+    # SETUP
+    dataset = check_dataset()
+    prepared = prepare_training(dataset)
+
+    # BODY
+    train_model = SageMakerTrainingOperator(
+        task_id="train_model",
+        config=prepared["config"],
+        aws_conn_id=AWS_CONN_ID,
+        print_log=True,  # the job's CloudWatch log lands in this task's log
+        check_interval=DEFAULTS.poll_seconds,
+        max_ingestion_time=DEFAULTS.max_training_seconds,
+        # Names are unique per run already; on a retry the operator adds a timestamp,
+        # which is why downstream tasks read the name from its XCom.
+        action_if_job_exists="timestamp",
+    )
+    gate = evaluate_model(train_model.output)
+    config = configure_deployment(train_model.output, prepared)
+    deploy_endpoint = SageMakerEndpointOperator(
+        task_id="deploy_endpoint",
+        config=config,
+        aws_conn_id=AWS_CONN_ID,
+        operation="create",  # falls back to update when the endpoint exists (blue/green)
+        check_interval=DEFAULTS.poll_seconds,
+        max_ingestion_time=3600,
+    )
+    serving = verify_deployment(deploy_endpoint.output, config)
+    smoke = smoke_test_endpoint(serving, dataset)
+    recorded = record_deployment(train_model.output, gate, serving, config, prepared, dataset)
+
+    # TEARDOWN
+    cleaned = cleanup_old_versions(recorded)
+
+    chain(dataset, prepared, train_model, gate, config, deploy_endpoint, serving, smoke, recorded, cleaned)
+
+
+scones_train_deploy()

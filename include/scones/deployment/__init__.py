@@ -1,0 +1,1 @@
+"""Deployment to a SageMaker endpoint: configs, the deployment record, smoke test, cleanup."""

@@ -1,0 +1,43 @@
+"""The IAM role SageMaker assumes for training and hosting: reuse it, or create it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+def bucket_access_policy(bucket: str) -> dict[str, Any]:
+    """Least privilege: the project's bucket, the algorithm's image, its logs and metrics."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+             "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]},
+            {"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken", "ecr:BatchGetImage",
+                                           "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+             "Resource": "*"},
+            {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                                           "logs:DescribeLogStreams", "cloudwatch:PutMetricData"],
+             "Resource": "*"},
+        ],
+    }  # fmt: skip
+
+
+def ensure_sagemaker_role(iam: Any, role_name: str, bucket: str) -> str:
+    """Return the role's ARN, creating the role with its inline policy if it does not exist."""
+    try:
+        return iam.get_role(RoleName=role_name)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    arn = iam.create_role(
+        RoleName=role_name, AssumeRolePolicyDocument=json.dumps(TRUST_POLICY),
+        Description="SageMaker execution role of the Scones Unlimited ML workflow",
+    )["Role"]["Arn"]  # fmt: skip
+    iam.put_role_policy(RoleName=role_name, PolicyName=f"{role_name}-bucket",
+                        PolicyDocument=json.dumps(bucket_access_policy(bucket)))  # fmt: skip
+    return arn

@@ -1,0 +1,32 @@
+"""Smoke test: one held-out image through the endpoint must give a probability vector."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+
+class SmokeTestFailed(RuntimeError):
+    """The endpoint answered, but not with what a classifier of these classes must answer."""
+
+
+def check_probabilities(body: bytes, num_classes: int, tolerance: float = 1e-3) -> list[float]:
+    """Parse the endpoint's answer and check it is ``num_classes`` probabilities summing to 1."""
+    try:
+        probabilities = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SmokeTestFailed(f"the endpoint's answer is not JSON: {body[:200]!r}") from exc
+    if not isinstance(probabilities, list) or len(probabilities) != num_classes:
+        raise SmokeTestFailed(f"expected a list of {num_classes} probabilities, got {str(probabilities)[:200]}")
+    if not all(isinstance(p, (int, float)) and 0.0 <= p <= 1.0 for p in probabilities):
+        raise SmokeTestFailed(f"values outside [0, 1]: {probabilities}")
+    if not math.isclose(sum(probabilities), 1.0, abs_tol=tolerance):
+        raise SmokeTestFailed(f"probabilities sum to {sum(probabilities):.6f}, not 1")
+    return [float(p) for p in probabilities]
+
+
+def smoke_test(runtime: Any, endpoint_name: str, image: bytes, num_classes: int) -> list[float]:
+    """Invoke ``endpoint_name`` with a PNG and check the answer."""
+    response = runtime.invoke_endpoint(EndpointName=endpoint_name, ContentType="image/png", Body=image)
+    return check_probabilities(response["Body"].read(), num_classes)

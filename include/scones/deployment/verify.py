@@ -1,0 +1,28 @@
+"""After deploy: is the endpoint really serving the new config?"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class DeploymentRolledBack(RuntimeError):
+    """The endpoint is InService on its previous config: the update failed, the old model serves."""
+
+
+def verify_serving(endpoint: Mapping[str, Any], expected_config: str) -> Mapping[str, Any]:
+    """Check a DescribeEndpoint answer shows ``expected_config`` InService.
+
+    SageMaker rolls a failed update back to the previous config and reports InService, so the
+    provider's waiter succeeds; only the config name tells the truth.
+    """
+    status, serving = endpoint.get("EndpointStatus"), endpoint.get("EndpointConfigName")
+    if status == "InService" and serving == expected_config:
+        return endpoint
+    reason = endpoint.get("FailureReason") or "(no reason given)"
+    if status == "InService":
+        raise DeploymentRolledBack(
+            f"endpoint {endpoint.get('EndpointName')} still serves {serving}, not {expected_config}: "
+            f"the update failed and was rolled back ({reason}); the previous model keeps serving"
+        )
+    raise DeploymentRolledBack(f"endpoint {endpoint.get('EndpointName')} is {status} on {serving}: {reason}")

@@ -1,0 +1,93 @@
+"""Boto-shaped configs for CreateTrainingJob, built from explicit arguments.
+
+The algorithm and its hyperparameters:
+https://docs.aws.amazon.com/sagemaker/latest/dg/IC-Hyperparameter.html
+Channels in "lst" mode (images plus .lst manifests, content type application/x-image):
+https://docs.aws.amazon.com/sagemaker/latest/dg/image-classification.html#IC-inputoutput
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+ALGORITHM = "image-classification"
+CHANNELS = ("train", "validation", "train_lst", "validation_lst")
+MAX_NAME = 63  # SageMaker's limit for job, model and endpoint config names
+
+
+def image_uri(region: str) -> str:
+    """The algorithm's container for ``region``, resolved by the SageMaker SDK."""
+    from sagemaker.core import image_uris  # slow import (seconds): only inside a task
+
+    return image_uris.retrieve(ALGORITHM, region, version="1")
+
+
+def job_name(project: str, stamp: str) -> str:
+    """``scones-train-20261123T020000``: unique per run, valid as a SageMaker name."""
+    clean = re.sub(r"[^A-Za-z0-9-]", "", stamp.replace(":", "").replace("+0000", ""))
+    return f"{project}-train-{clean}"[:MAX_NAME].rstrip("-")
+
+
+def hyperparameters(
+    *,
+    num_classes: int,
+    num_training_samples: int,
+    epochs: int,
+    learning_rate: float,
+    mini_batch_size: int,
+    image_shape: str = "3,32,32",
+) -> dict[str, str]:
+    """The algorithm's hyperparameters, as the strings SageMaker passes to it."""
+    if num_classes < 2:
+        raise ValueError("image classification needs at least two classes")
+    values: dict[str, Any] = {
+        "num_classes": num_classes,
+        "num_training_samples": num_training_samples,
+        "image_shape": image_shape,
+        "epochs": epochs,
+        "learning_rate": learning_rate,
+        "mini_batch_size": mini_batch_size,
+        "num_layers": 18,
+        "use_pretrained_model": 1,  # transfer learning: what reaches 0.83 on 1000 images
+        "augmentation_type": "crop_color_transform",
+        "precision_dtype": "float32",
+    }
+    return {k: str(v) for k, v in values.items()}
+
+
+def training_config(
+    *,
+    job_name: str,
+    image: str,
+    role_arn: str,
+    dataset_uri: str,
+    output_uri: str,
+    instance_type: str,
+    hyperparameters: dict[str, str],
+    max_runtime_seconds: int = 3 * 3600,
+    volume_gb: int = 30,
+) -> dict[str, Any]:
+    """A CreateTrainingJob request reading the four channels under ``dataset_uri``."""
+    dataset_uri = dataset_uri.rstrip("/")
+
+    def channel(name: str) -> dict[str, Any]:
+        return {
+            "ChannelName": name,
+            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"{dataset_uri}/{name}/",
+                                            "S3DataDistributionType": "FullyReplicated"}},  # fmt: skip
+            "ContentType": "application/x-image",
+            "CompressionType": "None",
+        }
+
+    return {
+        "TrainingJobName": job_name,
+        # Built-in algorithms publish their own metrics: MetricDefinitions stays empty.
+        "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
+        "RoleArn": role_arn,
+        "InputDataConfig": [channel(name) for name in CHANNELS],
+        "OutputDataConfig": {"S3OutputPath": output_uri.rstrip("/") + "/"},
+        "ResourceConfig": {"InstanceType": instance_type, "InstanceCount": 1, "VolumeSizeInGB": volume_gb},
+        "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime_seconds},
+        "HyperParameters": hyperparameters,
+    }

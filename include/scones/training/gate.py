@@ -1,0 +1,46 @@
+"""The quality gate: deploy a new model only when it is good enough and no worse than the serving one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+VALIDATION_METRIC = "validation:accuracy"
+
+
+class MissingMetric(RuntimeError):
+    """The training job reported no validation accuracy: nothing to gate on."""
+
+
+def final_metric(description: Mapping[str, Any], name: str = VALIDATION_METRIC) -> float:
+    """A metric's final value from a DescribeTrainingJob answer (``FinalMetricDataList``)."""
+    for metric in description.get("FinalMetricDataList") or []:
+        if metric.get("MetricName") == name:
+            return float(metric["Value"])
+    names = [m.get("MetricName") for m in description.get("FinalMetricDataList") or []]
+    raise MissingMetric(
+        f"training job {description.get('TrainingJobName')} reported no {name!r} (it has {names}); "
+        "the built-in image-classification algorithm always does: check the job's log"
+    )
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    deploy: bool
+    accuracy: float
+    reason: str
+
+
+def decide(accuracy: float, minimum: float, serving_accuracy: float | None, tolerance: float) -> GateDecision:
+    """Deploy if ``accuracy >= minimum`` and ``accuracy >= serving_accuracy - tolerance``."""
+    if accuracy < minimum:
+        return GateDecision(False, accuracy, f"validation accuracy {accuracy:.4f} is below the minimum {minimum:.4f}")
+    if serving_accuracy is not None and accuracy < serving_accuracy - tolerance:
+        return GateDecision(
+            False, accuracy,
+            f"validation accuracy {accuracy:.4f} is worse than the serving model's {serving_accuracy:.4f} "
+            f"by more than the tolerance {tolerance:.4f}",
+        )  # fmt: skip
+    against = f"serving model {serving_accuracy:.4f}" if serving_accuracy is not None else "no model serving yet"
+    return GateDecision(True, accuracy, f"validation accuracy {accuracy:.4f} passes (minimum {minimum:.4f}; {against})")

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import re
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from scones.training.configs import CHANNELS, hyperparameters, image_uri, job_name, training_config
+from scones.training.gate import MissingMetric, decide, final_metric
+
+TEST_ROLE = "arn:aws:iam::123456789012:role/scones-sagemaker-execution"
+TEST_IMAGE = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
+NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # SageMaker's name pattern
+
+
+def test_job_names_are_valid_and_unique_per_stamp():
+    a, b = job_name("scones", "20261123T020000"), job_name("scones", "20261124T020000")
+    assert a == "scones-train-20261123T020000" and a != b
+    assert NAME_RE.match(job_name("x" * 80, "2026-11-23T02:00:00+00:00"))
+
+
+def test_hyperparameters_are_strings_sagemaker_accepts():
+    hp = hyperparameters(num_classes=2, num_training_samples=1000, epochs=30, learning_rate=0.001, mini_batch_size=32)
+    assert all(isinstance(v, str) for v in hp.values())
+    assert hp["num_classes"] == "2" and hp["num_training_samples"] == "1000" and hp["image_shape"] == "3,32,32"
+    with pytest.raises(ValueError):
+        hyperparameters(num_classes=1, num_training_samples=10, epochs=1, learning_rate=0.1, mini_batch_size=1)
+
+
+def test_image_uri_is_the_regional_algorithm_image():
+    assert image_uri("us-east-1") == TEST_IMAGE
+    assert image_uri("eu-west-1").startswith("685385470294.dkr.ecr.eu-west-1.amazonaws.com/image-classification")
+
+
+@mock_aws
+def test_training_config_is_a_valid_create_training_job_request():
+    config = training_config(
+        job_name="scones-train-1", image=TEST_IMAGE, role_arn=TEST_ROLE,
+        dataset_uri="s3://bucket/datasets/vehicles/", output_uri="s3://bucket/models/training",
+        instance_type="ml.p3.2xlarge",
+        hyperparameters=hyperparameters(num_classes=2, num_training_samples=1000, epochs=1,
+                                        learning_rate=0.01, mini_batch_size=32),
+    )  # fmt: skip
+    sm = boto3.client("sagemaker", region_name="us-east-1")
+    sm.create_training_job(**config)  # botocore validates the request's shape
+    described = sm.describe_training_job(TrainingJobName="scones-train-1")
+    uris = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in described["InputDataConfig"]}
+    assert uris == {name: f"s3://bucket/datasets/vehicles/{name}/" for name in CHANNELS}
+    assert {c["ContentType"] for c in described["InputDataConfig"]} == {"application/x-image"}
+    assert described["ResourceConfig"]["InstanceType"] == "ml.p3.2xlarge"
+
+
+def describe(*metrics: tuple[str, float]) -> dict:
+    return {"TrainingJobName": "j", "FinalMetricDataList": [{"MetricName": n, "Value": v} for n, v in metrics]}
+
+
+def test_final_metric_reads_validation_accuracy():
+    assert final_metric(describe(("train:accuracy", 0.99), ("validation:accuracy", 0.91))) == 0.91
+    with pytest.raises(MissingMetric, match="validation:accuracy"):
+        final_metric(describe(("train:accuracy", 0.99)))
+
+
+@pytest.mark.parametrize(
+    ("accuracy", "serving", "deploy", "why"),
+    [
+        (0.90, None, True, "no model serving yet"),
+        (0.79, None, False, "below the minimum"),
+        (0.90, 0.905, True, "passes"),  # within tolerance 0.01
+        (0.88, 0.90, False, "worse than the serving model"),
+        (0.95, 0.90, True, "passes"),
+    ],
+)
+def test_gate(accuracy, serving, deploy, why):
+    decision = decide(accuracy, minimum=0.80, serving_accuracy=serving, tolerance=0.01)
+    assert decision.deploy is deploy and why in decision.reason
