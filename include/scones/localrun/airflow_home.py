@@ -44,6 +44,8 @@ def airflow_env(home: Path, endpoint_url: str, region: str = "us-east-1", extra:
         "SCONES_REGION": region,
         "SCONES_CACHE_DIR": str(home / "cache"),
         "PYTHONUNBUFFERED": "1",
+        # `airflow standalone` starts its parts as `airflow ...` from PATH: use this venv's.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     env.pop("AWS_PROFILE", None)
     env.update(extra or {})

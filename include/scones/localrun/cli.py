@@ -1,4 +1,4 @@
-"""``scones demo``: run the pipeline's DAGs on the local emulator."""
+"""``scones demo`` and ``scones up``: the pipeline's DAGs on the local emulator."""
 
 from __future__ import annotations
 
@@ -11,7 +11,20 @@ def demo(args: argparse.Namespace) -> int:
     return run_demo(keep=args.keep, source=args.source, only=args.dag)
 
 
+def up(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from scones.localrun.stack import DEFAULT_HOME, run_up
+
+    return run_up(Path(args.home) if args.home else DEFAULT_HOME, args.port)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("up", help="the Airflow UI and the local AWS emulator on this machine (no Docker)")
+    p.add_argument("--port", type=int, default=8080, help="the Airflow UI's port")
+    p.add_argument("--home", help="AIRFLOW_HOME to use (default .local/airflow in the project)")
+    p.set_defaults(func=up)
+
     p = sub.add_parser("demo", help="run the pipeline's DAGs on the local AWS emulator")
     p.add_argument("--source", help="CIFAR-100 archive (default: shared/data subset if present)")
     p.add_argument("--dag", action="append", help="run only this DAG (repeatable)")
