@@ -1,0 +1,1 @@
+"""Pages the Airflow API server serves through this project's plugin (plugins/)."""

@@ -1,0 +1,41 @@
+"""Adds a "Model monitor" page to the Airflow UI, served by the API server itself.
+
+The page (include/scones/ui/monitor_page.py) lists the daily reports of the
+scones_model_monitor DAG and shows the latest figures and plots, read from S3 through the
+``aws_default`` connection (so it follows the emulator locally).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from airflow.plugins_manager import AirflowPlugin
+
+from scones.ui.monitor_page import create_app
+
+URL_PREFIX = "/scones-monitor"
+
+
+@cache
+def _s3():
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    return S3Hook(aws_conn_id="aws_default").get_conn()
+
+
+def _settings():
+    from scones.settings import load_settings
+
+    return load_settings()
+
+
+app = create_app(s3=_s3, bucket=lambda: _settings().bucket, endpoint=lambda: _settings().endpoint_name)
+
+
+class SconesMonitorPlugin(AirflowPlugin):
+    name = "scones_monitor"
+    fastapi_apps = [{"app": app, "url_prefix": URL_PREFIX, "name": "Model monitor"}]
+    external_views = [{
+        "name": "Model monitor", "href": f"{URL_PREFIX}/", "destination": "nav",
+        "category": "browse", "url_route": "scones-monitor",
+    }]  # fmt: skip
