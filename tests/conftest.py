@@ -15,7 +15,6 @@ from pathlib import Path
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="scones-test-airflow-"))
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 
-import boto3
 import pytest
 
 from scones.emulator import LOCAL_CREDENTIALS, EmulatorProcess
@@ -47,18 +46,9 @@ def emulator():
 
 
 @pytest.fixture
-def emulator_session(emulator: EmulatorProcess) -> boto3.Session:
-    """A boto3 session whose clients talk to the emulator: ``emulator_session.client("s3")``."""
-
-    class _Session(boto3.Session):
-        def client(self, *args, **kwargs):  # type: ignore[override]
-            kwargs.setdefault("endpoint_url", emulator.endpoint_url)
-            return super().client(*args, **kwargs)
-
-    return _Session(region_name=TEST_REGION, **{
-        "aws_access_key_id": LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    })
+def emulator_session(emulator: EmulatorProcess):
+    """boto3 clients that talk to the emulator: ``emulator_session.client("s3")``."""
+    return emulator.session(TEST_REGION)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scones.localrun.airflow_home import LocalAirflow
+from scones.localrun.airflow_home import LOCAL_POLLING, LocalAirflow
 from scones.localrun.demo import SHARED_SUBSET as SHARED_DATA
 from scones.settings import load_settings
 
@@ -30,7 +30,7 @@ def local_airflow(emulator, settings, tmp_path_factory) -> LocalAirflow:
         Bucket=settings.bucket
     )
     airflow = LocalAirflow(tmp_path_factory.mktemp("airflow"), emulator.endpoint_url,
-                           {"SCONES_SOURCE_URL": str(SHARED_DATA)})  # fmt: skip
+                           {"SCONES_SOURCE_URL": str(SHARED_DATA), **LOCAL_POLLING})  # fmt: skip
     airflow.migrate()
     return airflow
 
@@ -46,3 +46,9 @@ def list_keys(s3, bucket: str, prefix: str) -> dict[str, object]:
 
 def assert_ok(run) -> None:
     assert run.ok, f"{run.dag_id} failed: {run.task_states}\n--- log tail ---\n{Path(run.log_path).read_text()[-4000:]}"
+
+
+@pytest.fixture(scope="module")
+def emulator_session_module(emulator):
+    """Module-scoped twin of ``emulator_session``, for module fixtures."""
+    return emulator.session()

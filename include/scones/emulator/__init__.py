@@ -11,13 +11,14 @@ subclasses a moto backend and overrides the method where moto stops short. They 
 installed once, in the emulator's own process, before the server answers.
 """
 
-from scones.emulator.process import LOCAL_CREDENTIALS, EmulatorProcess, running_emulator
+from scones.emulator.process import LOCAL_CREDENTIALS, EmulatorProcess, EndpointSession, running_emulator
 from scones.emulator.server import PLUGINS, LocalAWS, install_plugins
 
 __all__ = [
     "LOCAL_CREDENTIALS",
     "PLUGINS",
     "EmulatorProcess",
+    "EndpointSession",
     "LocalAWS",
     "install_plugins",
     "running_emulator",

@@ -24,6 +24,24 @@ LOCAL_CREDENTIALS = {
 _READY = re.compile(r"local AWS ready at (http://\S+)")
 
 
+class EndpointSession:
+    """A boto3 session whose clients talk to one endpoint (the emulator) with its fake keys."""
+
+    def __init__(self, endpoint_url: str, region: str = "us-east-1") -> None:
+        import boto3
+
+        self.endpoint_url = endpoint_url
+        self._session = boto3.Session(
+            aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            region_name=region,
+        )
+
+    def client(self, service: str, **kwargs: object):  # noqa: ANN201 - a boto3 client of any service
+        kwargs.setdefault("endpoint_url", self.endpoint_url)
+        return self._session.client(service, **kwargs)  # type: ignore[call-overload]
+
+
 class EmulatorFailedToStart(RuntimeError):
     """The emulator process exited or never said it was ready."""
 
@@ -66,6 +84,10 @@ class EmulatorProcess:
                 "the local AWS emulator did not start; its output:\n" + "\n".join(self.output)
             )
         return self
+
+    def session(self, region: str = "us-east-1") -> EndpointSession:
+        """boto3 clients for this emulator: ``emu.session().client("s3")``."""
+        return EndpointSession(self.endpoint_url, region)
 
     def client_env(self) -> dict[str, str]:
         """Environment that points boto3 (and moto's own callbacks) at this emulator."""

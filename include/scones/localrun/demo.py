@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
-
-from scones.emulator.process import LOCAL_CREDENTIALS, EmulatorProcess
-from scones.localrun.airflow_home import DAGS_FOLDER, PROJECT_ROOT, DagRun, LocalAirflow
+from scones.emulator.process import EmulatorProcess
+from scones.localrun.airflow_home import DAGS_FOLDER, LOCAL_POLLING, PROJECT_ROOT, DagRun, LocalAirflow
 from scones.settings import Settings, load_settings
 
 SHARED_SUBSET = PROJECT_ROOT.parent / "shared" / "data" / "cifar-100-python-bikes.tar.gz"
@@ -38,9 +36,24 @@ def _summarize_etl(session: Any, settings: Settings) -> list[str]:
     return lines
 
 
+def _summarize_train_deploy(session: Any, settings: Settings) -> list[str]:
+    from scones.deployment.record import read_current
+
+    record = read_current(session.client("s3"), settings.bucket, settings.models_prefix)
+    if record is None:
+        return ["no deployment recorded (the quality gate skipped it?)"]
+    endpoint = session.client("sagemaker").describe_endpoint(EndpointName=record.endpoint_name)
+    return [
+        f"endpoint {record.endpoint_name}: {endpoint['EndpointStatus']} on {endpoint['EndpointConfigName']}",
+        f"  model {record.model_name} from {record.training_job}, validation accuracy {record.validation_accuracy:.4f}",
+        f"  data capture to {record.data_capture_uri}",
+    ]
+
+
 #: The pipeline, in order. A DAG whose file is not in dags/ yet is skipped.
 PIPELINE: list[Step] = [
     Step("scones_cifar_etl", _summarize_etl),
+    Step("scones_train_deploy", _summarize_train_deploy),
 ]
 
 
@@ -57,9 +70,9 @@ def run_demo(keep: bool = False, source: str | None = None, only: list[str] | No
     failed: list[DagRun] = []
     with EmulatorProcess() as emu:
         print(f"  local AWS: {emu.endpoint_url}", flush=True)
-        session = _EndpointSession(emu.endpoint_url, settings.region)
+        session = emu.session(settings.region)
         session.client("s3").create_bucket(Bucket=settings.bucket)
-        airflow = LocalAirflow(home, emu.endpoint_url, {"SCONES_SOURCE_URL": settings.source_url})
+        airflow = LocalAirflow(home, emu.endpoint_url, {"SCONES_SOURCE_URL": settings.source_url, **LOCAL_POLLING})
         airflow.migrate()
         for step in steps:
             print(f"\n== {step.dag_id}", flush=True)
@@ -79,18 +92,3 @@ def run_demo(keep: bool = False, source: str | None = None, only: list[str] | No
         shutil.rmtree(home, ignore_errors=True)
     print(f"\nscones demo: {len(steps)} DAG(s) succeeded")
     return 0
-
-
-class _EndpointSession:
-    """A boto3 session whose clients talk to the emulator."""
-
-    def __init__(self, endpoint_url: str, region: str) -> None:
-        self._session = boto3.Session(
-            aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            region_name=region,
-        )
-        self._endpoint_url = endpoint_url
-
-    def client(self, service: str) -> Any:
-        return self._session.client(service, endpoint_url=self._endpoint_url)

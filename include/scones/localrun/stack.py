@@ -19,10 +19,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
-
-from scones.emulator.process import LOCAL_CREDENTIALS, EmulatorProcess
-from scones.localrun.airflow_home import AIRFLOW, PROJECT_ROOT, airflow_env
+from scones.emulator.process import EmulatorProcess
+from scones.localrun.airflow_home import AIRFLOW, LOCAL_POLLING, PROJECT_ROOT, airflow_env
 from scones.localrun.demo import default_source
 from scones.settings import load_settings
 
@@ -93,12 +91,11 @@ def start_stack(home: Path = DEFAULT_HOME, port: int = 8080, timeout: float = 30
     settings = load_settings({"source_url": default_source()})
     emulator = EmulatorProcess().start()
     try:
-        boto3.client("s3", endpoint_url=emulator.endpoint_url, region_name=settings.region,
-                     **{k.lower(): v for k, v in LOCAL_CREDENTIALS.items()}).create_bucket(Bucket=settings.bucket)  # fmt: skip
+        emulator.session(settings.region).client("s3").create_bucket(Bucket=settings.bucket)
         password = _password(home)
         env = airflow_env(home, emulator.endpoint_url, extra={
             "SCONES_SOURCE_URL": settings.source_url,
-            "SCONES_POLL_SECONDS": "2",
+            **LOCAL_POLLING,
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
