@@ -1,0 +1,119 @@
+"""The time window a monitor run covers, and the capture partitions it spans.
+
+SageMaker Data Capture writes ``<prefix>/<endpoint>/<variant>/yyyy/mm/dd/hh/<file>.jsonl`` in
+UTC, so a window [start, end) maps to the hourly partitions from ``start``'s hour up to (not
+including) ``end`` when ``end`` is on the hour. Records are then filtered on their own
+``inferenceTime``, so a window need not be whole hours. Light module: no heavy imports, safe
+to import from a DAG file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from scones.monitoring.errors import WindowError
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+def parse_time(text: str | datetime) -> datetime:
+    """An ISO 8601 time as an aware UTC datetime; a time without offset is taken as UTC.
+
+    :raises WindowError: not an ISO 8601 date or time.
+    """
+    if isinstance(text, datetime):
+        moment = text
+    else:
+        try:
+            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError as exc:
+            raise WindowError(f"{text!r} is not an ISO 8601 time such as 2026-11-23T10:00:00Z") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def floor_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open UTC interval [start, end): a record at ``end`` belongs to the next window."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", parse_time(self.start))
+        object.__setattr__(self, "end", parse_time(self.end))
+        if self.end <= self.start:
+            raise WindowError(f"window end {self.end.isoformat()} is not after its start {self.start.isoformat()}")
+
+    @classmethod
+    def for_day(cls, day: date | str) -> Window:
+        """The UTC day ``day`` (a date or ``yyyy-mm-dd``): what the daily DAG run covers."""
+        if isinstance(day, str):
+            try:
+                day = date.fromisoformat(day)
+            except ValueError as exc:
+                raise WindowError(f"{day!r} is not a date like 2026-11-23") from exc
+        start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+        return cls(start, start + DAY)
+
+    @classmethod
+    def around(cls, start: str | datetime | None, end: str | datetime | None, *, now: datetime | None = None) -> Window:
+        """A window from optional bounds, as the CLI takes them.
+
+        Both given: [start, end). One given: 24 hours from it or up to it. Neither: the 24 hours
+        ending at the end of the current hour, so today's traffic is included.
+        """
+        if start is not None and end is not None:
+            return cls(parse_time(start), parse_time(end))
+        if start is not None:
+            return cls(parse_time(start), parse_time(start) + DAY)
+        if end is not None:
+            return cls(parse_time(end) - DAY, parse_time(end))
+        top = floor_hour(parse_time(now or datetime.now(timezone.utc))) + HOUR
+        return cls(top - DAY, top)
+
+    @property
+    def start_us(self) -> int:
+        """Start in microseconds since the epoch, the unit records are compared in."""
+        return _epoch_us(self.start)
+
+    @property
+    def end_us(self) -> int:
+        return _epoch_us(self.end)
+
+    def hours(self) -> list[datetime]:
+        """Every hour whose partition may hold records of this window."""
+        hours, hour = [], floor_hour(self.start)
+        while hour < self.end:
+            hours.append(hour)
+            hour += HOUR
+        return hours
+
+    def partitions(self) -> list[str]:
+        """The ``yyyy/mm/dd/hh`` partition names to list, and no others."""
+        return [h.strftime("%Y/%m/%d/%H") for h in self.hours()]
+
+    @property
+    def label(self) -> str:
+        """The report's date folder: the start's UTC day (a daily window is exactly one day)."""
+        return self.start.strftime("%Y-%m-%d")
+
+    def to_dict(self) -> dict[str, str]:
+        return {"start": iso(self.start), "end": iso(self.end)}
+
+
+def iso(moment: datetime) -> str:
+    """``2026-11-23T10:00:00Z``: the same style as SageMaker's ``inferenceTime``."""
+    text = moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat()
+    return f"{text}Z"
+
+
+def _epoch_us(moment: datetime) -> int:
+    return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)

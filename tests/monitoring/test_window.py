@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from scones.monitoring.errors import WindowError
+from scones.monitoring.window import Window
+
+
+def test_partitions_cover_exactly_the_hours_of_the_window():
+    assert Window("2026-11-23T09:30:00Z", "2026-11-23T11:00:00Z").partitions() == ["2026/11/23/09", "2026/11/23/10"]
+    assert Window("2026-11-23T09:30:00Z", "2026-11-23T11:00:01Z").partitions()[-1] == "2026/11/23/11"
+    day = Window.for_day(date(2026, 12, 31))
+    assert len(day.partitions()) == 24 and day.partitions()[-1] == "2026/12/31/23"
+    assert day.end == datetime(2027, 1, 1, tzinfo=timezone.utc)
+
+
+def test_bounds_are_normalised_to_utc():
+    window = Window("2026-11-23T12:00:00+02:00", "2026-11-23T11:00:00")  # no offset: UTC
+    assert window.start == datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
+    assert window.to_dict() == {"start": "2026-11-23T10:00:00Z", "end": "2026-11-23T11:00:00Z"}
+
+
+def test_around_fills_missing_bounds():
+    now = datetime(2026, 11, 23, 10, 17, tzinfo=timezone.utc)
+    assert Window.around(None, None, now=now).to_dict() == {"start": "2026-11-22T11:00:00Z", "end": "2026-11-23T11:00:00Z"}
+    assert Window.around("2026-11-23", None).end == datetime(2026, 11, 24, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("start, end", [("2026-11-23T10:00:00Z", "2026-11-23T10:00:00Z"), ("tomorrow", "2026-11-23")])
+def test_bad_windows_fail_with_a_clear_message(start: str, end: str):
+    with pytest.raises(WindowError, match="not after|ISO 8601"):
+        Window(start, end)
