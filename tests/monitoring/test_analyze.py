@@ -97,3 +97,24 @@ def test_local_folder_without_window_reads_everything(day_folder: Path):
     assert analysis.statistics.records == 1200
     assert analysis.window.to_dict() == {"start": "2026-11-23T08:00:00Z", "end": "2026-11-23T12:00:00Z"}
     assert analysis.statistics.low_confidence_rate == pytest.approx(0.5, abs=0.05)
+
+
+def test_a_process_that_cannot_have_children_decodes_in_process(day_folder: Path, monkeypatch, caplog):
+    def refuse(*args, **kwargs):
+        raise AssertionError("daemonic processes are not allowed to have children")
+
+    monkeypatch.setattr(reader, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(reader, "ProcessPoolExecutor", refuse)
+    analysis = analyze_capture(str(day_folder), None, workers=2)
+    assert analysis.statistics.records == 1200
+    assert "decoding in this process" in caplog.text
+
+
+def test_a_file_that_vanishes_after_listing_is_a_clear_error(day_folder: Path, monkeypatch):
+    from scones.monitoring import sources
+    from scones.monitoring.errors import CaptureSourceError
+
+    listed = sources.local_capture_files(day_folder)
+    monkeypatch.setattr(reader, "local_capture_files", lambda *a: [*listed, sources.CaptureObject(str(day_folder / "gone.jsonl"), 1)])
+    with pytest.raises(CaptureSourceError, match="cannot read capture file .*gone.jsonl"):
+        analyze_capture(str(day_folder), None, workers=1)

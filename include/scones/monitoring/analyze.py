@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,6 +18,8 @@ from scones.settings import DEFAULT_CLASSES
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,9 +76,14 @@ def analyze_capture(
     """
     thresholds = thresholds or Thresholds()
     builder = StatisticsBuilder(classes, thresholds.confidence_threshold)
+    started = time.perf_counter()
     for decoded in read_capture(input_uri, window, len(classes), s3=s3, workers=workers):
         builder.add(decoded)
     statistics = builder.build()
+    seconds = time.perf_counter() - started
+    logger.info("read %d capture files (%.0f MB) from %s in %.1f s: %d inferences, %d malformed, %d out of window",
+                statistics.files, statistics.bytes_read / 1e6, input_uri, seconds, statistics.records,
+                statistics.malformed_count, statistics.out_of_window)  # fmt: skip
     drift = compute_drift(statistics, baseline, thresholds.min_records_for_drift) if baseline else None
     return Analysis(
         input=input_uri,

@@ -9,6 +9,7 @@ disk grows with the window.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import sys
@@ -17,10 +18,13 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from scones.monitoring.capture import Decoded, read_capture_file
 from scones.monitoring.errors import CaptureSourceError, WindowError
@@ -30,6 +34,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from scones.monitoring.window import Window
+
+logger = logging.getLogger(__name__)
 
 PARALLEL_MIN_BYTES = 32 << 20  # below this, starting worker processes costs more than it saves
 DOWNLOAD_THREADS = 4
@@ -47,19 +53,40 @@ class _InlineExecutor(Executor):
         return future
 
 
-@contextmanager
-def _executor(workers: int, total_bytes: int) -> Iterator[Executor]:
-    if workers <= 1 or total_bytes < PARALLEL_MIN_BYTES:
-        yield _InlineExecutor()
-        return
+def _start_pool(workers: int) -> ProcessPoolExecutor | None:
     # fork starts a worker in milliseconds (spawn re-imports numpy: ~1 s a worker here), but
     # is only safe in a single-threaded process on Linux; anywhere else, spawn.
     safe_fork = sys.platform.startswith("linux") and threading.active_count() == 1
     context = multiprocessing.get_context("fork" if safe_fork else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        if safe_fork:  # a fork pool starts every worker on its first task: do it now, before
-            pool.submit(os.getpid).result()  # the caller starts threads (S3 downloads)
+    pool = None
+    try:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        # Start workers now: a fork pool must fork before the caller starts threads (S3
+        # downloads), and a process that may not have children finds out before any work.
+        pool.submit(os.getpid).result()
+    except (AssertionError, OSError, BrokenProcessPool) as exc:  # e.g. "daemonic processes..."
+        logger.warning("cannot start %d decoding processes (%s): decoding in this process", workers, exc)
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        return None
+    return pool
+
+
+@contextmanager
+def _executor(workers: int, total_bytes: int) -> Iterator[Executor]:
+    pool = _start_pool(workers) if workers > 1 and total_bytes >= PARALLEL_MIN_BYTES else None
+    if pool is None:
+        yield _InlineExecutor()
+        return
+    with pool:
         yield pool
+
+
+def _result(future: Future[Decoded], location: str) -> Decoded:
+    try:
+        return future.result()
+    except OSError as exc:  # vanished or unreadable between listing and reading
+        raise CaptureSourceError(f"cannot read capture file {location}: {exc}") from exc
 
 
 def default_workers() -> int:
@@ -98,16 +125,19 @@ def read_capture(
     else:
         objects = local_capture_files(input_uri, window)
         with _executor(workers, sum(o.size for o in objects)) as executor:
-            pending = {executor.submit(decode, o.location) for o in objects}
+            pending = {executor.submit(decode, o.location): o.location for o in objects}
             while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    yield future.result()
+                    yield _result(future, pending.pop(future))
 
 
 def _download(s3: S3Client, obj: CaptureObject, folder: Path, index: int) -> Path:
     path = folder / f"{index:06d}.jsonl"
-    s3.download_file(obj.bucket, obj.location, str(path))
+    try:
+        s3.download_file(obj.bucket, obj.location, str(path))
+    except (ClientError, BotoCoreError) as exc:
+        raise CaptureSourceError(f"cannot download {obj.uri}: {exc}") from exc
     return path
 
 
@@ -118,7 +148,7 @@ def _read_s3(s3: S3Client, objects: list[CaptureObject], decode: Callable[..., D
     ) as tmp, ThreadPoolExecutor(DOWNLOAD_THREADS, thread_name_prefix="capture-download") as downloads:
         queue = iter(enumerate(objects))
         downloading: deque[tuple[Future[Path], CaptureObject]] = deque()
-        decoding: dict[Future[Decoded], Path] = {}
+        decoding: dict[Future[Decoded], tuple[Path, CaptureObject]] = {}
 
         def fetch_next() -> None:
             for index, obj in queue:
@@ -131,10 +161,11 @@ def _read_s3(s3: S3Client, objects: list[CaptureObject], decode: Callable[..., D
             if downloading and len(decoding) < 2 * workers:
                 future, obj = downloading.popleft()
                 path = future.result()
-                decoding[executor.submit(decode, str(path), source=obj.uri)] = path
+                decoding[executor.submit(decode, str(path), source=obj.uri)] = (path, obj)
                 fetch_next()
                 continue
             done, _ = wait(decoding, return_when=FIRST_COMPLETED)
             for finished in done:
-                decoding.pop(finished).unlink(missing_ok=True)
-                yield finished.result()
+                path, obj = decoding.pop(finished)
+                path.unlink(missing_ok=True)
+                yield _result(finished, obj.uri)
