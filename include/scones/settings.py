@@ -56,6 +56,8 @@ class Settings:
     accuracy_tolerance: float = 0.01  # a new model may be this much worse than the serving one
     keep_versions: int = 3  # models and endpoint configs kept besides the serving one
     confidence_threshold: float = 0.93
+    max_low_confidence_rate: float = 0.25  # the monitor flags a day above it
+    alerts_topic: str = "scones-monitor-alerts"  # SNS topic the monitor publishes violations to
     data_capture_prefix: str = "data_capture"
     data_capture_sampling_percentage: int = 100
     data_capture_kms_key_id: str = ""
@@ -70,7 +72,7 @@ class Settings:
             raise ConfigurationError("classes is empty: name at least one CIFAR-100 class")
         if not 0 < self.upload_concurrency <= 256:
             raise ConfigurationError("upload_concurrency must be between 1 and 256")
-        for name in ("confidence_threshold", "min_validation_accuracy", "accuracy_tolerance"):
+        for name in ("confidence_threshold", "min_validation_accuracy", "accuracy_tolerance", "max_low_confidence_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigurationError(f"{name} must be between 0 and 1")
         if not 0 <= self.data_capture_sampling_percentage <= 100:

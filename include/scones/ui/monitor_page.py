@@ -15,6 +15,8 @@ from typing import Any
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import HTMLResponse, Response
 
+from scones.monitoring.sinks import list_report_days, read_report, report_prefix
+
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FILE = re.compile(r"^[A-Za-z0-9_.-]+\.(png|json|html)$")
 CONTENT_TYPES = {"png": "image/png", "json": "application/json", "html": "text/html"}
@@ -52,33 +54,24 @@ def create_app(s3: Callable[[], Any], bucket: Callable[[], str], endpoint: Calla
     """The page as a FastAPI app; ``s3``, ``bucket`` and ``endpoint`` are looked up per request."""
     app = FastAPI(title="Scones model monitor")
 
-    def root() -> str:
-        return f"{prefix.strip('/')}/{endpoint()}/"
-
-    def dates() -> list[str]:
-        found = []
-        for page in s3().get_paginator("list_objects_v2").paginate(Bucket=bucket(), Prefix=root(), Delimiter="/"):
-            for common in page.get("CommonPrefixes", []):
-                name = common["Prefix"][len(root()):].strip("/")
-                if DATE.match(name):
-                    found.append(name)
-        return sorted(found, reverse=True)
+    def folder(date: str) -> str:
+        return report_prefix(endpoint(), date, prefix)
 
     def files(date: str) -> list[str]:
-        listing = s3().list_objects_v2(Bucket=bucket(), Prefix=f"{root()}{date}/")
+        listing = s3().list_objects_v2(Bucket=bucket(), Prefix=folder(date))
         return sorted(o["Key"].rsplit("/", 1)[-1] for o in listing.get("Contents", []))
 
     def report_html(date: str) -> str:
-        names = files(date)
-        if "report.json" not in names:
+        report = read_report(s3(), bucket(), endpoint(), date, prefix)
+        if report is None:
             raise HTTPException(404, f"no report for {date}")
-        report = json.loads(s3().get_object(Bucket=bucket(), Key=f"{root()}{date}/report.json")["Body"].read())
+        names = files(date)
         images = "".join(f"<img alt='{n}' src='reports/{date}/files/{n}'>" for n in names if n.endswith(".png"))
         return f"<h2>{date}</h2>{_figures(report)}<div>{images}</div>"
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> HTMLResponse:
-        known = dates()
+        known = list_report_days(s3(), bucket(), endpoint(), prefix)
         links = "".join(f"<a href='reports/{d}'>{d}</a>" for d in known)
         latest = report_html(known[0]) if known else "<p>No report yet: the scones_model_monitor DAG writes one a day.</p>"
         return _page("Model monitor", f"<h1>Model monitor: {html.escape(endpoint())}</h1><nav>{links}</nav>{latest}")
@@ -95,7 +88,7 @@ def create_app(s3: Callable[[], Any], bucket: Callable[[], str], endpoint: Calla
         if not DATE.match(date) or not FILE.match(name):
             raise HTTPException(400, "not a report file name")
         try:
-            body = s3().get_object(Bucket=bucket(), Key=f"{root()}{date}/{name}")["Body"].read()
+            body = s3().get_object(Bucket=bucket(), Key=folder(date) + name)["Body"].read()
         except Exception as exc:  # botocore's NoSuchKey, without importing botocore at import time
             if "NoSuchKey" in type(exc).__name__ or "NoSuchKey" in str(exc):
                 raise HTTPException(404, f"no {name} for {date}") from exc

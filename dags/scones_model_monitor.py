@@ -1,0 +1,124 @@
+"""
+Daily: analyse the endpoint's captured inferences for the day, write confidence statistics, drift, plots and a report to S3, and alert on violations.
+
+### What it does
+1. **read_deployment**: what serves (`models/deployments/current.json`): the endpoint and its
+   classes. Nothing deployed yet: the run is skipped.
+2. **analyze_window**: reads the capture of the run's data interval (one UTC day, by its hourly
+   partitions), computes the statistics (volume, class shares, confidence quantiles,
+   low-confidence share, hourly figures) and drift (PSI, KS) against the latest earlier day
+   (or `baseline_uri`), and writes `report.json`, `statistics.json`, `constraint_violations.json`, the
+   plots and `report.html` to `s3://<bucket>/monitoring/<endpoint>/<day>/`. Rerunning a day
+   rewrites the same files. The summary is in this task's log.
+3. **alert_on_violations**: when a check is violated, publishes the summary to the SNS topic
+   `scones-monitor-alerts` and fails (or only warns, with `fail_on_violation` off).
+
+Backfill a missed day: `airflow backfill create --dag-id scones_model_monitor --from-date 2026-11-20 --to-date 2026-11-21`.
+The reports are also on the **Model monitor** page (Browse menu).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import Param, chain, dag, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from scones.airflow_glue import DEFAULT_ARGS, task_settings
+from scones.settings import load_settings
+
+DAG_ID = Path(__file__).stem
+DEFAULTS = load_settings()
+
+
+@task
+def read_deployment(params: dict | None = None) -> dict:
+    """The serving endpoint and its classes; skip the run before the first deployment."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from scones.airflow_glue import aws_client
+    from scones.deployment.record import read_current
+
+    settings = task_settings(params)
+    deployment = read_current(aws_client("s3", settings), settings.bucket, settings.models_prefix)
+    if deployment is None:
+        raise AirflowSkipException("no model has been deployed yet: nothing to monitor")
+    return {"endpoint_name": deployment.endpoint_name, "classes": deployment.classes, "model": deployment.model_name}
+
+
+@task
+def analyze_window(deployment: dict, data_interval_start=None, data_interval_end=None, params: dict | None = None) -> dict:
+    """Statistics, drift, plots and report for this run's window, written to S3."""
+    from scones.airflow_glue import aws_client
+    from scones.monitoring.checks import Thresholds
+    from scones.monitoring.daily import monitor_window
+    from scones.monitoring.window import Window
+
+    settings = task_settings(params)
+    day = (params or {}).get("day")
+    window = Window.for_day(day) if day else Window(data_interval_start, data_interval_end)
+    summary = monitor_window(
+        aws_client("s3", settings), bucket=settings.bucket, capture_prefix=settings.data_capture_prefix,
+        endpoint=deployment["endpoint_name"], classes=deployment["classes"], window=window,
+        thresholds=Thresholds(confidence_threshold=settings.confidence_threshold,
+                              max_low_confidence_rate=settings.max_low_confidence_rate),
+        baseline_uri=(params or {}).get("baseline_uri") or "",
+    )  # fmt: skip
+    print(summary["summary"])
+    print(f"report: {summary['report_uri']}")
+    return summary
+
+
+@task
+def alert_on_violations(summary: dict, deployment: dict, params: dict | None = None) -> dict:
+    """Publish violations to SNS; fail the task on them unless fail_on_violation is off."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from scones.airflow_glue import aws_client
+    from scones.monitoring.daily import publish_alert
+
+    if not summary["violations"]:
+        print(f"{summary['day']}: no violation ({summary['records']} inferences)")
+        return {"alerted": False}
+    settings = task_settings(params)
+    message_id = publish_alert(aws_client("sns", settings), settings.alerts_topic, summary, deployment["endpoint_name"])
+    checks = ", ".join(v["check"] for v in summary["violations"])
+    print(f"alert {message_id} published to {settings.alerts_topic}: {checks}")
+    if (params or {}).get("fail_on_violation", True):
+        # Not retried: the data will not change; the report is written already.
+        raise AirflowFailException(f"{summary['day']}: {len(summary['violations'])} violation(s): {checks}; see {summary['report_uri']}")
+    return {"alerted": True, "message_id": message_id}
+
+
+@dag(
+    dag_id=DAG_ID,
+    description=__doc__.strip().splitlines()[0],
+    doc_md=__doc__,
+    schedule=CronDataIntervalTimetable("0 1 * * *", timezone="UTC"),  # yesterday's window, at 01:00
+    start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
+    catchup=False,  # backfill a missed day on demand (see the docs above)
+    max_active_runs=2,
+    default_args=DEFAULT_ARGS,
+    tags=["scones", "monitoring"],
+    params={
+        "day": Param(None, type=["null", "string"], format="date", title="Day (UTC)",
+                     description="Analyse this day instead of the run's data interval"),
+        "confidence_threshold": Param(DEFAULTS.confidence_threshold, type="number", minimum=0, maximum=1,
+                                      title="Confidence threshold"),
+        "max_low_confidence_rate": Param(DEFAULTS.max_low_confidence_rate, type="number", minimum=0, maximum=1,
+                                         title="Alert above this low-confidence share"),
+        "baseline_uri": Param("", type="string", title="Baseline (s3:// URI)",
+                              description="Validation probabilities or a statistics.json; empty: the latest earlier day"),
+        "fail_on_violation": Param(True, type="boolean", title="Fail the run on a violation"),
+    },  # fmt: skip
+)
+def scones_model_monitor():
+    # BODY
+    deployment = read_deployment()
+    summary = analyze_window(deployment)
+    alerted = alert_on_violations(summary, deployment)
+    chain(deployment, summary, alerted)
+
+
+scones_model_monitor()

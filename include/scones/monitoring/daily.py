@@ -1,0 +1,89 @@
+"""The daily monitor job: one window of one endpoint's capture to a report in S3, and alerts.
+
+What the ``scones_model_monitor`` DAG's tasks call. Idempotent per window: a rerun rewrites the
+same keys under ``monitoring/<endpoint>/<day>/``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from scones.monitoring.checks import Thresholds
+from scones.monitoring.drift import Baseline, load_baseline
+from scones.monitoring.errors import BaselineError
+from scones.monitoring.report import STATISTICS_FILE
+from scones.monitoring.sinks import S3Sink, report_prefix
+from scones.monitoring.window import Window
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+log = logging.getLogger(__name__)
+
+
+def day_of(window: Window) -> str:
+    return window.start.date().isoformat()
+
+
+def earlier_window_baseline(s3: S3Client, bucket: str, endpoint: str, window: Window, classes: list[str],
+                            look_back_days: int = 7) -> Baseline | None:  # fmt: skip
+    """The most recent earlier day's ``statistics.json`` within ``look_back_days``, if any."""
+    day = window.start.date()
+    for back in range(1, look_back_days + 1):
+        earlier = (day - timedelta(days=back)).isoformat()
+        uri = f"s3://{bucket}/{report_prefix(endpoint, earlier)}{STATISTICS_FILE}"
+        try:
+            baseline = load_baseline(uri, classes, s3=s3)
+        except BaselineError:
+            continue
+        if baseline.records:
+            return baseline
+    return None
+
+
+def monitor_window(s3: S3Client, *, bucket: str, capture_prefix: str, endpoint: str, classes: list[str],
+                   window: Window, thresholds: Thresholds, baseline_uri: str = "") -> dict[str, Any]:  # fmt: skip
+    """Analyse ``window``, write its report to S3 (report.json last), return a summary.
+
+    :param baseline_uri: a baseline to measure drift against; empty: the latest earlier day's
+        statistics (within a week), or none.
+    """
+    from scones.monitoring.analyze import analyze_capture
+    from scones.monitoring.report import build_report, format_summary, write_report  # plots: matplotlib
+
+    baseline = (load_baseline(baseline_uri, classes, s3=s3) if baseline_uri
+                else earlier_window_baseline(s3, bucket, endpoint, window, classes))  # fmt: skip
+    analysis = analyze_capture(f"s3://{bucket}/{capture_prefix.strip('/')}/{endpoint}", window, classes=classes,
+                               thresholds=thresholds, baseline=baseline, s3=s3, endpoint=endpoint)  # fmt: skip
+    prefix = report_prefix(endpoint, day_of(window))
+    write_report(analysis, S3Sink(s3, bucket, prefix))
+    report = build_report(analysis)
+    log.info("%s", format_summary(report))
+    return {
+        "day": day_of(window),
+        "report_uri": f"s3://{bucket}/{prefix}report.json",
+        "status": report["status"],
+        "records": analysis.statistics.records,
+        "violations": report["violations"],
+        "baseline": baseline.source if baseline else None,
+        "summary": format_summary(report),
+    }
+
+
+def alert_message(summary: dict[str, Any], endpoint: str) -> tuple[str, str]:
+    """SNS subject (<= 100 characters) and body for a window with violations."""
+    checks = ", ".join(sorted({v["check"] for v in summary["violations"]}))
+    subject = f"[scones] model monitor {endpoint} {summary['day']}: {checks}"[:100]
+    body = json.dumps({"endpoint": endpoint, **{k: summary[k] for k in ("day", "report_uri", "records", "violations")}},
+                      indent=2)  # fmt: skip
+    return subject, summary["summary"] + "\n\n" + body
+
+
+def publish_alert(sns: Any, topic_name: str, summary: dict[str, Any], endpoint: str) -> str:
+    """Publish to the topic (created if missing: CreateTopic is idempotent); return the message id."""
+    topic_arn = sns.create_topic(Name=topic_name)["TopicArn"]
+    subject, message = alert_message(summary, endpoint)
+    return sns.publish(TopicArn=topic_arn, Subject=subject, Message=message)["MessageId"]
