@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ SHARED_SUBSET = PROJECT_ROOT.parent / "shared" / "data" / "cifar-100-python-bike
 class Step:
     dag_id: str
     summarize: Callable[[Any, Settings], list[str]]  # (boto3 session, settings) -> lines
+    conf: Callable[[], dict[str, Any]] = dict  # the run's conf, made when it starts
 
 
 def _summarize_etl(session: Any, settings: Settings) -> list[str]:
@@ -50,10 +52,31 @@ def _summarize_train_deploy(session: Any, settings: Settings) -> list[str]:
     ]
 
 
+def _summarize_monitor(session: Any, settings: Settings) -> list[str]:
+    from scones.monitoring.sinks import list_report_days, read_report
+
+    s3 = session.client("s3")
+    days = list_report_days(s3, settings.bucket, settings.endpoint_name)
+    if not days:
+        return ["no report written"]
+    report = read_report(s3, settings.bucket, settings.endpoint_name, days[0]) or {}
+    checks = ", ".join(v["check"] for v in report.get("violations", [])) or "none"
+    return [
+        f"report s3://{settings.bucket}/monitoring/{settings.endpoint_name}/{days[0]}/report.html",
+        f"  {report.get('records')} inferences, low-confidence share {report.get('low_confidence_rate')}, violations: {checks}",
+    ]
+
+
+def _today() -> dict[str, Any]:
+    # The demo's traffic is today's; a scheduled run analyses the day before.
+    return {"day": datetime.now(timezone.utc).date().isoformat(), "fail_on_violation": False}
+
+
 #: The pipeline, in order. A DAG whose file is not in dags/ yet is skipped.
 PIPELINE: list[Step] = [
     Step("scones_cifar_etl", _summarize_etl),
     Step("scones_train_deploy", _summarize_train_deploy),
+    Step("scones_model_monitor", _summarize_monitor, _today),
 ]
 
 
@@ -76,7 +99,7 @@ def run_demo(keep: bool = False, source: str | None = None, only: list[str] | No
         airflow.migrate()
         for step in steps:
             print(f"\n== {step.dag_id}", flush=True)
-            run = airflow.test_dag(step.dag_id)
+            run = airflow.test_dag(step.dag_id, conf=step.conf() or None)
             states = ", ".join(f"{t}={s}" for t, s in run.task_states.items())
             print(f"  {'OK' if run.ok else 'FAILED'} in {run.seconds:.0f}s: {states or 'no task ran'}")
             print(f"  log: {run.log_path}")
