@@ -121,9 +121,10 @@ class _Collector:
         times, keep = parse_times([r.eventMetadata.inferenceTime for r in records])
         if not keep.all():
             # SageMaker always writes UTC with "Z"; a time without an offset is ambiguous.
-            for i in np.flatnonzero(~keep):
-                detail = f"inferenceTime {records[i].eventMetadata.inferenceTime!r} is not ISO 8601 with an offset"
-                self.bad("invalid_record", self._where(records, offsets, offset, i), detail)
+            bad = np.flatnonzero(~keep)
+            first = records[bad[0]].eventMetadata.inferenceTime
+            detail = f"inferenceTime {first!r} is not ISO 8601 with an offset ({len(bad)} such)"
+            self.bad("invalid_record", self._where(records, offsets, offset, int(bad[0])), detail, count=len(bad))
         valid_times = keep.copy()
         if self.start_us is not None:
             keep &= times >= self.start_us
