@@ -29,6 +29,7 @@ import mmap
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 import msgspec
@@ -70,6 +71,10 @@ class _Record(msgspec.Struct, gc=False):
 
 _RECORD = msgspec.json.Decoder(_Record)
 _VECTOR = msgspec.json.Decoder(list[float])
+_OUTPUT = attrgetter("captureData.endpointOutput")
+_ENCODING = attrgetter("encoding")
+_DATA = attrgetter("data")
+_TIME = attrgetter("eventMetadata.inferenceTime")
 
 
 @dataclass
@@ -120,7 +125,7 @@ class _Collector:
             records, offsets = self._line_by_line(buf, offset)
         if not records:
             return
-        times, keep = parse_times([r.eventMetadata.inferenceTime for r in records])
+        times, keep = parse_times(list(map(_TIME, records)))
         if not keep.all():
             # SageMaker always writes UTC with "Z"; a time without an offset is ambiguous.
             bad = np.flatnonzero(~keep)
@@ -218,22 +223,27 @@ def _vectors_fast(records: list[_Record], k: int) -> np.ndarray | None:
     piece starts with "[" and ends with "]", holds no other bracket and k-1 commas), so the
     fast path accepts exactly what the per-record path accepts, only faster.
     """
-    outputs = [r.captureData.endpointOutput for r in records]
-    encodings = {o.encoding for o in outputs}
-    try:
-        if encodings == {"JSON"}:
-            pieces = [o.data.encode() for o in outputs]
-        elif encodings == {"BASE64"}:
-            pieces = [binascii.a2b_base64(o.data, strict_mode=True) for o in outputs]
-        else:
+    outputs = list(map(_OUTPUT, records))  # attrgetter + map: the loop runs in C
+    encodings = set(map(_ENCODING, outputs))
+    n = len(outputs)
+    if encodings == {"JSON"}:
+        texts = list(map(_DATA, outputs))
+        joined_text = ",".join(texts)
+        if not joined_text.isascii():  # lengths below count characters: equal to bytes only in ASCII
             return None
-    except ValueError:
+        joined = joined_text.encode("ascii")
+        lengths = np.fromiter(map(len, texts), np.int64, n)
+    elif encodings == {"BASE64"}:
+        try:
+            pieces = [binascii.a2b_base64(o.data, strict_mode=True) for o in outputs]
+        except ValueError:
+            return None
+        joined = b",".join(pieces)
+        lengths = np.fromiter(map(len, pieces), np.int64, n)
+    else:
         return None
-    n = len(pieces)
-    joined = b",".join(pieces)
     if joined.count(b"[") != n or joined.count(b"]") != n:
         return None
-    lengths = np.fromiter(map(len, pieces), np.int64, n)
     if (lengths < 2).any():
         return None
     starts = np.concatenate(([0], np.cumsum(lengths[:-1] + 1)))
@@ -247,7 +257,7 @@ def _vectors_fast(records: list[_Record], k: int) -> np.ndarray | None:
     if (np.bincount(piece_of[inside], minlength=n) != k - 1).any():
         return None
     try:
-        flat = _VECTOR.decode(b"[" + joined.replace(b"[", b"").replace(b"]", b"") + b"]")
+        flat = _VECTOR.decode(b"[" + joined.translate(None, b"[]") + b"]")
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
     if len(flat) != n * k:
