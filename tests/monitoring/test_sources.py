@@ -83,3 +83,8 @@ def test_local_folder_is_searched_recursively_and_pruned_by_partition(tmp_path: 
 def test_a_missing_local_folder_is_a_clear_error(tmp_path: Path):
     with pytest.raises(CaptureSourceError, match="does not exist"):
         local_capture_files(tmp_path / "nope")
+
+
+def test_a_single_file_can_be_named(tmp_path: Path):
+    path = write_lines(tmp_path / "one.txt", [capture_line([0.9, 0.1], HOURS[0])])
+    assert [o.location for o in local_capture_files(path, WINDOW)] == [str(path)]

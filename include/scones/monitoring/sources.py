@@ -52,13 +52,15 @@ def local_capture_files(folder: str | Path, window: Window | None = None) -> lis
     """Every ``.jsonl`` under ``folder`` (recursively), skipping hourly partitions outside ``window``.
 
     Files not under a ``yyyy/mm/dd/hh/`` folder are always read (their records are filtered
-    on time later).
+    on time later). ``folder`` may also be one capture file.
 
     :raises CaptureSourceError: the folder does not exist.
     """
     root = Path(folder).expanduser()
+    if root.is_file():  # one capture file named directly: read it, whatever its name
+        return [CaptureObject(str(root), root.stat().st_size)]
     if not root.is_dir():
-        raise CaptureSourceError(f"capture folder {root} does not exist or is not a folder")
+        raise CaptureSourceError(f"capture folder {root} does not exist")
     wanted = set(window.partitions()) if window is not None else None
     found = []
     for path in sorted(root.rglob(f"*{CAPTURE_SUFFIX}")):
