@@ -15,8 +15,10 @@ type is listed in the endpoint's ``CaptureContentTypeHeader.JsonContentTypes``, 
 Speed comes from an explicit schema (msgspec Structs) that names only what the monitor uses:
 the decoder skips the ~3 KB base64 image without materialising it, and a whole chunk of lines
 decodes in one call. A chunk that fails is decoded again line by line with the same schema, so
-a malformed line costs one chunk's retry, not a slow path for the file. polars' NDJSON reader
-was as fast here but fails a whole file on one bad line and silently coerces wrong types.
+a malformed line costs one chunk's retry, not a slow path for the file. polars' NDJSON reader,
+tried first, needed both cores for what this does on one, fails a whole file on one bad line,
+and silently coerces wrong types. Files are decoded from an mmap (no copy), in worker
+processes (see :mod:`scones.monitoring.reader`).
 
 A malformed line or record is counted under one of :data:`MALFORMED_REASONS`, with a few
 examples (file and byte offset), and never raises.
