@@ -1,0 +1,93 @@
+"""Deployment against moto: everything created once, nothing changed on a rerun, only what changed updated."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from scones.workflow.config import FUNCTIONS, WorkflowNames
+from scones.workflow.deploy import deploy_workflow
+
+from .conftest import TEST_CONFIG, TEST_SETTINGS
+
+
+def actions(deployed: dict) -> dict[str, str]:
+    return {what["name"]: what["action"] for what in (*deployed["functions"].values(), *deployed["state_machines"].values())}
+
+
+@pytest.fixture
+def deployed(moto_aws):
+    moto_aws("s3").create_bucket(Bucket=TEST_SETTINGS.bucket)
+    return deploy_workflow(moto_aws, TEST_SETTINGS, TEST_CONFIG)
+
+
+def test_first_deployment_creates_every_resource(deployed, moto_aws):
+    assert set(actions(deployed).values()) == {"created"}
+    names = WorkflowNames(TEST_SETTINGS, TEST_CONFIG)
+    assert set(actions(deployed)) == {names.function(f) for f in FUNCTIONS} | {"scones-image-classification", "scones-batch-classification"}
+    classify = moto_aws("lambda").get_function(FunctionName="scones-classify-image")["Configuration"]
+    assert classify["Handler"] == "handler.lambda_handler" and classify["Runtime"] == "python3.11"
+    assert classify["Environment"]["Variables"] == {"ENDPOINT_NAME": "scones-endpoint", "CLASS_NAMES": "bicycle,motorcycle"}
+    threshold = moto_aws("lambda").get_function(FunctionName="scones-filter-inferences")["Configuration"]["Environment"]
+    assert threshold["Variables"] == {"CONFIDENCE_THRESHOLD": "0.93"}
+    assert deployed["alerts_topic_arn"].endswith(":scones-workflow-alerts")
+
+
+def test_a_second_deployment_changes_nothing(deployed, moto_aws):
+    again = deploy_workflow(moto_aws, TEST_SETTINGS, TEST_CONFIG)
+    assert set(actions(again).values()) == {"unchanged"}
+    assert {f["arn"] for f in again["functions"].values()} == {f["arn"] for f in deployed["functions"].values()}
+
+
+def test_a_new_threshold_updates_only_the_filters_configuration(deployed, moto_aws):
+    stricter = dataclasses.replace(TEST_SETTINGS, confidence_threshold=0.97)
+    again = deploy_workflow(moto_aws, stricter, TEST_CONFIG)
+    assert actions(again)["scones-filter-inferences"] == "updated"
+    assert again["functions"]["filter_inferences"]["changed"] == ["Environment"]
+    assert [a for n, a in actions(again).items() if n != "scones-filter-inferences"] == ["unchanged"] * 4
+
+
+def test_changed_code_updates_only_that_function(deployed, moto_aws, source_dir):
+    handler = source_dir / "lambdas" / "classify_image" / "handler.py"
+    handler.write_text(handler.read_text().replace("DEFAULT_ENDPOINT_NAME = ", "# a change\nDEFAULT_ENDPOINT_NAME = "))
+    again = deploy_workflow(moto_aws, TEST_SETTINGS, dataclasses.replace(TEST_CONFIG, source_dir=source_dir))
+    assert again["functions"]["classify_image"]["changed"] == ["Code"]
+    assert {n: a for n, a in actions(again).items() if a != "unchanged"} == {"scones-classify-image": "updated"}
+    live = moto_aws("lambda").get_function(FunctionName="scones-classify-image")["Configuration"]["CodeSha256"]
+    assert live == again["functions"]["classify_image"]["code_sha256"] != deployed["functions"]["classify_image"]["code_sha256"]
+
+
+def test_a_new_concurrency_updates_only_the_batch_definition(deployed, moto_aws):
+    again = deploy_workflow(moto_aws, TEST_SETTINGS, dataclasses.replace(TEST_CONFIG, max_concurrency=12))
+    assert {n: a for n, a in actions(again).items() if a != "unchanged"} == {"scones-batch-classification": "updated"}
+    definition = json.loads(moto_aws("stepfunctions").describe_state_machine(stateMachineArn=again["state_machines"]["classify_batch"]["arn"])["definition"])
+    assert definition["States"]["ClassifyImages"]["MaxConcurrency"] == 12
+
+
+def role_policy(moto_aws, role: str) -> dict:
+    iam = moto_aws("iam")
+    [name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+    return document if isinstance(document, dict) else json.loads(document)
+
+
+def test_roles_are_least_privilege(deployed, moto_aws):
+    iam = moto_aws("iam")
+    serialize = role_policy(moto_aws, "scones-serialize-image-data-role")
+    reads = [s for s in serialize["Statement"] if s["Action"] == "s3:GetObject"]
+    assert [s["Resource"] for s in reads] == [f"arn:aws:s3:::{TEST_SETTINGS.bucket}/datasets/cifar100-vehicles/*"]
+    classify = role_policy(moto_aws, "scones-classify-image-role")
+    [invoke_endpoint] = [s for s in classify["Statement"] if "sagemaker" in str(s["Action"])]
+    assert invoke_endpoint["Action"] == "sagemaker:InvokeEndpoint"
+    assert invoke_endpoint["Resource"] == "arn:aws:sagemaker:us-east-1:123456789012:endpoint/scones-endpoint"
+    states = role_policy(moto_aws, "scones-workflow-states-role")
+    invoke = next(s for s in states["Statement"] if s["Action"] == "lambda:InvokeFunction")
+    assert {r for r in invoke["Resource"] if not r.endswith(":*")} == {f["arn"] for f in deployed["functions"].values()}
+    assert next(s for s in states["Statement"] if s["Action"] == "sns:Publish")["Resource"] == deployed["alerts_topic_arn"]
+    for role in ("scones-serialize-image-data-role", "scones-classify-image-role", "scones-filter-inferences-role", "scones-workflow-states-role"):
+        resources = [r for s in role_policy(moto_aws, role)["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])]
+        assert "*" not in resources, f"{role} grants on every resource"
+    trust = iam.get_role(RoleName="scones-classify-image-role")["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}

@@ -1,0 +1,126 @@
+"""Smoke planning and checking: cases from the endpoint's own answers, outcomes against them."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from scones.workflow.errors import EndpointNotReady, SmokeTestFailed
+from scones.workflow.executions import Outcome, wait_for_executions, start_execution
+from scones.workflow.smoke import (
+    Probe,
+    check_endpoint,
+    check_smoke_outcomes,
+    outcome_mismatches,
+    plan_smoke_cases,
+    probe,
+    probe_until_planned,
+    validation_keys,
+)
+
+from .conftest import DATASET, IMAGES, TEST_CONFIG, TEST_SETTINGS, run_handlers_as_lambdas
+
+BUCKET = TEST_SETTINGS.bucket
+PROBES = [Probe(key, max(range(2), key=p.__getitem__), max(p)) for key, p in IMAGES.items()]
+MISSING = f"{DATASET}/validation/_smoke/missing.png"
+
+
+def test_plan_takes_the_surest_and_the_least_sure_image():
+    cases = plan_smoke_cases(PROBES, BUCKET, threshold=0.93, batch_size=3, missing_key=MISSING)
+    success, low, batch = cases
+    assert success["input"] == {"s3_bucket": BUCKET, "s3_key": PROBES[0].key}  # 0.99
+    assert success["expect"]["predicted_label"] == 0
+    assert low["input"]["s3_key"] == PROBES[2].key and low["expect"]["error"] == "ThresholdConfidenceNotMet"  # 0.55
+    assert [i["s3_key"] for i in batch["input"]["images"]] == [p.key for p in PROBES[:3]] + [MISSING]
+    assert [r["status"] for r in batch["expect"]["results"]] == ["SUCCEEDED", "SUCCEEDED", "FAILED", "FAILED"]
+    assert batch["expect"]["results"][-1]["error"] == "ImageNotFoundError"
+    json.dumps(cases)  # they travel through XCom
+
+
+def test_plan_fails_clearly_when_no_image_is_below_the_threshold():
+    sure_only = [p for p in PROBES if p.confidence > 0.95]
+    with pytest.raises(SmokeTestFailed, match=r"of 2 validation images \(confidences 0.970-0.990\), none scored below 0.925"):
+        plan_smoke_cases(sure_only, BUCKET, 0.93, 2, MISSING)
+
+
+def test_images_right_at_the_threshold_are_not_chosen_for_the_single_cases():
+    near = [Probe("a", 0, 0.931), Probe("b", 0, 0.929)]
+    with pytest.raises(SmokeTestFailed):
+        plan_smoke_cases(near, BUCKET, 0.93, 2, MISSING)
+
+
+def test_probing_stops_once_the_plan_is_possible():
+    calls = []
+
+    def probes():
+        for p in PROBES * 10:
+            calls.append(p)
+            yield p
+
+    assert len(probe_until_planned(probes(), 0.93, batch_size=3, limit=40)) == 3
+    calls.clear()
+    assert len(probe_until_planned(probes(), 0.999, batch_size=3, limit=7)) == 7  # never a sure success
+
+
+def outcome(status: str, output=None, error=None) -> Outcome:
+    return Outcome(arn="arn:x", status=status, output=output, error=error, cause="because")
+
+
+def test_mismatches_are_reported_per_case_and_per_image():
+    success, low, batch = plan_smoke_cases(PROBES, BUCKET, 0.93, 2, MISSING)
+    assert outcome_mismatches(success, outcome("SUCCEEDED", {"status": "SUCCEEDED", "predicted_label": 0})) == []
+    assert outcome_mismatches(success, outcome("SUCCEEDED", {"predicted_label": 1}))[0].startswith("success (arn:x): expected label 0")
+    assert outcome_mismatches(low, outcome("FAILED", error="ThresholdConfidenceNotMet")) == []
+    assert "expected error ThresholdConfidenceNotMet, got EndpointError" in outcome_mismatches(low, outcome("FAILED", error="EndpointError"))[0]
+    assert "expected FAILED, got SUCCEEDED" in outcome_mismatches(low, outcome("SUCCEEDED", {}))[0]
+    good = {"results": [{"status": "SUCCEEDED", "predicted_label": 0}, {"status": "SUCCEEDED", "predicted_label": 1},
+                        {"status": "FAILED", "error": "ImageNotFoundError"}]}  # fmt: skip
+    assert outcome_mismatches(batch, outcome("SUCCEEDED", good)) == []
+    bad = {"results": [*good["results"][:2], {"status": "SUCCEEDED", "predicted_label": 0}]}
+    [problem] = outcome_mismatches(batch, outcome("SUCCEEDED", bad))
+    assert problem.startswith(f"batch image 2 ({MISSING}): expected FAILED")
+    assert "expected 3 per-image results" in outcome_mismatches(batch, outcome("SUCCEEDED", {"results": []}))[0]
+    with pytest.raises(SmokeTestFailed, match="did not end as expected"):
+        check_smoke_outcomes([success, low], [outcome("SUCCEEDED", {"predicted_label": 0}), outcome("SUCCEEDED", {})])
+
+
+def test_a_missing_endpoint_is_named_and_not_transient(moto_aws):
+    with pytest.raises(EndpointNotReady, match="endpoint 'scones-endpoint' does not exist.*trigger scones_train_deploy") as error:
+        check_endpoint(moto_aws("sagemaker"), "scones-endpoint")
+    assert error.value.transient is False
+
+
+def test_validation_keys_interleave_the_classes(moto_aws, dataset):
+    keys = list(validation_keys(moto_aws("s3"), BUCKET, DATASET, ["bicycle", "motorcycle"]))
+    assert [k.split("/")[-2] for k in keys] == ["bicycle", "motorcycle", "bicycle", "motorcycle"]
+
+
+class FakeRuntime:
+    """sagemaker-runtime's invoke_endpoint as a plain function of the image."""
+
+    def __init__(self, answers: dict[bytes, list[float]]) -> None:
+        self.answers = answers
+
+    def invoke_endpoint(self, EndpointName: str, ContentType: str, Body: bytes) -> dict:  # noqa: N803 - boto's names
+        assert ContentType == "image/png"
+        return {"Body": io.BytesIO(json.dumps(self.answers[Body]).encode())}
+
+
+def test_smoke_end_to_end_in_moto(moto_aws, dataset, monkeypatch):
+    from scones.workflow.deploy import deploy_workflow
+
+    run_handlers_as_lambdas(monkeypatch, dataset)
+    deployed = deploy_workflow(moto_aws, TEST_SETTINGS, TEST_CONFIG)
+    s3, sfn = moto_aws("s3"), moto_aws("stepfunctions")
+    keys = validation_keys(s3, BUCKET, DATASET, ["bicycle", "motorcycle"])
+    probes = probe_until_planned((probe(s3, FakeRuntime(dataset), BUCKET, k, "scones-endpoint", 2) for k in keys), 0.93, 4, 40)
+    cases = plan_smoke_cases(probes, BUCKET, 0.93, 4, MISSING)
+    machines = {"single": deployed["state_machines"]["classify_image"]["arn"], "batch": deployed["state_machines"]["classify_batch"]["arn"]}
+    arns = [start_execution(sfn, machines[c["state_machine"]], c["input"]) for c in cases]
+    outcomes = wait_for_executions(sfn, arns, timeout=60, poll=0.05)
+    summary = check_smoke_outcomes(cases, [outcomes[a] for a in arns])
+    assert summary["success"]["status"] == "SUCCEEDED"
+    assert (summary["low_confidence"]["status"], summary["low_confidence"]["error"]) == ("FAILED", "ThresholdConfidenceNotMet")
+    assert summary["batch"]["status"] == "SUCCEEDED"

@@ -1,0 +1,95 @@
+"""The real definitions, run by moto's Step Functions interpreter, calling the real handlers.
+
+What the end-to-end tests check on the emulator, checked here in-process: the data each step
+gets, the alert on failure, the Fail state's error, and the batch's per-image results.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scones.workflow.deploy import deploy_workflow
+
+from .conftest import CONFIDENT_KEY, IMAGES, TEST_CONFIG, TEST_SETTINGS, UNSURE_KEY, received_alerts, run_handlers_as_lambdas, subscribe_queue, wait
+
+BUCKET = TEST_SETTINGS.bucket
+
+
+@pytest.fixture
+def workflow(moto_aws, dataset, monkeypatch):
+    invoked = run_handlers_as_lambdas(monkeypatch, dataset)
+    deployed = deploy_workflow(moto_aws, TEST_SETTINGS, TEST_CONFIG)
+    queue = subscribe_queue(moto_aws, deployed["alerts_topic_arn"])
+    return {"client": moto_aws, "deployed": deployed, "queue": queue, "invoked": invoked,
+            "single": deployed["state_machines"]["classify_image"]["arn"],
+            "batch": deployed["state_machines"]["classify_batch"]["arn"]}  # fmt: skip
+
+
+def execute(workflow, machine: str, payload) -> dict:
+    sfn = workflow["client"]("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=workflow[machine], input=json.dumps(payload))["executionArn"]
+    return wait(workflow["client"], arn)
+
+
+def test_a_confident_image_is_classified(workflow):
+    done = execute(workflow, "single", {"s3_bucket": BUCKET, "s3_key": CONFIDENT_KEY})
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"]) == {
+        "status": "SUCCEEDED", "s3_bucket": BUCKET, "s3_key": CONFIDENT_KEY, "predicted_label": 0,
+        "predicted_class": "bicycle", "confidence": 0.99, "inferences": [0.99, 0.01],
+    }  # fmt: skip
+    assert [name.rsplit("-", 2)[-2:] for name in workflow["invoked"]] == [["image", "data"], ["classify", "image"], ["filter", "inferences"]]
+    assert received_alerts(workflow["client"], workflow["queue"]) == []
+
+
+def test_the_original_projects_event_still_works(workflow):
+    done = execute(workflow, "single", {"image_data": "", "s3_bucket": BUCKET, "s3_key": CONFIDENT_KEY})
+    assert done["status"] == "SUCCEEDED"
+
+
+def test_low_confidence_fails_the_execution_and_alerts_with_the_image(workflow):
+    done = execute(workflow, "single", {"s3_bucket": BUCKET, "s3_key": UNSURE_KEY})
+    assert done["status"] == "FAILED"
+    assert done["error"] == "ThresholdConfidenceNotMet"
+    assert "top confidence 0.5500 (bicycle)" in done["cause"]
+    [alert] = received_alerts(workflow["client"], workflow["queue"])
+    message = json.loads(alert["Message"])
+    assert message["error"] == "ThresholdConfidenceNotMet"
+    assert message["image"] == {"s3_bucket": BUCKET, "s3_key": UNSURE_KEY}
+    assert "below the threshold 0.93" in message["cause"]
+    assert alert["MessageAttributes"]["error"]["Value"] == "ThresholdConfidenceNotMet"
+
+
+def test_a_missing_image_alerts_with_the_lambdas_error_name(workflow):
+    done = execute(workflow, "single", {"s3_bucket": BUCKET, "s3_key": "nope/missing.png"})
+    assert (done["status"], done["error"]) == ("FAILED", "ImageNotFoundError")
+    [alert] = received_alerts(workflow["client"], workflow["queue"])
+    assert json.loads(alert["Message"])["image"]["s3_key"] == "nope/missing.png"
+
+
+def test_a_malformed_input_is_refused_before_any_lambda(workflow):
+    done = execute(workflow, "single", {"bucket": BUCKET})
+    assert (done["status"], done["error"]) == ("FAILED", "MissingKeyError")
+    assert workflow["invoked"] == []
+    [alert] = received_alerts(workflow["client"], workflow["queue"])
+    assert json.loads(alert["Message"])["image"] == {"bucket": BUCKET}
+
+
+def test_a_batch_fans_out_and_one_failure_does_not_fail_the_others(workflow):
+    images = [{"s3_bucket": BUCKET, "s3_key": key} for key in IMAGES] + [{"s3_bucket": BUCKET, "s3_key": "nope.png"}]
+    done = execute(workflow, "batch", {"images": images})
+    assert done["status"] == "SUCCEEDED", done
+    results = json.loads(done["output"])["results"]
+    assert [(r["status"], r.get("predicted_class") or r["error"]) for r in results] == [
+        ("SUCCEEDED", "bicycle"), ("SUCCEEDED", "motorcycle"), ("FAILED", "ThresholdConfidenceNotMet"),
+        ("FAILED", "ThresholdConfidenceNotMet"), ("FAILED", "ImageNotFoundError"),
+    ]  # fmt: skip
+    assert results[4]["image"] == {"s3_bucket": BUCKET, "s3_key": "nope.png"}
+    assert len(received_alerts(workflow["client"], workflow["queue"])) == 3  # one per failed image
+
+
+def test_a_batch_without_images_is_refused(workflow):
+    done = execute(workflow, "batch", {"image": []})
+    assert (done["status"], done["error"]) == ("FAILED", "MissingKeyError")
