@@ -1,0 +1,57 @@
+"""Lambda for the local emulator: Invoke runs the function's real code.
+
+moto 5.2.5 stores functions but runs them only in Docker (without it, Invoke echoes the
+payload). Here ``invoke`` runs the handler in a python process instead:
+
+    Invoke ──> LocalLambdaBackend.invoke (models.py)       moto's backend, one method replaced
+                 └─> WorkerPool.invoke (pool.py)           bound on concurrency, warm workers
+                       └─> Worker (worker.py)              one process per execution environment
+                             └─> bootstrap.py              imports the handler, serves events
+               logs.py: START/END/REPORT and the output, to CloudWatch Logs /aws/lambda/<name>
+
+- The code is the zip of CreateFunction/UpdateFunctionCode, unzipped once per code hash
+  (``code_cache.py``); the worker runs ``sys.executable`` (so boto3 is importable, as in
+  Lambda's runtime) with the function's environment variables, fake credentials, its region,
+  and ``AWS_ENDPOINT_URL`` pointing at this emulator.
+- Workers stay warm between invocations of the same function version and configuration
+  (module-level state survives); new code or configuration starts new ones. A timeout
+  kills the worker and answers Lambda's ``Sandbox.Timedout`` error.
+- Python runtimes only: another runtime, or a container image, fails with
+  ``InvalidRuntimeException`` and says why.
+
+Settings (``_config.py``), through ``POST /moto-api/config`` ``{"lambda": {...}}`` or the
+environment: ``max_concurrency`` (``SCONES_LAMBDA_MAX_CONCURRENCY``, default 10),
+``idle_seconds`` (``SCONES_LAMBDA_IDLE_SECONDS``, default 300), ``endpoint_url``
+(``SCONES_LAMBDA_ENDPOINT_URL``). moto's own ``{"lambda": {"use_docker": false}}`` switches
+back to its echoing ``LambdaSimpleBackend``.
+"""
+
+from __future__ import annotations
+
+import atexit
+
+from scones.emulator.awslambda.models import POOL, LocalLambdaBackend
+
+__all__ = ["POOL", "LocalLambdaBackend", "install"]
+
+_installed = False
+
+
+def install() -> None:
+    """Make moto's Lambda backends ``LocalLambdaBackend`` (``LocalAWS`` calls this once, before serving).
+
+    moto's ``get_backend`` (moto/awslambda/utils.py) hands out ``lambda_backends`` unless
+    ``use_docker`` is off, and so do the services that call Lambda directly (SES, SNS...):
+    changing the class that ``BackendDict`` instantiates reaches them all.
+    """
+    global _installed
+    from moto.awslambda.models import lambda_backends
+
+    lambda_backends.backend = LocalLambdaBackend
+    for account_backends in lambda_backends.values():  # created before install: none in the emulator
+        account_backends.backend = LocalLambdaBackend
+        for region_backend in account_backends.values():
+            region_backend.__class__ = LocalLambdaBackend  # same state, one method more
+    if not _installed:
+        atexit.register(POOL.shutdown)
+        _installed = True

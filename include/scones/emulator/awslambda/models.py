@@ -1,0 +1,148 @@
+"""``LocalLambdaBackend``: moto's Lambda backend with an ``invoke`` that runs the function's code.
+
+Everything else (CreateFunction, UpdateFunctionCode, GetFunction, versions, aliases...) is
+moto's. Only ``invoke`` changes, as ``LambdaSimpleBackend`` (moto/awslambda_simple/models.py)
+changes only ``invoke`` to echo instead of starting Docker.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import threading
+import uuid
+from typing import Any
+
+from moto.awslambda.models import LambdaBackend
+from moto.awslambda.utils import make_function_arn
+
+from scones.emulator.awslambda import logs
+from scones.emulator.awslambda.exceptions import InvalidRequestContentException, RequestTooLargeException
+from scones.emulator.awslambda.function_spec import FunctionSpec
+from scones.emulator.awslambda.pool import WorkerPool
+from scones.emulator.awslambda.worker import Outcome
+
+log = logging.getLogger(__name__)
+
+#: Lambda's limit on a synchronous request payload.
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+
+#: The warm workers of every function, shared by all accounts and regions of the emulator.
+POOL = WorkerPool()
+
+
+class LocalLambdaBackend(LambdaBackend):
+    """moto's Lambda backend; ``invoke`` runs the handler in a warm python worker process."""
+
+    def invoke(
+        self,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: Any,
+    ) -> str | bytes | None:
+        """Run the function's handler on the payload and return its JSON result.
+
+        The function's zip is unzipped once per code hash and its handler imported in a
+        worker process (``sys.executable``, with ``AWS_ENDPOINT_URL`` pointing at this
+        emulator) that stays warm for the next invocation of the same version. A handler
+        exception, a timeout or a crash answer as Lambda does: ``X-Amz-Function-Error:
+        Unhandled`` and ``{"errorMessage", "errorType", "stackTrace"}``. Output goes to
+        CloudWatch Logs ``/aws/lambda/<name>``; ``InvocationType=Event`` returns 202 at once
+        and runs in the background. Settings (concurrency bound, idle time) are in
+        ``scones.emulator.awslambda._config``.
+
+        .. sourcecode:: python
+
+            import io, json, zipfile, boto3
+
+            code = io.BytesIO()
+            with zipfile.ZipFile(code, "w") as z:
+                z.writestr("app.py", "def handler(event, context):\\n    return {'sum': sum(event)}\\n")
+            client = boto3.client("lambda", endpoint_url="http://127.0.0.1:5000", region_name="us-east-1")
+            client.create_function(FunctionName="add", Runtime="python3.11", Handler="app.handler",
+                                   Role="arn:aws:iam::123456789012:role/x", Code={"ZipFile": code.getvalue()})
+            resp = client.invoke(FunctionName="add", Payload=json.dumps([1, 2]))
+            json.load(resp["Payload"])  # {"sum": 3}
+        """
+        fn = self.get_function(function_name, qualifier)
+        spec = FunctionSpec.from_moto(fn)  # refuses non-python and image functions
+        event = _event_text(body)
+        client_context = _client_context(headers.get("X-Amz-Client-Context"))
+        invocation_type = headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+        invoked_arn = make_function_arn(self.region_name, self.account_id, fn.function_name)
+        if qualifier:
+            invoked_arn += f":{qualifier}"
+        request_id = str(uuid.uuid4())
+        response_headers["x-amz-executed-version"] = spec.version
+
+        if invocation_type == "DryRun":
+            return b""
+        if invocation_type == "Event":
+            threading.Thread(
+                target=self._run_in_background,
+                args=(fn.logs_backend, spec, request_id, event, invoked_arn, client_context),
+                name=f"lambda-event-{spec.function_name}",
+                daemon=True,
+            ).start()
+            return b""
+
+        outcome, lines = self._run(fn.logs_backend, spec, request_id, event, invoked_arn, client_context)
+        if outcome.function_error:
+            response_headers["x-amz-function-error"] = outcome.function_error
+        response_headers["x-amz-log-result"] = logs.tail(lines)  # moto drops it unless LogType=Tail
+        response_headers["Content-Length"] = str(len(outcome.payload))
+        return outcome.payload
+
+    def reset(self) -> None:
+        # /moto-api/reset forgets the functions: their warm workers must go too.
+        POOL.forget(make_function_arn(self.region_name, self.account_id, ""))
+        super().reset()
+
+    @staticmethod
+    def _run(logs_backend: Any, spec: FunctionSpec, request_id: str, event: str, invoked_arn: str,
+             client_context: Any) -> tuple[Outcome, list[str]]:  # fmt: skip
+        outcome, stream = POOL.invoke(spec, request_id, event, invoked_arn, client_context)
+        init, lines = logs.invocation_lines(spec, outcome)
+        logs.write(logs_backend, spec.log_group, stream, init + lines)
+        return outcome, lines
+
+    def _run_in_background(self, *args: Any) -> None:
+        try:
+            outcome, _ = self._run(*args)
+        except Exception:  # noqa: BLE001 - no caller to raise to: say it in the emulator's log
+            log.exception("asynchronous invocation of %s failed to run", args[1].function_name)
+            return
+        if outcome.error:
+            log.info("asynchronous invocation %s of %s failed: %s", outcome.request_id,
+                     args[1].function_name, outcome.error["errorType"])  # fmt: skip
+
+
+def _event_text(body: str | bytes | None) -> str:
+    """The payload as JSON text ("{}" when empty); Lambda refuses anything that is not JSON."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", errors="replace")
+    if not body:
+        return "{}"
+    if len(body) > MAX_PAYLOAD_BYTES:
+        raise RequestTooLargeException(len(body), MAX_PAYLOAD_BYTES)
+    try:
+        json.loads(body)
+    except ValueError as exc:
+        raise InvalidRequestContentException(f"Could not parse request body into json: {exc}") from None
+    return body
+
+
+def _client_context(header: str | None) -> dict[str, Any] | None:
+    """``ClientContext``: base64 JSON with ``client``, ``custom`` and ``env`` (all optional)."""
+    if not header:
+        return None
+    try:
+        value = json.loads(base64.b64decode(header))
+    except (binascii.Error, ValueError):
+        raise InvalidRequestContentException("Client context must be base64-encoded JSON") from None
+    return {key: value.get(key) for key in ("client", "custom", "env")} if isinstance(value, dict) else None
+
