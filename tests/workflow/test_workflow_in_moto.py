@@ -11,6 +11,7 @@ import json
 import pytest
 
 from scones.workflow.deploy import deploy_workflow
+from scones.workflow.executions import start_execution
 
 from .conftest import CONFIDENT_KEY, IMAGES, TEST_CONFIG, TEST_SETTINGS, UNSURE_KEY, received_alerts, run_handlers_as_lambdas, subscribe_queue, wait
 
@@ -28,8 +29,7 @@ def workflow(moto_aws, dataset, monkeypatch):
 
 
 def execute(workflow, machine: str, payload) -> dict:
-    sfn = workflow["client"]("stepfunctions")
-    arn = sfn.start_execution(stateMachineArn=workflow[machine], input=json.dumps(payload))["executionArn"]
+    arn = start_execution(workflow["client"]("stepfunctions"), workflow[machine], payload)
     return wait(workflow["client"], arn)
 
 
@@ -59,6 +59,7 @@ def test_low_confidence_fails_the_execution_and_alerts_with_the_image(workflow):
     assert message["error"] == "ThresholdConfidenceNotMet"
     assert message["image"] == {"s3_bucket": BUCKET, "s3_key": UNSURE_KEY}
     assert "below the threshold 0.93" in message["cause"]
+    assert message["execution"] == done["executionArn"].rsplit(":", 1)[1]
     assert alert["MessageAttributes"]["error"]["Value"] == "ThresholdConfidenceNotMet"
 
 
