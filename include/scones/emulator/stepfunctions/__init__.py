@@ -1,0 +1,40 @@
+"""Step Functions for the local emulator: StartExecution runs the real definition.
+
+moto 5.2.5 ships a state-machine interpreter (moto/stepfunctions/parser/, LocalStack's)
+that its server uses only when ``execute_state_machine`` is on; ``LocalAWS.start()`` turns
+it on (``POST /moto-api/config`` ``{"stepfunctions": {"execute_state_machine": true}}`` does
+the same on any moto server). The interpreter then:
+
+- runs each execution in a thread, Map iterations in threads of their own (up to the state's
+  ``MaxConcurrency``), with Retry/Catch on error names;
+- calls services back through boto3 at ``http://localhost:$MOTO_PORT`` (moto's
+  ``boto_client_for``): ``arn:aws:states:::lambda:invoke`` and plain Lambda ARNs reach
+  ``scones.emulator.awslambda``, which runs the function's code, so an ``errorType`` raised
+  there is the error name a Retry or Catch matches; ``arn:aws:states:::sns:publish`` publishes.
+  ``LocalAWS.start()`` sets ``MOTO_PORT`` to the port it listens on.
+
+``models.py`` corrects what clients would otherwise see differ from AWS (unnamed
+executions, the ``output`` of DescribeExecution).
+"""
+
+from __future__ import annotations
+
+from scones.emulator.stepfunctions.models import LocalStepFunctionsBackend
+
+__all__ = ["LocalStepFunctionsBackend", "install"]
+
+
+def install() -> None:
+    """Make moto's interpreter backends ``LocalStepFunctionsBackend`` (``LocalAWS`` calls this once).
+
+    moto's ``get_backend`` (moto/stepfunctions/responses.py) hands out
+    ``stepfunctions_parser_backends`` while ``execute_state_machine`` is on; changing the
+    class that ``BackendDict`` instantiates changes what it hands out.
+    """
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    stepfunctions_parser_backends.backend = LocalStepFunctionsBackend
+    for account_backends in stepfunctions_parser_backends.values():  # none in the emulator
+        account_backends.backend = LocalStepFunctionsBackend
+        for region_backend in account_backends.values():
+            region_backend.__class__ = LocalStepFunctionsBackend  # same state, two methods changed

@@ -1,0 +1,144 @@
+"""StartExecution runs the real definition; DescribeExecution and the history tell what happened."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+
+from tests.emulator_stepfunctions.conftest import event_types, history, wait_for_execution
+
+pytestmark = pytest.mark.e2e
+
+
+def classify_then_alert(resources) -> dict:
+    """One Lambda task: retry a busy endpoint, catch a low confidence into an SNS alert, then fail."""
+    return {
+        "Comment": "Classify, retry EndpointBusy, alert and fail on ThresholdConfidenceNotMet",
+        "StartAt": "Classify",
+        "States": {
+            "Classify": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": resources.function_arn, "Payload.$": "$"},
+                "OutputPath": "$.Payload",
+                "Retry": [{"ErrorEquals": ["EndpointBusy"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1.0}],
+                "Catch": [{"ErrorEquals": ["ThresholdConfidenceNotMet"], "ResultPath": "$.error", "Next": "Alert"}],
+                "Next": "Classified",
+            },
+            "Alert": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sns:publish",
+                "Parameters": {"TopicArn": resources.topic_arn, "Subject": "Low confidence",
+                               "Message.$": "States.JsonToString($)"},  # fmt: skip
+                "ResultPath": "$.notification",
+                "Next": "LowConfidence",
+            },
+            "LowConfidence": {"Type": "Fail", "Error": "LowConfidence", "Cause": "confidence below the threshold"},
+            "Classified": {"Type": "Succeed"},
+        },
+    }
+
+
+def test_task_calls_the_lambda_and_retries_a_named_error(sfn, resources, create_state_machine, emulator_session):
+    machine = create_state_machine(classify_then_alert(resources))
+    key = uuid.uuid4().hex
+
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"key": key, "value": 21, "busy_once": True}))["executionArn"]
+    described = wait_for_execution(sfn, arn)
+
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == {"key": key, "doubled": 42, "attempts": 2}
+    events = history(sfn, arn)
+    assert described["output"] == events[-1]["executionSucceededEventDetails"]["output"]  # compact, as AWS
+    assert event_types(events) == [
+        "ExecutionStarted", "TaskStateEntered",
+        "TaskScheduled", "TaskStarted", "TaskFailed",  # EndpointBusy...
+        "TaskScheduled", "TaskStarted", "TaskSucceeded",  # ...retried
+        "TaskStateExited", "SucceedStateEntered", "SucceedStateExited", "ExecutionSucceeded",
+    ]  # fmt: skip
+    failed = events[4]["taskFailedEventDetails"]
+    assert failed["error"] == "EndpointBusy"
+    assert json.loads(failed["cause"])["errorMessage"] == "the endpoint is busy, try again"
+    # Both attempts ran the function's code in this emulator: its port, not moto's default 5000.
+    logs = emulator_session.client("logs")
+    group = f"/aws/lambda/{resources.function_name}"
+    messages = [e["message"] for e in logs.filter_log_events(logGroupName=group)["events"]]
+    assert sum(m.startswith("START RequestId") for m in messages) >= 2
+
+
+def test_catch_publishes_an_alert_to_sns_and_the_execution_fails(sfn, resources, create_state_machine, emulator_session):
+    machine = create_state_machine(classify_then_alert(resources))
+    key = uuid.uuid4().hex
+
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"key": key, "confidence": 0.5}))["executionArn"]
+    described = wait_for_execution(sfn, arn)
+
+    assert described["status"] == "FAILED"
+    assert (described["error"], described["cause"]) == ("LowConfidence", "confidence below the threshold")
+    assert "output" not in described and "stopDate" in described
+    events = history(sfn, arn)
+    caught = next(e["taskFailedEventDetails"] for e in events if e["type"] == "TaskFailed")
+    assert caught["error"] == "ThresholdConfidenceNotMet"
+    published = [e for e in events if e["type"] == "TaskSucceeded"
+                 and e["taskSucceededEventDetails"]["resourceType"] == "sns"]  # fmt: skip
+    assert len(published) == 1
+    assert event_types(events)[-2:] == ["FailStateEntered", "ExecutionFailed"]
+    assert events[-1]["executionFailedEventDetails"] == {"error": "LowConfidence", "cause": "confidence below the threshold"}
+    # The alert reached SNS: its SQS subscriber got the state, error included.
+    notification = _receive_notification(emulator_session.client("sqs"), resources.queue_url, key)
+    alert = json.loads(notification["Message"])
+    assert notification["Subject"] == "Low confidence"
+    assert alert["error"]["Error"] == "ThresholdConfidenceNotMet"
+    assert json.loads(alert["error"]["Cause"])["errorMessage"] == "confidence 0.5 is below 0.93"
+
+
+def test_map_fans_out_over_a_list_concurrently(sfn, resources, create_state_machine):
+    machine = create_state_machine({
+        "Comment": "Double every item with the Lambda, four at a time",
+        "StartAt": "EachItem",
+        "States": {"EachItem": {
+            "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 4, "End": True,
+            # A plain function ARN as Resource (the older Lambda integration) goes the same way.
+            "Iterator": {"StartAt": "Double", "States": {"Double": {"Type": "Task", "Resource": resources.function_arn, "End": True}}},
+        }},
+    })  # fmt: skip
+    items = [{"key": f"map-{uuid.uuid4().hex}", "value": i, "sleep": 1} for i in range(4)]
+
+    started = time.monotonic()
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"items": items}))["executionArn"]
+    described = wait_for_execution(sfn, arn)
+    elapsed = time.monotonic() - started
+
+    assert described["status"] == "SUCCEEDED"
+    assert [r["doubled"] for r in json.loads(described["output"])] == [0, 2, 4, 6]  # in input order
+    assert elapsed < 3.5, f"four 1 s iterations at MaxConcurrency 4 must overlap (took {elapsed:.1f} s)"
+    types = event_types(history(sfn, arn))
+    assert types.count("MapIterationStarted") == types.count("MapIterationSucceeded") == 4
+    assert types.count("LambdaFunctionSucceeded") == 4
+    assert types[-2:] == ["MapStateExited", "ExecutionSucceeded"]
+
+
+def test_unnamed_executions_get_unique_names(sfn, resources, create_state_machine):
+    machine = create_state_machine({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+
+    first = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    second = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+
+    assert first != second
+    assert all(uuid.UUID(arn.rsplit(":", 1)[-1]) for arn in (first, second))
+    assert {wait_for_execution(sfn, a)["status"] for a in (first, second)} == {"SUCCEEDED"}
+    with pytest.raises(sfn.exceptions.InvalidName):
+        sfn.start_execution(stateMachineArn=machine, name="not a valid name?")
+
+
+def _receive_notification(sqs, queue_url: str, key: str) -> dict:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+            body = json.loads(message["Body"])
+            if key in body["Message"]:
+                return body
+    raise AssertionError(f"no SNS notification for {key} reached the queue")
