@@ -62,3 +62,26 @@ def set_lambda_config(endpoint_url: str, **settings: Any) -> dict[str, Any]:
 
 def restore_lambda_config(endpoint_url: str, previous: dict[str, Any]) -> None:
     requests.post(f"{endpoint_url}/moto-api/config", json={"lambda": previous}, timeout=10).raise_for_status()
+
+
+def aws_connection_uri(endpoint_url: str, region: str = "us-east-1") -> str:
+    """``AIRFLOW_CONN_AWS_DEFAULT`` for the emulator, as ``scones up`` configures Airflow."""
+    return json.dumps({"conn_type": "aws", "login": "testing", "password": "testing",
+                       "extra": {"endpoint_url": endpoint_url, "region_name": region}})  # fmt: skip
+
+
+class RecordingTaskInstance:
+    """The one part of a task context the provider's operators touch here: XCom pushes."""
+
+    def __init__(self) -> None:
+        self.xcom: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any, **_: Any) -> None:
+        self.xcom[key] = value
+
+
+async def first_event(trigger: Any) -> Any:
+    """Run a deferrable operator's trigger as the triggerer does, until its first event."""
+    async for event in trigger.run():
+        return event
+    raise AssertionError(f"{type(trigger).__name__} ended without an event")

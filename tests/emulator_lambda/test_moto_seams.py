@@ -1,0 +1,114 @@
+"""The moto 5.2.5 seams the Lambda executor plugs into: this fails loudly if one moves.
+
+Runs in-process (no emulator). Whoever bumps moto reads these first: each assertion names the
+moto code our package relies on, so a change shows up here rather than as a silent echo.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+
+import boto3
+import moto
+import pytest
+from moto import mock_aws
+from moto.awslambda import models as moto_lambda
+from moto.awslambda import responses as moto_lambda_responses
+from moto.awslambda import urls as moto_lambda_urls
+from moto.awslambda import utils as moto_lambda_utils
+from moto.awslambda.exceptions import LambdaClientError
+from moto.core.base_backend import AccountSpecificBackend, BackendDict, BaseBackend
+from moto.core.config import default_user_config
+from moto.logs.models import LogsBackend
+
+from scones.emulator.awslambda import LocalLambdaBackend, install
+from scones.emulator.awslambda.function_spec import FunctionSpec
+from tests.emulator_lambda.functions import zip_source
+
+PINNED_MOTO = "5.2.5"
+
+
+def parameters(function) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
+def test_moto_is_the_pinned_version():
+    assert moto.__version__ == PINNED_MOTO, "moto changed: re-check every seam in this file, then the pin"
+
+
+def test_lambda_backend_invoke_is_the_method_we_override():
+    expected = ["self", "function_name", "qualifier", "body", "headers", "response_headers"]
+    assert parameters(moto_lambda.LambdaBackend.invoke) == expected
+    assert parameters(LocalLambdaBackend.invoke) == expected
+    # The Invoke API calls backend.invoke and turns a None payload into a 404.
+    assert "self.backend.invoke(" in inspect.getsource(moto_lambda_responses.LambdaResponse.invoke)
+
+
+def test_get_backend_picks_lambda_backends_unless_use_docker_is_off():
+    source = inspect.getsource(moto_lambda_utils.get_backend)
+    assert 'get("use_docker", True) is False' in source and "lambda_backends[account_id][region]" in source
+    assert isinstance(moto_lambda.lambda_backends, BackendDict)
+    assert "self.backend(" in inspect.getsource(AccountSpecificBackend.__getitem__)  # what install() swaps
+
+
+def test_install_makes_moto_hand_out_our_backend(monkeypatch):
+    account = "111122223333"  # an account no other test uses; removed afterwards
+    monkeypatch.setitem(default_user_config, "lambda", {"use_docker": True})
+    monkeypatch.setattr(moto_lambda.lambda_backends, "backend", moto_lambda.LambdaBackend)
+    try:
+        install()
+        assert isinstance(moto_lambda_utils.get_backend(account, "us-east-1"), LocalLambdaBackend)
+        default_user_config["lambda"] = {"use_docker": False}  # moto's own switch to its echo
+        assert not isinstance(moto_lambda_utils.get_backend(account, "us-east-1"), LocalLambdaBackend)
+    finally:
+        moto_lambda.lambda_backends.pop(account, None)
+
+
+def test_our_backend_finds_moto_urls_next_to_its_class():
+    # BaseBackend._url_module maps <package>.models to <package>.urls: ours re-exports moto's.
+    assert 'rstrip("models") + "urls"' in inspect.getsource(BaseBackend._url_module.fget)
+    backend = LocalLambdaBackend("us-east-1", "123456789012")
+    assert backend._url_module.url_paths is moto_lambda_urls.url_paths
+    assert backend._url_module.url_bases is moto_lambda_urls.url_bases
+
+
+@mock_aws
+def test_function_spec_reads_what_moto_stores_for_a_function():
+    iam = boto3.client("iam", region_name="us-east-1")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps({}))["Role"]["Arn"]
+    code = zip_source({"app.py": "def handler(event, context):\n    return 1\n"})
+    boto3.client("lambda", region_name="us-east-1").create_function(
+        FunctionName="seam", Runtime="python3.11", Handler="app.handler", Role=role, Code={"ZipFile": code},
+        Timeout=7, MemorySize=256, Environment={"Variables": {"A": "1"}},
+    )  # fmt: skip
+    fn = moto_lambda.lambda_backends["123456789012"]["us-east-1"].get_function("seam", None)
+
+    spec = FunctionSpec.from_moto(fn)
+
+    assert (spec.function_name, spec.version, spec.handler, spec.runtime) == ("seam", "$LATEST", "app.handler", "python3.11")
+    assert (spec.timeout, spec.memory_size, spec.environment) == (7.0, 256, (("A", "1"),))
+    assert spec.code == code and len(spec.code_digest) == 64
+    assert spec.function_arn == "arn:aws:lambda:us-east-1:123456789012:function:seam"
+    assert isinstance(fn.logs_backend, LogsBackend) and fn.package_type == "Zip"
+
+
+def test_moto_pieces_the_executor_calls():
+    assert parameters(LogsBackend.ensure_log_group) == ["self", "log_group_name"]
+    assert parameters(LogsBackend.ensure_log_stream) == ["self", "log_group_name", "log_stream_name"]
+    assert parameters(LogsBackend.put_log_events) == ["self", "log_group_name", "log_stream_name", "log_events"]
+    assert parameters(LambdaClientError.__init__) == ["self", "error", "message"]
+    assert parameters(moto_lambda_utils.make_function_arn.func) == ["resource_type", "region", "account", "name"]
+    # moto drops x-amz-log-result unless LogType=Tail, so invoke may always set it.
+    assert '"x-amz-log-result" in response_headers' in inspect.getsource(moto_lambda_responses.LambdaResponse.invoke)
+
+
+@pytest.mark.parametrize("runtime", ["nodejs20.x", "java21", None])
+def test_only_python_zip_functions_run(runtime):
+    from types import SimpleNamespace
+
+    from scones.emulator.awslambda.exceptions import UnsupportedFunction
+
+    fn = SimpleNamespace(package_type="Zip", run_time=runtime, function_name="f", handler="app.handler")
+    with pytest.raises(UnsupportedFunction, match="python runtimes only"):
+        FunctionSpec.from_moto(fn)  # type: ignore[arg-type]
