@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -144,6 +145,19 @@ def test_updated_code_and_configuration_take_effect(deploy_function, lambda_clie
     assert after_config["colour"] == "blue" and after_config["pid"] != after_code["pid"]
 
 
+def test_published_version_runs_its_own_code(deploy_function, lambda_client):
+    name = deploy_function(COUNTS_INVOCATIONS)
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.update_function_code(FunctionName=name,
+                                       ZipFile=zip_source({"app.py": COUNTS_INVOCATIONS.replace("VERSION", "v2")}))  # fmt: skip
+
+    published = lambda_client.invoke(FunctionName=name, Qualifier=version, Payload=b'{"qualifier": "$LATEST"}')
+    latest = lambda_client.invoke(FunctionName=name)
+
+    assert (published["ExecutedVersion"], payload(published)["version"]) == (version, "VERSION")
+    assert (latest["ExecutedVersion"], payload(latest)["version"]) == ("$LATEST", "v2")
+
+
 def test_concurrent_invocations_run_in_parallel_up_to_the_bound(deploy_function, lambda_client, lambda_config):
     name = deploy_function(SLEEPS)
 
@@ -232,3 +246,26 @@ def test_payload_must_be_json(deploy_function, lambda_client):
     with pytest.raises(ClientError) as caught:
         lambda_client.invoke(FunctionName=name, Payload=b"not json")
     assert caught.value.response["Error"]["Code"] == "InvalidRequestContentException"
+
+
+def test_deleting_a_function_stops_its_warm_workers(emulator_session):
+    from tests.emulator_lambda.functions import deploy
+
+    client = emulator_session.client("lambda")
+    name = deploy(emulator_session, COUNTS_INVOCATIONS)
+    pid = payload(client.invoke(FunctionName=name))["pid"]
+
+    client.delete_function(FunctionName=name)
+
+    deadline = time.monotonic() + 5
+    while _running(pid):
+        assert time.monotonic() < deadline, f"worker {pid} of the deleted function still runs"
+        time.sleep(0.1)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -24,6 +24,7 @@ from moto.logs.models import LogsBackend
 
 from scones.emulator.awslambda import LocalLambdaBackend, install
 from scones.emulator.awslambda.function_spec import FunctionSpec
+from scones.emulator.awslambda.responses import LocalLambdaResponse
 from tests.emulator_lambda.functions import zip_source
 
 PINNED_MOTO = "5.2.5"
@@ -43,6 +44,10 @@ def test_lambda_backend_invoke_is_the_method_we_override():
     assert parameters(LocalLambdaBackend.invoke) == expected
     # The Invoke API calls backend.invoke and turns a None payload into a 404.
     assert "self.backend.invoke(" in inspect.getsource(moto_lambda_responses.LambdaResponse.invoke)
+    # Overridden to stop the workers of a deleted function, or of every function on reset.
+    assert parameters(moto_lambda.LambdaBackend.delete_function) == ["self", "function_name", "qualifier"]
+    assert parameters(LocalLambdaBackend.delete_function) == ["self", "function_name", "qualifier"]
+    assert parameters(BaseBackend.reset) == parameters(LocalLambdaBackend.reset) == ["self"]
 
 
 def test_get_backend_picks_lambda_backends_unless_use_docker_is_off():
@@ -66,11 +71,20 @@ def test_install_makes_moto_hand_out_our_backend(monkeypatch):
 
 
 def test_our_backend_finds_moto_urls_next_to_its_class():
-    # BaseBackend._url_module maps <package>.models to <package>.urls: ours re-exports moto's.
+    # BaseBackend._url_module maps <package>.models to <package>.urls: ours has moto's paths,
+    # all answered by LocalLambdaResponse (moto answers them all with LambdaResponse).
     assert 'rstrip("models") + "urls"' in inspect.getsource(BaseBackend._url_module.fget)
     backend = LocalLambdaBackend("us-east-1", "123456789012")
-    assert backend._url_module.url_paths is moto_lambda_urls.url_paths
     assert backend._url_module.url_bases is moto_lambda_urls.url_bases
+    assert set(backend._url_module.url_paths) == set(moto_lambda_urls.url_paths)
+    assert set(moto_lambda_urls.url_paths.values()) == {moto_lambda_responses.LambdaResponse.dispatch}
+    assert set(backend._url_module.url_paths.values()) == {LocalLambdaResponse.dispatch}
+
+
+def test_moto_invoke_asks_for_the_qualifier_in_lower_case():
+    # What LocalLambdaResponse._get_param corrects: boto3 sends the query parameter "Qualifier".
+    assert 'self._get_param("qualifier")' in inspect.getsource(moto_lambda_responses.LambdaResponse.invoke)
+    assert parameters(moto_lambda_responses.LambdaResponse._get_param) == ["self", "param_name", "if_none"]
 
 
 @mock_aws

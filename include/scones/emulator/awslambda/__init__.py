@@ -8,14 +8,15 @@ payload). Here ``invoke`` runs the handler in a python process instead:
                        └─> Worker (worker.py)              one process per execution environment
                              └─> bootstrap.py              imports the handler, serves events
                logs.py: START/END/REPORT and the output, to CloudWatch Logs /aws/lambda/<name>
+    responses.py/urls.py: moto's Lambda API, with Invoke honouring its Qualifier
 
 - The code is the zip of CreateFunction/UpdateFunctionCode, unzipped once per code hash
   (``code_cache.py``); the worker runs ``sys.executable`` (so boto3 is importable, as in
   Lambda's runtime) with the function's environment variables, fake credentials, its region,
   and ``AWS_ENDPOINT_URL`` pointing at this emulator.
 - Workers stay warm between invocations of the same function version and configuration
-  (module-level state survives); new code or configuration starts new ones. A timeout
-  kills the worker and answers Lambda's ``Sandbox.Timedout`` error.
+  (module-level state survives); new code or configuration starts new ones, DeleteFunction
+  stops them. A timeout kills the worker and answers Lambda's ``Sandbox.Timedout`` error.
 - Python runtimes only: another runtime, or a container image, fails with
   ``InvalidRuntimeException`` and says why.
 

@@ -97,8 +97,14 @@ class LocalLambdaBackend(LambdaBackend):
         response_headers["Content-Length"] = str(len(outcome.payload))
         return outcome.payload
 
+    def delete_function(self, function_name: str, qualifier: str | None = None) -> None:
+        """moto's DeleteFunction, then the function's warm workers are stopped."""
+        fn = self.get_function(function_name, qualifier)
+        super().delete_function(function_name, qualifier)
+        POOL.forget(fn.function_arn)
+
     def reset(self) -> None:
-        # /moto-api/reset forgets the functions: their warm workers must go too.
+        # /moto-api/reset forgets every function: their warm workers must go too.
         POOL.forget(make_function_arn(self.region_name, self.account_id, ""))
         super().reset()
 

@@ -119,10 +119,16 @@ class WorkerPool:
             worker.stop()
         return len(stale)
 
-    def forget(self, function_arn_prefix: str) -> None:
-        """Retire the workers of every function whose ARN starts with the prefix (moto reset)."""
+    def forget(self, function_arn: str) -> None:
+        """Stop the workers of a function, all its versions included (it was deleted).
+
+        An ARN ending in ``function:`` stops every function of that account and region.
+        """
         with self._lock:
-            for arn in [arn for arn in self._functions if arn.startswith(function_arn_prefix)]:
+            doomed = [arn for arn in self._functions
+                      if arn == function_arn or arn.startswith(function_arn if function_arn.endswith(":")
+                                                               else f"{function_arn}:")]  # fmt: skip
+            for arn in doomed:
                 self._retire(self._functions.pop(arn))
 
     def idle_count(self, function_arn: str) -> int:
@@ -145,6 +151,9 @@ class WorkerPool:
 
     def _reap(self) -> None:
         while True:
-            idle = _config.idle_seconds()
+            try:
+                idle = _config.idle_seconds()
+            except ValueError:  # a bad setting must not end the reaper: keep the default
+                idle = _config.DEFAULT_IDLE_SECONDS
             time.sleep(min(max(idle / 4, 1.0), 30.0))
             self.stop_idle(older_than=idle)
