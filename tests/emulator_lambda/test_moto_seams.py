@@ -58,16 +58,17 @@ def test_get_backend_picks_lambda_backends_unless_use_docker_is_off():
 
 
 def test_install_makes_moto_hand_out_our_backend(monkeypatch):
-    account = "111122223333"  # an account no other test uses; removed afterwards
+    # On a stand-in for moto's global backends, so other in-process moto tests keep moto's.
+    monkeypatch.setattr(moto_lambda, "lambda_backends", BackendDict(moto_lambda.LambdaBackend, "lambda"))
     monkeypatch.setitem(default_user_config, "lambda", {"use_docker": True})
-    monkeypatch.setattr(moto_lambda.lambda_backends, "backend", moto_lambda.LambdaBackend)
-    try:
-        install()
-        assert isinstance(moto_lambda_utils.get_backend(account, "us-east-1"), LocalLambdaBackend)
-        default_user_config["lambda"] = {"use_docker": False}  # moto's own switch to its echo
-        assert not isinstance(moto_lambda_utils.get_backend(account, "us-east-1"), LocalLambdaBackend)
-    finally:
-        moto_lambda.lambda_backends.pop(account, None)
+    created_before = moto_lambda_utils.get_backend("111122223333", "us-east-1")
+
+    install()
+
+    assert isinstance(created_before, LocalLambdaBackend), "a backend created before install() changes too"
+    assert isinstance(moto_lambda_utils.get_backend("444455556666", "us-east-1"), LocalLambdaBackend)
+    default_user_config["lambda"] = {"use_docker": False}  # moto's own switch back to its echo
+    assert not isinstance(moto_lambda_utils.get_backend("444455556666", "us-east-1"), LocalLambdaBackend)
 
 
 def test_our_backend_finds_moto_urls_next_to_its_class():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 
 from moto.core.base_backend import BackendDict
+from moto.core.config import default_user_config
 from moto.stepfunctions import responses as sfn_responses
 from moto.stepfunctions.models import StepFunctionBackend
 from moto.stepfunctions.parser import models as parser_models
@@ -16,7 +17,7 @@ from moto.stepfunctions.parser.asl.component.program import program as parser_pr
 from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.backend import execution as parser_execution
 
-from scones.emulator.stepfunctions import LocalStepFunctionsBackend
+from scones.emulator.stepfunctions import LocalStepFunctionsBackend, install
 
 
 def parameters(function) -> list[str]:
@@ -29,6 +30,19 @@ def test_interpreter_backend_is_chosen_by_execute_state_machine():
     assert "stepfunctions_parser_backends[account][region]" in source
     assert isinstance(parser_models.stepfunctions_parser_backends, BackendDict)
     assert issubclass(LocalStepFunctionsBackend, parser_models.StepFunctionsParserBackend)
+
+
+def test_install_makes_moto_hand_out_our_backend(monkeypatch):
+    # On a stand-in for moto's global backends, so other in-process moto tests keep moto's.
+    stand_in = BackendDict(parser_models.StepFunctionsParserBackend, "stepfunctions")
+    monkeypatch.setattr(parser_models, "stepfunctions_parser_backends", stand_in)
+    monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
+
+    install()
+
+    assert isinstance(sfn_responses.get_backend("111122223333", "us-east-1"), LocalStepFunctionsBackend)
+    default_user_config["stepfunctions"] = {"execute_state_machine": False}  # moto's records-only backend
+    assert not isinstance(sfn_responses.get_backend("111122223333", "us-east-1"), LocalStepFunctionsBackend)
 
 
 def test_methods_we_override_keep_their_signatures():
