@@ -79,7 +79,8 @@ def main() -> None:
             client.update_function_configuration(FunctionName=name, Environment={"Variables": {"RUN": str(attempt)}})
             ms, response = timed(lambda: client.invoke(FunctionName=name, Payload=event, LogType="Tail"))
             cold.append(ms)
-            init.append(float(_INIT.search(base64.b64decode(response["LogResult"]).decode()).group(1)))  # type: ignore[index,union-attr]
+            report = base64.b64decode(response["LogResult"]).decode()  # type: ignore[index]
+            init.append(float(_INIT.search(report).group(1)))  # type: ignore[union-attr]
 
         for _ in range(20):  # settle: connection pool, caches
             client.invoke(FunctionName=name, Payload=event)["Payload"].read()

@@ -62,11 +62,15 @@ COUNTS_INVOCATIONS = """
 """
 
 
+V2_CODE = zip_source({"app.py": COUNTS_INVOCATIONS.replace("VERSION", "v2")})
+
+
 def test_function_reads_its_environment_and_an_s3_object(emulator_session, deploy_function, lambda_client):
     s3 = emulator_session.client("s3")
     s3.create_bucket(Bucket="lambda-reads-s3")
     s3.put_object(Bucket="lambda-reads-s3", Key="numbers.txt", Body=b"1 2 3 4")
-    name = deploy_function(READS_S3_AND_ENVIRONMENT, Environment={"Variables": {"BUCKET": "lambda-reads-s3", "FACTOR": "10"}})
+    environment = {"Variables": {"BUCKET": "lambda-reads-s3", "FACTOR": "10"}}
+    name = deploy_function(READS_S3_AND_ENVIRONMENT, Environment=environment)
 
     response = lambda_client.invoke(FunctionName=name, Payload=json.dumps({"key": "numbers.txt"}))
 
@@ -134,8 +138,7 @@ def test_updated_code_and_configuration_take_effect(deploy_function, lambda_clie
     name = deploy_function(COUNTS_INVOCATIONS)
     before = payload(lambda_client.invoke(FunctionName=name))
 
-    lambda_client.update_function_code(FunctionName=name,
-                                       ZipFile=zip_source({"app.py": COUNTS_INVOCATIONS.replace("VERSION", "v2")}))  # fmt: skip
+    lambda_client.update_function_code(FunctionName=name, ZipFile=V2_CODE)
     after_code = payload(lambda_client.invoke(FunctionName=name))
     lambda_client.update_function_configuration(FunctionName=name, Environment={"Variables": {"COLOUR": "blue"}})
     after_config = payload(lambda_client.invoke(FunctionName=name))
@@ -148,8 +151,7 @@ def test_updated_code_and_configuration_take_effect(deploy_function, lambda_clie
 def test_published_version_runs_its_own_code(deploy_function, lambda_client):
     name = deploy_function(COUNTS_INVOCATIONS)
     version = lambda_client.publish_version(FunctionName=name)["Version"]
-    lambda_client.update_function_code(FunctionName=name,
-                                       ZipFile=zip_source({"app.py": COUNTS_INVOCATIONS.replace("VERSION", "v2")}))  # fmt: skip
+    lambda_client.update_function_code(FunctionName=name, ZipFile=V2_CODE)
 
     published = lambda_client.invoke(FunctionName=name, Qualifier=version, Payload=b'{"qualifier": "$LATEST"}')
     latest = lambda_client.invoke(FunctionName=name)

@@ -49,14 +49,15 @@ def test_start_sensor_and_get_output_as_in_the_provider_example(sfn, classify_ma
 
 
 def test_sensor_fails_the_task_on_a_failed_execution(sfn, classify_machine):
-    execution_arn = sfn.start_execution(stateMachineArn=classify_machine, input=json.dumps({"confidence": 0.2}))["executionArn"]
+    execution_input = json.dumps({"confidence": 0.2})
+    execution_arn = sfn.start_execution(stateMachineArn=classify_machine, input=execution_input)["executionArn"]
     described = wait_for_execution(sfn, execution_arn)
 
     assert (described["status"], described["error"]) == ("FAILED", "ThresholdConfidenceNotMet")
     with pytest.raises(AirflowException, match="Step Function sensor failed"):
         StepFunctionExecutionSensor(task_id="wait_for_execution", execution_arn=execution_arn).poke({})
-    output = StepFunctionGetExecutionOutputOperator(task_id="get_execution_output",
-                                                    execution_arn=execution_arn).execute({"ti": RecordingTaskInstance()})  # fmt: skip
+    get_output = StepFunctionGetExecutionOutputOperator(task_id="get_execution_output", execution_arn=execution_arn)
+    output = get_output.execute({"ti": RecordingTaskInstance()})
     assert output == "ThresholdConfidenceNotMet"  # the operator returns the error when there is no output
 
 

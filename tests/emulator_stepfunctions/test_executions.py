@@ -46,7 +46,8 @@ def test_task_calls_the_lambda_and_retries_a_named_error(sfn, resources, create_
     machine = create_state_machine(classify_then_alert(resources))
     key = uuid.uuid4().hex
 
-    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"key": key, "value": 21, "busy_once": True}))["executionArn"]
+    execution_input = json.dumps({"key": key, "value": 21, "busy_once": True})
+    arn = sfn.start_execution(stateMachineArn=machine, input=execution_input)["executionArn"]
     described = wait_for_execution(sfn, arn)
 
     assert described["status"] == "SUCCEEDED"
@@ -102,7 +103,8 @@ def test_map_fans_out_over_a_list_concurrently(sfn, resources, create_state_mach
         "States": {"EachItem": {
             "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 4, "End": True,
             # A plain function ARN as Resource (the older Lambda integration) goes the same way.
-            "Iterator": {"StartAt": "Double", "States": {"Double": {"Type": "Task", "Resource": resources.function_arn, "End": True}}},
+            "Iterator": {"StartAt": "Double",
+                         "States": {"Double": {"Type": "Task", "Resource": resources.function_arn, "End": True}}},
         }},
     })  # fmt: skip
     items = [{"key": f"map-{uuid.uuid4().hex}", "value": i, "sleep": 1} for i in range(4)]
@@ -137,7 +139,8 @@ def test_unnamed_executions_get_unique_names(sfn, resources, create_state_machin
 def _receive_notification(sqs, queue_url: str, key: str) -> dict:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+        received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for message in received.get("Messages", []):
             body = json.loads(message["Body"])
             if key in body["Message"]:
                 return body

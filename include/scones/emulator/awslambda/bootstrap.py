@@ -94,7 +94,8 @@ def _load_handler(handler: str) -> Any:
     try:
         return getattr(module, function_name)
     except AttributeError:
-        raise _InitError(f"Handler '{function_name}' missing on module '{module_name}'", "Runtime.HandlerNotFound") from None
+        message = f"Handler '{function_name}' missing on module '{module_name}'"
+        raise _InitError(message, "Runtime.HandlerNotFound") from None
 
 
 class _InitError(Exception):

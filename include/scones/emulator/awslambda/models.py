@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from moto.awslambda.models import LambdaBackend
@@ -73,24 +75,19 @@ class LocalLambdaBackend(LambdaBackend):
         event = _event_text(body)
         client_context = _client_context(headers.get("X-Amz-Client-Context"))
         invocation_type = headers.get("X-Amz-Invocation-Type") or "RequestResponse"
-        invoked_arn = make_function_arn(self.region_name, self.account_id, fn.function_name)
-        if qualifier:
-            invoked_arn += f":{qualifier}"
-        request_id = str(uuid.uuid4())
+        unqualified_arn = make_function_arn(self.region_name, self.account_id, fn.function_name)
+        invoked_arn = f"{unqualified_arn}:{qualifier}" if qualifier else fn.function_arn  # as the caller named it
         response_headers["x-amz-executed-version"] = spec.version
+        run = functools.partial(_run, fn.logs_backend, spec, str(uuid.uuid4()), event, invoked_arn, client_context)
 
         if invocation_type == "DryRun":
             return b""
         if invocation_type == "Event":
-            threading.Thread(
-                target=self._run_in_background,
-                args=(fn.logs_backend, spec, request_id, event, invoked_arn, client_context),
-                name=f"lambda-event-{spec.function_name}",
-                daemon=True,
-            ).start()
+            threading.Thread(target=_run_in_background, args=(run, spec.function_name),
+                             name=f"lambda-event-{spec.function_name}", daemon=True).start()  # fmt: skip
             return b""
 
-        outcome, lines = self._run(fn.logs_backend, spec, request_id, event, invoked_arn, client_context)
+        outcome, lines = run()
         if outcome.function_error:
             response_headers["x-amz-function-error"] = outcome.function_error
         response_headers["x-amz-log-result"] = logs.tail(lines)  # moto drops it unless LogType=Tail
@@ -108,23 +105,26 @@ class LocalLambdaBackend(LambdaBackend):
         POOL.forget(make_function_arn(self.region_name, self.account_id, ""))
         super().reset()
 
-    @staticmethod
-    def _run(logs_backend: Any, spec: FunctionSpec, request_id: str, event: str, invoked_arn: str,
-             client_context: Any) -> tuple[Outcome, list[str]]:  # fmt: skip
-        outcome, stream = POOL.invoke(spec, request_id, event, invoked_arn, client_context)
-        init, lines = logs.invocation_lines(spec, outcome)
-        logs.write(logs_backend, spec.log_group, stream, init + lines)
-        return outcome, lines
 
-    def _run_in_background(self, *args: Any) -> None:
-        try:
-            outcome, _ = self._run(*args)
-        except Exception:  # noqa: BLE001 - no caller to raise to: say it in the emulator's log
-            log.exception("asynchronous invocation of %s failed to run", args[1].function_name)
-            return
-        if outcome.error:
-            log.info("asynchronous invocation %s of %s failed: %s", outcome.request_id,
-                     args[1].function_name, outcome.error["errorType"])  # fmt: skip
+def _run(logs_backend: Any, spec: FunctionSpec, request_id: str, event: str, invoked_arn: str,
+         client_context: Any) -> tuple[Outcome, list[str]]:  # fmt: skip
+    """One invocation on the pool, its lines written to CloudWatch Logs; the outcome and lines."""
+    outcome, stream = POOL.invoke(spec, request_id, event, invoked_arn, client_context)
+    init, lines = logs.invocation_lines(spec, outcome)
+    logs.write(logs_backend, spec.log_group, stream, init + lines)
+    return outcome, lines
+
+
+def _run_in_background(run: Callable[[], tuple[Outcome, list[str]]], function_name: str) -> None:
+    """An Event invocation: nobody waits for it, so failures go to the emulator's log."""
+    try:
+        outcome, _ = run()
+    except Exception:
+        log.exception("asynchronous invocation of %s failed to run", function_name)
+        return
+    if outcome.error:
+        log.info("asynchronous invocation %s of %s failed: %s", outcome.request_id, function_name,
+                 outcome.error["errorType"])  # fmt: skip
 
 
 def _event_text(body: str | bytes | None) -> str:

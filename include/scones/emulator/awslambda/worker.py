@@ -128,7 +128,9 @@ class Worker:
         try:
             message = self._read(started + budget)
         except _WorkerExited as exc:
-            return self._died(request_id, exc.returncode, started)
+            outcome = self._died(request_id, exc.returncode, started)
+            outcome.init_output, outcome.output = outcome.output, ""
+            return outcome
         if message is None:
             return self._timed_out(request_id, budget, started)
         if message.get("type") == "init_error":
@@ -157,7 +159,7 @@ class Worker:
         init_ms, self.init_ms = self.init_ms, None
         init_output, self.init_output = self.init_output, ""
         try:
-            self._stdin.write(json.dumps(request).encode() + b"\n")
+            self._send(json.dumps(request).encode() + b"\n")
             reply = self._read(deadline)
         except (BrokenPipeError, _WorkerExited):
             return self._died(request_id, self._proc.wait(), started, init_ms)
@@ -179,6 +181,11 @@ class Worker:
             if stream is not None:
                 stream.close()
         self._log_path.unlink(missing_ok=True)
+
+    def _send(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:  # an unbuffered pipe may take a large event in several writes
+            view = view[self._stdin.write(view) or 0 :]
 
     def _read(self, deadline: float) -> dict[str, Any] | None:
         """The worker's next JSON line, or None if ``deadline`` passes first."""
