@@ -78,6 +78,14 @@ def _log_error(error: dict[str, Any]) -> None:
     print("\n".join(lines), flush=True)
 
 
+class _InitError(Exception):
+    """The handler could not be loaded: Lambda's Runtime.* init errors."""
+
+    def __init__(self, message: str, error_type: str) -> None:
+        super().__init__(message)
+        self.error = _error(message, error_type)
+
+
 def _load_handler(handler: str) -> Any:
     """Import ``module.function`` (``dir/module.function`` too) as Lambda does."""
     try:
@@ -96,12 +104,6 @@ def _load_handler(handler: str) -> Any:
     except AttributeError:
         message = f"Handler '{function_name}' missing on module '{module_name}'"
         raise _InitError(message, "Runtime.HandlerNotFound") from None
-
-
-class _InitError(Exception):
-    def __init__(self, message: str, error_type: str) -> None:
-        super().__init__(message)
-        self.error = _error(message, error_type)
 
 
 def _default(value: Any) -> Any:
