@@ -1,0 +1,172 @@
+"""Image features that a linear classifier can separate: learned patches, gradients, colour.
+
+Three complementary descriptors of a 32x32 RGB image, concatenated:
+
+- **Patch encoding** (Coates & Ng, "An Analysis of Single-Layer Networks in Unsupervised
+  Feature Learning", AISTATS 2011; and "The Importance of Encoding Versus Training", ICML
+  2011). A dictionary of whitened 6x6 patches sampled from the training images, each
+  patch of the image (stride 2) encoded by soft thresholding its correlation with every
+  atom, in both polarities, then summed over the four image quadrants. The dictionary is
+  *mirror-closed* (every atom comes with its left-right mirror) and the whitening is
+  estimated on mirrored patches too, so the features of a mirrored image are an exact
+  permutation of the image's own: flip augmentation and test-time flips cost nothing.
+- **HOG**: histograms of gradient orientation in 4x4-pixel cells, block-normalised.
+- **Colour**: per-channel mean, spread and percentiles, over the image and a 2x2 and 4x4 grid.
+
+Everything here is numpy; arrays are float32. ``PatchEncoder.to_arrays`` /
+``from_arrays`` round-trip the fitted state for the model artifact (no pickle).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+IMAGE_SIZE = 32  # the learner's working resolution; other sizes are resized on decode
+PATCH = 6
+STRIDE = 2
+THRESHOLD = 0.25  # soft-threshold level (alpha in Coates & Ng 2011)
+CONTRAST_EPS = 10.0  # brightness/contrast normalisation of a patch, on 0..255 pixels
+WHITEN_EPS = 0.1  # ZCA regulariser, for normalised patches
+BATCH = 64  # images encoded at once: bounds memory to ~100 MB at 1600 atoms
+
+
+def mirror(images: np.ndarray) -> np.ndarray:
+    """Left-right mirror of ``(N, H, W, 3)`` images."""
+    return images[:, :, ::-1]
+
+
+def _mirror_patches(patches: np.ndarray) -> np.ndarray:
+    """Mirror flattened channel-major ``(..., 3*P*P)`` patches left-right."""
+    shape = patches.shape
+    return patches.reshape(*shape[:-1], 3, PATCH, PATCH)[..., ::-1].reshape(shape)
+
+
+def _normalise(patches: np.ndarray) -> np.ndarray:
+    patches = patches - patches.mean(-1, keepdims=True)
+    return patches / np.sqrt(patches.var(-1, keepdims=True) + CONTRAST_EPS)
+
+
+@dataclass
+class PatchEncoder:
+    """Whitening and a mirror-closed dictionary of ``2 * half`` unit-norm atoms."""
+
+    mean: np.ndarray  # (3*P*P,)
+    whitening: np.ndarray  # (3*P*P, 3*P*P), symmetric
+    atoms: np.ndarray  # (2*half, 3*P*P): atoms[half + i] is the mirror of atoms[i]
+
+    @classmethod
+    def fit(cls, images: np.ndarray, half: int, samples: int, rng: np.random.Generator) -> PatchEncoder:
+        """Sample ``samples`` patches of ``images`` and pick ``half`` of them as atoms (plus mirrors)."""
+        n, size = len(images), images.shape[1]
+        which = rng.integers(0, n, samples)
+        rows, cols = rng.integers(0, size - PATCH + 1, (2, samples))
+        windows = sliding_window_view(images, (PATCH, PATCH), axis=(1, 2))  # N, h, w, 3, P, P (a view)
+        patches = _normalise(windows[which, rows, cols].reshape(samples, -1).astype(np.float32))
+        # Statistics of patches and their mirrors: the whitening then commutes with mirroring.
+        both = np.concatenate([patches, _mirror_patches(patches)])
+        mean = both.mean(0)
+        eigenvalues, eigenvectors = np.linalg.eigh(np.cov(both - mean, rowvar=False))
+        whitening = (eigenvectors / np.sqrt(eigenvalues + WHITEN_EPS)) @ eigenvectors.T
+        chosen = (patches[rng.choice(samples, half, replace=False)] - mean) @ whitening
+        atoms = np.concatenate([chosen, _mirror_patches(chosen)])
+        atoms /= np.linalg.norm(atoms, axis=1, keepdims=True) + 1e-8
+        return cls(mean.astype(np.float32), whitening.astype(np.float32), atoms.astype(np.float32))
+
+    @property
+    def dimension(self) -> int:
+        return 4 * 2 * len(self.atoms)  # quadrants x polarities x atoms
+
+    def encode(self, images: np.ndarray) -> np.ndarray:
+        """Quadrant-pooled codes, shape ``(N, 4, 2*atoms)``, in quadrant order TL, TR, BL, BR."""
+        out = np.empty((len(images), 4, 2 * len(self.atoms)), np.float32)
+        for start in range(0, len(images), BATCH):
+            batch = images[start : start + BATCH].astype(np.float32)
+            windows = sliding_window_view(batch, (PATCH, PATCH), axis=(1, 2))[:, ::STRIDE, ::STRIDE]
+            n, h, w = windows.shape[:3]
+            patches = (_normalise(windows.reshape(n * h * w, -1)) - self.mean) @ self.whitening
+            response = patches @ self.atoms.T
+            codes = np.concatenate([np.maximum(response - THRESHOLD, 0), np.maximum(-response - THRESHOLD, 0)], 1)
+            codes = codes.reshape(n, h, w, -1)
+            mid_h, mid_w = h // 2, w // 2  # h and w are even for 32x32 at stride 2: pooling is symmetric
+            out[start : start + n, 0] = codes[:, :mid_h, :mid_w].sum((1, 2))
+            out[start : start + n, 1] = codes[:, :mid_h, mid_w:].sum((1, 2))
+            out[start : start + n, 2] = codes[:, mid_h:, :mid_w].sum((1, 2))
+            out[start : start + n, 3] = codes[:, mid_h:, mid_w:].sum((1, 2))
+        return out
+
+    def mirror_codes(self, codes: np.ndarray) -> np.ndarray:
+        """The codes the mirrored images would get: swap left/right quadrants and mirror atoms."""
+        k = len(self.atoms)
+        half = k // 2
+        atom_mirror = np.r_[half:k, 0:half]
+        order = np.r_[atom_mirror, atom_mirror + k]  # both polarities
+        return codes[:, [1, 0, 3, 2]][:, :, order]
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {f"{prefix}mean": self.mean, f"{prefix}whitening": self.whitening, f"{prefix}atoms": self.atoms}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str) -> PatchEncoder:
+        return cls(arrays[f"{prefix}mean"], arrays[f"{prefix}whitening"], arrays[f"{prefix}atoms"])
+
+
+def hog(images: np.ndarray, cell: int = 4, bins: int = 9) -> np.ndarray:
+    """Dalal-Triggs HOG (unsigned orientations, 2x2-cell blocks, L2-Hys), ``(N, 7*7*36)``."""
+    x = images.astype(np.float32)
+    gx = np.zeros_like(x)
+    gy = np.zeros_like(x)
+    gx[:, :, 1:-1] = x[:, :, 2:] - x[:, :, :-2]
+    gy[:, 1:-1] = x[:, 2:] - x[:, :-2]
+    magnitude = np.hypot(gx, gy)
+    strongest = magnitude.argmax(-1)[..., None]  # per pixel, the channel with the strongest edge
+    m = np.take_along_axis(magnitude, strongest, -1)[..., 0]
+    angle = np.arctan2(np.take_along_axis(gy, strongest, -1)[..., 0], np.take_along_axis(gx, strongest, -1)[..., 0])
+    index = ((angle % np.pi) / np.pi * bins).astype(np.int64) % bins
+    n, size = len(x), x.shape[1]
+    cells = size // cell
+    histograms = (np.eye(bins, dtype=np.float32)[index] * m[..., None]).reshape(n, cells, cell, cells, cell, bins)
+    histograms = histograms.sum((2, 4))
+    blocks = np.concatenate(
+        [histograms[:, :-1, :-1], histograms[:, 1:, :-1], histograms[:, :-1, 1:], histograms[:, 1:, 1:]], -1
+    )
+    blocks /= np.sqrt((blocks**2).sum(-1, keepdims=True) + 1e-3)
+    blocks = np.minimum(blocks, 0.2)
+    blocks /= np.sqrt((blocks**2).sum(-1, keepdims=True) + 1e-3)
+    return blocks.reshape(n, -1)
+
+
+def colour(images: np.ndarray, grids: tuple[int, ...] = (1, 2, 4)) -> np.ndarray:
+    """Per-channel mean, spread and 10/50/90th percentiles over the whole image and each cell
+    of a 2x2 and a 4x4 grid: where the colours are matters (a painted tank, a dark frame).
+
+    ``(N, 15 * (1 + 4 + 16))``.
+    """
+    size = images.shape[1]
+    parts = []
+    for grid in grids:
+        step = size // grid
+        for top in range(0, size, step):
+            for left in range(0, size, step):
+                pixels = images[:, top : top + step, left : left + step].reshape(len(images), -1, 3)
+                pixels = pixels.astype(np.float32) / 255.0
+                percentiles = np.percentile(pixels, [10, 50, 90], axis=1).transpose(1, 0, 2).reshape(len(images), -1)
+                parts += [pixels.mean(1), pixels.std(1), percentiles]
+    return np.concatenate(parts, 1).astype(np.float32)
+
+
+def describe(encoder: PatchEncoder, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Features of ``images`` and of their mirrors: ``(features, mirrored_features)``.
+
+    Patch codes are power-normalised (square root), which evens out how often atoms fire.
+    """
+    codes = encoder.encode(images)
+    mirrored_images = mirror(images)
+    rest, rest_mirrored = (np.concatenate([hog(x), colour(x)], 1) for x in (images, mirrored_images))
+    flat = lambda c: np.sqrt(c).reshape(len(c), -1)  # noqa: E731
+    return (
+        np.concatenate([flat(codes), rest], 1),
+        np.concatenate([flat(encoder.mirror_codes(codes)), rest_mirrored], 1),
+    )

@@ -1,0 +1,282 @@
+"""moto's SageMaker backend with real training and hosting plugged in.
+
+moto 5.2.5 records SageMaker resources but computes nothing: ``FakeTrainingJob`` is born
+"Completed" with no model written, ``FakeEndpoint`` "InService" with nothing loaded,
+UpdateEndpoint is not implemented and CreateEndpointConfig rejects current instance types.
+Here each ``Fake*`` object is subclassed to start where SageMaker starts (InProgress,
+Creating) and move on when the work is done, and :class:`SageMakerEmulatorBackend`
+overrides the few backend methods that start that work:
+
+=========================  ==================================================================
+``create_training_job``    starts a :class:`~.training.TrainingRun` on a background thread
+``create_endpoint_config`` accepts the instance types SageMaker offers (ml.g5, ml.c6i, ...)
+``create_endpoint``        loads the config's model artifacts on a background thread
+``update_endpoint``        (new) loads the new config beside the old one, then swaps
+``delete_endpoint``        stops serving
+=========================  ==================================================================
+
+Example (boto3 against ``scones local-aws``; the job trains for real)::
+
+    sm = boto3.client("sagemaker", endpoint_url="http://127.0.0.1:5000")
+    sm.create_training_job(TrainingJobName="bikes", AlgorithmSpecification={
+        "TrainingImage": "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1",
+        "TrainingInputMode": "File"}, HyperParameters={"num_classes": "2", ...}, ...)
+    sm.get_waiter("training_job_completed_or_stopped").wait(TrainingJobName="bikes")
+    sm.describe_training_job(TrainingJobName="bikes")["FinalMetricDataList"]
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+import threading
+from typing import TYPE_CHECKING, Any
+
+from moto.core.utils import utcnow
+from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, FakeTrainingJob, SageMakerModelBackend
+
+from scones.emulator.sagemaker.exceptions import ValidationError
+from scones.emulator.sagemaker.hosting import Deployment, load_deployment
+from scones.emulator.sagemaker.training import METRIC_DEFINITIONS, TrainingRun
+
+if TYPE_CHECKING:
+    from scones.emulator.sagemaker.learner import EpochReport
+
+log = logging.getLogger(__name__)
+
+#: Real-time hosting instance families (https://aws.amazon.com/sagemaker/pricing/), any size.
+HOSTING_FAMILIES = (
+    "t2", "t3", "m4", "m5", "m5d", "m6g", "m6gd", "m6i", "m6id", "m7i", "c4", "c5", "c5d", "c5n",
+    "c6g", "c6gd", "c6gn", "c6i", "c6id", "c7g", "c7i", "r5", "r5d", "r6g", "r6gd", "r6i", "r6id",
+    "r7i", "p2", "p3", "p3dn", "p4d", "p4de", "p5", "g4dn", "g5", "g6", "g6e", "inf1", "inf2",
+    "trn1", "trn1n",
+)  # fmt: skip
+_INSTANCE_TYPE = re.compile(r"^ml\.(?P<family>[a-z0-9]+)\.(?P<size>medium|large|[0-9]*xlarge)$")
+
+
+class EmulatedTrainingJob(FakeTrainingJob):
+    """A training job whose status follows a real :class:`~.training.TrainingRun`.
+
+    Status fields change under ``_lock`` from the training thread while DescribeTrainingJob
+    reads them from request threads.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        # moto adds a fake MetricDefinition to the caller's dict; give it a copy.
+        kwargs["algorithm_specification"] = copy.deepcopy(kwargs.get("algorithm_specification") or {})
+        super().__init__(**kwargs)
+        self._lock = threading.Lock()
+        self._epochs: list[EpochReport] = []
+        now = utcnow()
+        self.algorithm_specification["MetricDefinitions"] = copy.deepcopy(METRIC_DEFINITIONS)
+        self.training_job_status = "InProgress"
+        self.secondary_status = "Starting"
+        self.secondary_status_transitions = [
+            {"Status": "Starting", "StartTime": now, "StatusMessage": "Preparing the instances for training"}
+        ]
+        self.final_metric_data_list = []
+        self.training_start_time = None  # None fields are left out of the response, as by SageMaker
+        self.training_end_time = None
+        self.failure_reason = None
+        self.creation_time = self.last_modified_time = now
+
+    def advance(self, status: str, message: str) -> None:
+        """Enter secondary status ``status`` (closing the previous transition)."""
+        with self._lock:
+            now = utcnow()
+            self.secondary_status_transitions[-1]["EndTime"] = now
+            self.secondary_status_transitions.append({"Status": status, "StartTime": now, "StatusMessage": message})
+            self.secondary_status = status
+            if status == "Downloading" and self.training_start_time is None:
+                self.training_start_time = now
+            self.last_modified_time = now
+
+    def record_epoch(self, report: EpochReport) -> None:
+        with self._lock:
+            self._epochs.append(report)
+
+    def complete(self) -> None:
+        with self._lock:
+            final = self._epochs[-1] if self._epochs else None
+            now = utcnow()
+            if final is not None:
+                self.final_metric_data_list = [
+                    {"MetricName": "train:accuracy", "Value": final.train_accuracy, "Timestamp": now}
+                ] + (
+                    [{"MetricName": "validation:accuracy", "Value": final.validation_accuracy, "Timestamp": now}]
+                    if final.validation_accuracy is not None
+                    else []
+                )
+        self._finish("Completed", "Training job completed")
+
+    def fail(self, reason: str) -> None:
+        with self._lock:
+            self.failure_reason = reason
+        self._finish("Failed", "Training job failed")
+
+    def _finish(self, status: str, message: str) -> None:
+        self.advance(status, message)
+        with self._lock:
+            now = self.last_modified_time
+            self.secondary_status_transitions[-1]["EndTime"] = now
+            self.training_start_time = self.training_start_time or now
+            self.training_end_time = now
+            self.training_job_status = status
+            seconds = max(1, int((now - self.training_start_time).total_seconds()))
+            self.training_time_in_seconds = self.billable_time_in_seconds = seconds
+
+    @property
+    def response_object(self) -> dict[str, Any]:  # type: ignore[override]
+        with self._lock:
+            response = super().response_object
+            return copy.deepcopy({k: v for k, v in response.items() if not k.startswith("_") and k != "Lock"})
+
+
+class EmulatedEndpointConfig(FakeEndpointConfig):
+    def validate_instance_type(self, instance_type: str) -> None:
+        match = _INSTANCE_TYPE.match(instance_type or "")
+        if not match or match["family"] not in HOSTING_FAMILIES:
+            raise ValidationError(
+                message=f"Value '{instance_type}' at 'instanceType' failed to satisfy constraint: Member must be "
+                f"ml.<family>.<size> with family one of {', '.join(HOSTING_FAMILIES)} (e.g. ml.m5.large)"
+            )
+
+
+class EmulatedEndpoint(FakeEndpoint):
+    """An endpoint that serves :attr:`deployment` once it is loaded.
+
+    ``deployment`` is replaced in one assignment when an update has loaded, so a request
+    is served either by the old models or by the new ones, never by none.
+    """
+
+    def __init__(self, *, config: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.endpoint_status = "Creating"
+        self.deployment: Deployment | None = None
+        self.pending: dict[str, Any] | None = None
+        self.config_summary = config
+
+    def summary(self) -> dict[str, Any]:
+        return {**super().summary(), "EndpointStatus": self.endpoint_status}
+
+    @property
+    def response_object(self) -> dict[str, Any]:  # type: ignore[override]
+        deployment = self.deployment
+        response: dict[str, Any] = {
+            "EndpointName": self.endpoint_name,
+            "EndpointArn": self.arn,
+            "EndpointConfigName": self.endpoint_config_name,
+            "EndpointStatus": self.endpoint_status,
+            "CreationTime": self.creation_time,
+            "LastModifiedTime": self.last_modified_time,
+        }
+        if deployment is not None:
+            response["ProductionVariants"] = deployment.describe_variants()
+            capture = deployment.describe_capture()
+            if capture:
+                response["DataCaptureConfig"] = capture
+        if self.failure_reason:
+            response["FailureReason"] = self.failure_reason
+        if self.pending:
+            response["PendingDeploymentSummary"] = self.pending
+        return copy.deepcopy(response)
+
+
+class SageMakerEmulatorBackend(SageMakerModelBackend):
+    """moto's SageMaker backend whose training jobs train and whose endpoints serve."""
+
+    def create_training_job(self, training_job_name: str, **kwargs: Any) -> FakeTrainingJob:  # type: ignore[override]
+        if training_job_name in self.training_jobs:
+            raise ValidationError(message=f"Training job names must be unique within an AWS account and region, "
+                                  f"and a training job with this name already exists ({training_job_name})")  # fmt: skip
+        job = EmulatedTrainingJob(
+            account_id=self.account_id, region_name=self.region_name, training_job_name=training_job_name, **kwargs
+        )
+        self.training_jobs[training_job_name] = job
+        TrainingRun(job, self.account_id, self.region_name).start()
+        return job
+
+    def create_endpoint_config(self, endpoint_config_name: str, **kwargs: Any) -> FakeEndpointConfig:  # type: ignore[override]
+        if endpoint_config_name in self.endpoint_configs:
+            arn = EmulatedEndpointConfig.arn_formatter(endpoint_config_name, self.account_id, self.region_name)
+            raise ValidationError(message=f'Cannot create already existing endpoint configuration "{arn}".')
+        config = EmulatedEndpointConfig(
+            account_id=self.account_id, region_name=self.region_name, endpoint_config_name=endpoint_config_name,
+            **kwargs,
+        )  # fmt: skip
+        self.validate_production_variants(kwargs["production_variants"])
+        self.endpoint_configs[endpoint_config_name] = config
+        return config
+
+    def create_endpoint(self, endpoint_name: str, endpoint_config_name: str, tags: list[dict[str, str]]) -> FakeEndpoint:  # type: ignore[override]
+        if endpoint_name in self.endpoints:
+            arn = EmulatedEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
+            raise ValidationError(message=f'Cannot create already existing endpoint "{arn}".')
+        config = self.describe_endpoint_config(endpoint_config_name)  # ValidationError if missing
+        endpoint = EmulatedEndpoint(
+            account_id=self.account_id,
+            region_name=self.region_name,
+            endpoint_name=endpoint_name,
+            endpoint_config_name=endpoint_config_name,
+            production_variants=config["ProductionVariants"],
+            data_capture_config=config.get("DataCaptureConfig") or {},
+            tags=tags,
+            config=config,
+        )
+        self.endpoints[endpoint_name] = endpoint
+        self._deploy(endpoint, config, on_failure="Failed")
+        return endpoint
+
+    def update_endpoint(self, endpoint_name: str, endpoint_config_name: str) -> str:
+        """Deploy ``endpoint_config_name`` to a live endpoint without dropping a request.
+
+        Updating, then InService on the new config; if the new models cannot be loaded, the
+        endpoint stays InService on the old config with FailureReason set, as SageMaker
+        rolls back.
+        """
+        endpoint = self.endpoints.get(endpoint_name)
+        if endpoint is None:
+            arn = EmulatedEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
+            raise ValidationError(message=f"Could not find endpoint '{arn}'.")
+        if endpoint.endpoint_status != "InService":
+            raise ValidationError(message=f"Cannot update in-progress endpoint '{endpoint.arn}' "
+                                  f"(status {endpoint.endpoint_status}); wait until it is InService.")  # fmt: skip
+        config = self.describe_endpoint_config(endpoint_config_name)
+        endpoint.endpoint_status = "Updating"
+        endpoint.failure_reason = None
+        endpoint.pending = {"EndpointConfigName": endpoint_config_name, "StartTime": utcnow()}
+        endpoint.last_modified_time = utcnow()
+        self._deploy(endpoint, config, on_failure="InService")
+        return endpoint.arn
+
+    def delete_endpoint(self, endpoint_name: str) -> None:
+        endpoint = self.endpoints.get(endpoint_name)
+        super().delete_endpoint(endpoint_name)
+        if endpoint is not None:
+            endpoint.deployment = None
+
+    def _deploy(self, endpoint: EmulatedEndpoint, config: dict[str, Any], on_failure: str) -> None:
+        """Load ``config``'s models on a thread; swap them in, or set FailureReason and ``on_failure``."""
+        models = {name: self.describe_model(name).response_object for name in _model_names(config)}
+
+        def load() -> None:
+            try:
+                deployment = load_deployment(self.account_id, self.region_name, endpoint.endpoint_name, config, models)
+            except Exception as exc:  # any load failure becomes the endpoint's FailureReason
+                log.warning("endpoint %s: %s", endpoint.endpoint_name, exc)
+                endpoint.failure_reason = str(exc)
+                endpoint.endpoint_status = on_failure
+            else:
+                endpoint.deployment = deployment  # the swap: one reference assignment
+                endpoint.endpoint_config_name = config["EndpointConfigName"]
+                endpoint.config_summary = config
+                endpoint.endpoint_status = "InService"
+            endpoint.pending = None
+            endpoint.last_modified_time = utcnow()
+
+        threading.Thread(target=load, name=f"endpoint-{endpoint.endpoint_name}", daemon=True).start()
+
+
+def _model_names(config: dict[str, Any]) -> list[str]:
+    return [variant["ModelName"] for variant in config.get("ProductionVariants", [])]
