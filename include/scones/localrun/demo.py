@@ -52,6 +52,16 @@ def _summarize_train_deploy(session: Any, settings: Settings) -> list[str]:
     ]
 
 
+def _summarize_workflow(session: Any, settings: Settings) -> list[str]:
+    machines = session.client("stepfunctions").list_state_machines()["stateMachines"]
+    functions = session.client("lambda").list_functions()["Functions"]
+    return [
+        f"state machines: {', '.join(m['name'] for m in machines)}",
+        f"  Lambda functions: {', '.join(f['FunctionName'] for f in functions)}",
+        "  smoke executions passed (success, threshold failure, batch); send more with `scones traffic`",
+    ]
+
+
 def _summarize_monitor(session: Any, settings: Settings) -> list[str]:
     from scones.monitoring.sinks import list_report_days, read_report
 
@@ -76,6 +86,7 @@ def _today() -> dict[str, Any]:
 PIPELINE: list[Step] = [
     Step("scones_cifar_etl", _summarize_etl),
     Step("scones_train_deploy", _summarize_train_deploy),
+    Step("scones_deploy_workflow", _summarize_workflow),
     Step("scones_model_monitor", _summarize_monitor, _today),
 ]
 
