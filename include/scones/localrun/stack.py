@@ -102,7 +102,9 @@ def start_stack(home: Path = DEFAULT_HOME, port: int = 8080, timeout: float = 30
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USERNAME}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "simple_auth_manager_passwords.json"),
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "True",
+            # Deferred, the provider prints the training log only before deferring; on one
+            # machine a blocked worker slot costs nothing and the whole log lands in the task.
+            "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "False",
             **(extra_env or {}),
         })  # fmt: skip
         log = home / "standalone.log"

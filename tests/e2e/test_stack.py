@@ -1,0 +1,75 @@
+"""`scones up`'s stack as a user meets it: the REST API the UI calls, a run, its task logs."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.request
+
+import pytest
+
+from scones.localrun.stack import start_stack
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    stack = start_stack(tmp_path_factory.mktemp("stack"), free_port(), extra_env={"SCONES_EPOCHS": "3"})
+    yield stack
+    stack.stop()
+    assert stack.airflow.poll() is not None, "airflow standalone must stop with the stack"
+
+
+def api(stack, path: str, method: str = "GET", body: dict | None = None):
+    request = urllib.request.Request(
+        f"{stack.url}{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {stack.token()}"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def wait_for_run(stack, dag_id: str, run_id: str, timeout: float = 900) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = api(stack, f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"]
+        if state in ("success", "failed"):
+            return state
+        time.sleep(3)
+    raise AssertionError(f"{dag_id} {run_id} did not finish in {timeout}s")
+
+
+def trigger(stack, dag_id: str, conf: dict | None = None) -> str:
+    return api(stack, f"/api/v2/dags/{dag_id}/dagRuns", "POST", {"logical_date": None, "conf": conf or {}})["dag_run_id"]
+
+
+def test_trigger_train_deploy_through_the_api_and_read_its_training_log(stack):
+    dags = {d["dag_id"]: d for d in api(stack, "/api/v2/dags")["dags"]}
+    assert {"scones_cifar_etl", "scones_train_deploy"} <= set(dags)
+    assert not dags["scones_train_deploy"]["is_paused"]
+
+    # The ETL first (its Asset event may also start training: that run is waited out too).
+    assert wait_for_run(stack, "scones_cifar_etl", trigger(stack, "scones_cifar_etl")) == "success"
+    run_id = trigger(stack, "scones_train_deploy", {"epochs": 3})
+    state = wait_for_run(stack, "scones_train_deploy", run_id)
+    instances = api(stack, f"/api/v2/dags/scones_train_deploy/dagRuns/{run_id}/taskInstances")["task_instances"]
+    states = {t["task_id"]: t["state"] for t in instances}
+    assert state == "success", states
+
+    train = next(t for t in instances if t["task_id"] == "train_model")
+    log = api(stack, f"/api/v2/dags/scones_train_deploy/dagRuns/{run_id}/taskInstances/train_model/logs/{train['try_number']}")
+    text = json.dumps(log)
+    assert "Validation-accuracy" in text, "the SageMaker training log belongs in the task log"
+
+
+def test_monitor_page_is_served_by_the_api_server(stack):
+    with urllib.request.urlopen(f"{stack.url}/scones-monitor/", timeout=30) as response:
+        assert response.status == 200 and b"Model monitor" in response.read()
