@@ -27,6 +27,12 @@ def endpoint(sm, settings) -> dict:
     return sm.describe_endpoint(EndpointName=settings.endpoint_name)
 
 
+def serving_config(sm, settings) -> str | None:
+    """The endpoint's config, or None when no endpoint exists (a test run on its own)."""
+    endpoints = sm.list_endpoints(NameContains=settings.endpoint_name)["Endpoints"]
+    return endpoint(sm, settings)["EndpointConfigName"] if endpoints else None
+
+
 def capture_keys(s3, settings) -> list[str]:
     prefix = f"{settings.data_capture_prefix}/{settings.endpoint_name}/AllTraffic/"
     return [k for k in list_keys(s3, settings.bucket, prefix) if k.endswith(".jsonl")]
@@ -81,7 +87,7 @@ def test_missing_the_gate_skips_deployment_and_keeps_the_endpoint(local_airflow,
 
 def test_failed_training_fails_the_run_and_keeps_the_endpoint(local_airflow, dataset, emulator_session_module, settings):
     sm, s3 = emulator_session_module.client("sagemaker"), emulator_session_module.client("s3")
-    before = endpoint(sm, settings)["EndpointConfigName"]
+    before = serving_config(sm, settings)
     # Break the dataset as a half-deleted bucket would: an image the manifest names is gone.
     lst = s3.get_object(Bucket=settings.bucket, Key=f"{dataset}/train_lst/train.lst")["Body"].read().decode()
     victim = f"{dataset}/train/{lst.splitlines()[0].split(chr(9))[2]}"
@@ -93,5 +99,7 @@ def test_failed_training_fails_the_run_and_keeps_the_endpoint(local_airflow, dat
         s3.put_object(Bucket=settings.bucket, Key=victim, Body=body)
     assert run.task_states["train_model"] == "failed"
     assert run.task_states["deploy_endpoint"] != "success"
-    assert "SageMaker job failed because" in run.log_path.read_text()
-    assert endpoint(sm, settings)["EndpointConfigName"] == before
+    log = run.log_path.read_text()
+    # The job's FailureReason reaches the task log (non-deferred wording; deferred says "failed because").
+    assert "Failed Reason: ClientError" in log and "does not exist" in log
+    assert serving_config(sm, settings) == before
