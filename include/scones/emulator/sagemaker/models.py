@@ -31,6 +31,7 @@ import copy
 import logging
 import re
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from moto.core.utils import utcnow
@@ -52,6 +53,9 @@ HOSTING_FAMILIES = (
     "r7i", "p2", "p3", "p3dn", "p4d", "p4de", "p5", "g4dn", "g5", "g6", "g6e", "inf1", "inf2",
     "trn1", "trn1n",
 )  # fmt: skip
+#: Creating and Updating last at least this long, so clients and tests see them, as on AWS
+#: (where they last minutes); loading a model takes a fraction of it.
+MIN_TRANSITION_SECONDS = 0.5
 _INSTANCE_TYPE = re.compile(r"^ml\.(?P<family>[a-z0-9]+)\.(?P<size>medium|large|[0-9]*xlarge)$")
 
 
@@ -224,8 +228,9 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
             tags=tags,
             config=config,
         )
+        models = self._models_of(config)
         self.endpoints[endpoint_name] = endpoint
-        self._deploy(endpoint, config, on_failure="Failed")
+        self._deploy(endpoint, config, models, on_failure="Failed")
         return endpoint
 
     def update_endpoint(self, endpoint_name: str, endpoint_config_name: str) -> str:
@@ -243,11 +248,12 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
             raise ValidationError(message=f"Cannot update in-progress endpoint '{endpoint.arn}' "
                                   f"(status {endpoint.endpoint_status}); wait until it is InService.")  # fmt: skip
         config = self.describe_endpoint_config(endpoint_config_name)
+        models = self._models_of(config)  # ValidationError before anything changes
         endpoint.endpoint_status = "Updating"
         endpoint.failure_reason = None
         endpoint.pending = {"EndpointConfigName": endpoint_config_name, "StartTime": utcnow()}
         endpoint.last_modified_time = utcnow()
-        self._deploy(endpoint, config, on_failure="InService")
+        self._deploy(endpoint, config, models, on_failure="InService")
         return endpoint.arn
 
     def delete_endpoint(self, endpoint_name: str) -> None:
@@ -256,16 +262,27 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
         if endpoint is not None:
             endpoint.deployment = None
 
-    def _deploy(self, endpoint: EmulatedEndpoint, config: dict[str, Any], on_failure: str) -> None:
+    def _models_of(self, config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """DescribeModel of each model ``config`` names (ValidationError if one was deleted)."""
+        names = [variant["ModelName"] for variant in config.get("ProductionVariants", [])]
+        return {name: self.describe_model(name).response_object for name in names}
+
+    def _deploy(
+        self, endpoint: EmulatedEndpoint, config: dict[str, Any], models: dict[str, dict[str, Any]], on_failure: str
+    ) -> None:
         """Load ``config``'s models on a thread; swap them in, or set FailureReason and ``on_failure``."""
-        models = {name: self.describe_model(name).response_object for name in _model_names(config)}
 
         def load() -> None:
+            started = time.monotonic()
             try:
                 deployment = load_deployment(self.account_id, self.region_name, endpoint.endpoint_name, config, models)
             except Exception as exc:  # any load failure becomes the endpoint's FailureReason
+                deployment = None
+                failure = str(exc)
                 log.warning("endpoint %s: %s", endpoint.endpoint_name, exc)
-                endpoint.failure_reason = str(exc)
+            time.sleep(max(0.0, MIN_TRANSITION_SECONDS - (time.monotonic() - started)))
+            if deployment is None:
+                endpoint.failure_reason = failure
                 endpoint.endpoint_status = on_failure
             else:
                 endpoint.deployment = deployment  # the swap: one reference assignment
@@ -277,6 +294,3 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
 
         threading.Thread(target=load, name=f"endpoint-{endpoint.endpoint_name}", daemon=True).start()
 
-
-def _model_names(config: dict[str, Any]) -> list[str]:
-    return [variant["ModelName"] for variant in config.get("ProductionVariants", [])]

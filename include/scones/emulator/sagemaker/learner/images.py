@@ -32,5 +32,7 @@ def decode_image(data: bytes) -> np.ndarray:
             return np.asarray(rgb, dtype=np.uint8)
     except UndecodableImage:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    except UnidentifiedImageError:
+        raise UndecodableImage(f"not a PNG, JPEG or other image format (it starts {data[:16]!r})") from None
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:  # truncated or corrupt image data
         raise UndecodableImage(f"cannot decode the payload as an image ({type(exc).__name__}: {exc})") from None
