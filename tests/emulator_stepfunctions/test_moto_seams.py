@@ -6,6 +6,8 @@ Runs in-process (no emulator).
 from __future__ import annotations
 
 import inspect
+import time
+from pathlib import Path
 
 from moto.core.base_backend import BackendDict
 from moto.core.config import default_user_config
@@ -71,3 +73,92 @@ def test_interpreter_calls_services_back_on_moto_port():
 def test_interpreter_threads_are_kept_in_the_list_we_prune():
     assert isinstance(parser_utils.TMP_THREADS, list)
     assert parser_program.TMP_THREADS is parser_utils.TMP_THREADS
+
+
+def test_our_client_factory_replaces_moto_s_in_every_module_that_imports_it():
+    import importlib
+
+    from scones.emulator.stepfunctions import clients
+
+    for name in clients.CALLERS:
+        module = importlib.import_module(name)
+        assert module.boto_client_for in (boto_client.boto_client_for, clients.boto_client_for), name
+    # No module we do not know of calls moto's factory: every importer is in CALLERS.
+    root = Path(boto_client.__file__).parents[2]  # moto/stepfunctions/parser
+    importers = {
+        ".".join(("moto", "stepfunctions", "parser", *path.relative_to(root).with_suffix("").parts))
+        for path in root.rglob("*.py")
+        if "import boto_client_for" in path.read_text()
+    }
+    assert importers == set(clients.CALLERS)
+    assert parameters(boto_client.boto_client_for) == parameters(clients.boto_client_for)
+    # The settings we copy: fake credentials, no retries, the interpreter's timeouts.
+    source = inspect.getsource(boto_client.boto_client_for)
+    for setting in ('aws_access_key_id="ak"', "parameter_validation=False", '"total_max_attempts": 1',
+                    "TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS"):  # fmt: skip
+        assert setting in source, setting
+
+
+def test_the_definition_and_json_paths_are_parsed_where_we_cache_them():
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+    from moto.stepfunctions.parser.backend import execution_worker
+
+    # Module sources (the files), since caches.install() may have replaced the live functions.
+    worker = inspect.getsource(execution_worker)
+    assert "def _get_evaluation_entrypoint(self) -> EvalComponent:\n        return AmazonStateLanguageParser.parse(" in worker
+    assert "self._evaluation_details.state_machine_details.definition\n        )[0]" in worker
+    assert "program = self._get_evaluation_entrypoint()" in worker
+    assert "from jsonpath_ng.ext import parse" in inspect.getsource(json_path)
+    assert "input_expr = parse(path)" in inspect.getsource(json_path)
+    assert "from jsonpath_ng import parse" in inspect.getsource(result_path)
+    assert "result_expr = parse(self.result_path_src)" in inspect.getsource(result_path)
+
+
+def test_a_cached_program_serves_two_executions_with_their_own_results():
+    """Two executions of one definition, in-process, share the parsed program but not state."""
+    import json
+
+    import boto3
+    from moto import mock_aws
+
+    from scones.emulator.stepfunctions import caches
+
+    caches.install()
+    definition = {
+        "StartAt": "Shape",
+        "States": {"Shape": {"Type": "Pass", "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"}, "End": True}},
+    }
+    default_user_config["stepfunctions"]["execute_state_machine"] = True
+    with mock_aws():
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        arn = sfn.create_state_machine(name="cached", definition=json.dumps(definition),
+                                       roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]  # fmt: skip
+        try:
+            outputs = []
+            for n in (2, 5):
+                execution = sfn.start_execution(stateMachineArn=arn, name=f"n{n}", input=json.dumps({"n": n}))["executionArn"]
+                for _ in range(200):
+                    described = sfn.describe_execution(executionArn=execution)
+                    if described["status"] != "RUNNING":
+                        break
+                    time.sleep(0.02)
+                outputs.append(json.loads(described["output"]))
+        finally:
+            default_user_config["stepfunctions"]["execute_state_machine"] = False
+    assert outputs == [{"doubled": 4}, {"doubled": 10}]
+
+
+def test_dispatch_memo_wraps_moto_s_service_lookup():
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    from scones.emulator import dispatch
+
+    source = inspect.getsource(DomainDispatcherApplication.get_application)
+    assert "with self.lock:" in source and "self.get_backend_for_host(host)" in source
+    dispatch.install()
+    app = DomainDispatcherApplication(create_app=lambda service: None)
+    assert app.get_backend_for_host("api.sagemaker.us-east-1.amazonaws.com") == "sagemaker"
+    assert app.get_backend_for_host("states.us-east-1.amazonaws.com") == "stepfunctions"
+    assert app.get_backend_for_host("s3") == "s3"  # a moto module name
+    assert app.get_backend_for_host(None) is None

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 #: Modules with an ``install()`` that plugs compute into moto. A module that does not
 #: exist yet is skipped, so each service can land on its own.
 PLUGINS: tuple[str, ...] = (
+    "scones.emulator.dispatch",
     "scones.emulator.sagemaker",
     "scones.emulator.awslambda",
     "scones.emulator.stepfunctions",

@@ -11,7 +11,9 @@ the same on any moto server). The interpreter then:
   ``boto_client_for``): ``arn:aws:states:::lambda:invoke`` and plain Lambda ARNs reach
   ``scones.emulator.awslambda``, which runs the function's code, so an ``errorType`` raised
   there is the error name a Retry or Catch matches; ``arn:aws:states:::sns:publish`` publishes.
-  ``LocalAWS.start()`` sets ``MOTO_PORT`` to the port it listens on.
+  ``LocalAWS.start()`` sets ``MOTO_PORT`` to the port it listens on. ``clients.py`` keeps one
+  client per service for those calls instead of building one per Task state.
+- ``caches.py`` parses each definition and each JSONPath once instead of on every execution.
 
 ``models.py`` corrects what clients would otherwise see differ from AWS (unnamed
 executions, the ``output`` of DescribeExecution).
@@ -19,6 +21,7 @@ executions, the ``output`` of DescribeExecution).
 
 from __future__ import annotations
 
+from scones.emulator.stepfunctions import caches, clients
 from scones.emulator.stepfunctions.models import LocalStepFunctionsBackend
 
 __all__ = ["LocalStepFunctionsBackend", "install"]
@@ -38,3 +41,5 @@ def install() -> None:
         account_backends.backend = LocalStepFunctionsBackend
         for region_backend in account_backends.values():
             region_backend.__class__ = LocalStepFunctionsBackend  # same state, two methods changed
+    clients.install()
+    caches.install()

@@ -1,0 +1,79 @@
+"""One boto3 client per service for the interpreter's calls back into the emulator.
+
+moto's interpreter builds a new boto3 client for every Task state it runs
+(``moto/stepfunctions/parser/asl/utils/boto_client.py``: ``boto_client_for``). Building a
+client loads and parses the service model: 20-30 ms of CPU each time, on the emulator's one
+GIL, for every Lambda call of every execution (a sixth of the emulator's CPU in a batch
+run). Clients are thread-safe, and moto's are all alike (fixed fake credentials, no
+retries), so one per (service, region, port) serves every execution. The pool is sized for
+the Map states' fan-out, which moto's default of 10 connections would make discard and
+reopen connections.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+from botocore.config import Config
+
+#: Concurrent calls one client can keep connections for (several executions' Map iterations).
+MAX_POOL_CONNECTIONS = 64
+
+_clients: dict[tuple[str, str, str | None], BaseClient] = {}
+_lock = threading.Lock()
+
+
+def boto_client_for(region: str, service: str, state_credentials: Any = None) -> BaseClient:
+    """moto's ``boto_client_for``, same arguments and client settings, built once and kept."""
+    from moto.core.models import botocore_stubber
+    from moto.settings import moto_server_port
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+
+    # In-process moto (tests) intercepts calls without an endpoint; the server is called back over HTTP.
+    endpoint_url = None if botocore_stubber.enabled else f"http://localhost:{moto_server_port()}"
+    key = (service, region, endpoint_url)
+    client = _clients.get(key)
+    if client is None:
+        with _lock:  # boto3's default session is not safe to build clients from concurrently
+            client = _clients.get(key)
+            if client is None:
+                client = _clients[key] = boto3.client(
+                    service_name=service,
+                    region_name=region,
+                    aws_access_key_id="ak",
+                    aws_secret_access_key="sk",
+                    endpoint_url=endpoint_url,
+                    config=Config(
+                        parameter_validation=False,
+                        retries={"max_attempts": 0, "total_max_attempts": 1},
+                        connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                        read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                        max_pool_connections=MAX_POOL_CONNECTIONS,
+                    ),
+                )
+    return client
+
+
+#: The interpreter's modules that import moto's ``boto_client_for`` by name (moto 5.2.5).
+_STATE_TASK = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
+CALLERS: tuple[str, ...] = (
+    f"{_STATE_TASK}.lambda_eval_utils",
+    *(f"{_STATE_TASK}.service.state_task_service_{name}"
+      for name in ("aws_sdk", "batch", "dynamodb", "ecs", "events", "glue", "sfn", "sns", "sqs", "unsupported")),
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3",
+)  # fmt: skip
+
+
+def install() -> None:
+    """Point each of ``CALLERS`` at :func:`boto_client_for`."""
+    import importlib
+
+    for name in CALLERS:
+        module = importlib.import_module(name)
+        if not hasattr(module, "boto_client_for"):  # the seam moved: fail loudly rather than go slow
+            raise RuntimeError(f"{name} no longer imports boto_client_for; re-check scones.emulator.stepfunctions.clients")
+        module.boto_client_for = boto_client_for
