@@ -145,3 +145,27 @@ def _receive_notification(sqs, queue_url: str, key: str) -> dict:
             if key in body["Message"]:
                 return body
     raise AssertionError(f"no SNS notification for {key} reached the queue")
+
+
+def test_a_missing_function_fails_the_task_with_lambda_s_api_error(sfn, resources, create_state_machine):
+    """The interpreter's Lambda calls skip HTTP; an API error still reaches Catch as ``Lambda.<Code>``."""
+    missing = resources.function_arn.rsplit(":", 1)[0] + ":no-such-function"
+    machine = create_state_machine({
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": missing, "Payload.$": "$"},
+                "Catch": [{"ErrorEquals": ["Lambda.ResourceNotFoundException"], "ResultPath": "$.error", "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    })  # fmt: skip
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"n": 1}))["executionArn"]
+    described = wait_for_execution(sfn, arn)
+
+    assert described["status"] == "SUCCEEDED"
+    error = json.loads(described["output"])["error"]
+    assert error["Error"] == "Lambda.ResourceNotFoundException"
+    assert "no-such-function" in error["Cause"] and "Status Code: 404" in error["Cause"]

@@ -1,4 +1,4 @@
-"""One boto3 client per service for the interpreter's calls back into the emulator.
+"""One boto3 client per service for the interpreter's calls back into the emulator (and none for Lambda).
 
 moto's interpreter builds a new boto3 client for every Task state it runs
 (``moto/stepfunctions/parser/asl/utils/boto_client.py``: ``boto_client_for``). Building a
@@ -7,7 +7,7 @@ GIL, for every Lambda call of every execution (a sixth of the emulator's CPU in 
 run). Clients are thread-safe, and moto's are all alike (fixed fake credentials, no
 retries), so one per (service, region, port) serves every execution. The pool is sized for
 the Map states' fan-out, which moto's default of 10 connections would make discard and
-reopen connections.
+reopen connections. Lambda calls skip HTTP altogether: :mod:`.lambda_calls`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from typing import Any
 import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
+
+from scones.emulator.stepfunctions.lambda_calls import InProcessLambda
 
 #: Concurrent calls one client can keep connections for (several executions' Map iterations).
 MAX_POOL_CONNECTIONS = 64
@@ -34,6 +36,8 @@ def boto_client_for(region: str, service: str, state_credentials: Any = None) ->
 
     # In-process moto (tests) intercepts calls without an endpoint; the server is called back over HTTP.
     endpoint_url = None if botocore_stubber.enabled else f"http://localhost:{moto_server_port()}"
+    if service == "lambda" and endpoint_url is not None:
+        return InProcessLambda(region)  # the backend is in this process: no HTTP to ourselves
     key = (service, region, endpoint_url)
     client = _clients.get(key)
     if client is None:
