@@ -7,7 +7,7 @@ Nightly: train SageMaker's image-classification algorithm on the latest dataset,
 2. **prepare_training**: resolves the algorithm's image for the region (SageMaker SDK), the
    execution role, a job name unique to the run, and the CreateTrainingJob config.
 3. **train_model**: the provider's SageMakerTrainingOperator; the job's log is printed here.
-   A failed or stopped job fails this task with the job's FailureReason.
+   A failed or stopped job fails this task at once (no retry) with the job's FailureReason.
 4. **evaluate_model**: the quality gate. Deploys only if `validation:accuracy` reaches
    `min_validation_accuracy` and is not worse than the serving model's by more than
    `accuracy_tolerance`; otherwise the deployment tasks are **skipped**, reason in this log.
@@ -29,13 +29,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pendulum
-from airflow.providers.amazon.aws.operators.sagemaker import SageMakerEndpointOperator, SageMakerTrainingOperator
+from airflow.providers.amazon.aws.operators.sagemaker import SageMakerEndpointOperator
 from airflow.sdk import Param, chain, dag, task
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from scones.airflow_glue import AWS_CONN_ID, DATASET_ASSET, DEFAULT_ARGS, task_settings
 from scones.settings import load_settings
+from scones.training.operator import TrainingJobOperator
 
 DAG_ID = Path(__file__).stem
 DEFAULTS = load_settings()  # environment and defaults only: no Variables at parse time
@@ -196,7 +197,7 @@ def scones_train_deploy():
     prepared = prepare_training(dataset)
 
     # BODY
-    train_model = SageMakerTrainingOperator(
+    train_model = TrainingJobOperator(
         task_id="train_model",
         config=prepared["config"],
         aws_conn_id=AWS_CONN_ID,

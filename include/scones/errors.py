@@ -9,7 +9,8 @@ Hierarchy::
     │   ├── SourceUnreachable     network or S3 error after retries, or no such file
     │   ├── ChecksumMismatch      the official archive's md5 is not the published one
     │   └── CorruptArchive        not a readable CIFAR-100 python archive
-    └── DestinationError          the S3 destination cannot be written
+    ├── DestinationError          the S3 destination cannot be written
+    └── TrainingJobFailed         the SageMaker training job ended Failed or Stopped
 """
 
 from __future__ import annotations
@@ -45,3 +46,7 @@ class CorruptArchive(SourceError):
 
 class DestinationError(SconesError):
     """The S3 destination is missing or not writable."""
+
+
+class TrainingJobFailed(SconesError):
+    """The training job ended Failed or Stopped: rerunning it on the same data fails the same way."""

@@ -98,8 +98,10 @@ def test_failed_training_fails_the_run_and_keeps_the_endpoint(local_airflow, dat
     finally:
         s3.put_object(Bucket=settings.bucket, Key=victim, Body=body)
     assert run.task_states["train_model"] == "failed"
+    assert local_airflow.try_numbers(DAG)["train_model"] == 1, "a failed job is not retried"
     assert run.task_states["deploy_endpoint"] != "success"
     log = run.log_path.read_text()
     # The job's FailureReason reaches the task log (non-deferred wording; deferred says "failed because").
     assert "Failed Reason: ClientError" in log and "does not exist" in log
+    assert "TrainingJobFailed" in log
     assert serving_config(sm, settings) == before
