@@ -7,12 +7,12 @@ the same on any moto server). The interpreter then:
 
 - runs each execution in a thread, Map iterations in threads of their own (up to the state's
   ``MaxConcurrency``), with Retry/Catch on error names;
-- calls services back through boto3 at ``http://localhost:$MOTO_PORT`` (moto's
-  ``boto_client_for``): ``arn:aws:states:::lambda:invoke`` and plain Lambda ARNs reach
-  ``scones.emulator.awslambda``, which runs the function's code, so an ``errorType`` raised
-  there is the error name a Retry or Catch matches; ``arn:aws:states:::sns:publish`` publishes.
-  ``LocalAWS.start()`` sets ``MOTO_PORT`` to the port it listens on. ``clients.py`` keeps one
-  client per service for those calls instead of building one per Task state.
+- calls services through the client moto's ``boto_client_for`` gives it, which ``clients.py``
+  replaces: ``arn:aws:states:::lambda:invoke`` and plain Lambda ARNs reach
+  ``scones.emulator.awslambda`` in-process (``lambda_calls.py``), which runs the function's
+  code, so an ``errorType`` raised there is the error name a Retry or Catch matches; other
+  services (``arn:aws:states:::sns:publish``...) go through one kept boto3 client per service
+  at ``http://localhost:$MOTO_PORT``, the port ``LocalAWS.start()`` sets.
 - ``caches.py`` parses each definition and each JSONPath once instead of on every execution.
 
 ``models.py`` corrects what clients would otherwise see differ from AWS (unnamed
