@@ -22,8 +22,8 @@ OWNER = "ml-platform"
 AWS_CONN_ID = "aws_default"
 
 #: Retrying cannot fix bad input, a failed training job, a job that reported no metric, or a
-#: rolled-back deployment: fail at once and say why. Anything else (network, throttling, an endpoint still warming)
-#: gets the normal retries with exponential backoff.
+#: rolled-back deployment: fail at once and say why. Anything else (network, throttling, an
+#: endpoint still warming) gets the normal retries with exponential backoff.
 NO_RETRY_ON_BAD_INPUT = ExceptionRetryPolicy(
     rules=[
         RetryRule(exception=exc, action=RetryAction.FAIL, reason=f"{exc.__name__}: fix the input, then rerun")

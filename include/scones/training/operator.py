@@ -16,7 +16,7 @@ from airflow.providers.amazon.aws.operators.sagemaker import SageMakerTrainingOp
 
 from scones.errors import TrainingJobFailed
 
-#: FailureReason prefixes of failures that another try may not meet.
+#: FailureReason prefixes of failures that a later try may not run into.
 RETRYABLE_REASONS = ("CapacityError",)
 
 

@@ -274,14 +274,14 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
 
         def load() -> None:
             started = time.monotonic()
+            failure = None
             try:
                 deployment = load_deployment(self.account_id, self.region_name, endpoint.endpoint_name, config, models)
             except Exception as exc:  # any load failure becomes the endpoint's FailureReason
-                deployment = None
                 failure = str(exc)
                 log.warning("endpoint %s: %s", endpoint.endpoint_name, exc)
             time.sleep(max(0.0, MIN_TRANSITION_SECONDS - (time.monotonic() - started)))
-            if deployment is None:
+            if failure is not None:
                 endpoint.failure_reason = failure
                 endpoint.endpoint_status = on_failure
             else:

@@ -31,16 +31,14 @@ def install() -> None:
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     # Each module calls the ``parse`` it imported by name: the plain and the extended grammar.
-    json_path.parse = _cached(jsonpath_ng.ext.parse, PATHS_KEPT)
-    result_path.parse = _cached(jsonpath_ng.parse, PATHS_KEPT)
+    json_path.parse = functools.lru_cache(maxsize=PATHS_KEPT)(jsonpath_ng.ext.parse)
+    result_path.parse = functools.lru_cache(maxsize=PATHS_KEPT)(jsonpath_ng.parse)
 
-    parse_definition = _cached(lambda definition: AmazonStateLanguageParser.parse(definition)[0], DEFINITIONS_KEPT)
+    @functools.lru_cache(maxsize=DEFINITIONS_KEPT)
+    def parse_definition(definition: str) -> Any:
+        return AmazonStateLanguageParser.parse(definition)[0]
 
     def _get_evaluation_entrypoint(self: ExecutionWorker) -> Any:
         return parse_definition(self._evaluation_details.state_machine_details.definition)
 
     ExecutionWorker._get_evaluation_entrypoint = _get_evaluation_entrypoint  # type: ignore[method-assign]
-
-
-def _cached(function: Any, size: int) -> Any:
-    return functools.lru_cache(maxsize=size)(function)

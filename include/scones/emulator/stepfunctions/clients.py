@@ -19,7 +19,7 @@ import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
 
-from scones.emulator.stepfunctions.lambda_calls import InProcessLambda
+from scones.emulator.stepfunctions.lambda_calls import INTERPRETER_ACCESS_KEY, InProcessLambda
 
 #: Concurrent calls one client can keep connections for (several executions' Map iterations).
 MAX_POOL_CONNECTIONS = 64
@@ -47,7 +47,7 @@ def boto_client_for(region: str, service: str, state_credentials: Any = None) ->
                 client = _clients[key] = boto3.client(
                     service_name=service,
                     region_name=region,
-                    aws_access_key_id="ak",
+                    aws_access_key_id=INTERPRETER_ACCESS_KEY,
                     aws_secret_access_key="sk",
                     endpoint_url=endpoint_url,
                     config=Config(
