@@ -133,6 +133,18 @@ def cpu_seconds(process: psutil.Process) -> float:
     return times.user + times.system
 
 
+def workers_cpu_seconds(process: psutil.Process) -> tuple[float, set[int]]:
+    """CPU of the emulator's Lambda workers (its child processes) alive now, and their pids."""
+    total, pids = 0.0, set()
+    for child in process.children(recursive=True):
+        try:
+            total += cpu_seconds(child)
+            pids.add(child.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return total, pids
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=IMAGES)
@@ -164,18 +176,23 @@ def main() -> int:
         single, batch = (deployed["state_machines"][s]["arn"] for s in ("classify_image", "classify_batch"))
         sfn, emulator = session.client("stepfunctions"), emulator_process()
         cold_ms, warm_ms = invoke_overhead(session, names.function("filter_inferences"))
-        # Warm every function's workers (as a steady service would have them) before timing.
+        # Warm every function's workers (as a steady service would have them) before timing:
+        # the batched run once untimed, so its concurrency finds as many warm workers as it uses.
         run_sequentially(sfn, single, settings.bucket, keys[:3])
-        run_batches(sfn, batch, settings.bucket, keys[: args.max_concurrency * 2], args.batch_size)
+        run_batches(sfn, batch, settings.bucket, keys, args.batch_size)
 
         log(f"classifying {len(keys)} images one execution at a time...")
-        cpu = cpu_seconds(emulator)
+        cpu, (workers_cpu, workers) = cpu_seconds(emulator), workers_cpu_seconds(emulator)
         # Polling every 50 ms: the client learns of the end quickly, and costs the emulator little.
         sequential = run_sequentially(sfn, single, settings.bucket, keys, poll=0.05)
         sequential_cpu, cpu = cpu_seconds(emulator) - cpu, cpu_seconds(emulator)
+        (now, pids), started = workers_cpu_seconds(emulator), {}
+        sequential_workers_cpu, workers_cpu, started["sequential"], workers = now - workers_cpu, now, len(pids - workers), pids
         log(f"classifying them in batches of {args.batch_size}...")
         batched = run_batches(sfn, batch, settings.bucket, keys, args.batch_size, poll=0.05)
         batched_cpu = cpu_seconds(emulator) - cpu
+        now, pids = workers_cpu_seconds(emulator)
+        batched_workers_cpu, started["batched"] = now - workers_cpu, len(pids - workers)
 
     same = sequential.statuses == batched.statuses and sequential.errors == batched.errors
     print(f"images: {len(keys)} (confidence threshold {threshold})")
@@ -186,10 +203,14 @@ def main() -> int:
     print(f"sequential_seconds_per_image: {sequential.seconds / len(keys):.3f}")
     print(f"sequential_images_per_s: {sequential.images_per_second:.2f}")
     print(f"sequential_emulator_cpu_ms_per_image: {sequential_cpu / len(keys) * 1000:.0f}")
+    print(f"sequential_lambda_workers_cpu_ms_per_image: {sequential_workers_cpu / len(keys) * 1000:.0f} "
+          f"({started['sequential']} workers started)")
     print(f"batched_executions: {batched.executions} (batch size {args.batch_size}, MaxConcurrency {args.max_concurrency})")
     print(f"batched_seconds: {batched.seconds:.2f}")
     print(f"batched_images_per_s: {batched.images_per_second:.2f}")
     print(f"batched_emulator_cpu_ms_per_image: {batched_cpu / len(keys) * 1000:.0f}")
+    print(f"batched_lambda_workers_cpu_ms_per_image: {batched_workers_cpu / len(keys) * 1000:.0f} "
+          f"({started['batched']} workers started)")
     print(f"fan_out_ceiling: {sequential.seconds / batched_cpu:.2f} (sequential time over the emulator's CPU time batched)")
     print(f"outcomes: {dict(sequential.statuses)} {dict(sequential.errors)}; batched {'same' if same else 'DIFFERENT: ' + str(dict(batched.statuses))}")
     print(f"speedup: {batched.images_per_second / sequential.images_per_second:.2f}")
