@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -214,6 +215,8 @@ def test_output_goes_to_cloudwatch_logs(emulator_session, deploy_function, lambd
     assert len(starts) == len(reports) == 2
     assert all(m.endswith("Version: $LATEST") for m in starts)
     assert "\tDuration: " in reports[0] and "\tMax Memory Used: " in reports[0]
+    used = [int(re.search(r"\tMax Memory Used: (\d+) MB", m).group(1)) for m in reports]
+    assert all(8 <= mb <= 1024 for mb in used), used  # a python process's peak, not 0 or a unit slip
     assert any(m.startswith("[INFO]\t") and m.endswith("invocation 2") for m in messages)
     assert stream["logStreamName"].split("]")[0].endswith("[$LATEST")
 

@@ -162,3 +162,16 @@ def test_dispatch_memo_wraps_moto_s_service_lookup():
     assert app.get_backend_for_host("states.us-east-1.amazonaws.com") == "stepfunctions"
     assert app.get_backend_for_host("s3") == "s3"  # a moto module name
     assert app.get_backend_for_host(None) is None
+
+
+def test_what_in_process_sns_publish_calls_keeps_its_shape():
+    """sns_calls.InProcessSns calls moto's SNS backend and response helper as its server does."""
+    from moto.sns.models import SNSBackend
+    from moto.sns.responses import SNSResponse
+
+    assert parameters(SNSBackend.publish) == ["self", "message", "arn", "phone_number", "subject", "message_attributes",
+                                              "group_id", "deduplication_id", "message_structure"]  # fmt: skip
+    assert parameters(SNSResponse._transform_message_attributes) == ["self", "message_attributes"]
+    # The server's publish does what InProcessSns repeats: E.164 check, attribute conversion, then the backend.
+    source = inspect.getsource(SNSResponse.publish)
+    assert "is_e164" in source and "_parse_message_attributes" in source and "self.backend.publish(" in source

@@ -10,8 +10,8 @@ emulator gave as stderr, which the emulator turns into CloudWatch Logs events.
 
     emulator -> worker   {"id": ..., "event": "<json text>", "deadline_ms": ..., "invoked_arn": ...}
     worker -> emulator   {"type": "ready"} once, or {"type": "init_error", "error": {...}}
-                         {"id": ..., "ok": true, "payload": "<json text>", "duration_ms": ...}
-                         {"id": ..., "ok": false, "error": {errorMessage, errorType, stackTrace}}
+                         {"id": ..., "ok": true, "payload": "<json text>", "duration_ms": ..., "max_rss_kb": ...}
+                         {"id": ..., "ok": false, "error": {errorMessage, errorType, stackTrace}, ...}
 
 Errors take the shape of Lambda's python runtime (awslambdaric), so a state machine can
 Retry/Catch on ``errorType`` (the exception's class name).
@@ -24,6 +24,7 @@ import importlib
 import json
 import logging
 import os
+import resource
 import sys
 import time
 import traceback
@@ -133,6 +134,8 @@ def _invoke(handler: Any, request: dict[str, Any], request_filter: _RequestIdFil
         _log_error(error)
         reply.update(ok=False, error=error)
     reply["duration_ms"] = (time.perf_counter() - started) * 1000
+    # REPORT's "Max Memory Used": measured here, so the emulator reads no /proc file per call.
+    reply["max_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     sys.stdout.flush()
     sys.stderr.flush()
     return reply

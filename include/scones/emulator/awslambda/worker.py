@@ -167,8 +167,9 @@ class Worker:
             return self._timed_out(request_id, self.spec.timeout, started, init_ms)
         self.last_used = time.monotonic()
         payload = reply["payload"].encode() if reply["ok"] else json.dumps(reply["error"]).encode()
+        max_memory_mb = reply["max_rss_kb"] // 1024 if "max_rss_kb" in reply else self._max_memory_mb()
         return Outcome(request_id, payload, None if reply["ok"] else reply["error"], self._take_output(),
-                       reply["duration_ms"], self._max_memory_mb(), init_ms, init_output)  # fmt: skip
+                       reply["duration_ms"], max_memory_mb, init_ms, init_output)  # fmt: skip
 
     def stop(self) -> None:
         if self.alive:
@@ -204,6 +205,8 @@ class Worker:
 
     def _take_output(self) -> str:
         """What the function wrote since the last call (the log file is emptied)."""
+        if os.fstat(self._log.fileno()).st_size == 0:  # most calls of a quiet function
+            return ""
         self._log.seek(0)
         data = self._log.read()
         os.truncate(self._log_path, 0)  # the worker appends (O_APPEND), so it goes on at 0

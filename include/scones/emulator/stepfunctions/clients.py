@@ -7,7 +7,8 @@ GIL, for every Lambda call of every execution (a sixth of the emulator's CPU in 
 run). Clients are thread-safe, and moto's are all alike (fixed fake credentials, no
 retries), so one per (service, region, port) serves every execution. The pool is sized for
 the Map states' fan-out, which moto's default of 10 connections would make discard and
-reopen connections. Lambda calls skip HTTP altogether: :mod:`.lambda_calls`.
+reopen connections. Lambda calls and SNS Publish skip HTTP altogether: :mod:`.lambda_calls`,
+:mod:`.sns_calls`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 
 from scones.emulator.stepfunctions.lambda_calls import INTERPRETER_ACCESS_KEY, InProcessLambda
+from scones.emulator.stepfunctions.sns_calls import InProcessSns
 
 #: Concurrent calls one client can keep connections for (several executions' Map iterations).
 MAX_POOL_CONNECTIONS = 64
@@ -58,6 +60,8 @@ def boto_client_for(region: str, service: str, state_credentials: Any = None) ->
                         max_pool_connections=MAX_POOL_CONNECTIONS,
                     ),
                 )
+                if service == "sns" and endpoint_url is not None:
+                    client = _clients[key] = InProcessSns(region, client)
     return client
 
 

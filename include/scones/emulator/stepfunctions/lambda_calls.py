@@ -31,11 +31,8 @@ class InProcessLambda:
 
     def _backend(self) -> Any:
         from moto.awslambda.models import lambda_backends
-        from moto.iam.models import get_account_id_from
 
-        # As moto's server decides for the interpreter's HTTP calls (BaseResponse.get_current_account).
-        account = os.environ.get("MOTO_ACCOUNT_ID") or get_account_id_from(INTERPRETER_ACCESS_KEY)
-        return lambda_backends[account][self.region]
+        return lambda_backends[interpreter_account()][self.region]
 
     def invoke(self, FunctionName: str, Payload: bytes | str | None = None, Qualifier: str | None = None,  # noqa: N803
                InvocationType: str = "RequestResponse", LogType: str = "None",  # noqa: N803
@@ -51,11 +48,11 @@ class InProcessLambda:
         try:
             payload = self._backend().invoke(FunctionName, Qualifier, Payload, headers, response_headers)
         except JsonRESTError as exc:  # moto's Lambda API errors: what the server would have answered
-            raise _client_error(exc.error_type, exc.message, exc.code, request_id) from exc
+            raise client_error("Invoke", exc.error_type, exc.message, exc.code, request_id) from exc
         except Exception as exc:  # the server would answer 500, which the state machines retry
-            raise _client_error("ServiceException", f"{type(exc).__name__}: {exc}", 500, request_id) from exc
+            raise client_error("Invoke", "ServiceException", f"{type(exc).__name__}: {exc}", 500, request_id) from exc
         if payload is None:  # moto's server answers 404 with "{}"
-            raise _client_error("ResourceNotFoundException", f"Function not found: {FunctionName}", 404, request_id)
+            raise client_error("Invoke", "ResourceNotFoundException", f"Function not found: {FunctionName}", 404, request_id)
         if isinstance(payload, str):
             payload = payload.encode("utf-8")
         status = {"Event": 202, "DryRun": 204}.get(InvocationType, 200)
@@ -73,9 +70,18 @@ class InProcessLambda:
         return response
 
 
-def _client_error(code: str, message: str, status: int, request_id: str) -> ClientError:
+def interpreter_account() -> str:
+    """The account the interpreter's calls act in, as moto's server decides for its HTTP calls
+    (``BaseResponse.get_current_account``)."""
+    from moto.iam.models import get_account_id_from
+
+    return os.environ.get("MOTO_ACCOUNT_ID") or get_account_id_from(INTERPRETER_ACCESS_KEY)
+
+
+def client_error(operation: str, code: str, message: str, status: int, request_id: str) -> ClientError:
+    """What botocore raises for an API error answer."""
     return ClientError(
         {"Error": {"Code": code, "Message": message},
          "ResponseMetadata": {"RequestId": request_id, "HTTPStatusCode": status}},  # fmt: skip
-        "Invoke",
+        operation,
     )
