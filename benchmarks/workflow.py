@@ -134,7 +134,11 @@ def cpu_seconds(process: psutil.Process) -> float:
 
 
 def workers_cpu_seconds(process: psutil.Process) -> tuple[float, set[int]]:
-    """CPU of the emulator's Lambda workers (its child processes) alive now, and their pids."""
+    """CPU of the emulator's Lambda workers (its child processes) alive now, and their pids.
+
+    A worker stopped between two readings takes its CPU with it; none stops during the timed
+    runs (they idle out after minutes, and the functions do not change).
+    """
     total, pids = 0.0, set()
     for child in process.children(recursive=True):
         try:

@@ -216,7 +216,9 @@ def test_output_goes_to_cloudwatch_logs(emulator_session, deploy_function, lambd
     assert all(m.endswith("Version: $LATEST") for m in starts)
     assert "\tDuration: " in reports[0] and "\tMax Memory Used: " in reports[0]
     used = [int(re.search(r"\tMax Memory Used: (\d+) MB", m).group(1)) for m in reports]
-    assert all(8 <= mb <= 1024 for mb in used), used  # a python process's peak, not 0 or a unit slip
+    # A stdlib-only worker peaks near 12 MB: not 0, not a unit slip, not the emulator's own peak
+    # (hundreds of MB; getrusage's ru_maxrss would report it, carried over exec).
+    assert all(8 <= mb <= 64 for mb in used), used
     assert any(m.startswith("[INFO]\t") and m.endswith("invocation 2") for m in messages)
     assert stream["logStreamName"].split("]")[0].endswith("[$LATEST")
 

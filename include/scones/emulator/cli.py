@@ -9,13 +9,15 @@ import threading
 
 
 def local_aws(args: argparse.Namespace) -> int:
+    import numpy  # noqa: F401 - loads OpenBLAS, which threadpool_limits can only limit once loaded
     from threadpoolctl import threadpool_limits
 
     from scones.emulator.server import LocalAWS
 
     # One BLAS thread: the emulator runs many small matrix products from many threads, and
     # OpenBLAS's own threads spun between them, taking a core from the Lambda workers (the
-    # workflow benchmark's emulator CPU per image fell from 97 to 34 ms).
+    # workflow benchmark's emulator CPU per image fell from 97 to 34 ms). Training, a thread of
+    # this process too, took as long (20-22 s for 3 epochs on the shared subset either way).
     threadpool_limits(limits=1, user_api="blas")
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise

@@ -42,11 +42,14 @@ class InProcessSns:
         from moto.sns.utils import is_e164
 
         request_id = str(uuid.uuid4())
+        if TopicArn is None and TargetArn is None and PhoneNumber is None:  # AWS's answer; moto's server fails
+            raise client_error("Publish", "InvalidParameter", "Invalid parameter: TopicArn or TargetArn Reason: "
+                               "no value for required parameter", 400, request_id)  # fmt: skip
+        if PhoneNumber is not None and not is_e164(PhoneNumber):
+            raise client_error("Publish", "InvalidParameter", "Phone number does not meet the E164 format",
+                               400, request_id)  # fmt: skip
         try:
-            if PhoneNumber is not None and not is_e164(PhoneNumber):
-                raise client_error("Publish", "InvalidParameter", "Phone number does not meet the E164 format",
-                                   400, request_id)  # fmt: skip
-            attributes = SNSResponse()._transform_message_attributes(MessageAttributes or {})
+            attributes = SNSResponse()._transform_message_attributes(_as_sent(MessageAttributes or {}))
             message_id = sns_backends[interpreter_account()][self.region].publish(
                 Message, arn=None if PhoneNumber is not None else TargetArn or TopicArn, phone_number=PhoneNumber,
                 subject=Subject, message_attributes=attributes, group_id=MessageGroupId,
@@ -56,4 +59,13 @@ class InProcessSns:
             raise client_error("Publish", exc.code, exc.message, _STATUS.get(exc.code, 400), request_id) from exc
         except ValueError as exc:  # moto's server answers these as InvalidParameter too
             raise client_error("Publish", "InvalidParameter", str(exc), 400, request_id) from exc
+        except Exception as exc:  # the server would answer 500: a Task error Catch can match, not States.Runtime
+            raise client_error("Publish", "InternalError", f"{type(exc).__name__}: {exc}", 500, request_id) from exc
         return {"MessageId": message_id, "ResponseMetadata": {"RequestId": request_id, "HTTPStatusCode": 200}}
+
+
+def _as_sent(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Attributes as botocore would send them: a JSON string ``BinaryValue`` is its UTF-8 bytes."""
+    return {name: {**value, "BinaryValue": value["BinaryValue"].encode()}
+            if isinstance(value, dict) and isinstance(value.get("BinaryValue"), str) else value
+            for name, value in attributes.items()}  # fmt: skip
