@@ -133,20 +133,30 @@ def cpu_seconds(process: psutil.Process) -> float:
     return times.user + times.system
 
 
-def workers_cpu_seconds(process: psutil.Process) -> tuple[float, set[int]]:
-    """CPU of the emulator's Lambda workers (its child processes) alive now, and their pids.
+@dataclasses.dataclass(frozen=True)
+class CpuReading:
+    """CPU seconds so far of the emulator and of its Lambda workers (its child processes)."""
 
-    A worker stopped between two readings takes its CPU with it; none stops during the timed
-    runs (they idle out after minutes, and the functions do not change).
-    """
-    total, pids = 0.0, set()
-    for child in process.children(recursive=True):
-        try:
-            total += cpu_seconds(child)
-            pids.add(child.pid)
-        except psutil.NoSuchProcess:
-            pass
-    return total, pids
+    emulator: float
+    workers: float
+    worker_pids: frozenset[int]
+
+    @classmethod
+    def of(cls, emulator: psutil.Process) -> CpuReading:
+        """A worker stopped between two readings takes its CPU with it; none stops during the
+        timed runs (they idle out after minutes, and the functions do not change)."""
+        workers, pids = 0.0, set()
+        for child in emulator.children(recursive=True):
+            try:
+                workers += cpu_seconds(child)
+                pids.add(child.pid)
+            except psutil.NoSuchProcess:
+                pass
+        return cls(cpu_seconds(emulator), workers, frozenset(pids))
+
+    def since(self, before: CpuReading) -> tuple[float, float, int]:
+        """(emulator CPU s, workers' CPU s, workers started) from ``before`` to this reading."""
+        return self.emulator - before.emulator, self.workers - before.workers, len(self.worker_pids - before.worker_pids)
 
 
 def main() -> int:
@@ -186,17 +196,14 @@ def main() -> int:
         run_batches(sfn, batch, settings.bucket, keys, args.batch_size)
 
         log(f"classifying {len(keys)} images one execution at a time...")
-        cpu, (workers_cpu, workers) = cpu_seconds(emulator), workers_cpu_seconds(emulator)
+        before = CpuReading.of(emulator)
         # Polling every 50 ms: the client learns of the end quickly, and costs the emulator little.
         sequential = run_sequentially(sfn, single, settings.bucket, keys, poll=0.05)
-        sequential_cpu, cpu = cpu_seconds(emulator) - cpu, cpu_seconds(emulator)
-        (now, pids), started = workers_cpu_seconds(emulator), {}
-        sequential_workers_cpu, workers_cpu, started["sequential"], workers = now - workers_cpu, now, len(pids - workers), pids
+        between = CpuReading.of(emulator)
         log(f"classifying them in batches of {args.batch_size}...")
         batched = run_batches(sfn, batch, settings.bucket, keys, args.batch_size, poll=0.05)
-        batched_cpu = cpu_seconds(emulator) - cpu
-        now, pids = workers_cpu_seconds(emulator)
-        batched_workers_cpu, started["batched"] = now - workers_cpu, len(pids - workers)
+        sequential_cpu, sequential_workers_cpu, sequential_started = between.since(before)
+        batched_cpu, batched_workers_cpu, batched_started = CpuReading.of(emulator).since(between)
 
     same = sequential.statuses == batched.statuses and sequential.errors == batched.errors
     print(f"images: {len(keys)} (confidence threshold {threshold})")
@@ -208,13 +215,13 @@ def main() -> int:
     print(f"sequential_images_per_s: {sequential.images_per_second:.2f}")
     print(f"sequential_emulator_cpu_ms_per_image: {sequential_cpu / len(keys) * 1000:.0f}")
     print(f"sequential_lambda_workers_cpu_ms_per_image: {sequential_workers_cpu / len(keys) * 1000:.0f} "
-          f"({started['sequential']} workers started)")
+          f"({sequential_started} workers started)")
     print(f"batched_executions: {batched.executions} (batch size {args.batch_size}, MaxConcurrency {args.max_concurrency})")
     print(f"batched_seconds: {batched.seconds:.2f}")
     print(f"batched_images_per_s: {batched.images_per_second:.2f}")
     print(f"batched_emulator_cpu_ms_per_image: {batched_cpu / len(keys) * 1000:.0f}")
     print(f"batched_lambda_workers_cpu_ms_per_image: {batched_workers_cpu / len(keys) * 1000:.0f} "
-          f"({started['batched']} workers started)")
+          f"({batched_started} workers started)")
     print(f"fan_out_ceiling: {sequential.seconds / batched_cpu:.2f} (sequential time over the emulator's CPU time batched)")
     print(f"outcomes: {dict(sequential.statuses)} {dict(sequential.errors)}; batched {'same' if same else 'DIFFERENT: ' + str(dict(batched.statuses))}")
     print(f"speedup: {batched.images_per_second / sequential.images_per_second:.2f}")

@@ -167,9 +167,8 @@ class Worker:
             return self._timed_out(request_id, self.spec.timeout, started, init_ms)
         self.last_used = time.monotonic()
         payload = reply["payload"].encode() if reply["ok"] else json.dumps(reply["error"]).encode()
-        max_memory_mb = reply["max_rss_kb"] // 1024 if "max_rss_kb" in reply else self._max_memory_mb()
         return Outcome(request_id, payload, None if reply["ok"] else reply["error"], self._take_output(),
-                       reply["duration_ms"], max_memory_mb, init_ms, init_output)  # fmt: skip
+                       reply["duration_ms"], reply["max_rss_kb"] // 1024, init_ms, init_output)  # fmt: skip
 
     def stop(self) -> None:
         if self.alive:
