@@ -12,7 +12,7 @@ too (``image_data`` is ignored). Returns::
 Errors (Step Functions sees the class name as the error name)::
 
     MissingKeyError        s3_bucket or s3_key is missing, empty or not a string
-    ImageNotFoundError     no such bucket or object
+    ImageNotFoundError     no such bucket or object (also when S3 hides a missing key behind 403)
     PayloadTooLargeError   the object is larger than MAX_IMAGE_BYTES
     InvalidImageError      the object is not a PNG or JPEG image
 
@@ -78,6 +78,21 @@ def required_string(event: Any, key: str) -> str:
     return value
 
 
+def object_listed(bucket: str, key: str) -> bool:
+    """Whether a listing shows ``key``; True when the listing is refused too (we cannot tell).
+
+    S3 answers a GetObject of a missing key with 404 only to a caller allowed to list the
+    bucket, else with 403 AccessDenied. Our role may list only under the images prefix (a
+    condition on ``s3:prefix``, a key that GetObject does not carry), so a missing image
+    under that prefix arrives as AccessDenied; a listing with the key as prefix settles it.
+    """
+    try:
+        listing = s3_client().list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+    except ClientError as exc:
+        return exc.response.get("Error", {}).get("Code", "") not in _NOT_FOUND_CODES
+    return any(item.get("Key") == key for item in listing.get("Contents", []))
+
+
 def read_image(bucket: str, key: str, limit: int) -> bytes:
     """The object's bytes, refusing objects over ``limit`` before reading them."""
     uri = f"s3://{bucket}/{key}"
@@ -85,7 +100,7 @@ def read_image(bucket: str, key: str, limit: int) -> bytes:
         response = s3_client().get_object(Bucket=bucket, Key=key)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
-        if code in _NOT_FOUND_CODES:
+        if code in _NOT_FOUND_CODES or (code == "AccessDenied" and not object_listed(bucket, key)):
             raise ImageNotFoundError(f"{uri} does not exist ({code}): check the bucket and key") from exc
         raise
     body = response["Body"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+from botocore.exceptions import ClientError
 
 from lambdas.conftest import TEST_BUCKET, png_bytes
 from lambdas.serialize_image_data.handler import (
@@ -11,6 +12,7 @@ from lambdas.serialize_image_data.handler import (
     MissingKeyError,
     PayloadTooLargeError,
     lambda_handler,
+    s3_client,
 )
 
 TEST_KEY = "datasets/cifar100-vehicles/validation/bicycle/bicycle_s_000017.png"
@@ -69,3 +71,36 @@ def test_an_oversized_object_is_refused_before_reading(s3, monkeypatch):
     s3.put_object(Bucket=TEST_BUCKET, Key="big.png", Body=png_bytes() + b"\x00" * 2000)
     with pytest.raises(PayloadTooLargeError, match="at most 1000"):
         lambda_handler({"s3_bucket": TEST_BUCKET, "s3_key": "big.png"})
+
+
+def refuse(client, operation: str, monkeypatch) -> None:
+    """Make the function's S3 client answer ``operation`` with 403 AccessDenied, as S3 does."""
+
+    def denied(**_):
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, operation)
+
+    monkeypatch.setattr(client, {"GetObject": "get_object", "ListObjectsV2": "list_objects_v2"}[operation], denied)
+
+
+def test_a_missing_object_answered_403_is_not_found(s3, monkeypatch):
+    """S3 hides a missing key behind 403 from a role that may list only under a prefix."""
+    s3.put_object(Bucket=TEST_BUCKET, Key=TEST_KEY + ".bak", Body=png_bytes())  # the same prefix, another key
+    refuse(s3_client(), "GetObject", monkeypatch)
+    with pytest.raises(ImageNotFoundError, match=f"s3://{TEST_BUCKET}/{TEST_KEY} does not exist .AccessDenied"):
+        lambda_handler({"s3_bucket": TEST_BUCKET, "s3_key": TEST_KEY})
+
+
+def test_an_existing_object_refused_stays_access_denied(s3, monkeypatch):
+    s3.put_object(Bucket=TEST_BUCKET, Key=TEST_KEY, Body=png_bytes())
+    refuse(s3_client(), "GetObject", monkeypatch)
+    with pytest.raises(ClientError, match="AccessDenied"):
+        lambda_handler({"s3_bucket": TEST_BUCKET, "s3_key": TEST_KEY})
+
+
+def test_a_refusal_we_cannot_tell_from_missing_stays_access_denied(s3, monkeypatch):
+    """Outside the images prefix the listing is refused too: the object may well exist."""
+    client = s3_client()
+    refuse(client, "GetObject", monkeypatch)
+    refuse(client, "ListObjectsV2", monkeypatch)
+    with pytest.raises(ClientError, match="AccessDenied"):
+        lambda_handler({"s3_bucket": TEST_BUCKET, "s3_key": "elsewhere/a.png"})
