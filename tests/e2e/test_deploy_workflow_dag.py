@@ -16,7 +16,7 @@ import time
 import pytest
 
 from scones.settings import load_settings
-from scones.workflow.config import FUNCTIONS, WorkflowNames
+from scones.workflow.config import FUNCTIONS, MAX_BATCH_SIZE, WorkflowNames
 from scones.workflow.executions import start_execution, wait_for_executions
 from scones.workflow.smoke import probe
 
@@ -163,6 +163,21 @@ def test_a_batch_of_50_fans_out_and_matches_the_endpoint(deployed, threshold, em
         else:
             assert (result["status"], result["error"]) == ("FAILED", "ThresholdConfidenceNotMet"), (key, result)
     print(f"batch of 50 in {seconds:.1f} s")
+
+
+def test_the_largest_batch_failing_whole_stays_under_the_state_limit(deployed, emulator_session_module, settings):
+    """Every image's result, error cause and all, travels in one state: AWS ends a Map whose
+    output passes 256 KiB with States.DataLimitExceeded, which no Catch matches (moto does not)."""
+    sfn = emulator_session_module.client("stepfunctions")
+    images = [{"s3_bucket": settings.bucket, "s3_key": f"nope/missing-{i:03d}.png"} for i in range(MAX_BATCH_SIZE)]
+    arn = start_execution(sfn, deployed["machines"]["classify_batch"], {"images": images})
+    outcome = wait_for_executions(sfn, [arn], timeout=300, poll=0.2)[arn]
+    assert outcome.status == "SUCCEEDED", outcome
+    assert [r["error"] for r in outcome.output["results"]] == ["ImageNotFoundError"] * MAX_BATCH_SIZE
+    assert json.loads(outcome.output["results"][0]["cause"])["stackTrace"], "a cause as AWS writes it, stack trace and all"
+    size = len(sfn.describe_execution(executionArn=arn)["output"].encode())
+    print(f"{MAX_BATCH_SIZE} failed results: {size} bytes")
+    assert size < 256 * 1024 * 0.6, f"{MAX_BATCH_SIZE} failed results take {size} bytes: too close to the 256 KiB limit"
 
 
 def test_scones_traffic_sends_a_burst(deployed, emulator, local_airflow):

@@ -23,7 +23,7 @@ def test_overrides_win_and_none_is_ignored():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [({"max_concurrency": "many"}, "max_concurrency='many' is not a valid int"), ({"max_concurrency": 0}, "between 1 and 40"),
-     ({"max_batch_size": 1000}, "between 1 and 500"), ({"colour": "red"}, "unknown workflow setting")],
+     ({"max_batch_size": 101}, "between 1 and 100"), ({"colour": "red"}, "unknown workflow setting")],
 )  # fmt: skip
 def test_bad_values_are_named(overrides, message):
     with pytest.raises(ConfigurationError, match=message):

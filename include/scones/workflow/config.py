@@ -29,6 +29,11 @@ FUNCTIONS: dict[str, str] = {
 STATE_MACHINES: dict[str, str] = {"classify_image": "image-classification", "classify_batch": "batch-classification"}
 
 
+#: A batch whose images all fail must still fit the 256 KiB state limit, or the Map ends in
+#: States.DataLimitExceeded, which no Catch can match, and no image's result survives.
+MAX_BATCH_SIZE = 100
+
+
 @dataclass(frozen=True)
 class WorkflowConfig:
     """Knobs of the workflow (env ``SCONES_WORKFLOW_<NAME>``), with their defaults."""
@@ -46,8 +51,12 @@ class WorkflowConfig:
     def __post_init__(self) -> None:
         if not 1 <= self.max_concurrency <= 40:
             raise ConfigurationError("workflow max_concurrency must be between 1 and 40 (an inline Map's practical limit)")
-        if not 1 <= self.max_batch_size <= 500:
-            raise ConfigurationError("workflow max_batch_size must be between 1 and 500 (the 256 KiB state limit)")
+        if not 1 <= self.max_batch_size <= MAX_BATCH_SIZE:
+            raise ConfigurationError(
+                f"workflow max_batch_size must be between 1 and {MAX_BATCH_SIZE}: a batch's per-image results "
+                "travel in one state of at most 256 KiB, and a failed image's result carries its error's cause "
+                "(on AWS a JSON string with the stack trace, up to about 2 KiB)"
+            )
         if not 3 <= self.lambda_timeout <= 900 or not 128 <= self.lambda_memory <= 10240:
             raise ConfigurationError("workflow lambda_timeout must be 3-900 s and lambda_memory 128-10240 MiB")
 
