@@ -49,6 +49,42 @@ def test_a_new_threshold_updates_only_the_filters_configuration(deployed, moto_a
     assert [a for n, a in actions(again).items() if n != "scones-filter-inferences"] == ["unchanged"] * 4
 
 
+class LambdaMidUpdate:
+    """moto's Lambda client, whose functions report an earlier creation or update still in
+    progress (moto's are Active at once); it records waits and updates, in order."""
+
+    def __init__(self, client, state: dict[str, str]) -> None:
+        self._client, self._state, self.calls = client, state, []
+
+    def get_function(self, **kwargs):
+        answer = self._client.get_function(**kwargs)
+        answer["Configuration"].update(self._state)
+        return answer
+
+    def get_waiter(self, name: str):
+        self.calls.append(name)
+        return self._client.get_waiter(name)
+
+    def __getattr__(self, name: str):
+        if name.startswith("update_"):
+            self.calls.append(name)
+        return getattr(self._client, name)
+
+
+@pytest.mark.parametrize(
+    ("state", "waits"),
+    [({"State": "Pending"}, ["function_active_v2"]), ({"State": "Active", "LastUpdateStatus": "InProgress"}, ["function_updated_v2"])],
+    ids=["still-being-created", "update-in-progress"],
+)  # fmt: skip
+def test_an_update_waits_for_the_one_in_progress(deployed, moto_aws, state, waits):
+    """Lambda refuses an update with ResourceConflictException until the previous one is done."""
+    lam = LambdaMidUpdate(moto_aws("lambda"), state)
+    stricter = dataclasses.replace(TEST_SETTINGS, confidence_threshold=0.97)
+    again = deploy_workflow(lambda service: lam if service == "lambda" else moto_aws(service), stricter, TEST_CONFIG)
+    assert again["functions"]["filter_inferences"]["changed"] == ["Environment"]
+    assert lam.calls == [*waits, "update_function_configuration", "function_updated_v2"]
+
+
 def test_changed_code_updates_only_that_function(deployed, moto_aws, source_dir):
     handler = source_dir / "lambdas" / "classify_image" / "handler.py"
     handler.write_text(handler.read_text().replace("DEFAULT_ENDPOINT_NAME = ", "# a change\nDEFAULT_ENDPOINT_NAME = "))

@@ -65,6 +65,18 @@ def _create(client: Any, spec: FunctionSpec) -> dict[str, Any]:
             delay = min(delay * 2, 10)
 
 
+def wait_until_updatable(client: Any, current: dict[str, Any]) -> None:
+    """Wait out a creation or an update still in progress (an earlier run stopped mid-way, or
+    someone else's): Lambda refuses an update meanwhile with ResourceConflictException."""
+    name = current["FunctionName"]
+    if current.get("State") == "Pending":
+        log.info("function %s is still being created; waiting for it to be Active", name)
+        client.get_waiter("function_active_v2").wait(FunctionName=name)
+    if current.get("LastUpdateStatus") == "InProgress":
+        log.info("function %s has an update in progress; waiting for it to finish", name)
+        client.get_waiter("function_updated_v2").wait(FunctionName=name)
+
+
 def ensure_function(client: Any, spec: FunctionSpec) -> dict[str, Any]:
     """Create, update or leave the function; return its ARN and what was done.
 
@@ -80,12 +92,15 @@ def ensure_function(client: Any, spec: FunctionSpec) -> dict[str, Any]:
                 "changed": ["Code", *sorted(spec.configuration())], "code_sha256": created["CodeSha256"]}  # fmt: skip
 
     changed: list[str] = []
+    fields = configuration_changes(current, spec.configuration())
+    if fields or current.get("CodeSha256") != spec.package.code_sha256:
+        wait_until_updatable(client, current)
     if current.get("CodeSha256") != spec.package.code_sha256:
         client.update_function_code(FunctionName=spec.name, ZipFile=spec.package.zip_bytes, Publish=False)
         # One update at a time: Lambda refuses a second while the first is in progress.
         client.get_waiter("function_updated_v2").wait(FunctionName=spec.name)
         changed.append("Code")
-    if fields := configuration_changes(current, spec.configuration()):
+    if fields:
         client.update_function_configuration(FunctionName=spec.name, **spec.configuration())
         client.get_waiter("function_updated_v2").wait(FunctionName=spec.name)
         changed += fields
