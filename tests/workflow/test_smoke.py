@@ -6,6 +6,7 @@ import io
 import json
 
 import pytest
+from botocore.exceptions import ClientError
 
 from scones.workflow.errors import EndpointNotReady, SmokeTestFailed
 from scones.workflow.executions import Outcome, wait_for_executions, start_execution
@@ -90,6 +91,18 @@ def test_a_missing_endpoint_is_named_and_not_transient(moto_aws):
     with pytest.raises(EndpointNotReady, match="endpoint 'scones-endpoint' does not exist.*trigger scones_train_deploy") as error:
         check_endpoint(moto_aws("sagemaker"), "scones-endpoint")
     assert error.value.transient is False
+
+
+def test_an_error_that_is_no_verdict_on_the_endpoint_is_raised_as_is(moto_aws):
+    """Throttling or a denied call says nothing about the endpoint: the task retries, not fails for good."""
+    sagemaker = moto_aws("sagemaker")
+
+    def describe_endpoint(**_):
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "DescribeEndpoint")
+
+    sagemaker.describe_endpoint = describe_endpoint
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        check_endpoint(sagemaker, "scones-endpoint")
 
 
 def test_validation_keys_interleave_the_classes(moto_aws, dataset):

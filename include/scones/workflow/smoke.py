@@ -43,6 +43,12 @@ class Probe:
     confidence: float
 
 
+def endpoint_missing(error: ClientError) -> bool:
+    """SageMaker's answer for an endpoint that does not exist: ValidationException "Could not find endpoint ..."."""
+    details = error.response.get("Error", {})
+    return details.get("Code") == "ValidationException" and "could not find" in details.get("Message", "").lower()
+
+
 def check_endpoint(sagemaker: Any, name: str) -> dict[str, Any]:
     """The endpoint's description if it serves.
 
@@ -52,6 +58,8 @@ def check_endpoint(sagemaker: Any, name: str) -> dict[str, Any]:
     try:
         endpoint = sagemaker.describe_endpoint(EndpointName=name)
     except ClientError as exc:
+        if not endpoint_missing(exc):
+            raise  # throttled, denied, a service error: not a verdict on the endpoint (the task's retries apply)
         error = EndpointNotReady(
             f"endpoint {name!r} does not exist, so the workflow cannot classify: deploy a model first "
             "(trigger scones_train_deploy), then rerun this DAG"
