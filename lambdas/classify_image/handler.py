@@ -17,7 +17,8 @@ Errors (Step Functions sees the class name as the error name)::
     EndpointError          the endpoint failed, does not exist, or answered with no probabilities
 
 Environment: ``ENDPOINT_NAME`` (default ``scones-endpoint``), ``CLASS_NAMES`` (comma-separated,
-in label order, e.g. ``bicycle,motorcycle``). boto3 only; no endpoint URL in this code.
+in label order, e.g. ``bicycle,motorcycle``), ``ENDPOINT_TIMEOUT_SECONDS`` (default 28: what the
+endpoint call may take, retry included, within the function's timeout). boto3 only; no endpoint URL in this code.
 """
 
 from __future__ import annotations
@@ -56,12 +57,24 @@ class EndpointError(RuntimeError):
     """The endpoint failed, does not exist, or did not answer with probabilities."""
 
 
+#: Seconds the endpoint call may take, both attempts together (``ENDPOINT_TIMEOUT_SECONDS``; the
+#: deployment sets the function's timeout less 2 s). Past the function's own timeout Lambda kills
+#: it, and the workflow would see Sandbox.Timedout instead of EndpointError.
+DEFAULT_ENDPOINT_TIMEOUT_SECONDS = 28.0
+ENDPOINT_ATTEMPTS = 2
+
+
 @functools.cache
 def runtime_client() -> Any:
-    """One client per warm container. Throttling is retried by botocore's standard mode."""
+    """One client per warm container. Throttling and dropped connections get a second attempt
+    (botocore's standard mode); each attempt has half of the endpoint's time."""
+    budget = float(os.environ.get("ENDPOINT_TIMEOUT_SECONDS") or DEFAULT_ENDPOINT_TIMEOUT_SECONDS)
+    per_attempt = max(budget / ENDPOINT_ATTEMPTS, 1.0)
+    connect = min(2.0, per_attempt / 4)
     return boto3.client(
         "sagemaker-runtime",
-        config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=50),
+        config=Config(retries={"mode": "standard", "total_max_attempts": ENDPOINT_ATTEMPTS},
+                      connect_timeout=connect, read_timeout=per_attempt - connect),  # fmt: skip
     )
 
 

@@ -3,6 +3,9 @@ from __future__ import annotations
 import base64
 import io
 import json
+import socket
+import threading
+import time
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -103,3 +106,40 @@ def test_a_missing_endpoint_is_an_endpoint_error_naming_it(endpoint):
 def test_answers_that_are_not_probabilities_are_endpoint_errors(endpoint, body, message):
     with endpoint_answers(body), pytest.raises(EndpointError, match=message):
         lambda_handler(TEST_EVENT)
+
+
+@pytest.fixture
+def silent_endpoint(monkeypatch) -> Iterator[None]:
+    """An endpoint URL that accepts connections and never answers (a hung model)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.getsockname()[1]}")
+    yield
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    server.close()
+
+
+def test_a_hung_endpoint_fails_as_endpoint_error_within_its_time(endpoint, silent_endpoint, monkeypatch):
+    """Past the function's timeout Lambda would kill it and the workflow see Sandbox.Timedout."""
+    monkeypatch.setenv("ENDPOINT_TIMEOUT_SECONDS", "2")
+    started = time.monotonic()
+    with pytest.raises(EndpointError, match="could not be reached"):
+        lambda_handler(TEST_EVENT)
+    assert time.monotonic() - started < 3.5  # two attempts of 1 s each, and nothing else waits

@@ -29,7 +29,8 @@ def test_first_deployment_creates_every_resource(deployed, moto_aws):
     assert set(actions(deployed)) == {names.function(f) for f in FUNCTIONS} | {"scones-image-classification", "scones-batch-classification"}
     classify = moto_aws("lambda").get_function(FunctionName="scones-classify-image")["Configuration"]
     assert classify["Handler"] == "handler.lambda_handler" and classify["Runtime"] == "python3.11"
-    assert classify["Environment"]["Variables"] == {"ENDPOINT_NAME": "scones-endpoint", "CLASS_NAMES": "bicycle,motorcycle"}
+    assert classify["Environment"]["Variables"] == {"ENDPOINT_NAME": "scones-endpoint", "CLASS_NAMES": "bicycle,motorcycle",
+                                                 "ENDPOINT_TIMEOUT_SECONDS": "28"}  # the 30 s timeout less 2
     threshold = moto_aws("lambda").get_function(FunctionName="scones-filter-inferences")["Configuration"]["Environment"]
     assert threshold["Variables"] == {"CONFIDENCE_THRESHOLD": "0.93"}
     assert deployed["alerts_topic_arn"].endswith(":scones-workflow-alerts")

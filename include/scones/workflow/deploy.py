@@ -40,11 +40,14 @@ def serving_classes(s3: Any, settings: Settings) -> list[str]:
     return list(record.classes) if record else list(settings.classes)
 
 
-def function_environment(folder: str, settings: Settings, classes: Sequence[str]) -> dict[str, str]:
+def function_environment(folder: str, settings: Settings, classes: Sequence[str], lambda_timeout: int) -> dict[str, str]:
     """Each function's environment: where its settings reach its code."""
     return {
         "serialize_image_data": {},
-        "classify_image": {"ENDPOINT_NAME": settings.endpoint_name, "CLASS_NAMES": ",".join(classes)},
+        # The endpoint call must give up before Lambda's timeout kills the function: 2 s are
+        # left for decoding the image and answering, so the workflow sees EndpointError.
+        "classify_image": {"ENDPOINT_NAME": settings.endpoint_name, "CLASS_NAMES": ",".join(classes),
+                           "ENDPOINT_TIMEOUT_SECONDS": str(max(lambda_timeout - 2, 1))},  # fmt: skip
         "filter_inferences": {"CONFIDENCE_THRESHOLD": repr(settings.confidence_threshold)},
     }[folder]
 
@@ -72,7 +75,7 @@ def deploy_function(
         raise PackagingError(f"lambdas/{folder} changed since it was packaged ({expected_sha256} -> {package.code_sha256}); rerun")
     spec = FunctionSpec(
         name=names.function(folder), role_arn=role_arn, package=package,
-        environment=function_environment(folder, names.settings, classes),
+        environment=function_environment(folder, names.settings, classes, config.lambda_timeout),
         runtime=config.lambda_runtime, timeout=config.lambda_timeout, memory=config.lambda_memory,
         description=DESCRIPTIONS[folder],
     )  # fmt: skip
