@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from tests.emulator_lambda.functions import deploy
 from tests.emulator_stepfunctions.conftest import event_types, history, wait_for_execution
 
 pytestmark = pytest.mark.e2e
@@ -169,6 +170,31 @@ def test_a_missing_function_fails_the_task_with_lambda_s_api_error(sfn, resource
     error = json.loads(described["output"])["error"]
     assert error["Error"] == "Lambda.ResourceNotFoundException"
     assert "no-such-function" in error["Cause"] and "Status Code: 404" in error["Cause"]
+
+
+def test_a_lambda_reply_over_6_mb_fails_the_task(sfn, create_state_machine, emulator_session):
+    """Lambda refuses a response over 6 MB; the interpreter's in-process calls must too (moto's
+    HTTP server checks, the backend does not), rather than carry 7 MB from state to state."""
+    name = deploy(emulator_session, 'def handler(event, context):\n    return "x" * (7 * 1024 * 1024)\n', MemorySize=512)
+    machine = create_state_machine({
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": name, "Payload.$": "$"},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    })  # fmt: skip
+    try:
+        arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+        error = json.loads(wait_for_execution(sfn, arn)["output"])["error"]
+    finally:
+        emulator_session.client("lambda").delete_function(FunctionName=name)
+    assert error["Error"] == "Function.ResponseSizeTooLarge"
+    assert "exceeded maximum allowed payload size (6291556 bytes)" in error["Cause"]
 
 
 def _publish(topic_arn: str | None, **parameters) -> dict:  # noqa: ANN003

@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import atexit
 
-from scones.emulator.awslambda.models import POOL, LocalLambdaBackend
+from scones.emulator.awslambda.models import POOL, LocalLambdaBackend, invoke_as_event
 
-__all__ = ["POOL", "LocalLambdaBackend", "install"]
+__all__ = ["POOL", "LocalLambdaBackend", "install", "invoke_as_event"]
 
 _installed = False
 
@@ -42,12 +42,15 @@ def install() -> None:
     """Make moto's Lambda backends ``LocalLambdaBackend`` (``LocalAWS`` calls this once, before serving).
 
     moto's ``get_backend`` (moto/awslambda/utils.py) hands out ``lambda_backends`` unless
-    ``use_docker`` is off, and so do the services that call Lambda directly (SES, SNS...):
-    changing the class that ``BackendDict`` instantiates reaches them all.
+    ``use_docker`` is off: changing the class that ``BackendDict`` instantiates reaches every
+    Invoke. The services that trigger a function themselves (an SNS subscription, an S3
+    notification, a stream) call ``LambdaFunction.invoke`` instead, which would start Docker:
+    that is routed to the same backend, asynchronously, as those services invoke on AWS.
     """
     global _installed
-    from moto.awslambda.models import lambda_backends
+    from moto.awslambda.models import LambdaFunction, lambda_backends
 
+    LambdaFunction.invoke = invoke_as_event  # type: ignore[method-assign]
     lambda_backends.backend = LocalLambdaBackend
     for account_backends in lambda_backends.values():  # created before install: none in the emulator
         account_backends.backend = LocalLambdaBackend

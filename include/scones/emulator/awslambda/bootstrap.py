@@ -30,6 +30,8 @@ import traceback
 from types import SimpleNamespace
 from typing import IO, Any
 
+#: Lambda's limit on a synchronous invocation's response (6 MB and 100 bytes, as its error says).
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100
 _LOG_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s"
 
 
@@ -121,11 +123,21 @@ def _invoke(handler: Any, request: dict[str, Any], request_filter: _RequestIdFil
         event = json.loads(request["event"])
         result = handler(event, LambdaContext(request))
         try:
-            reply.update(ok=True, payload=json.dumps(result, default=_default))
+            payload = json.dumps(result, default=_default)
         except (TypeError, ValueError) as exc:
             error = _error(f"Unable to marshal response: {exc}", "Runtime.MarshalError")
             _log_error(error)
             reply.update(ok=False, error=error)
+        else:
+            if len(payload.encode()) > MAX_RESPONSE_BYTES:
+                # Lambda's words (moto's server answers the same over HTTP; the Step Functions
+                # interpreter calls the backend in-process, so the limit is enforced here).
+                error = _error(f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).",
+                               "Function.ResponseSizeTooLarge")  # fmt: skip
+                _log_error(error)
+                reply.update(ok=False, error=error)
+            else:
+                reply.update(ok=True, payload=payload)
     except Exception as exc:  # noqa: BLE001 - any handler exception becomes Lambda's error payload
         # Drop this runtime's own frame: the stack trace starts in the function's code.
         tb = exc.__traceback__.tb_next if exc.__traceback__ else None

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from moto.awslambda.models import LambdaBackend
+from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.awslambda.utils import make_function_arn
 
 from scones.emulator.awslambda import logs
@@ -104,6 +104,16 @@ class LocalLambdaBackend(LambdaBackend):
         # /moto-api/reset forgets every function: their warm workers must go too.
         POOL.forget(make_function_arn(self.region_name, self.account_id, ""))
         super().reset()
+
+
+def invoke_as_event(function: LambdaFunction, body: str, request_headers: Any, response_headers: Any) -> bytes:
+    """``LambdaFunction.invoke``, which moto's SNS, S3 notifications and stream pollers call: an
+    asynchronous invocation (``Event``) on this emulator's workers instead of moto's Docker."""
+    from moto.awslambda.utils import get_backend  # ours, unless use_docker was switched off
+
+    backend = get_backend(function.account_id, function.region)
+    qualifier = None if function.version == "$LATEST" else str(function.version)
+    return backend.invoke(function.function_name, qualifier, body, {"X-Amz-Invocation-Type": "Event"}, response_headers) or b""
 
 
 def _run(logs_backend: Any, spec: FunctionSpec, request_id: str, event: str, invoked_arn: str,

@@ -92,7 +92,17 @@ class WorkerPool:
                     self._retire(environments)
                 environments = self._functions[spec.function_arn] = _Environments(spec.fingerprint)
             # Most recently used first: its caches are the warmest, older ones may idle out.
-            worker = environments.idle.pop() if environments.idle else None
+            # One that died while idle (the OOM killer, a crash in a C extension) is let go:
+            # the request must not fail for a handler that never ran.
+            worker, dead = None, []
+            while environments.idle and worker is None:
+                candidate = environments.idle.pop()
+                if candidate.alive:
+                    worker = candidate
+                else:
+                    dead.append(candidate)
+        for corpse in dead:
+            corpse.stop()
         return environments, worker
 
     def _checkin(self, environments: _Environments, worker: Worker) -> None:

@@ -72,7 +72,7 @@ class Worker:
         self.init_output = ""
         self._log_path = log_path
         self._log = open(log_path, "rb")  # noqa: SIM115 - read after each invocation, closed in stop()
-        self._buffer = b""
+        self._buffer = bytearray()
         self._spawned = time.monotonic()
         with open(log_path, "ab") as log_sink:  # append mode: we can empty it under the worker
             self._proc = subprocess.Popen(
@@ -171,11 +171,12 @@ class Worker:
                        reply["duration_ms"], reply["max_rss_kb"] // 1024, init_ms, init_output)  # fmt: skip
 
     def stop(self) -> None:
-        if self.alive:
-            try:
-                os.killpg(self._proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        # The whole group, even when the worker itself has exited: what its handler started
+        # (a subprocess, a forked child) would otherwise outlive it, and the emulator too.
+        try:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self._proc.wait()
         for stream in (self._stdin, self._proc.stdout, self._log):
             if stream is not None:
@@ -188,18 +189,31 @@ class Worker:
             view = view[self._stdin.write(view) or 0 :]
 
     def _read(self, deadline: float) -> dict[str, Any] | None:
-        """The worker's next JSON line, or None if ``deadline`` passes first."""
-        while b"\n" not in self._buffer:
+        """The worker's next JSON line, or None if ``deadline`` passes first.
+
+        Each chunk is appended in place and only it is searched for the end of the line, so a
+        reply of several MB reads in linear time (re-scanning the whole buffer per 64 KiB chunk
+        took seconds for 20 MB, counted against the function's timeout).
+        """
+        end = self._buffer.find(b"\n")
+        while end < 0:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
-            ready, _, _ = select.select([self._stdout_fd], [], [], remaining)
-            if ready:
-                chunk = os.read(self._stdout_fd, 1 << 16)
-                if not chunk:
-                    raise _WorkerExited(self._proc.wait())
-                self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
+            ready, _, _ = select.select([self._stdout_fd], [], [], min(remaining, 1.0))
+            if not ready:
+                # A child the handler forked may hold the pipe open after the worker died.
+                if self._proc.poll() is not None:
+                    raise _WorkerExited(self._proc.returncode)
+                continue
+            chunk = os.read(self._stdout_fd, 1 << 20)
+            if not chunk:
+                raise _WorkerExited(self._proc.wait())
+            searched = len(self._buffer)
+            self._buffer += chunk
+            end = self._buffer.find(b"\n", searched)
+        line = bytes(self._buffer[:end])
+        del self._buffer[: end + 1]
         return json.loads(line)
 
     def _take_output(self) -> str:
@@ -235,7 +249,7 @@ class Worker:
         return outcome
 
     def _died(self, request_id: str, returncode: int, started: float, init_ms: float | None = None) -> Outcome:
-        how = f"signal: {signal.Signals(-returncode).name}" if returncode < 0 else f"exit status {returncode}"
+        how = f"signal: {_signal_name(-returncode)}" if returncode < 0 else f"exit status {returncode}"
         outcome = failure(request_id, "Runtime.ExitError",
                           f"RequestId: {request_id} Error: Runtime exited with error: {how}",
                           init_ms=init_ms, status="error")  # fmt: skip
@@ -243,6 +257,14 @@ class Worker:
         outcome.duration_ms = (time.monotonic() - started) * 1000
         self.stop()
         return outcome
+
+
+def _signal_name(number: int) -> str:
+    """``SIGKILL`` for 9; a real-time signal Python has no name for is its number."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 class _WorkerExited(Exception):
