@@ -9,6 +9,7 @@ import pytest
 from scones.cli import main
 from scones.workflow.deploy import deploy_workflow
 from scones.workflow.errors import WorkflowError
+from scones.workflow.executions import wait_for_executions
 from scones.workflow.traffic import choose_images, list_images, run_batches, run_sequentially, run_stream
 
 from .conftest import DATASET, IMAGES, TEST_CONFIG, TEST_SETTINGS, run_handlers_as_lambdas
@@ -59,3 +60,56 @@ def test_scones_traffic_command(moto_aws, machines, capsys):
 def test_scones_traffic_before_deployment_says_so(moto_aws, capsys):
     assert main(["traffic", "--count", "1", "--bucket", BUCKET]) == 1
     assert "deploy the workflow first (trigger scones_deploy_workflow)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--batch", "--rate", "5"], "choose one"), (["--batch-size", "5"], "--batch-size applies to --batch only"),
+     (["--no-wait"], "--no-wait needs --rate or --batch"), (["--batch", "--batch-size", "101"], "at most 100"),
+     (["--rate", "nan"], "must be a positive number"), (["--rate", "abc"], "invalid positive float value")],
+    ids=["rate-and-batch", "batch-size-alone", "no-wait-alone", "batch-too-big", "nan-rate", "not-a-number"],
+)  # fmt: skip
+def test_options_that_would_be_ignored_or_are_wrong_are_refused(argv, message, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["traffic", "--count", "3", *argv])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_unreachable_endpoint_is_one_line_not_a_traceback(monkeypatch, capsys):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # the discard port: nothing listens
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(key, value)
+    assert main(["traffic", "--count", "1", "--bucket", BUCKET]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is the emulator (scones local-aws) running at http://127.0.0.1:9?" in err
+
+
+def test_a_missing_bucket_is_named(moto_aws, machines, capsys):
+    assert main(["traffic", "--count", "1", "--bucket", "no-such-bucket-here"]) == 1
+    assert "bucket 'no-such-bucket-here' does not exist: pass --bucket" in capsys.readouterr().err
+
+
+def test_failures_other_than_low_confidence_fail_the_command(moto_aws, machines, capsys):
+    prefix = KEYS[0].rsplit("/", 1)[0]
+    moto_aws("s3").put_object(Bucket=BUCKET, Key=f"{prefix}/not-an-image.png", Body=b"hello")  # InvalidImageError
+    code = main(["traffic", "--count", "10", "--batch", "--bucket", BUCKET])  # every image, twice
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["errors"]["InvalidImageError"] == 2
+    assert code == 1 and "2 of 10 images failed: InvalidImageError x2" in captured.err
+
+
+def test_low_confidence_alone_is_the_workflow_working(moto_aws, machines, capsys):
+    assert main(["traffic", "--count", "4", "--batch", "--bucket", BUCKET]) == 0
+    assert json.loads(capsys.readouterr().out)["errors"] == {"ThresholdConfidenceNotMet": 2}
+
+
+def test_no_wait_prints_what_to_follow_up_on(moto_aws, machines, capsys):
+    assert main(["traffic", "--count", "5", "--batch", "--batch-size", "2", "--no-wait", "--bucket", BUCKET]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["waited"] is False and "images_per_second" not in report
+    assert len(report["execution_arns"]) == 3 and report["state_machine"] == machines["classify_batch"]
+    # Left running, the executions would call this test's fake Lambdas during the next test.
+    outcomes = wait_for_executions(moto_aws("stepfunctions"), report["execution_arns"], timeout=60, poll=0.05)
+    assert all(o.status == "SUCCEEDED" for o in outcomes.values())

@@ -33,6 +33,7 @@ class TrafficReport:
     statuses: Counter[str] = field(default_factory=Counter)  # per image: SUCCEEDED / FAILED
     errors: Counter[str] = field(default_factory=Counter)  # per failed image: its error name
     execution_arns: list[str] = field(default_factory=list)
+    waited: bool = True  # False: the executions were only started (no outcomes, no rate)
 
     @property
     def images_per_second(self) -> float:
@@ -47,6 +48,9 @@ class TrafficReport:
             self.errors[result.get("error") or "unknown"] += 1
 
     def to_dict(self) -> dict[str, Any]:
+        if not self.waited:  # what to follow up on, not a rate of starts that says nothing of classifying
+            return {"mode": self.mode, "executions": self.executions, "images": self.images, "waited": False,
+                    "execution_arns": list(self.execution_arns)}  # fmt: skip
         return {
             "mode": self.mode, "executions": self.executions, "images": self.images,
             "seconds": round(self.seconds, 3), "images_per_second": round(self.images_per_second, 2),
@@ -93,6 +97,7 @@ def run_stream(sfn: Any, single_arn: str, bucket: str, keys: Sequence[str], rate
             time.sleep(delay)
         report.execution_arns.append(start_execution(sfn, single_arn, {"s3_bucket": bucket, "s3_key": key}))
     report.executions = report.images = len(keys)
+    report.waited = wait
     if wait:
         for outcome in wait_for_executions(sfn, report.execution_arns, timeout=timeout, poll=poll).values():
             report.count(outcome)
@@ -109,6 +114,7 @@ def run_batches(sfn: Any, batch_arn: str, bucket: str, keys: Sequence[str], batc
         images = [{"s3_bucket": bucket, "s3_key": key} for key in keys[first : first + batch_size]]
         report.execution_arns.append(start_execution(sfn, batch_arn, {"images": images}))
     report.executions, report.images = len(report.execution_arns), len(keys)
+    report.waited = wait
     if wait:
         outcomes = wait_for_executions(sfn, report.execution_arns, timeout=timeout, poll=poll)
         for arn in report.execution_arns:
