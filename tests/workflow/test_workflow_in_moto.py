@@ -60,6 +60,8 @@ def test_low_confidence_fails_the_execution_and_alerts_with_the_image(workflow):
     assert message["image"] == {"s3_bucket": BUCKET, "s3_key": UNSURE_KEY}
     assert "below the threshold 0.93" in message["cause"]
     assert message["execution"] == done["executionArn"].rsplit(":", 1)[1]
+    assert (message["execution_arn"], message["state_machine"]) == (done["executionArn"], "scones-image-classification")
+    assert message["failed_at"].startswith(done["startDate"].strftime("%Y-%m-%d"))  # when, for the on-call person
     assert alert["MessageAttributes"]["error"]["Value"] == "ThresholdConfidenceNotMet"
 
 
@@ -91,6 +93,19 @@ def test_a_batch_fans_out_and_one_failure_does_not_fail_the_others(workflow):
     assert len(received_alerts(workflow["client"], workflow["queue"])) == 3  # one per failed image
 
 
-def test_a_batch_without_images_is_refused(workflow):
-    done = execute(workflow, "batch", {"image": []})
-    assert (done["status"], done["error"]) == ("FAILED", "MissingKeyError")
+@pytest.mark.parametrize("payload", [{"image": []}, {"images": []}, {"images": "x"}, {"images": {"s3_key": "k"}}, {"images": None}],
+                         ids=["no-images", "empty", "a-string", "an-object", "null"])  # fmt: skip
+def test_a_batch_without_a_list_of_images_is_refused(workflow, payload):
+    done = execute(workflow, "batch", payload)
+    assert (done["status"], done["error"]) == ("FAILED", "MissingKeyError"), done
+    assert "a non-empty list" in done["cause"] and workflow["invoked"] == []
+
+
+def test_a_batch_over_the_limit_is_refused_before_any_lambda(workflow):
+    """Its results could outgrow 256 KiB, which AWS ends with States.DataLimitExceeded past any Catch."""
+    images = [{"s3_bucket": BUCKET, "s3_key": "k.png"}] * (TEST_CONFIG.max_batch_size + 1)
+    done = execute(workflow, "batch", {"images": images})
+    assert (done["status"], done["error"]) == ("FAILED", "BatchTooLargeError")
+    assert f"at most {TEST_CONFIG.max_batch_size} images" in done["cause"] and workflow["invoked"] == []
+    at_limit = execute(workflow, "batch", {"images": [{"s3_bucket": BUCKET, "s3_key": CONFIDENT_KEY}] * TEST_CONFIG.max_batch_size})
+    assert at_limit["status"] == "SUCCEEDED"

@@ -93,7 +93,7 @@ def deploy_state_machine_role(
 def definition_values(function_arns: Mapping[str, str], topic_arn: str, config: WorkflowConfig) -> dict[str, Any]:
     """What the ``${placeholders}`` of the definitions and the state machine policy stand for."""
     values: dict[str, Any] = {placeholder: function_arns[folder] for folder, placeholder in FUNCTIONS.items()}
-    return {**values, "AlertsTopicArn": topic_arn, "MaxConcurrency": config.max_concurrency}
+    return {**values, "AlertsTopicArn": topic_arn, "MaxConcurrency": config.max_concurrency, "MaxBatchSize": config.max_batch_size}
 
 
 def deploy_state_machines(
