@@ -21,6 +21,10 @@ def local_aws(args: argparse.Namespace) -> int:
     threadpool_limits(limits=1, user_api="blas")
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise
+    # moto's interpreter logs every failure event of an execution at ERROR, a caught one and a
+    # low-confidence image included, with the whole state (up to tens of KB a line): each
+    # execution's history already holds them (GetExecutionHistory), so they stay out of this log.
+    logging.getLogger("moto.stepfunctions.parser.asl").setLevel(logging.CRITICAL)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
