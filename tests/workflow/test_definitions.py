@@ -16,7 +16,8 @@ from scones.workflow.templates import placeholders
 STATEMACHINE_DIR = PROJECT_ROOT / "statemachine"
 ARNS = {folder: f"arn:aws:lambda:us-east-1:123456789012:function:scones-{folder}" for folder in FUNCTIONS}
 TOPIC = "arn:aws:sns:us-east-1:123456789012:scones-workflow-alerts"
-VALUES = definition_values(ARNS, TOPIC, WorkflowConfig(max_concurrency=7))
+CONTEXT = {"AccountId": "123456789012", "Partition": "aws", "Region": "us-east-1"}  # what deployment adds
+VALUES = {**CONTEXT, **definition_values(ARNS, TOPIC, WorkflowConfig(max_concurrency=7))}
 LAMBDA_SERVICE_ERRORS = {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
 
 
@@ -53,6 +54,13 @@ def test_rendering_fills_every_placeholder(name):
     tasks = {s["Parameters"].get("FunctionName") for s in states_of(rendered).values() if s["Type"] == "Task"}
     assert set(ARNS.values()) <= tasks
     assert states_of(rendered)["NotifyFailure"]["Parameters"]["TopicArn"] == TOPIC
+
+
+def test_service_integrations_are_in_the_accounts_partition():
+    """aws-cn and GovCloud name their integrations arn:aws-cn:states:::..., as their ARNs."""
+    rendered = render_definition(load_definition(STATEMACHINE_DIR, "classify_image"), {**VALUES, "Partition": "aws-cn"})
+    resources = {s["Resource"] for s in states_of(json.loads(rendered)).values() if s["Type"] == "Task"}
+    assert resources == {"arn:aws-cn:states:::lambda:invoke", "arn:aws-cn:states:::sns:publish"}
 
 
 def test_max_concurrency_renders_as_a_number():

@@ -100,7 +100,7 @@ def deploy_state_machines(
     sfn: Any, names: WorkflowNames, context: Mapping[str, str], function_arns: Mapping[str, str], topic_arn: str, role_arn: str
 ) -> dict[str, dict[str, Any]]:
     """Render each definition with the real ARNs (all placeholders filled, graph checked), then create or update."""
-    values = definition_values(function_arns, topic_arn, names.config)
+    values = {**context, **definition_values(function_arns, topic_arn, names.config)}  # Partition: aws, aws-cn...
     deployed = {}
     for stem in STATE_MACHINES:
         definition = render_definition(load_definition(names.config.statemachine_dir, stem), values, f"statemachine/{stem}.asl.json")
