@@ -40,6 +40,7 @@ from scones.training.operator import TrainingJobOperator
 
 DAG_ID = Path(__file__).stem
 DEFAULTS = load_settings()  # environment and defaults only: no Variables at parse time
+TRAINING_WAIT_SECONDS = DEFAULTS.max_training_seconds + 1800
 GPU_TRAINING_TYPES = ["ml.g4dn.xlarge", "ml.g4dn.2xlarge", "ml.g5.xlarge", "ml.g5.2xlarge", "ml.p3.2xlarge"]
 HOSTING_TYPES = ["ml.m5.large", "ml.m5.xlarge", "ml.c5.large", "ml.c5.xlarge", "ml.g4dn.xlarge"]
 
@@ -203,7 +204,13 @@ def scones_train_deploy():
         aws_conn_id=AWS_CONN_ID,
         print_log=True,  # the job's CloudWatch log lands in this task's log
         check_interval=DEFAULTS.poll_seconds,
-        max_ingestion_time=DEFAULTS.max_training_seconds,
+        # The job's own limit (MaxRuntimeInSeconds) counts training only; this counts from
+        # creation, so it leaves half an hour for provisioning and uploading the model.
+        max_ingestion_time=TRAINING_WAIT_SECONDS,
+        # Deferred, the trigger polls this many times; the provider's default (60) gave up
+        # after 30 minutes at 30 s polls while the job ran on, and the retry started a second
+        # GPU job beside it.
+        max_attempts=TRAINING_WAIT_SECONDS // max(DEFAULTS.poll_seconds, 1) + 1,
         # Names are unique per run already; on a retry the operator adds a timestamp,
         # which is why downstream tasks read the name from its XCom.
         action_if_job_exists="timestamp",

@@ -68,3 +68,36 @@ def test_other_failures_stay_retryable(description: Any, monkeypatch: pytest.Mon
     with pytest.raises(RuntimeError) as raised:
         op.execute({})
     assert NO_RETRY_ON_BAD_INPUT.evaluate(raised.value, try_number=1, max_tries=3).action != RetryAction.FAIL
+
+
+def test_a_resumed_task_checks_the_job_its_trigger_watched(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Airflow renders the config again on resume: it names the first try's job, not this try's."""
+    op, hook = operator_whose_job({"TrainingJobStatus": "Failed", "FailureReason": "AlgorithmError: bad image_shape"}, monkeypatch)
+
+    def provider_reports(self: SageMakerTrainingOperator, context: Any, event: dict | None = None) -> dict:
+        raise RuntimeError(f"Error while running job: {event}")
+
+    monkeypatch.setattr(SageMakerTrainingOperator, "execute_complete", provider_reports)
+    with pytest.raises(TrainingJobFailed, match="scones-train-1-20261123 failed: AlgorithmError"):
+        op.execute_complete({}, {"status": "error", "job_name": "scones-train-1-20261123"})
+    assert hook.asked == ["scones-train-1-20261123"]
+
+
+def test_sagemakers_own_internal_errors_stay_retryable(monkeypatch: pytest.MonkeyPatch) -> None:
+    op, _ = operator_whose_job({"TrainingJobStatus": "Failed", "FailureReason": "InternalServerError: We encountered an internal error. Please try again."}, monkeypatch)
+    with pytest.raises(RuntimeError):
+        op.execute({})
+
+
+def test_the_dag_waits_for_a_job_as_long_as_it_may_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deferred, the provider's default gave up after 60 polls (30 minutes) and a retry started a second job."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from scones.settings import load_settings
+    from scones.localrun.airflow_home import DAGS_FOLDER
+
+    dag = DagBag(dag_folder=DAGS_FOLDER).dags["scones_train_deploy"]
+    train = dag.get_task("train_model")
+    settings = load_settings()
+    assert train.max_ingestion_time > settings.max_training_seconds
+    assert train.max_attempts * settings.poll_seconds >= train.max_ingestion_time

@@ -17,7 +17,7 @@ from airflow.providers.amazon.aws.operators.sagemaker import SageMakerTrainingOp
 from scones.errors import TrainingJobFailed
 
 #: FailureReason prefixes of failures that a later try may not run into.
-RETRYABLE_REASONS = ("CapacityError",)
+RETRYABLE_REASONS = ("CapacityError", "InternalServerError")
 
 
 class TrainingJobOperator(SageMakerTrainingOperator):
@@ -34,11 +34,13 @@ class TrainingJobOperator(SageMakerTrainingOperator):
         try:
             return super().execute_complete(context, event)
         except Exception as exc:
-            self._raise_if_the_job_failed(exc)
+            # The trigger's job, not self.config's: Airflow renders the templates again when a
+            # deferred task resumes, so the config names the first try's job, not a retry's.
+            self._raise_if_the_job_failed(exc, (event or {}).get("job_name"))
             raise
 
-    def _raise_if_the_job_failed(self, error: Exception) -> None:
-        name = self.config.get("TrainingJobName")  # the operator's final name (timestamped on a retry)
+    def _raise_if_the_job_failed(self, error: Exception, name: str | None = None) -> None:
+        name = name or self.config.get("TrainingJobName")  # the operator's final name (timestamped on a retry)
         try:
             job = self.hook.describe_training_job(name)
         except Exception:  # SageMaker unreachable: the original error stands, and is retried
