@@ -29,13 +29,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pendulum
-from airflow.providers.amazon.aws.operators.sagemaker import SageMakerEndpointOperator
 from airflow.sdk import Param, chain, dag, task
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from scones.airflow_glue import AWS_CONN_ID, DATASET_ASSET, DEFAULT_ARGS, task_settings
 from scones.settings import load_settings
+from scones.deployment.operator import EndpointDeployOperator
 from scones.training.operator import TrainingJobOperator
 
 DAG_ID = Path(__file__).stem
@@ -217,7 +217,7 @@ def scones_train_deploy():
     )
     gate = evaluate_model(train_model.output)
     config = configure_deployment(train_model.output, prepared)
-    deploy_endpoint = SageMakerEndpointOperator(
+    deploy_endpoint = EndpointDeployOperator(
         task_id="deploy_endpoint",
         config=config,
         aws_conn_id=AWS_CONN_ID,
