@@ -4,8 +4,8 @@ Daily: analyse the endpoint's captured inferences for the day, write confidence 
 ### What it does
 1. **read_deployment**: what serves (`models/deployments/current.json`): the endpoint and its
    classes. Nothing deployed yet: the run is skipped.
-2. **analyze_window**: reads the capture of the run's data interval (one UTC day, by its hourly
-   partitions), computes the statistics (volume, class shares, confidence quantiles,
+2. **analyze_window**: reads the capture of one UTC day, the one the run's data interval starts
+   in (the 01:00 run covers the whole day before, midnight to midnight; its hourly partitions), computes the statistics (volume, class shares, confidence quantiles,
    low-confidence share, hourly figures) and drift (PSI, KS) against the latest earlier day
    (or `baseline_uri`), and writes `report.json`, `statistics.json`, `constraint_violations.json`, the
    plots and `report.html` to `s3://<bucket>/monitoring/<endpoint>/<day>/`. Rerunning a day
@@ -48,7 +48,7 @@ def read_deployment(params: dict | None = None) -> dict:
 
 
 @task
-def analyze_window(deployment: dict, data_interval_start=None, data_interval_end=None, params: dict | None = None) -> dict:
+def analyze_window(deployment: dict, data_interval_start=None, params: dict | None = None) -> dict:
     """Statistics, drift, plots and report for this run's window, written to S3."""
     from scones.airflow_glue import aws_client
     from scones.monitoring.checks import Thresholds
@@ -56,8 +56,7 @@ def analyze_window(deployment: dict, data_interval_start=None, data_interval_end
     from scones.monitoring.window import Window
 
     settings = task_settings(params)
-    day = (params or {}).get("day")
-    window = Window.for_day(day) if day else Window(data_interval_start, data_interval_end)
+    window = Window.of_run(data_interval_start, (params or {}).get("day"))
     summary = monitor_window(
         aws_client("s3", settings), bucket=settings.bucket, capture_prefix=settings.data_capture_prefix,
         endpoint=deployment["endpoint_name"], classes=deployment["classes"], window=window,

@@ -32,3 +32,24 @@ def test_around_fills_missing_bounds():
 def test_bad_windows_fail_with_a_clear_message(start: str, end: str):
     with pytest.raises(WindowError, match="not after|ISO 8601"):
         Window(start, end)
+
+
+def test_the_daily_run_covers_the_utc_day_its_interval_starts_in():
+    """The DAG runs at 01:00 for the day before: its data interval is 01:00 to 01:00, the report's day is not."""
+    from airflow.timetables.interval import CronDataIntervalTimetable
+
+    from scones.localrun.airflow_home import DAGS_FOLDER
+
+    timetable = CronDataIntervalTimetable("0 1 * * *", timezone="UTC")
+    assert "0 1 * * *" in (DAGS_FOLDER / "scones_model_monitor.py").read_text()  # the schedule this models
+    interval = timetable.infer_manual_data_interval(run_after=datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc))
+    assert interval.start == datetime(2026, 11, 22, 1, 0, tzinfo=timezone.utc)  # 01:00 to 01:00
+
+    window = Window.of_run(interval.start)
+
+    assert window == Window.for_day(date(2026, 11, 22))
+    assert window.partitions()[0] == "2026/11/22/00" and window.partitions()[-1] == "2026/11/22/23"
+
+
+def test_a_day_asked_for_wins_over_the_interval():
+    assert Window.of_run(datetime(2026, 11, 22, 1, 0, tzinfo=timezone.utc), "2026-11-01") == Window.for_day("2026-11-01")

@@ -64,6 +64,18 @@ class Window:
         return cls(start, start + DAY)
 
     @classmethod
+    def of_run(cls, data_interval_start: datetime, day: date | str | None = None) -> Window:
+        """What a daily run covers: ``day`` if given, else the UTC day its data interval starts in.
+
+        The DAG runs at 01:00 UTC for the day before, so its data interval is 01:00 to 01:00;
+        the window is the whole UTC day the interval starts in (the report's day), and the
+        hour's delay leaves time for the endpoint's last capture files of that day.
+        """
+        if day:
+            return cls.for_day(day)
+        return cls.for_day(data_interval_start.astimezone(timezone.utc).date())
+
+    @classmethod
     def around(cls, start: str | datetime | None, end: str | datetime | None, *, now: datetime | None = None) -> Window:
         """A window from optional bounds, as the CLI takes them.
 
