@@ -97,7 +97,7 @@ def alert_on_violations(summary: dict, deployment: dict, params: dict | None = N
     schedule=CronDataIntervalTimetable("0 1 * * *", timezone="UTC"),  # yesterday's window, at 01:00
     start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
     catchup=False,  # backfill a missed day on demand (see the docs above)
-    max_active_runs=2,
+    max_active_runs=1,  # a backfilled day's drift baseline is the day before's statistics: in order
     default_args=DEFAULT_ARGS,
     tags=["scones", "monitoring"],
     params={

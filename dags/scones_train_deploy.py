@@ -75,13 +75,15 @@ def evaluate_model(training: dict, params: dict | None = None) -> dict | bool:
     """The quality gate: returns the decision, or False to skip the deployment tasks."""
     from scones.airflow_glue import aws_client
     from scones.deployment.record import read_current
-    from scones.training.gate import decide, final_metric
+    from scones.training.gate import comparable_accuracy, decide, final_metric
 
     settings = task_settings(params)
     job = training["Training"]
     serving = read_current(aws_client("s3", settings), settings.bucket, settings.models_prefix)
+    if serving and comparable_accuracy(serving, list(settings.classes)) is None:
+        print(f"the serving model classifies {list(serving.classes)}, this one {list(settings.classes)}: not compared")
     decision = decide(final_metric(job), settings.min_validation_accuracy,
-                      serving.validation_accuracy if serving else None, settings.accuracy_tolerance)  # fmt: skip
+                      comparable_accuracy(serving, list(settings.classes)), settings.accuracy_tolerance)  # fmt: skip
     print(f"quality gate for {job['TrainingJobName']}: {'DEPLOY' if decision.deploy else 'SKIP'}: {decision.reason}")
     return {"accuracy": decision.accuracy, "reason": decision.reason} if decision.deploy else False
 

@@ -125,6 +125,15 @@ def test_role_is_created_once_then_reused():
 
 
 @mock_aws
+def test_the_role_follows_a_new_bucket():
+    iam = boto3.client("iam", region_name="us-east-1")
+    ensure_sagemaker_role(iam, "scones-sagemaker-execution", "old-bucket")
+    ensure_sagemaker_role(iam, "scones-sagemaker-execution", BUCKET)
+    policy = iam.get_role_policy(RoleName="scones-sagemaker-execution", PolicyName="scones-sagemaker-execution-bucket")
+    assert policy["PolicyDocument"]["Statement"][0]["Resource"] == [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]
+
+
+@mock_aws
 def test_describe_dataset_checks_classes_and_presence():
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket=BUCKET)

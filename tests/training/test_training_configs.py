@@ -64,7 +64,7 @@ def test_final_metric_reads_validation_accuracy():
 @pytest.mark.parametrize(
     ("accuracy", "serving", "deploy", "why"),
     [
-        (0.90, None, True, "no model serving yet"),
+        (0.90, None, True, "no comparable model serving"),
         (0.79, None, False, "below the minimum"),
         (0.90, 0.905, True, "passes"),  # within tolerance 0.01
         (0.88, 0.90, False, "worse than the serving model"),
@@ -74,3 +74,15 @@ def test_final_metric_reads_validation_accuracy():
 def test_gate(accuracy, serving, deploy, why):
     decision = decide(accuracy, minimum=0.80, serving_accuracy=serving, tolerance=0.01)
     assert decision.deploy is deploy and why in decision.reason
+
+
+def test_a_serving_model_over_other_classes_is_not_compared():
+    """After refresh_dataset with a new class list, its accuracy was on another task."""
+    from types import SimpleNamespace
+
+    from scones.training.gate import comparable_accuracy
+
+    serving = SimpleNamespace(classes=["bicycle", "motorcycle"], validation_accuracy=0.95)
+    assert comparable_accuracy(serving, ["bicycle", "motorcycle"]) == 0.95
+    assert comparable_accuracy(serving, ["bicycle", "motorcycle", "bus"]) is None
+    assert comparable_accuracy(None, ["bicycle"]) is None

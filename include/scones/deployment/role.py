@@ -29,15 +29,16 @@ def bucket_access_policy(bucket: str) -> dict[str, Any]:
 
 
 def ensure_sagemaker_role(iam: Any, role_name: str, bucket: str) -> str:
-    """Return the role's ARN, creating the role with its inline policy if it does not exist."""
+    """Return the role's ARN, creating the role if it does not exist; its inline policy is
+    written every time, so it follows the configured bucket (an old bucket's policy would
+    fail the job with a non-retryable "AccessDenied" on the new one)."""
     try:
-        return iam.get_role(RoleName=role_name)["Role"]["Arn"]
+        arn = iam.get_role(RoleName=role_name)["Role"]["Arn"]
     except iam.exceptions.NoSuchEntityException:
-        pass
-    arn = iam.create_role(
-        RoleName=role_name, AssumeRolePolicyDocument=json.dumps(TRUST_POLICY),
-        Description="SageMaker execution role of the Scones Unlimited ML workflow",
-    )["Role"]["Arn"]  # fmt: skip
+        arn = iam.create_role(
+            RoleName=role_name, AssumeRolePolicyDocument=json.dumps(TRUST_POLICY),
+            Description="SageMaker execution role of the Scones Unlimited ML workflow",
+        )["Role"]["Arn"]  # fmt: skip
     iam.put_role_policy(RoleName=role_name, PolicyName=f"{role_name}-bucket",
                         PolicyDocument=json.dumps(bucket_access_policy(bucket)))  # fmt: skip
     return arn

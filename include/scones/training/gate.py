@@ -32,6 +32,14 @@ class GateDecision:
     reason: str
 
 
+def comparable_accuracy(serving: Any, classes: list[str]) -> float | None:
+    """The serving model's validation accuracy, if it is comparable: a model over other classes
+    (the dataset was refreshed with a new class list) scored on another task."""
+    if serving is None or list(serving.classes) != list(classes):
+        return None
+    return serving.validation_accuracy
+
+
 def decide(accuracy: float, minimum: float, serving_accuracy: float | None, tolerance: float) -> GateDecision:
     """Deploy if ``accuracy >= minimum`` and ``accuracy >= serving_accuracy - tolerance``."""
     if accuracy < minimum:
@@ -42,5 +50,5 @@ def decide(accuracy: float, minimum: float, serving_accuracy: float | None, tole
             f"validation accuracy {accuracy:.4f} is worse than the serving model's {serving_accuracy:.4f} "
             f"by more than the tolerance {tolerance:.4f}",
         )  # fmt: skip
-    against = f"serving model {serving_accuracy:.4f}" if serving_accuracy is not None else "no model serving yet"
+    against = f"serving model {serving_accuracy:.4f}" if serving_accuracy is not None else "no comparable model serving"
     return GateDecision(True, accuracy, f"validation accuracy {accuracy:.4f} passes (minimum {minimum:.4f}; {against})")
