@@ -45,9 +45,12 @@ def check_inputs(params: dict | None = None) -> dict:
 @task(retries=4)
 def extract_archive(inputs: dict, params: dict | None = None) -> dict:
     """Fetch the archive into the cache (or reuse the verified cached copy)."""
+    from scones.airflow_glue import aws_client
     from scones.etl import fetch_archive
 
-    fetched = fetch_archive(inputs["source"], task_settings(params).cache_dir)
+    settings = task_settings(params)
+    # An s3:// source is read with the Airflow connection's credentials, as the upload is.
+    fetched = fetch_archive(inputs["source"], settings.cache_dir, s3_client=aws_client("s3", settings))
     return {"path": str(fetched.path), "md5": fetched.md5, "bytes": fetched.size, "from_cache": fetched.from_cache}
 
 

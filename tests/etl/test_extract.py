@@ -90,3 +90,38 @@ def test_s3_source(s3, cifar_all_classes: Path, tmp_path: Path):
     assert fetched.path.read_bytes() == cifar_all_classes.read_bytes()
     with pytest.raises(SourceUnreachable, match="NoSuchKey"):
         fetch_archive(f"s3://{TEST_BUCKET}/raw/missing.tar.gz", tmp_path, s3_client=s3)
+
+
+def test_an_s3_source_without_credentials_fails_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Retrying (5 tries, backoff) cannot bring credentials; the message must say what is missing."""
+    import boto3
+    from botocore.config import Config
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    client = boto3.Session().client("s3", region_name="us-east-1", config=Config(retries={"max_attempts": 0}))
+    slept: list[float] = []
+    monkeypatch.setattr("time.sleep", slept.append)
+    with pytest.raises(SourceUnreachable, match="no AWS credentials"):
+        fetch_archive(f"s3://{TEST_BUCKET}/raw/cifar-100-python.tar.gz", tmp_path / "cache", s3_client=client)
+    assert slept == [], "no retry"
+
+
+def test_stage_reads_an_s3_source_with_its_own_client(s3, cifar_all_classes: Path, tmp_path: Path):
+    """The DAG's client carries the Airflow connection's credentials: the archive is read with it too."""
+    from scones.etl.pipeline import stage
+
+    s3.put_object(Bucket=TEST_BUCKET, Key="raw/cifar-100-python.tar.gz", Body=cifar_all_classes.read_bytes())
+    asked: list[str] = []
+
+    class Recording:
+        def __getattr__(self, name: str):
+            asked.append(name)
+            return getattr(s3, name)
+
+    stage(Recording(), source=f"s3://{TEST_BUCKET}/raw/cifar-100-python.tar.gz", classes=["bicycle"],
+          dataset_uri=f"s3://{TEST_BUCKET}/datasets/test", cache_dir=tmp_path, staging_key="t")  # fmt: skip
+    assert "get_object" in asked

@@ -184,7 +184,7 @@ def _download_http(url: str, part: Path, _s3: object = None) -> tuple[str, int]:
 
 def _download_s3(uri: str, part: Path, s3_client: S3Client | None) -> tuple[str, int]:
     import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     parsed = urlparse(uri)
     bucket, key = parsed.netloc, parsed.path.lstrip("/")
@@ -202,6 +202,8 @@ def _download_s3(uri: str, part: Path, s3_client: S3Client | None) -> tuple[str,
         if code in ("NoSuchKey", "NoSuchBucket", "404", "AccessDenied", "403"):
             raise SourceUnreachable(f"cannot read {uri}: {code}") from exc
         raise _Transient(str(exc)) from exc
+    except NoCredentialsError as exc:  # waiting will not bring credentials: say so at once
+        raise SourceUnreachable(f"cannot read {uri}: no AWS credentials (the Airflow connection's, or the environment's)") from exc
     except BotoCoreError as exc:
         raise _Transient(str(exc)) from exc
     return digest.hexdigest(), size

@@ -76,7 +76,7 @@ def stage(
     check_destination(s3, bucket)
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    fetched = fetched or fetch_archive(source, cache_dir)
+    fetched = fetched or fetch_archive(source, cache_dir, s3_client=s3)  # an s3:// source: the same credentials
     seconds["extract"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     archive = read_cifar_archive(fetched.path, label_ids)
