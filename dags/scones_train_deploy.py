@@ -80,10 +80,11 @@ def evaluate_model(training: dict, params: dict | None = None) -> dict | bool:
     settings = task_settings(params)
     job = training["Training"]
     serving = read_current(aws_client("s3", settings), settings.bucket, settings.models_prefix)
-    if serving and comparable_accuracy(serving, list(settings.classes)) is None:
-        print(f"the serving model classifies {list(serving.classes)}, this one {list(settings.classes)}: not compared")
+    classes = list(settings.classes)
+    if serving and list(serving.classes) != classes:
+        print(f"the serving model classifies {list(serving.classes)}, this one {classes}: not compared")
     decision = decide(final_metric(job), settings.min_validation_accuracy,
-                      comparable_accuracy(serving, list(settings.classes)), settings.accuracy_tolerance)  # fmt: skip
+                      comparable_accuracy(serving, classes), settings.accuracy_tolerance)  # fmt: skip
     print(f"quality gate for {job['TrainingJobName']}: {'DEPLOY' if decision.deploy else 'SKIP'}: {decision.reason}")
     return {"accuracy": decision.accuracy, "reason": decision.reason} if decision.deploy else False
 

@@ -148,21 +148,26 @@ def _receive_notification(sqs, queue_url: str, key: str) -> dict:
     raise AssertionError(f"no SNS notification for {key} reached the queue")
 
 
-def test_a_missing_function_fails_the_task_with_lambda_s_api_error(sfn, resources, create_state_machine):
-    """The interpreter's Lambda calls skip HTTP; an API error still reaches Catch as ``Lambda.<Code>``."""
-    missing = resources.function_arn.rsplit(":", 1)[0] + ":no-such-function"
-    machine = create_state_machine({
+def call_and_catch(function: str, error: str) -> dict:
+    """A definition whose one Task invokes ``function`` and catches ``error`` into ``$.error``."""
+    return {
         "StartAt": "Call",
         "States": {
             "Call": {
                 "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
-                "Parameters": {"FunctionName": missing, "Payload.$": "$"},
-                "Catch": [{"ErrorEquals": ["Lambda.ResourceNotFoundException"], "ResultPath": "$.error", "Next": "Caught"}],
+                "Parameters": {"FunctionName": function, "Payload.$": "$"},
+                "Catch": [{"ErrorEquals": [error], "ResultPath": "$.error", "Next": "Caught"}],
                 "End": True,
             },
             "Caught": {"Type": "Pass", "End": True},
         },
-    })  # fmt: skip
+    }  # fmt: skip
+
+
+def test_a_missing_function_fails_the_task_with_lambda_s_api_error(sfn, resources, create_state_machine):
+    """The interpreter's Lambda calls skip HTTP; an API error still reaches Catch as ``Lambda.<Code>``."""
+    missing = resources.function_arn.rsplit(":", 1)[0] + ":no-such-function"
+    machine = create_state_machine(call_and_catch(missing, "Lambda.ResourceNotFoundException"))
     arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"n": 1}))["executionArn"]
     described = wait_for_execution(sfn, arn)
 
@@ -176,18 +181,7 @@ def test_a_lambda_reply_over_6_mb_fails_the_task(sfn, create_state_machine, emul
     """Lambda refuses a response over 6 MB; the interpreter's in-process calls must too (moto's
     HTTP server checks, the backend does not), rather than carry 7 MB from state to state."""
     name = deploy(emulator_session, 'def handler(event, context):\n    return "x" * (7 * 1024 * 1024)\n', MemorySize=512)
-    machine = create_state_machine({
-        "StartAt": "Call",
-        "States": {
-            "Call": {
-                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
-                "Parameters": {"FunctionName": name, "Payload.$": "$"},
-                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}],
-                "End": True,
-            },
-            "Caught": {"Type": "Pass", "End": True},
-        },
-    })  # fmt: skip
+    machine = create_state_machine(call_and_catch(name, "States.ALL"))
     try:
         arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
         error = json.loads(wait_for_execution(sfn, arn)["output"])["error"]

@@ -1,1 +1,12 @@
 """Deployment to a SageMaker endpoint: configs, the deployment record, smoke test, cleanup."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def not_found(error: Any) -> bool:
+    """Whether a botocore ``ClientError`` is SageMaker's answer for a name it does not know:
+    ValidationException "Could not find endpoint/model/endpoint configuration ..."."""
+    details = error.response.get("Error", {})
+    return details.get("Code") == "ValidationException" and "could not find" in details.get("Message", "").lower()

@@ -23,14 +23,10 @@ from typing import Any
 from airflow.providers.amazon.aws.operators.sagemaker import SageMakerEndpointOperator, serialize
 from botocore.exceptions import ClientError
 
+from scones.deployment import not_found
+
 #: Endpoint states that end by themselves; SageMaker refuses an update meanwhile.
 CHANGING = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting")
-
-
-def _missing(error: ClientError) -> bool:
-    """SageMaker's answer for a name it does not know: ValidationException "Could not find ..."."""
-    details = error.response.get("Error", {})
-    return details.get("Code") == "ValidationException" and "could not find" in details.get("Message", "").lower()
 
 
 class EndpointDeployOperator(SageMakerEndpointOperator):
@@ -63,22 +59,26 @@ class EndpointDeployOperator(SageMakerEndpointOperator):
             try:
                 describe(name)
             except ClientError as exc:
-                if _missing(exc):
+                if not_found(exc):
                     continue
                 raise
             self.log.info("%s %s exists (an earlier try made it): kept, not created again", key, name)
             del self.config[key]
 
+    def _describe_endpoint(self, name: str) -> dict[str, Any] | None:
+        """DescribeEndpoint's answer; None if there is no such endpoint."""
+        try:
+            return self.hook.describe_endpoint(name)
+        except ClientError as exc:
+            if not_found(exc):
+                return None
+            raise
+
     def _settled_endpoint(self) -> dict[str, Any] | None:
         """The endpoint once no change is in progress; None if there is none."""
         name = self._endpoint_name()
-        try:
-            endpoint = self.hook.describe_endpoint(name)
-        except ClientError as exc:
-            if _missing(exc):
-                return None
-            raise
-        if endpoint["EndpointStatus"] in CHANGING:
+        endpoint = self._describe_endpoint(name)
+        if endpoint and endpoint["EndpointStatus"] in CHANGING:
             self.log.info("endpoint %s is %s; waiting for that to end first", name, endpoint["EndpointStatus"])
             waiter = "endpoint_deleted" if endpoint["EndpointStatus"] == "Deleting" else "endpoint_in_service"
             try:
@@ -86,12 +86,7 @@ class EndpointDeployOperator(SageMakerEndpointOperator):
                                                                                   "MaxAttempts": self._max_polls()})  # fmt: skip
             except Exception as exc:  # the waiter gives up on Failed: that is for the caller to handle  # noqa: BLE001
                 self.log.info("endpoint %s did not come into service: %s", name, exc)
-            try:
-                endpoint = self.hook.describe_endpoint(name)
-            except ClientError as exc:
-                if _missing(exc):
-                    return None
-                raise
+            endpoint = self._describe_endpoint(name)
         return endpoint
 
     def _delete(self, endpoint: dict[str, Any]) -> None:

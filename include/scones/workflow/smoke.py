@@ -20,6 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from scones.deployment import not_found
 from scones.deployment.smoke import SmokeTestFailed as EndpointAnswerInvalid
 from scones.deployment.smoke import check_probabilities
 from scones.workflow.errors import EndpointNotReady, SmokeTestFailed
@@ -43,12 +44,6 @@ class Probe:
     confidence: float
 
 
-def endpoint_missing(error: ClientError) -> bool:
-    """SageMaker's answer for an endpoint that does not exist: ValidationException "Could not find endpoint ..."."""
-    details = error.response.get("Error", {})
-    return details.get("Code") == "ValidationException" and "could not find" in details.get("Message", "").lower()
-
-
 def check_endpoint(sagemaker: Any, name: str) -> dict[str, Any]:
     """The endpoint's description if it serves.
 
@@ -58,7 +53,7 @@ def check_endpoint(sagemaker: Any, name: str) -> dict[str, Any]:
     try:
         endpoint = sagemaker.describe_endpoint(EndpointName=name)
     except ClientError as exc:
-        if not endpoint_missing(exc):
+        if not not_found(exc):
             raise  # throttled, denied, a service error: not a verdict on the endpoint (the task's retries apply)
         error = EndpointNotReady(
             f"endpoint {name!r} does not exist, so the workflow cannot classify: deploy a model first "
