@@ -17,7 +17,10 @@ Nightly: train SageMaker's image-classification algorithm on the latest dataset,
 6. **verify_deployment**: the endpoint really serves the new config (a failed update rolls
    back to the old model, which keeps serving, and fails this task).
 7. **smoke_test_endpoint**: one held-out image must give a probability vector of the right
-   length summing to 1. **record_deployment** writes `models/deployments/current.json`.
+   length summing to 1. If the model answers wrongly (or with a ModelError), the endpoint is
+   put back on the recorded deployment (blue/green again) and the run fails, saying so; a
+   first deployment has nothing to go back to and stays. **record_deployment** writes
+   `models/deployments/current.json`.
 8. **cleanup_old_versions**: old models and endpoint configs beyond `keep_versions` are
    deleted, never the serving ones.
 
@@ -117,14 +120,30 @@ def verify_deployment(deployed: dict, config: dict) -> dict:
 
 @task
 def smoke_test_endpoint(serving: dict, dataset: dict, params: dict | None = None) -> list[float]:
-    """One held-out image must come back as a probability vector over the classes."""
+    """One held-out image must come back as a probability vector over the classes; if the model
+    answers wrongly, the endpoint goes back to the recorded deployment and the run fails."""
+    from airflow.sdk.exceptions import AirflowFailException
+
     from scones.airflow_glue import aws_client
-    from scones.deployment.smoke import smoke_test
+    from scones.deployment.record import read_current
+    from scones.deployment.rollback import roll_back
+    from scones.deployment.smoke import model_failed, smoke_test
     from scones.training.dataset import first_validation_image
 
     settings = task_settings(params)
-    key, image = first_validation_image(aws_client("s3", settings), settings)
-    probabilities = smoke_test(aws_client("sagemaker-runtime", settings), serving["endpoint_name"], image, len(dataset["classes"]))
+    s3 = aws_client("s3", settings)
+    key, image = first_validation_image(s3, settings)
+    try:
+        probabilities = smoke_test(aws_client("sagemaker-runtime", settings), serving["endpoint_name"], image, len(dataset["classes"]))
+    except Exception as exc:
+        if not model_failed(exc):
+            raise  # throttling, the network: the task's retries apply
+        print(f"the new model failed its smoke test on {key}: {exc}; rolling back")
+        previous = read_current(s3, settings.bucket, settings.models_prefix)
+        outcome = roll_back(aws_client("sagemaker", settings), serving["endpoint_name"], serving["endpoint_config"],
+                            previous, delay=settings.poll_seconds)  # fmt: skip
+        print(outcome.reason)
+        raise AirflowFailException(f"the new model failed its smoke test: {exc}. {outcome.reason}") from exc
     print(f"{key} -> {dict(zip(dataset['classes'], probabilities, strict=True))}")
     return probabilities
 

@@ -5,13 +5,14 @@ import time
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from scones.deployment.cleanup import cleanup, stale_versions
 from scones.deployment.configs import deployment_config
 from scones.deployment.record import Deployment, read_current, write_current
 from scones.deployment.role import ensure_sagemaker_role
-from scones.deployment.smoke import SmokeTestFailed, check_probabilities
+from scones.deployment.smoke import SmokeTestFailed, check_probabilities, model_failed
 from scones.deployment.verify import DeploymentRolledBack, verify_serving
 from scones.settings import load_settings
 from scones.training.dataset import DatasetNotFound, describe_dataset
@@ -79,6 +80,17 @@ def test_smoke_check_rejects_bad_answers(body, message):
 
 def test_smoke_check_accepts_probabilities():
     assert check_probabilities(json.dumps([0.25, 0.75]).encode(), 2) == [0.25, 0.75]
+
+
+def test_only_a_wrong_answer_or_a_model_error_means_the_model_failed():
+    def error(code: str) -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": "..."}}, "InvokeEndpoint")
+
+    assert model_failed(SmokeTestFailed("probabilities sum to 0.7"))
+    assert model_failed(error("ModelError"))
+    for transient in (error("ThrottlingException"), error("ModelNotReadyException"), error("ServiceUnavailable"),
+                      TimeoutError("read timed out")):  # fmt: skip
+        assert not model_failed(transient)
 
 
 def test_verify_serving_detects_a_rollback():

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+#: Endpoint states that end by themselves; SageMaker refuses an update meanwhile.
+CHANGING = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting")
+
 
 def not_found(error: Any) -> bool:
     """Whether a botocore ``ClientError`` is SageMaker's answer for a name it does not know:

@@ -23,10 +23,7 @@ from typing import Any
 from airflow.providers.amazon.aws.operators.sagemaker import SageMakerEndpointOperator, serialize
 from botocore.exceptions import ClientError
 
-from scones.deployment import not_found
-
-#: Endpoint states that end by themselves; SageMaker refuses an update meanwhile.
-CHANGING = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting")
+from scones.deployment import CHANGING, not_found
 
 
 class EndpointDeployOperator(SageMakerEndpointOperator):

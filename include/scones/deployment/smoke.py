@@ -26,6 +26,16 @@ def check_probabilities(body: bytes, num_classes: int, tolerance: float = 1e-3) 
     return [float(p) for p in probabilities]
 
 
+def model_failed(error: BaseException) -> bool:
+    """Whether ``error`` shows the model itself is wrong, not the way to it: a wrong answer, or
+    SageMaker's ModelError (the container answered the request with an error). Throttling,
+    timeouts and the network are not: a retry may pass."""
+    if isinstance(error, SmokeTestFailed):
+        return True
+    response = getattr(error, "response", None) or {}
+    return response.get("Error", {}).get("Code") == "ModelError"
+
+
 def smoke_test(runtime: Any, endpoint_name: str, image: bytes, num_classes: int) -> list[float]:
     """Invoke ``endpoint_name`` with a PNG and check the answer."""
     response = runtime.invoke_endpoint(EndpointName=endpoint_name, ContentType="image/png", Body=image)
