@@ -10,7 +10,8 @@ Daily: analyse the endpoint's captured inferences for the day, write confidence 
    (or `baseline_uri`), and writes `report.json`, `statistics.json`, `constraint_violations.json`, the
    plots and `report.html` to `s3://<bucket>/monitoring/<endpoint>/<day>/`. Rerunning a day
    rewrites the same files. The summary is in this task's log.
-3. **alert_on_violations**: when a check is violated, publishes the summary to the SNS topic
+3. **alert_on_violations**: when a check is violated (a day with fewer than `min_daily_records`
+   inferences is one: no traffic, or data capture is off), publishes the summary to the SNS topic
    `scones-monitor-alerts` and fails (or only warns, with `fail_on_violation` off).
 
 Backfill a missed day: `airflow backfill create --dag-id scones_model_monitor --from-date 2026-11-20 --to-date 2026-11-21`.
@@ -61,7 +62,8 @@ def analyze_window(deployment: dict, data_interval_start=None, params: dict | No
         aws_client("s3", settings), bucket=settings.bucket, capture_prefix=settings.data_capture_prefix,
         endpoint=deployment["endpoint_name"], classes=deployment["classes"], window=window,
         thresholds=Thresholds(confidence_threshold=settings.confidence_threshold,
-                              max_low_confidence_rate=settings.max_low_confidence_rate),
+                              max_low_confidence_rate=settings.max_low_confidence_rate,
+                              min_records=settings.min_daily_records),
         baseline_uri=(params or {}).get("baseline_uri") or "",
     )  # fmt: skip
     print(summary["summary"])
@@ -107,6 +109,9 @@ def alert_on_violations(summary: dict, deployment: dict, params: dict | None = N
                                       title="Confidence threshold"),
         "max_low_confidence_rate": Param(DEFAULTS.max_low_confidence_rate, type="number", minimum=0, maximum=1,
                                          title="Alert above this low-confidence share"),
+        "min_daily_records": Param(DEFAULTS.min_daily_records, type="integer", minimum=0,
+                                   title="Alert below this many inferences",
+                                   description="A day with fewer captured inferences is a violation (no traffic, or capture off); 0: never"),
         "baseline_uri": Param("", type="string", title="Baseline (s3:// URI)",
                               description="Validation probabilities or a statistics.json; empty: the latest earlier day"),
         "fail_on_violation": Param(True, type="boolean", title="Fail the run on a violation"),

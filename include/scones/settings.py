@@ -57,6 +57,7 @@ class Settings:
     keep_versions: int = 3  # models and endpoint configs kept besides the serving one
     confidence_threshold: float = 0.93
     max_low_confidence_rate: float = 0.25  # the monitor flags a day above it
+    min_daily_records: int = 1  # the monitor flags a day with fewer captured inferences (0: never)
     alerts_topic: str = "scones-monitor-alerts"  # SNS topic the monitor publishes violations to
     data_capture_prefix: str = "data_capture"
     data_capture_sampling_percentage: int = 100
@@ -80,8 +81,8 @@ class Settings:
         for name in ("training_instance_type", "endpoint_instance_type"):
             if not re.match(r"^ml\.[a-z0-9]+\.[a-z0-9]+$", getattr(self, name)):
                 raise ConfigurationError(f"{name}={getattr(self, name)!r} is not a SageMaker instance type like ml.g4dn.xlarge")
-        if self.epochs < 1 or self.mini_batch_size < 1 or self.keep_versions < 0:
-            raise ConfigurationError("epochs and mini_batch_size must be positive, keep_versions not negative")
+        if self.epochs < 1 or self.mini_batch_size < 1 or self.keep_versions < 0 or self.min_daily_records < 0:
+            raise ConfigurationError("epochs and mini_batch_size must be positive, keep_versions and min_daily_records not negative")
 
     @property
     def dataset_uri(self) -> str:

@@ -65,3 +65,14 @@ def test_nothing_deployed_skips_the_run(local_airflow, emulator_session_module, 
     run = local_airflow.test_dag("scones_model_monitor", conf={"day": DAY})
     assert run.task_states["read_deployment"] == "skipped"
     assert run.task_states["analyze_window"] == "skipped"
+
+
+def test_a_day_without_captured_inferences_is_alerted(local_airflow, emulator_session_module, settings, deployed):
+    quiet_day = "2026-10-04"  # nothing was captured: no traffic, or data capture off
+    run = local_airflow.test_dag("scones_model_monitor", conf={"day": quiet_day})
+    assert run.task_states["analyze_window"] == "success"
+    assert run.task_states["alert_on_violations"] == "failed"
+    log = run.log_path.read_text()
+    assert "record_count" in log and "0 inferences captured (minimum 1)" in log
+    # Where no traffic is expected, the check is off with 0.
+    assert local_airflow.test_dag("scones_model_monitor", conf={"day": quiet_day, "min_daily_records": 0}).ok

@@ -58,7 +58,19 @@ def test_no_violation_when_stable_or_empty():
     assert checks(empty, compute_drift(empty, baseline)) == []
 
 
-@pytest.mark.parametrize("kw", [{"confidence_threshold": 1.5}, {"max_confidence_psi": 0}, {"min_records_for_drift": -1}])
+def test_a_window_with_too_few_inferences_is_a_violation_when_asked():
+    empty = statistics_from_probabilities(np.empty((0, 2)), CLASSES, 0.93)
+    assert checks(empty, min_records=1) == ["record_count"]
+    violation = find_violations(empty, None, Thresholds(min_records=1))[0].to_dict()
+    assert violation["value"] == 0 and violation["threshold"] == 1 and violation["feature_name"] == "capture_record"
+    assert "data capture is off" in violation["description"]
+    assert checks(window_with(0, 10), min_records=10) == [], "exactly the minimum is fine"
+    assert checks(window_with(0, 9), min_records=10) == ["record_count"]
+    assert checks(empty) == [], "not checked by default (an ad-hoc analysis)"
+
+
+@pytest.mark.parametrize("kw", [{"confidence_threshold": 1.5}, {"max_confidence_psi": 0}, {"min_records_for_drift": -1},
+                                {"min_records": -1}])
 def test_thresholds_are_validated(kw):
     with pytest.raises(ConfigurationError):
         Thresholds(**kw)

@@ -30,8 +30,9 @@ def put_day(s3, day: str, confident: int, unsure: int, seed: int = 0) -> None:
 
 
 def run(s3, day: str, **kw):
+    kw.setdefault("thresholds", Thresholds())
     return monitor_window(s3, bucket=TEST_BUCKET, capture_prefix=CAPTURE_PREFIX, endpoint=TEST_ENDPOINT,
-                          classes=CLASSES, window=Window.for_day(day), thresholds=Thresholds(), **kw)  # fmt: skip
+                          classes=CLASSES, window=Window.for_day(day), **kw)  # fmt: skip
 
 
 def test_a_calm_day_writes_its_report_and_no_violation(s3):
@@ -67,9 +68,10 @@ def test_rerunning_a_day_rewrites_the_same_report(s3):
     assert keys_before == keys_after and first["records"] == second["records"]
 
 
-def test_an_empty_day_is_a_report_not_an_error(s3):
-    summary = run(s3, "2026-11-20")
-    assert summary["records"] == 0
+def test_an_empty_day_is_a_report_and_a_violation(s3):
+    summary = run(s3, "2026-11-20", thresholds=Thresholds(min_records=1))
+    assert summary["records"] == 0 and [v["check"] for v in summary["violations"]] == ["record_count"]
+    assert s3.get_object(Bucket=TEST_BUCKET, Key=f"monitoring/{TEST_ENDPOINT}/2026-11-20/report.html")
 
 
 def test_alert_reaches_subscribers(s3):

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 CHECKS: dict[str, tuple[str, str]] = {
     "low_confidence_rate": ("confidence", "low_confidence_check"),
     "malformed_rate": ("capture_record", "completeness_check"),
+    "record_count": ("capture_record", "completeness_check"),
     "class_share_drift_psi": ("predicted_label", "baseline_drift_check"),
     "confidence_drift_psi": ("confidence", "baseline_drift_check"),
     "confidence_drift_ks": ("confidence", "baseline_drift_check"),
@@ -38,13 +39,17 @@ class Thresholds:
     max_confidence_psi: float = 0.2
     max_confidence_ks: float = 0.1  # Model Monitor's default baseline-drift distance threshold
     min_records_for_drift: int = 100  # fewer: drift figures are noise, reported but not checked
+    # Fewer inferences in the window is a violation: no traffic reached the endpoint, or data
+    # capture is off or writes elsewhere; the other checks cannot see that. 0: not checked
+    # (ad-hoc analyses); the daily DAG checks 1 (min_daily_records).
+    min_records: int = 0
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "min_records_for_drift":
+            if f.name in ("min_records_for_drift", "min_records"):
                 if value < 0:
-                    raise ConfigurationError("min_records_for_drift must not be negative")
+                    raise ConfigurationError(f"{f.name} must not be negative")
             elif f.name.endswith("psi"):
                 if value <= 0:
                     raise ConfigurationError(f"{f.name} must be positive (PSI is >= 0), got {value}")
@@ -75,8 +80,14 @@ class Violation:
 
 
 def find_violations(statistics: WindowStatistics, drift: Drift | None, thresholds: Thresholds) -> list[Violation]:
-    """Every threshold the window crosses (strictly above the maximum); none for an empty window."""
+    """Every threshold the window crosses (strictly above a maximum, or below ``min_records``)."""
     found: list[Violation] = []
+    if statistics.records < thresholds.min_records:
+        found.append(Violation(
+            "record_count", statistics.records, thresholds.min_records,
+            f"{statistics.records} inferences captured (minimum {thresholds.min_records}): no traffic reached "
+            "the endpoint, or its data capture is off or writes elsewhere",
+        ))  # fmt: skip
     rate = statistics.low_confidence_rate
     if rate is not None and rate > thresholds.max_low_confidence_rate:
         found.append(Violation(
