@@ -8,6 +8,8 @@ Nightly: train SageMaker's image-classification algorithm on the latest dataset,
    execution role, a job name unique to the run, and the CreateTrainingJob config.
 3. **train_model**: the provider's SageMakerTrainingOperator; the job's log is printed here.
    A failed or stopped job fails this task at once (no retry) with the job's FailureReason.
+   A retry (the worker died meanwhile) waits for the job the earlier try started, if it is
+   still running or has completed, instead of paying for a second one.
 4. **evaluate_model**: the quality gate. Deploys only if `validation:accuracy` reaches
    `min_validation_accuracy` and is not worse than the serving model's by more than
    `accuracy_tolerance`; otherwise the deployment tasks are **skipped**, reason in this log.
@@ -233,7 +235,8 @@ def scones_train_deploy():
         # after 30 minutes at 30 s polls while the job ran on, and the retry started a second
         # GPU job beside it.
         max_attempts=TRAINING_WAIT_SECONDS // max(DEFAULTS.poll_seconds, 1) + 1,
-        # Names are unique per run already; on a retry the operator adds a timestamp,
+        # Names are unique per run already. A retry waits for an earlier try's job that is
+        # running or completed; after a failed one it starts another with a timestamp added,
         # which is why downstream tasks read the name from its XCom.
         action_if_job_exists="timestamp",
     )

@@ -17,6 +17,10 @@ class StubHook:
     def __init__(self, description: dict[str, Any] | Exception) -> None:
         self.description = description
         self.asked: list[str] = []
+        self.conn = self
+
+    def list_training_jobs(self, **_: Any) -> dict[str, Any]:
+        return {"TrainingJobSummaries": []}  # no earlier try's job to adopt
 
     def describe_training_job(self, name: str) -> dict[str, Any]:
         self.asked.append(name)
@@ -101,3 +105,24 @@ def test_the_dag_waits_for_a_job_as_long_as_it_may_run(monkeypatch: pytest.Monke
     settings = load_settings()
     assert train.max_ingestion_time > settings.max_training_seconds
     assert train.max_attempts * settings.poll_seconds >= train.max_ingestion_time
+
+
+def test_a_deferred_retry_watches_the_earlier_tries_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime, timezone
+
+    from airflow.exceptions import TaskDeferred
+
+    class Running(StubHook):
+        def list_training_jobs(self, StatusEquals: str, **_: Any) -> dict[str, Any]:  # noqa: N803 - boto3's name
+            job = {"TrainingJobName": "scones-train-1", "TrainingJobStatus": StatusEquals, "CreationTime": datetime.now(timezone.utc)}
+            return {"TrainingJobSummaries": [job] if StatusEquals == "InProgress" else []}
+
+    op = TrainingJobOperator(task_id="train_model", config={"TrainingJobName": "scones-train-1"}, deferrable=True,
+                             check_interval=30, max_ingestion_time=7200, max_attempts=241)  # fmt: skip
+    monkeypatch.setattr(TrainingJobOperator, "hook", Running({}))
+    monkeypatch.setattr(SageMakerTrainingOperator, "execute", lambda *_: pytest.fail("the provider would start a second job"))
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute({})
+    _, watched = deferred.value.trigger.serialize()
+    assert watched["job_name"] == "scones-train-1" and watched["waiter_max_attempts"] == 241
+    assert deferred.value.method_name == "execute_complete" and deferred.value.timeout.total_seconds() == 7200

@@ -6,13 +6,19 @@ bill) or a request to SageMaker did (worth retrying). This subclass asks SageMak
 was and raises :class:`~scones.errors.TrainingJobFailed`, which the DAGs' retry policy
 does not retry, for a job that ended Failed or Stopped. A capacity shortage
 (``CapacityError``) stays retryable: capacity may be there on the next try.
+
+A retry also adopts the job of an earlier try of the same run when it is still running or
+has completed (the worker died, or the task was killed, while it waited): the provider would
+start another GPU job beside it under a timestamped name, and bill both.
 """
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from airflow.providers.amazon.aws.operators.sagemaker import SageMakerTrainingOperator
+from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
 
 from scones.errors import TrainingJobFailed
 
@@ -24,11 +30,49 @@ class TrainingJobOperator(SageMakerTrainingOperator):
     """``SageMakerTrainingOperator`` whose failed jobs fail the task without retries."""
 
     def execute(self, context: Any) -> dict:
+        earlier = self._earlier_job()
         try:
+            if earlier is not None:
+                return self._adopt(earlier)
             return super().execute(context)
         except Exception as exc:
             self._raise_if_the_job_failed(exc)
             raise
+
+    def _earlier_job(self) -> dict[str, Any] | None:
+        """The newest job an earlier try of this run started (its configured name, or that name
+        timestamped) that is running or has completed; None if there is none."""
+        name = self.config["TrainingJobName"]
+        jobs = [job for status in ("InProgress", "Completed")
+                for job in self.hook.conn.list_training_jobs(NameContains=name, StatusEquals=status,
+                                                             SortBy="CreationTime", SortOrder="Descending")["TrainingJobSummaries"]
+                if job["TrainingJobName"] == name or job["TrainingJobName"].startswith(f"{name}-")]  # fmt: skip
+        return max(jobs, key=lambda job: job["CreationTime"], default=None)
+
+    def _adopt(self, job: dict[str, Any]) -> dict:
+        """Wait for ``job`` (an earlier try's) as if this try had started it."""
+        name = self.config["TrainingJobName"] = job["TrainingJobName"]
+        self.log.warning("training job %s, started by an earlier try of this run, is %s: waiting for it instead of "
+                         "starting another", name, job["TrainingJobStatus"])  # fmt: skip
+        if job["TrainingJobStatus"] != "Completed":
+            if self.deferrable:
+                self.defer(
+                    timeout=datetime.timedelta(seconds=self.max_ingestion_time) if self.max_ingestion_time else self.execution_timeout,
+                    trigger=SageMakerTrigger(job_name=name, job_type="Training", waiter_delay=self.check_interval,
+                                             waiter_max_attempts=self.max_attempts, aws_conn_id=self.aws_conn_id,
+                                             region_name=self.region_name, verify=self.verify,
+                                             botocore_config=self.botocore_config),  # fmt: skip
+                    method_name="execute_complete",
+                )
+            if self.print_log:  # as the provider waits for a job it started
+                self.hook.check_training_status_with_log(
+                    name, self.hook.non_terminal_states, self.hook.training_failed_states, wait_for_completion=True,
+                    check_interval=self.check_interval, max_ingestion_time=self.max_ingestion_time,
+                )  # fmt: skip
+            else:
+                self.hook.check_status(name, "TrainingJobStatus", self.hook.describe_training_job, self.check_interval,
+                                       self.max_ingestion_time)  # fmt: skip
+        return self.serialize_result(name)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict:
         try:
