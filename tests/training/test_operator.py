@@ -126,3 +126,16 @@ def test_a_deferred_retry_watches_the_earlier_tries_job(monkeypatch: pytest.Monk
     _, watched = deferred.value.trigger.serialize()
     assert watched["job_name"] == "scones-train-1" and watched["waiter_max_attempts"] == 241
     assert deferred.value.method_name == "execute_complete" and deferred.value.timeout.total_seconds() == 7200
+
+
+def test_without_permission_to_list_jobs_the_task_still_trains(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError
+
+    class Refused(StubHook):
+        def list_training_jobs(self, **_: Any) -> dict[str, Any]:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, "ListTrainingJobs")
+
+    op = TrainingJobOperator(task_id="train_model", config={"TrainingJobName": "scones-train-1"})
+    monkeypatch.setattr(TrainingJobOperator, "hook", Refused({}))
+    monkeypatch.setattr(SageMakerTrainingOperator, "execute", lambda *_: {"Training": {"TrainingJobName": "scones-train-1"}})
+    assert op.execute({}) == {"Training": {"TrainingJobName": "scones-train-1"}}

@@ -19,6 +19,7 @@ from typing import Any
 
 from airflow.providers.amazon.aws.operators.sagemaker import SageMakerTrainingOperator
 from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
+from botocore.exceptions import ClientError
 
 from scones.errors import TrainingJobFailed
 
@@ -43,10 +44,17 @@ class TrainingJobOperator(SageMakerTrainingOperator):
         """The newest job an earlier try of this run started (its configured name, or that name
         timestamped) that is running or has completed; None if there is none."""
         name = self.config["TrainingJobName"]
-        jobs = [job for status in ("InProgress", "Completed")
-                for job in self.hook.conn.list_training_jobs(NameContains=name, StatusEquals=status,
-                                                             SortBy="CreationTime", SortOrder="Descending")["TrainingJobSummaries"]
-                if job["TrainingJobName"] == name or job["TrainingJobName"].startswith(f"{name}-")]  # fmt: skip
+        try:
+            jobs = [job for status in ("InProgress", "Completed")
+                    for job in self.hook.conn.list_training_jobs(NameContains=name, StatusEquals=status, SortBy="CreationTime",
+                                                                 SortOrder="Descending")["TrainingJobSummaries"]
+                    if job["TrainingJobName"] == name or job["TrainingJobName"].startswith(f"{name}-")]  # fmt: skip
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("AccessDenied", "AccessDeniedException"):
+                raise
+            self.log.warning("cannot list training jobs (%s): a retry may start a second job; grant "
+                             "sagemaker:ListTrainingJobs to avoid that", exc)  # fmt: skip
+            return None
         return max(jobs, key=lambda job: job["CreationTime"], default=None)
 
     def _adopt(self, job: dict[str, Any]) -> dict:
