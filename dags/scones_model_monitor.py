@@ -2,8 +2,8 @@
 Daily: analyse the endpoint's captured inferences for the day, write confidence statistics, drift, plots and a report to S3, and alert on violations.
 
 ### What it does
-1. **read_deployment**: what serves (`models/deployments/current.json`): the endpoint and its
-   classes. Nothing deployed yet: the run is skipped.
+1. **read_deployment**: what serves (`models/deployments/current.json`): the endpoint, its
+   classes and where its data capture goes. Nothing deployed yet: the run is skipped.
 2. **analyze_window**: reads the capture of one UTC day, the one the run's data interval starts
    in (the 01:00 run covers the whole day before, midnight to midnight; its hourly partitions), computes the statistics (volume, class shares, confidence quantiles,
    low-confidence share, hourly figures) and drift (PSI, KS) against the latest earlier day
@@ -45,7 +45,10 @@ def read_deployment(params: dict | None = None) -> dict:
     deployment = read_current(aws_client("s3", settings), settings.bucket, settings.models_prefix)
     if deployment is None:
         raise AirflowSkipException("no model has been deployed yet: nothing to monitor")
-    return {"endpoint_name": deployment.endpoint_name, "classes": deployment.classes, "model": deployment.model_name}
+    # Where that deployment captures to, as recorded: settings changed since do not move it.
+    capture_uri = deployment.data_capture_uri or settings.data_capture_uri
+    return {"endpoint_name": deployment.endpoint_name, "classes": deployment.classes, "model": deployment.model_name,
+            "data_capture_uri": capture_uri}  # fmt: skip
 
 
 @task
@@ -59,7 +62,8 @@ def analyze_window(deployment: dict, data_interval_start=None, params: dict | No
     settings = task_settings(params)
     window = Window.of_run(data_interval_start, (params or {}).get("day"))
     summary = monitor_window(
-        aws_client("s3", settings), bucket=settings.bucket, capture_prefix=settings.data_capture_prefix,
+        aws_client("s3", settings), bucket=settings.bucket,
+        capture_uri=deployment.get("data_capture_uri") or settings.data_capture_uri,
         endpoint=deployment["endpoint_name"], classes=deployment["classes"], window=window,
         thresholds=Thresholds(confidence_threshold=settings.confidence_threshold,
                               max_low_confidence_rate=settings.max_low_confidence_rate,

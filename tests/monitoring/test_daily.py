@@ -31,7 +31,7 @@ def put_day(s3, day: str, confident: int, unsure: int, seed: int = 0) -> None:
 
 def run(s3, day: str, **kw):
     kw.setdefault("thresholds", Thresholds())
-    return monitor_window(s3, bucket=TEST_BUCKET, capture_prefix=CAPTURE_PREFIX, endpoint=TEST_ENDPOINT,
+    return monitor_window(s3, bucket=TEST_BUCKET, capture_uri=f"s3://{TEST_BUCKET}/{CAPTURE_PREFIX}", endpoint=TEST_ENDPOINT,
                           classes=CLASSES, window=Window.for_day(day), **kw)  # fmt: skip
 
 

@@ -44,9 +44,12 @@ def earlier_window_baseline(s3: S3Client, bucket: str, endpoint: str, window: Wi
     return None
 
 
-def monitor_window(s3: S3Client, *, bucket: str, capture_prefix: str, endpoint: str, classes: list[str],
+def monitor_window(s3: S3Client, *, bucket: str, capture_uri: str, endpoint: str, classes: list[str],
                    window: Window, thresholds: Thresholds, baseline_uri: str = "") -> dict[str, Any]:  # fmt: skip
     """Analyse ``window``, write its report to S3 (report.json last), return a summary.
+
+    :param capture_uri: where the endpoint's data capture goes (its DestinationS3Uri):
+        ``s3://<bucket>/<prefix>``, above ``<endpoint>/<variant>/<yyyy>/<mm>/<dd>/<hh>/``.
 
     :param baseline_uri: a baseline to measure drift against; empty: the latest earlier day's
         statistics (within a week), or none.
@@ -56,7 +59,7 @@ def monitor_window(s3: S3Client, *, bucket: str, capture_prefix: str, endpoint: 
 
     baseline = (load_baseline(baseline_uri, classes, s3=s3) if baseline_uri
                 else earlier_window_baseline(s3, bucket, endpoint, window, classes))  # fmt: skip
-    analysis = analyze_capture(f"s3://{bucket}/{capture_prefix.strip('/')}/{endpoint}", window, classes=classes,
+    analysis = analyze_capture(f"{capture_uri.rstrip('/')}/{endpoint}", window, classes=classes,
                                thresholds=thresholds, baseline=baseline, s3=s3, endpoint=endpoint)  # fmt: skip
     prefix = report_prefix(endpoint, day_of(window))
     write_report(analysis, S3Sink(s3, bucket, prefix))
