@@ -80,9 +80,9 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 120, interval: float
 
 
 def finished_job(sm, name: str, timeout: float = 180) -> dict[str, Any]:  # noqa: ANN001
-    """DescribeTrainingJob once the job is no longer InProgress."""
+    """DescribeTrainingJob once the job has ended (Completed, Failed or Stopped)."""
     return wait_for(
-        lambda: (d := sm.describe_training_job(TrainingJobName=name))["TrainingJobStatus"] != "InProgress" and d,
+        lambda: (d := sm.describe_training_job(TrainingJobName=name))["TrainingJobStatus"] not in ("InProgress", "Stopping") and d,
         timeout,
     )
 

@@ -34,11 +34,12 @@ def test_a_moto_upgrade_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
         seams.check_seams()
 
 
-def test_moto_implementing_update_endpoint_is_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("method", "action"), [("update_endpoint", "UpdateEndpoint"), ("stop_training_job", "StopTrainingJob")])
+def test_moto_implementing_an_action_we_add_is_flagged(monkeypatch: pytest.MonkeyPatch, method: str, action: str) -> None:
     from moto.sagemaker.responses import SageMakerResponse
 
-    monkeypatch.setattr(SageMakerResponse, "update_endpoint", lambda self: None, raising=False)
-    with pytest.raises(seams.SeamMoved, match="UpdateEndpoint"):
+    monkeypatch.setattr(SageMakerResponse, method, lambda self: None, raising=False)
+    with pytest.raises(seams.SeamMoved, match=action):
         seams.check_seams()
 
 

@@ -7,6 +7,7 @@ import io
 import json
 import re
 import tarfile
+import time
 
 import pytest
 from botocore.exceptions import ClientError, WaiterError
@@ -45,6 +46,32 @@ def test_a_job_is_in_progress_then_completed(sm, small_dataset) -> None:  # noqa
     assert done["TrainingStartTime"] <= done["TrainingEndTime"]
     assert done["BillableTimeInSeconds"] >= 1
     assert "FailureReason" not in done
+
+
+def test_a_job_can_be_stopped(sm, sagemaker_session, small_dataset) -> None:  # noqa: ANN001
+    name = unique("bikes-stop")
+    request = training_request(name, small_dataset)
+    request["HyperParameters"]["epochs"] = "500"  # minutes: it is stopped long before
+    sm.create_training_job(**request)
+    wait = {"Delay": 0.2, "MaxAttempts": 600}
+    while sm.describe_training_job(TrainingJobName=name)["SecondaryStatus"] != "Training":
+        time.sleep(0.1)
+    sm.stop_training_job(TrainingJobName=name)
+    assert sm.describe_training_job(TrainingJobName=name)["TrainingJobStatus"] in ("Stopping", "Stopped")
+    sm.get_waiter("training_job_completed_or_stopped").wait(TrainingJobName=name, WaiterConfig=wait)
+    done = sm.describe_training_job(TrainingJobName=name)
+    assert done["TrainingJobStatus"] == "Stopped" and "FailureReason" not in done
+    assert [t["Status"] for t in done["SecondaryStatusTransitions"]][-3:] == ["Training", "Stopping", "Stopped"]
+    _, messages = log_messages(sagemaker_session.client("logs"), name)
+    assert "Training stopped on request" in messages[-1]
+    assert sum("Train-accuracy" in m for m in messages) < 500
+    # Only a job in progress can be stopped; an unknown one is not found.
+    with pytest.raises(ClientError, match="in status Stopped") as again:
+        sm.stop_training_job(TrainingJobName=name)
+    assert again.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(ClientError) as unknown:
+        sm.stop_training_job(TrainingJobName=unique("no-such-job"))
+    assert unknown.value.response["Error"]["Code"] == "ResourceNotFound"
 
 
 def test_final_metrics_artifact_and_log(sm, s3, sagemaker_session, trained_job) -> None:  # noqa: ANN001

@@ -62,3 +62,17 @@ def test_after_a_failed_job_a_retry_starts_a_new_one(airflow_connection, sm, sma
         retried_task(config).execute({})
 
     assert jobs_named(sm, name) == sorted([name, str(error.value).split()[2]]), "a new job, under a timestamped name"
+
+
+def test_after_a_stopped_job_a_retry_starts_a_new_one(airflow_connection, sm, small_dataset) -> None:  # noqa: ANN001
+    name = unique("bikes-stopped")
+    config = training_request(name, small_dataset)
+    sm.create_training_job(**config)
+    sm.stop_training_job(TrainingJobName=name)  # by someone, in the console
+    assert finished_job(sm, name)["TrainingJobStatus"] == "Stopped"
+
+    result = retried_task(config).execute({})
+
+    renamed = result["Training"]["TrainingJobName"]
+    assert renamed.startswith(f"{name}-") and result["Training"]["TrainingJobStatus"] == "Completed"
+    assert jobs_named(sm, name) == sorted([name, renamed])

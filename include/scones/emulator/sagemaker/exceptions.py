@@ -66,6 +66,10 @@ class TrainingFailed(EmulatorSageMakerError):
         self.kind = kind
 
 
+class TrainingStopped(EmulatorSageMakerError):
+    """StopTrainingJob asked the job to stop; the training run ends where it is."""
+
+
 class ModelLoadFailed(EmulatorSageMakerError):
     """A model artifact cannot be loaded for hosting; ``str(exc)`` is the FailureReason."""
 

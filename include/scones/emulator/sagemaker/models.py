@@ -11,6 +11,7 @@ overrides the few backend methods that start that work:
 ``create_training_job``    starts a :class:`~.training.TrainingRun` on a background thread
 ``create_endpoint_config`` accepts the instance types SageMaker offers (ml.g5, ml.c6i, ...)
 ``create_endpoint``        loads the config's model artifacts on a background thread
+``stop_training_job``      (new) asks the training run to stop: Stopping, then Stopped
 ``update_endpoint``        (new) loads the new config beside the old one, then swaps
 ``delete_endpoint``        stops serving
 =========================  ==================================================================
@@ -35,6 +36,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from moto.core.utils import utcnow
+from moto.sagemaker.exceptions import ResourceNotFound
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, FakeTrainingJob, SageMakerModelBackend
 
 from scones.emulator.sagemaker.exceptions import ValidationError
@@ -84,6 +86,20 @@ class EmulatedTrainingJob(FakeTrainingJob):
         self.training_end_time = None
         self.failure_reason = None
         self.creation_time = self.last_modified_time = now
+        self._stop_requested = threading.Event()  # the training run checks it between steps
+
+    def stop_requested(self) -> bool:
+        return self._stop_requested.is_set()
+
+    def request_stop(self) -> None:
+        """StopTrainingJob: InProgress -> Stopping; the training run makes it Stopped."""
+        with self._lock:
+            if self.training_job_status != "InProgress":
+                raise ValidationError(message=f"The request was rejected because the training job is in status "
+                                              f"{self.training_job_status}.")  # fmt: skip
+            self.training_job_status = "Stopping"
+            self._stop_requested.set()
+        self.advance("Stopping", "Stopping the training job")
 
     def advance(self, status: str, message: str) -> None:
         """Enter secondary status ``status`` (closing the previous transition)."""
@@ -114,6 +130,9 @@ class EmulatedTrainingJob(FakeTrainingJob):
                 )
         self._finish("Completed", "Training job completed")
 
+    def stopped(self) -> None:
+        self._finish("Stopped", "The training job was stopped")
+
     def fail(self, reason: str) -> None:
         with self._lock:
             self.failure_reason = reason
@@ -132,9 +151,11 @@ class EmulatedTrainingJob(FakeTrainingJob):
 
     @property
     def response_object(self) -> dict[str, Any]:  # type: ignore[override]
+        # moto names a field after every attribute, "_lock" as "Lock": leave out our private ones.
+        private = {self.camelCase(name) for name in self.__dict__ if name.startswith("_")}
         with self._lock:
             response = super().response_object
-            return copy.deepcopy({k: v for k, v in response.items() if not k.startswith("_") and k != "Lock"})
+            return copy.deepcopy({k: v for k, v in response.items() if k not in private})
 
 
 class EmulatedEndpointConfig(FakeEndpointConfig):
@@ -200,6 +221,12 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
         self.training_jobs[training_job_name] = job
         TrainingRun(job, self.account_id, self.region_name).start()
         return job
+
+    def stop_training_job(self, training_job_name: str) -> None:
+        job = self.training_jobs.get(training_job_name)
+        if job is None:
+            raise ResourceNotFound(message=f"Requested resource not found: training job {training_job_name}")
+        job.request_stop()
 
     def create_endpoint_config(self, endpoint_config_name: str, **kwargs: Any) -> FakeEndpointConfig:  # type: ignore[override]
         if endpoint_config_name in self.endpoint_configs:

@@ -1,4 +1,5 @@
-"""SageMaker API responses: moto's, plus UpdateEndpoint (moto 5.2.5 answers NotImplemented)."""
+"""SageMaker API responses: moto's, plus UpdateEndpoint and StopTrainingJob (moto 5.2.5 answers
+NotImplemented)."""
 
 from __future__ import annotations
 
@@ -13,3 +14,7 @@ class SageMakerEmulatorResponse(SageMakerResponse):
             endpoint_config_name=self._get_param("EndpointConfigName"),
         )
         return ActionResult({"EndpointArn": arn})
+
+    def stop_training_job(self) -> ActionResult:
+        self.sagemaker_backend.stop_training_job(self._get_param("TrainingJobName"))  # type: ignore[attr-defined]
+        return ActionResult({})

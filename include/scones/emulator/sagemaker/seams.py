@@ -117,8 +117,9 @@ def check_seams() -> None:
         (LogsBackend, ("ensure_log_group", "ensure_log_stream", "put_log_events")),
     ):
         problems += [f"{cls.__name__}.{a} is gone" for a in attrs if not hasattr(cls, a)]
-    if hasattr(SageMakerResponse, "update_endpoint"):
-        problems.append("moto now implements UpdateEndpoint: review responses.py, ours may be redundant")
+    for action, method in (("UpdateEndpoint", "update_endpoint"), ("StopTrainingJob", "stop_training_job")):
+        if hasattr(SageMakerResponse, method):
+            problems.append(f"moto now implements {action}: review responses.py, ours may be redundant")
     if problems:
         raise SeamMoved(
             "the SageMaker plug-in no longer fits moto; review include/scones/emulator/sagemaker/ "

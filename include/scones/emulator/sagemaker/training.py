@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from scones.emulator.sagemaker import seams
-from scones.emulator.sagemaker.exceptions import TrainingFailed
+from scones.emulator.sagemaker.exceptions import TrainingFailed, TrainingStopped
 from scones.emulator.sagemaker.learner import IMAGE_SIZE, OPTIMIZERS, EpochReport, ImageClassifier, SGDSettings, decode_image
 from scones.emulator.sagemaker.learner.images import UndecodableImage
 from scones.emulator.sagemaker.storage import ObjectMissing, ObjectStore, S3Uri
@@ -199,6 +199,9 @@ class TrainingRun:
             return
         try:
             self._run(say)
+        except TrainingStopped:
+            say("Training stopped on request (StopTrainingJob); no model was saved")
+            job.stopped()
         except TrainingFailed as exc:
             say(f"Training failed: {exc}")
             job.fail(str(exc))
@@ -219,6 +222,7 @@ class TrainingRun:
         params = Hyperparameters.parse(job.hyper_parameters)
         channels = self._channels()
         with CPU_SLOTS:
+            self._unless_stopped()
             job.advance("Downloading", "Downloading input data")
             say(f"Local emulator of the {ALGORITHM} algorithm (CPU, compact model; see scones.emulator.sagemaker)")
             say("Hyperparameters: " + json.dumps(job.hyper_parameters or {}, sort_keys=True))
@@ -242,6 +246,7 @@ class TrainingRun:
             started = time.monotonic()
 
             def on_epoch(report: EpochReport) -> None:
+                self._unless_stopped()
                 say(f"Epoch[{report.epoch}] Train-accuracy={report.train_accuracy:.6f}")
                 if report.validation_accuracy is not None:
                     say(f"Epoch[{report.epoch}] Validation-accuracy={report.validation_accuracy:.6f}")
@@ -254,12 +259,17 @@ class TrainingRun:
             )  # fmt: skip
             say(f"Training took {time.monotonic() - started:.1f} s")
 
+        self._unless_stopped()
         job.advance("Uploading", "Uploading generated training model")
         model.metadata = {"training_job": job.training_job_name, "hyperparameters": job.hyper_parameters or {}}
         artifact = S3Uri.parse(job.model_artifacts["S3ModelArtifacts"])
         self.store.put(artifact, package_model(model))
         say(f"Saved the model to {artifact}")
         job.complete()
+
+    def _unless_stopped(self) -> None:
+        if self.job.stop_requested():
+            raise TrainingStopped
 
     def _channels(self) -> dict[str, S3Uri]:
         """The S3 prefix of each required channel; TrainingFailed if one is missing or unusable."""
