@@ -9,7 +9,8 @@ Nightly: train SageMaker's image-classification algorithm on the latest dataset,
 3. **train_model**: the provider's SageMakerTrainingOperator; the job's log is printed here.
    A failed or stopped job fails this task at once (no retry) with the job's FailureReason.
    A retry (the worker died meanwhile) waits for the job the earlier try started, if it is
-   still running or has completed, instead of paying for a second one.
+   still running or has completed, instead of paying for a second one (to train anew in the
+   same run, clear prepare_training too: it names a new job).
 4. **evaluate_model**: the quality gate. Deploys only if `validation:accuracy` reaches
    `min_validation_accuracy` and is not worse than the serving model's by more than
    `accuracy_tolerance`; otherwise the deployment tasks are **skipped**, reason in this log.
@@ -130,20 +131,23 @@ def smoke_test_endpoint(serving: dict, dataset: dict, params: dict | None = None
     from scones.deployment.record import read_current
     from scones.deployment.rollback import roll_back
     from scones.deployment.smoke import model_failed, smoke_test
+    from scones.deployment.verify import check_still_serving
     from scones.training.dataset import first_validation_image
 
     settings = task_settings(params)
-    s3 = aws_client("s3", settings)
+    s3, sagemaker = aws_client("s3", settings), aws_client("sagemaker", settings)
+    check_still_serving(sagemaker, serving["endpoint_name"], serving["endpoint_config"])  # not rolled back by a try before
     key, image = first_validation_image(s3, settings)
     try:
-        probabilities = smoke_test(aws_client("sagemaker-runtime", settings), serving["endpoint_name"], image, len(dataset["classes"]))
+        probabilities = smoke_test(aws_client("sagemaker-runtime", settings), serving["endpoint_name"], image,
+                                   len(dataset["classes"]), pause=settings.poll_seconds)  # fmt: skip
     except Exception as exc:
         if not model_failed(exc):
             raise  # throttling, the network: the task's retries apply
         print(f"the new model failed its smoke test on {key}: {exc}; rolling back")
         previous = read_current(s3, settings.bucket, settings.models_prefix)
-        outcome = roll_back(aws_client("sagemaker", settings), serving["endpoint_name"], serving["endpoint_config"],
-                            previous, delay=settings.poll_seconds)  # fmt: skip
+        outcome = roll_back(sagemaker, serving["endpoint_name"], serving["endpoint_config"], previous,
+                            delay=settings.poll_seconds)  # fmt: skip
         print(outcome.reason)
         raise AirflowFailException(f"the new model failed its smoke test: {exc}. {outcome.reason}") from exc
     print(f"{key} -> {dict(zip(dataset['classes'], probabilities, strict=True))}")
@@ -158,8 +162,10 @@ def record_deployment(training: dict, gate: dict, serving: dict, config: dict, p
 
     from scones.airflow_glue import aws_client
     from scones.deployment.record import Deployment, write_current
+    from scones.deployment.verify import check_still_serving
 
     settings = task_settings(params)
+    check_still_serving(aws_client("sagemaker", settings), serving["endpoint_name"], serving["endpoint_config"])
     job = training["Training"]
     deployment = Deployment(
         endpoint_name=serving["endpoint_name"], training_job=job["TrainingJobName"],

@@ -13,7 +13,7 @@ from typing import Any
 from airflow.sdk import Asset
 from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
 
-from scones.deployment.verify import DeploymentRolledBack
+from scones.deployment.verify import DeploymentRolledBack, RollbackFailed
 from scones.errors import ChecksumMismatch, ConfigurationError, CorruptArchive, DestinationError, TrainingJobFailed
 from scones.settings import Settings, airflow_variables, load_settings
 from scones.training.gate import MissingMetric
@@ -28,7 +28,7 @@ NO_RETRY_ON_BAD_INPUT = ExceptionRetryPolicy(
     rules=[
         RetryRule(exception=exc, action=RetryAction.FAIL, reason=f"{exc.__name__}: fix the input, then rerun")
         for exc in (ConfigurationError, ChecksumMismatch, CorruptArchive, DestinationError, MissingMetric,
-                    DeploymentRolledBack, TrainingJobFailed)
+                    DeploymentRolledBack, RollbackFailed, TrainingJobFailed)
     ]
 )
 

@@ -12,8 +12,9 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
-from scones.deployment.record import Deployment, write_current
-from scones.deployment.rollback import RollbackFailed, roll_back
+from scones.deployment.record import Deployment, read_current, write_current
+from scones.deployment.rollback import roll_back
+from scones.deployment.verify import DeploymentRolledBack, RollbackFailed
 from scones.localrun.airflow_home import DAGS_FOLDER
 from scones.settings import load_settings
 from tests.emulator_sagemaker.conftest import TEST_BUCKET, endpoint_config, in_service, unique
@@ -93,8 +94,8 @@ class WrongRuntime:
         return {"Body": StreamingBody(io.BytesIO(body), len(body))}
 
 
-def smoke_task(monkeypatch, sagemaker_session, runtime) -> Any:  # noqa: ANN001
-    """The DAG's smoke_test_endpoint callable, its AWS clients the emulator's (runtime: ``runtime``)."""
+def dag_task(monkeypatch, sagemaker_session, runtime, task_id: str = "smoke_test_endpoint") -> Any:  # noqa: ANN001
+    """A task callable of the nightly DAG, its AWS clients the emulator's (runtime: ``runtime``)."""
     import scones.airflow_glue
     import scones.training.dataset
 
@@ -104,7 +105,7 @@ def smoke_task(monkeypatch, sagemaker_session, runtime) -> Any:  # noqa: ANN001
     monkeypatch.setattr(scones.airflow_glue, "aws_client",
                         lambda service, _settings, **_: clients.get(service) or sagemaker_session.client(service))  # fmt: skip
     monkeypatch.setattr(scones.training.dataset, "first_validation_image", lambda s3, _settings: ("held-out.png", b"png"))
-    return settings, runpy.run_path(str(DAGS_FOLDER / "scones_train_deploy.py"))["smoke_test_endpoint"].function
+    return settings, runpy.run_path(str(DAGS_FOLDER / "scones_train_deploy.py"))[task_id].function
 
 
 @pytest.mark.parametrize("runtime", [WrongRuntime(), WrongRuntime(ClientError(
@@ -114,17 +115,26 @@ def test_the_dags_smoke_test_rolls_a_failing_model_back(monkeypatch, sagemaker_s
     from airflow.sdk.exceptions import AirflowFailException
 
     name, old, new = updated_endpoint
-    settings, task = smoke_task(monkeypatch, sagemaker_session, runtime)
+    settings, task = dag_task(monkeypatch, sagemaker_session, runtime)
     write_current(s3, TEST_BUCKET, settings.models_prefix, recorded(name, old))
     with pytest.raises(AirflowFailException, match=f"failed its smoke test.*serves the recorded {old}"):
         task({"endpoint_name": name, "endpoint_config": new}, {"classes": ["bicycle", "motorcycle"]})
     assert serving(sm, name) == ("InService", old)
 
+    # Cleared or retried, the task must not test the restored model, pass, and let the
+    # rejected one be recorded; record_deployment refuses it too.
+    with pytest.raises(DeploymentRolledBack, match=f"serves {old}, not this run's {new}"):
+        task({"endpoint_name": name, "endpoint_config": new}, {"classes": ["bicycle", "motorcycle"]})
+    _, record = dag_task(monkeypatch, sagemaker_session, runtime, "record_deployment")
+    with pytest.raises(DeploymentRolledBack, match=f"serves {old}, not this run's {new}"):
+        record({}, {}, {"endpoint_name": name, "endpoint_config": new}, {}, {}, {})
+    assert read_current(s3, TEST_BUCKET, settings.models_prefix).endpoint_config == old
+
 
 def test_the_dags_smoke_test_retries_throttling_without_rolling_back(monkeypatch, sagemaker_session, s3, sm, updated_endpoint) -> None:  # noqa: ANN001
     name, old, new = updated_endpoint
     throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "InvokeEndpoint")
-    settings, task = smoke_task(monkeypatch, sagemaker_session, WrongRuntime(throttled))
+    settings, task = dag_task(monkeypatch, sagemaker_session, WrongRuntime(throttled))
     write_current(s3, TEST_BUCKET, settings.models_prefix, recorded(name, old))
     with pytest.raises(ClientError, match="Rate exceeded"):
         task({"endpoint_name": name, "endpoint_config": new}, {"classes": ["bicycle", "motorcycle"]})

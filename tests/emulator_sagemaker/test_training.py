@@ -69,9 +69,9 @@ def test_a_job_can_be_stopped(sm, sagemaker_session, small_dataset) -> None:  # 
     with pytest.raises(ClientError, match="in status Stopped") as again:
         sm.stop_training_job(TrainingJobName=name)
     assert again.value.response["Error"]["Code"] == "ValidationException"
-    with pytest.raises(ClientError) as unknown:
+    with pytest.raises(ClientError, match="Could not find training job") as unknown:
         sm.stop_training_job(TrainingJobName=unique("no-such-job"))
-    assert unknown.value.response["Error"]["Code"] == "ResourceNotFound"
+    assert unknown.value.response["Error"]["Code"] == "ValidationException"
 
 
 def test_final_metrics_artifact_and_log(sm, s3, sagemaker_session, trained_job) -> None:  # noqa: ANN001

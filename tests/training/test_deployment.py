@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import json
 import time
 
@@ -12,7 +13,7 @@ from scones.deployment.cleanup import cleanup, stale_versions
 from scones.deployment.configs import deployment_config
 from scones.deployment.record import Deployment, read_current, write_current
 from scones.deployment.role import ensure_sagemaker_role
-from scones.deployment.smoke import SmokeTestFailed, check_probabilities, model_failed
+from scones.deployment.smoke import SmokeTestFailed, check_probabilities, model_failed, smoke_test
 from scones.deployment.verify import DeploymentRolledBack, verify_serving
 from scones.settings import load_settings
 from scones.training.dataset import DatasetNotFound, describe_dataset
@@ -91,6 +92,26 @@ def test_only_a_wrong_answer_or_a_model_error_means_the_model_failed():
     for transient in (error("ThrottlingException"), error("ModelNotReadyException"), error("ServiceUnavailable"),
                       TimeoutError("read timed out")):  # fmt: skip
         assert not model_failed(transient)
+
+
+class FlakyRuntime:
+    """InvokeEndpoint answers a ModelError ``errors`` times, then probabilities."""
+
+    def __init__(self, errors: int) -> None:
+        self.errors, self.calls = errors, 0
+
+    def invoke_endpoint(self, **_: object) -> dict:
+        self.calls += 1
+        if self.calls <= self.errors:
+            raise ClientError({"Error": {"Code": "ModelError", "Message": "invocation timed out"}}, "InvokeEndpoint")
+        return {"Body": io.BytesIO(b"[0.25, 0.75]")}
+
+
+def test_a_model_error_gets_a_second_chance_before_the_model_is_failed():
+    runtime = FlakyRuntime(errors=1)
+    assert smoke_test(runtime, "scones-endpoint", b"png", 2, pause=0) == [0.25, 0.75] and runtime.calls == 2
+    with pytest.raises(ClientError, match="invocation timed out"):
+        smoke_test(FlakyRuntime(errors=2), "scones-endpoint", b"png", 2, pause=0)
 
 
 def test_verify_serving_detects_a_rollback():

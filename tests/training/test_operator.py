@@ -18,9 +18,14 @@ class StubHook:
         self.description = description
         self.asked: list[str] = []
         self.conn = self
+        self.jobs: list[dict[str, Any]] = []  # what ListTrainingJobs answers: no earlier try's job
 
-    def list_training_jobs(self, **_: Any) -> dict[str, Any]:
-        return {"TrainingJobSummaries": []}  # no earlier try's job to adopt
+    def get_paginator(self, operation: str) -> StubHook:
+        assert operation == "list_training_jobs"
+        return self
+
+    def paginate(self, **_: Any) -> list[dict[str, Any]]:
+        return [{"TrainingJobSummaries": self.jobs}]
 
     def describe_training_job(self, name: str) -> dict[str, Any]:
         self.asked.append(name)
@@ -112,19 +117,18 @@ def test_a_deferred_retry_watches_the_earlier_tries_job(monkeypatch: pytest.Monk
 
     from airflow.exceptions import TaskDeferred
 
-    class Running(StubHook):
-        def list_training_jobs(self, StatusEquals: str, **_: Any) -> dict[str, Any]:  # noqa: N803 - boto3's name
-            job = {"TrainingJobName": "scones-train-1", "TrainingJobStatus": StatusEquals, "CreationTime": datetime.now(timezone.utc)}
-            return {"TrainingJobSummaries": [job] if StatusEquals == "InProgress" else []}
-
+    hook = StubHook({})
+    hook.jobs = [{"TrainingJobName": name, "TrainingJobStatus": status, "CreationTime": datetime(2026, 11, 23, hour, tzinfo=timezone.utc)}
+                 for name, status, hour in (("scones-train-1", "Failed", 2), ("scones-train-1-1763870400", "InProgress", 3),
+                                            ("scones-train-10", "InProgress", 4))]  # another run's job  # fmt: skip
     op = TrainingJobOperator(task_id="train_model", config={"TrainingJobName": "scones-train-1"}, deferrable=True,
                              check_interval=30, max_ingestion_time=7200, max_attempts=241)  # fmt: skip
-    monkeypatch.setattr(TrainingJobOperator, "hook", Running({}))
+    monkeypatch.setattr(TrainingJobOperator, "hook", hook)
     monkeypatch.setattr(SageMakerTrainingOperator, "execute", lambda *_: pytest.fail("the provider would start a second job"))
     with pytest.raises(TaskDeferred) as deferred:
         op.execute({})
     _, watched = deferred.value.trigger.serialize()
-    assert watched["job_name"] == "scones-train-1" and watched["waiter_max_attempts"] == 241
+    assert watched["job_name"] == "scones-train-1-1763870400" and watched["waiter_max_attempts"] == 241
     assert deferred.value.method_name == "execute_complete" and deferred.value.timeout.total_seconds() == 7200
 
 
@@ -132,10 +136,24 @@ def test_without_permission_to_list_jobs_the_task_still_trains(monkeypatch: pyte
     from botocore.exceptions import ClientError
 
     class Refused(StubHook):
-        def list_training_jobs(self, **_: Any) -> dict[str, Any]:
+        def paginate(self, **_: Any) -> list[dict[str, Any]]:
             raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, "ListTrainingJobs")
 
     op = TrainingJobOperator(task_id="train_model", config={"TrainingJobName": "scones-train-1"})
     monkeypatch.setattr(TrainingJobOperator, "hook", Refused({}))
     monkeypatch.setattr(SageMakerTrainingOperator, "execute", lambda *_: {"Training": {"TrainingJobName": "scones-train-1"}})
     assert op.execute({}) == {"Training": {"TrainingJobName": "scones-train-1"}}
+
+
+def test_a_long_job_names_retry_is_found_under_the_providers_shortened_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime, timezone
+
+    long_name = "a-project-with-a-long-name-for-its-sagemaker-jobs-train-20261123T020000"  # 72 characters
+    retry_name = f"{long_name[:52]}-1763870400"  # what the provider made of it on a try before
+    hook = StubHook({})
+    hook.jobs = [{"TrainingJobName": retry_name, "TrainingJobStatus": "Completed", "CreationTime": datetime.now(timezone.utc)}]
+    op = TrainingJobOperator(task_id="train_model", config={"TrainingJobName": long_name})
+    monkeypatch.setattr(TrainingJobOperator, "hook", hook)
+    monkeypatch.setattr(TrainingJobOperator, "serialize_result", lambda self, name: {"Training": {"TrainingJobName": name}})
+    monkeypatch.setattr(SageMakerTrainingOperator, "execute", lambda *_: pytest.fail("the provider would start a second job"))
+    assert op.execute({}) == {"Training": {"TrainingJobName": retry_name}}

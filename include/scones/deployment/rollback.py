@@ -17,11 +17,7 @@ from botocore.exceptions import ClientError
 
 from scones.deployment import CHANGING, not_found
 from scones.deployment.record import Deployment
-from scones.deployment.verify import verify_serving
-
-
-class RollbackFailed(RuntimeError):
-    """The endpoint could not be put back on the recorded deployment; it still serves the new model."""
+from scones.deployment.verify import RollbackFailed, verify_serving
 
 
 @dataclass(frozen=True)

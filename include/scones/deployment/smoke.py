@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
+import time
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 class SmokeTestFailed(RuntimeError):
@@ -36,7 +40,20 @@ def model_failed(error: BaseException) -> bool:
     return response.get("Error", {}).get("Code") == "ModelError"
 
 
-def smoke_test(runtime: Any, endpoint_name: str, image: bytes, num_classes: int) -> list[float]:
-    """Invoke ``endpoint_name`` with a PNG and check the answer."""
-    response = runtime.invoke_endpoint(EndpointName=endpoint_name, ContentType="image/png", Body=image)
+def smoke_test(runtime: Any, endpoint_name: str, image: bytes, num_classes: int, attempts: int = 2,
+               pause: float = 5.0) -> list[float]:  # fmt: skip
+    """Invoke ``endpoint_name`` with a PNG and check the answer.
+
+    A ModelError gets ``attempts`` tries, ``pause`` seconds apart: a container that is slow to
+    answer its first request (a timeout is a ModelError too) is not yet a failed model.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            response = runtime.invoke_endpoint(EndpointName=endpoint_name, ContentType="image/png", Body=image)
+            break
+        except Exception as exc:
+            if not model_failed(exc) or attempt == attempts:
+                raise
+            log.warning("endpoint %s answered with a ModelError (%s); trying again in %.0f s", endpoint_name, exc, pause)
+            time.sleep(pause)
     return check_probabilities(response["Body"].read(), num_classes)

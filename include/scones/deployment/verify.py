@@ -10,6 +10,10 @@ class DeploymentRolledBack(RuntimeError):
     """The endpoint is InService on its previous config: the update failed, the old model serves."""
 
 
+class RollbackFailed(RuntimeError):
+    """The endpoint could not be put back on the recorded deployment; it still serves the new model."""
+
+
 def verify_serving(endpoint: Mapping[str, Any], expected_config: str) -> Mapping[str, Any]:
     """Check a DescribeEndpoint answer shows ``expected_config`` InService.
 
@@ -26,3 +30,13 @@ def verify_serving(endpoint: Mapping[str, Any], expected_config: str) -> Mapping
             f"the update failed and was rolled back ({reason}); the previous model keeps serving"
         )
     raise DeploymentRolledBack(f"endpoint {endpoint.get('EndpointName')} is {status} on {serving}: {reason}")
+
+
+def check_still_serving(sagemaker: Any, endpoint_name: str, config: str) -> None:
+    """Before testing or recording a deployment: the endpoint must serve this run's ``config``
+    still. A task cleared or retried after a rollback would otherwise test the restored model
+    and record the rejected one as serving."""
+    serving = sagemaker.describe_endpoint(EndpointName=endpoint_name)["EndpointConfigName"]
+    if serving != config:
+        raise DeploymentRolledBack(f"endpoint {endpoint_name} serves {serving}, not this run's {config} (rolled back "
+                                   "after a failed smoke test, or changed since): nothing to test or record")  # fmt: skip

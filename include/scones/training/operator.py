@@ -43,12 +43,15 @@ class TrainingJobOperator(SageMakerTrainingOperator):
     def _earlier_job(self) -> dict[str, Any] | None:
         """The newest job an earlier try of this run started (its configured name, or that name
         timestamped) that is running or has completed; None if there is none."""
+        # The provider names a retry's job name[:52]-<timestamp>. Every page, and the status
+        # filtered here: with StatusEquals, SageMaker filters only the first MaxResults jobs.
         name = self.config["TrainingJobName"]
+        stem = name[:52]
         try:
-            jobs = [job for status in ("InProgress", "Completed")
-                    for job in self.hook.conn.list_training_jobs(NameContains=name, StatusEquals=status, SortBy="CreationTime",
-                                                                 SortOrder="Descending")["TrainingJobSummaries"]
-                    if job["TrainingJobName"] == name or job["TrainingJobName"].startswith(f"{name}-")]  # fmt: skip
+            pages = self.hook.conn.get_paginator("list_training_jobs").paginate(NameContains=stem, MaxResults=100)
+            jobs = [job for page in pages for job in page["TrainingJobSummaries"]
+                    if job["TrainingJobStatus"] in ("InProgress", "Completed")
+                    and (job["TrainingJobName"] == name or job["TrainingJobName"].startswith(f"{stem}-"))]  # fmt: skip
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in ("AccessDenied", "AccessDeniedException"):
                 raise

@@ -36,7 +36,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from moto.core.utils import utcnow
-from moto.sagemaker.exceptions import ResourceNotFound
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, FakeTrainingJob, SageMakerModelBackend
 
 from scones.emulator.sagemaker.exceptions import ValidationError
@@ -99,18 +98,21 @@ class EmulatedTrainingJob(FakeTrainingJob):
                                               f"{self.training_job_status}.")  # fmt: skip
             self.training_job_status = "Stopping"
             self._stop_requested.set()
-        self.advance("Stopping", "Stopping the training job")
+            self._advance("Stopping", "Stopping the training job")
 
     def advance(self, status: str, message: str) -> None:
         """Enter secondary status ``status`` (closing the previous transition)."""
         with self._lock:
-            now = utcnow()
-            self.secondary_status_transitions[-1]["EndTime"] = now
-            self.secondary_status_transitions.append({"Status": status, "StartTime": now, "StatusMessage": message})
-            self.secondary_status = status
-            if status == "Downloading" and self.training_start_time is None:
-                self.training_start_time = now
-            self.last_modified_time = now
+            self._advance(status, message)
+
+    def _advance(self, status: str, message: str) -> None:  # with _lock held
+        now = utcnow()
+        self.secondary_status_transitions[-1]["EndTime"] = now
+        self.secondary_status_transitions.append({"Status": status, "StartTime": now, "StatusMessage": message})
+        self.secondary_status = status
+        if status == "Downloading" and self.training_start_time is None:
+            self.training_start_time = now
+        self.last_modified_time = now
 
     def record_epoch(self, report: EpochReport) -> None:
         with self._lock:
@@ -139,8 +141,10 @@ class EmulatedTrainingJob(FakeTrainingJob):
         self._finish("Failed", "Training job failed")
 
     def _finish(self, status: str, message: str) -> None:
-        self.advance(status, message)
         with self._lock:
+            if status == "Completed" and self._stop_requested.is_set():  # stopped while it uploaded the model
+                status, message = "Stopped", "The training job was stopped"
+            self._advance(status, message)
             now = self.last_modified_time
             self.secondary_status_transitions[-1]["EndTime"] = now
             self.training_start_time = self.training_start_time or now
@@ -224,8 +228,9 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
 
     def stop_training_job(self, training_job_name: str) -> None:
         job = self.training_jobs.get(training_job_name)
-        if job is None:
-            raise ResourceNotFound(message=f"Requested resource not found: training job {training_job_name}")
+        if job is None:  # as DescribeTrainingJob answers (moto's wording); SageMaker's training APIs say ValidationException
+            arn = EmulatedTrainingJob.arn_formatter(training_job_name, self.account_id, self.region_name)
+            raise ValidationError(message=f"Could not find training job '{arn}'.")
         job.request_stop()
 
     def create_endpoint_config(self, endpoint_config_name: str, **kwargs: Any) -> FakeEndpointConfig:  # type: ignore[override]
