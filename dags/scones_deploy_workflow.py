@@ -260,7 +260,10 @@ def scones_deploy_workflow():
     machines = deploy_state_machines(functions, topic_arn, machine_role)
     cases = plan_smoke_executions(machines)
     start_smoke_executions = StepFunctionStartExecutionOperator.partial(
-        task_id="start_smoke_executions", aws_conn_id=AWS_CONN_ID
+        task_id="start_smoke_executions", aws_conn_id=AWS_CONN_ID,
+        # Start only, whatever default_deferrable says (docker-compose turns it on): deferred,
+        # the provider fails the task on a FAILED execution, and the threshold case must fail.
+        deferrable=False,
     ).expand_kwargs(cases.map(start_kwargs))
     outcomes = await_smoke_executions(start_smoke_executions.output)
     checked = check_smoke_outcomes(cases, outcomes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,17 @@ def test_policy(dagbag):
 def test_params_defaults_validate(dagbag):
     for dag_id, dag in dagbag.dags.items():
         dag.params.validate()  # raises ParamValidationError on a default that breaks its schema
+
+
+def test_smoke_executions_are_only_started_even_where_operators_defer_by_default(tmp_path: Path):
+    # docker-compose sets default_deferrable; the provider reads it when its module is
+    # imported, hence a fresh interpreter. Deferred, StepFunctionStartExecutionOperator would
+    # fail the task on the threshold case's FAILED execution, which the DAG expects.
+    code = (
+        "import runpy, sys; dag = runpy.run_path(sys.argv[1])['scones_deploy_workflow'](); "
+        "print(dag.get_task('start_smoke_executions').partial_kwargs['deferrable'])"
+    )
+    env = {**os.environ, "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "true"}
+    out = subprocess.run([sys.executable, "-c", code, str(DAGS_FOLDER / "scones_deploy_workflow.py")],
+                         capture_output=True, text=True, env=env, check=True)  # fmt: skip
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stdout + out.stderr
