@@ -167,6 +167,15 @@ def test_the_role_follows_a_new_bucket():
 
 
 @mock_aws
+def test_the_roles_bucket_access_is_in_its_partition():
+    iam = boto3.client("iam", region_name="cn-north-1")
+    arn = ensure_sagemaker_role(iam, "scones-sagemaker-execution", BUCKET)
+    assert arn.startswith("arn:aws-cn:iam::")
+    policy = iam.get_role_policy(RoleName="scones-sagemaker-execution", PolicyName="scones-sagemaker-execution-bucket")
+    assert policy["PolicyDocument"]["Statement"][0]["Resource"] == [f"arn:aws-cn:s3:::{BUCKET}", f"arn:aws-cn:s3:::{BUCKET}/*"]
+
+
+@mock_aws
 def test_describe_dataset_checks_classes_and_presence():
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket=BUCKET)

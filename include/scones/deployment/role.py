@@ -11,13 +11,14 @@ TRUST_POLICY = {
 }
 
 
-def bucket_access_policy(bucket: str) -> dict[str, Any]:
-    """Least privilege: the project's bucket, the algorithm's image, its logs and metrics."""
+def bucket_access_policy(bucket: str, partition: str = "aws") -> dict[str, Any]:
+    """Least privilege: the project's bucket, the algorithm's image, its logs and metrics.
+    ``partition``: the role's (aws, aws-cn, aws-us-gov): a bucket ARN of another one matches nothing."""
     return {
         "Version": "2012-10-17",
         "Statement": [
             {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
-             "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]},
+             "Resource": [f"arn:{partition}:s3:::{bucket}", f"arn:{partition}:s3:::{bucket}/*"]},
             {"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken", "ecr:BatchGetImage",
                                            "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
              "Resource": "*"},
@@ -40,5 +41,5 @@ def ensure_sagemaker_role(iam: Any, role_name: str, bucket: str) -> str:
             Description="SageMaker execution role of the Scones Unlimited ML workflow",
         )["Role"]["Arn"]  # fmt: skip
     iam.put_role_policy(RoleName=role_name, PolicyName=f"{role_name}-bucket",
-                        PolicyDocument=json.dumps(bucket_access_policy(bucket)))  # fmt: skip
+                        PolicyDocument=json.dumps(bucket_access_policy(bucket, partition=arn.split(":")[1])))  # fmt: skip
     return arn
