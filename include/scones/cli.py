@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "scones.etl.cli",  # etl
     "scones.localrun.cli",  # demo
     "scones.monitoring.cli",  # monitor analyze
+    "scones.policies",  # aws-policy
     "scones.workflow.cli",  # traffic
 )
 

@@ -1,0 +1,70 @@
+"""The IAM policy the Airflow connection's credentials need on real AWS, rendered for a project.
+
+``airflow_tasks.json`` allows what the four DAGs' tasks call, and the provider's operators
+call for them (the training log, waiters), on the project's own resources only: the bucket's
+prefixes, SageMaker names starting ``<project>-train-``, the endpoint, the roles, functions,
+state machines and topics the project names. The roles the project creates for SageMaker, the
+Lambda functions and Step Functions have policies of their own (``scones.deployment.role``,
+``scones/workflow/policies/``).
+
+``scones aws-policy --account-id 123456789012`` prints it for the current settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from scones.settings import Settings, load_settings
+from scones.workflow.config import FUNCTIONS, STATE_MACHINES, WorkflowNames, load_workflow_config
+from scones.workflow.templates import load_json, render
+
+TEMPLATE = Path(__file__).resolve().parent / "airflow_tasks.json"
+
+
+def airflow_tasks_policy(settings: Settings, names: WorkflowNames, account_id: str, partition: str = "aws") -> dict[str, Any]:
+    """The policy document, every placeholder filled."""
+    prefix = f"arn:{partition}"
+    iam, region = f"{prefix}:iam::{account_id}:role", settings.region
+    sagemaker_role = settings.sagemaker_role_arn or f"{iam}/{settings.resource_name('sagemaker-execution')}"
+    function_roles = [f"{iam}/{names.function_role(folder)}" for folder in FUNCTIONS]
+    state_machine_role = f"{iam}/{names.state_machine_role}"
+    project_roles = function_roles + [state_machine_role] + ([] if settings.sagemaker_role_arn else [sagemaker_role])
+    machines = [f"{prefix}:states:{region}:{account_id}:stateMachine:{names.state_machine(stem)}" for stem in STATE_MACHINES]
+    values = {
+        "Partition": partition, "Region": region, "AccountId": account_id, "Bucket": settings.bucket,
+        "DatasetPrefix": settings.dataset_prefix.strip("/"), "ModelsPrefix": settings.models_prefix.strip("/"),
+        "CapturePrefix": settings.data_capture_prefix.strip("/"),
+        "SageMakerPrefix": settings.project.lower(),  # SageMaker writes names lower case in its ARNs
+        "EndpointName": settings.endpoint_name.lower(),
+        "ProjectRoleArns": project_roles, "SageMakerRoleArn": sagemaker_role,
+        "FunctionRoleArns": function_roles, "StateMachineRoleArn": state_machine_role,
+        "FunctionArns": [f"{prefix}:lambda:{region}:{account_id}:function:{names.function(folder)}" for folder in FUNCTIONS],
+        "StateMachineArns": machines,
+        "ExecutionArns": [arn.replace(":stateMachine:", ":execution:") + ":*" for arn in machines],
+        "WorkflowAlertsTopic": names.alerts_topic, "MonitorAlertsTopic": settings.alerts_topic,
+    }  # fmt: skip
+    return render(load_json(TEMPLATE), values, what="the Airflow tasks' policy")
+
+
+def aws_policy(args: argparse.Namespace) -> int:
+    settings = load_settings({"region": args.region} if args.region else None)
+    names = WorkflowNames(settings, load_workflow_config())
+    print(json.dumps(airflow_tasks_policy(settings, names, args.account_id, args.partition), indent=2))
+    return 0
+
+
+def _account_id(text: str) -> str:
+    if not (text.isdigit() and len(text) == 12):
+        raise argparse.ArgumentTypeError(f"an AWS account id is 12 digits, got {text!r}")
+    return text
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("aws-policy", help="print the IAM policy the Airflow connection needs on real AWS (for these settings)")
+    p.add_argument("--account-id", type=_account_id, required=True, help="the AWS account, 12 digits")
+    p.add_argument("--partition", default="aws", choices=["aws", "aws-cn", "aws-us-gov"])
+    p.add_argument("--region", help="default: the settings' (SCONES_REGION)")
+    p.set_defaults(func=aws_policy)
