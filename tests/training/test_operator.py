@@ -115,7 +115,7 @@ def test_the_dag_waits_for_a_job_as_long_as_it_may_run(monkeypatch: pytest.Monke
 def test_a_deferred_retry_watches_the_earlier_tries_job(monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import datetime, timezone
 
-    from airflow.exceptions import TaskDeferred
+    from airflow.sdk.exceptions import TaskDeferred
 
     hook = StubHook({})
     hook.jobs = [{"TrainingJobName": name, "TrainingJobStatus": status, "CreationTime": datetime(2026, 11, 23, hour, tzinfo=timezone.utc)}
