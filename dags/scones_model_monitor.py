@@ -63,7 +63,7 @@ def analyze_window(deployment: dict, data_interval_start=None, params: dict | No
     window = Window.of_run(data_interval_start, (params or {}).get("day"))
     summary = monitor_window(
         aws_client("s3", settings), bucket=settings.bucket,
-        capture_uri=deployment.get("data_capture_uri") or settings.data_capture_uri,
+        capture_uri=deployment["data_capture_uri"],
         endpoint=deployment["endpoint_name"], classes=deployment["classes"], window=window,
         thresholds=Thresholds(confidence_threshold=settings.confidence_threshold,
                               max_low_confidence_rate=settings.max_low_confidence_rate,

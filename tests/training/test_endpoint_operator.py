@@ -49,10 +49,10 @@ class StubHook:
             raise not_found(f"endpoint configuration '{name}'")
         return {"EndpointConfigName": name}
 
-    def describe_endpoint(self, name: str) -> dict:
+    def describe_endpoint(self, EndpointName: str) -> dict:  # noqa: N803 - boto3's name
         if self.endpoint is None:
-            raise not_found(f"endpoint '{name}'")
-        return {"EndpointName": name, **self.endpoint}
+            raise not_found(f"endpoint '{EndpointName}'")
+        return {"EndpointName": EndpointName, **self.endpoint}
 
     def delete_endpoint(self, EndpointName: str) -> None:  # noqa: N803 - boto3's name
         self.calls.append("delete_endpoint")

@@ -23,7 +23,7 @@ from typing import Any
 from airflow.providers.amazon.aws.operators.sagemaker import SageMakerEndpointOperator, serialize
 from botocore.exceptions import ClientError
 
-from scones.deployment import CHANGING, not_found
+from scones.deployment import CHANGING, describe_endpoint, not_found
 
 
 class EndpointDeployOperator(SageMakerEndpointOperator):
@@ -62,19 +62,10 @@ class EndpointDeployOperator(SageMakerEndpointOperator):
             self.log.info("%s %s exists (an earlier try made it): kept, not created again", key, name)
             del self.config[key]
 
-    def _describe_endpoint(self, name: str) -> dict[str, Any] | None:
-        """DescribeEndpoint's answer; None if there is no such endpoint."""
-        try:
-            return self.hook.describe_endpoint(name)
-        except ClientError as exc:
-            if not_found(exc):
-                return None
-            raise
-
     def _settled_endpoint(self) -> dict[str, Any] | None:
         """The endpoint once no change is in progress; None if there is none."""
         name = self._endpoint_name()
-        endpoint = self._describe_endpoint(name)
+        endpoint = describe_endpoint(self.hook.conn, name)
         if endpoint and endpoint["EndpointStatus"] in CHANGING:
             self.log.info("endpoint %s is %s; waiting for that to end first", name, endpoint["EndpointStatus"])
             waiter = "endpoint_deleted" if endpoint["EndpointStatus"] == "Deleting" else "endpoint_in_service"
@@ -83,7 +74,7 @@ class EndpointDeployOperator(SageMakerEndpointOperator):
                                                                                   "MaxAttempts": self._max_polls()})  # fmt: skip
             except Exception as exc:  # the waiter gives up on Failed: that is for the caller to handle  # noqa: BLE001
                 self.log.info("endpoint %s did not come into service: %s", name, exc)
-            endpoint = self._describe_endpoint(name)
+            endpoint = describe_endpoint(self.hook.conn, name)
         return endpoint
 
     def _delete(self, endpoint: dict[str, Any]) -> None:

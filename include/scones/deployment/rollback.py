@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from scones.deployment import CHANGING, not_found
+from scones.deployment import CHANGING, describe_endpoint, not_found
 from scones.deployment.record import Deployment
 from scones.deployment.verify import RollbackFailed, verify_serving
 
@@ -26,13 +26,8 @@ class Rollback:
     reason: str
 
 
-def describe_endpoint(sagemaker: Any, name: str) -> dict[str, Any] | None:
-    try:
-        return sagemaker.describe_endpoint(EndpointName=name)
-    except ClientError as exc:
-        if not_found(exc):
-            return None
-        raise
+def _wait_in_service(sagemaker: Any, name: str, delay: int, max_attempts: int) -> None:
+    sagemaker.get_waiter("endpoint_in_service").wait(EndpointName=name, WaiterConfig={"Delay": delay, "MaxAttempts": max_attempts})
 
 
 def roll_back(sagemaker: Any, endpoint_name: str, failed_config: str, previous: Deployment | None,
@@ -47,9 +42,7 @@ def roll_back(sagemaker: Any, endpoint_name: str, failed_config: str, previous: 
     """
     endpoint = describe_endpoint(sagemaker, endpoint_name)
     if endpoint and endpoint["EndpointStatus"] in CHANGING:  # a retry finds an earlier try's update
-        sagemaker.get_waiter("endpoint_in_service").wait(
-            EndpointName=endpoint_name, WaiterConfig={"Delay": delay, "MaxAttempts": max_attempts}
-        )
+        _wait_in_service(sagemaker, endpoint_name, delay, max_attempts)
         endpoint = describe_endpoint(sagemaker, endpoint_name)
     if endpoint is None:
         return Rollback(False, f"endpoint {endpoint_name} does not exist: nothing to roll back")
@@ -70,9 +63,7 @@ def roll_back(sagemaker: Any, endpoint_name: str, failed_config: str, previous: 
         raise
     sagemaker.update_endpoint(EndpointName=endpoint_name, EndpointConfigName=previous.endpoint_config)
     try:
-        sagemaker.get_waiter("endpoint_in_service").wait(
-            EndpointName=endpoint_name, WaiterConfig={"Delay": delay, "MaxAttempts": max_attempts}
-        )
+        _wait_in_service(sagemaker, endpoint_name, delay, max_attempts)
     except Exception as exc:  # the waiter's own errors; the endpoint's state below says what happened  # noqa: BLE001
         raise RollbackFailed(f"rolling {endpoint_name} back to {previous.endpoint_config} did not finish: {exc}") from exc
     try:

@@ -18,9 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from scones.deployment import not_found
+from scones.deployment import describe_endpoint
 from scones.deployment.smoke import SmokeTestFailed as EndpointAnswerInvalid
 from scones.deployment.smoke import check_probabilities
 from scones.workflow.errors import EndpointNotReady, SmokeTestFailed
@@ -50,17 +48,16 @@ def check_endpoint(sagemaker: Any, name: str) -> dict[str, Any]:
     :raises EndpointNotReady: it does not exist (``transient`` False: retrying will not help) or
         is not InService (``transient`` True while it is being created or updated).
     """
-    try:
-        endpoint = sagemaker.describe_endpoint(EndpointName=name)
-    except ClientError as exc:
-        if not not_found(exc):
-            raise  # throttled, denied, a service error: not a verdict on the endpoint (the task's retries apply)
+    # Throttled, denied, a service error: raised as they are, not a verdict on the endpoint (the
+    # task's retries apply).
+    endpoint = describe_endpoint(sagemaker, name)
+    if endpoint is None:
         error = EndpointNotReady(
             f"endpoint {name!r} does not exist, so the workflow cannot classify: deploy a model first "
             "(trigger scones_train_deploy), then rerun this DAG"
         )
         error.transient = False
-        raise error from exc
+        raise error
     status = endpoint["EndpointStatus"]
     if status != "InService":
         error = EndpointNotReady(f"endpoint {name!r} is {status}, not InService: {endpoint.get('FailureReason') or 'wait for it'}")
