@@ -1,8 +1,9 @@
 """Adds a "Model monitor" page to the Airflow UI, served by the API server itself.
 
-The page (include/scones/ui/monitor_page.py) lists the daily reports of the
-scones_model_monitor DAG and shows the latest figures and plots, read from S3 through the
-``aws_default`` connection (so it follows the emulator locally).
+The page (include/scones/ui/monitor_page.py) shows the trends and daily reports of the
+scones_model_monitor DAG, read from S3 through the ``aws_default`` connection (so it follows
+the emulator locally). Only users whom Airflow's auth manager lets read that DAG may open it
+(include/scones/ui/security.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from functools import cache
 from airflow.plugins_manager import AirflowPlugin
 
 from scones.ui.monitor_page import create_app
+from scones.ui.security import airflow_dag_reader, airflow_login_url
 
 URL_PREFIX = "/scones-monitor"
 
@@ -29,7 +31,8 @@ def _settings():
     return load_settings()
 
 
-app = create_app(s3=_s3, bucket=lambda: _settings().bucket, endpoint=lambda: _settings().endpoint_name)
+app = create_app(s3=_s3, bucket=lambda: _settings().bucket, endpoint=lambda: _settings().endpoint_name,
+                 authorize=airflow_dag_reader(), login_url=airflow_login_url)
 
 
 class SconesMonitorPlugin(AirflowPlugin):

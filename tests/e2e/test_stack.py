@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -70,6 +71,17 @@ def test_trigger_train_deploy_through_the_api_and_read_its_training_log(stack):
     assert "Validation-accuracy" in text, "the SageMaker training log belongs in the task log"
 
 
-def test_monitor_page_is_served_by_the_api_server(stack):
-    with urllib.request.urlopen(f"{stack.url}/scones-monitor/", timeout=30) as response:
-        assert response.status == 200 and b"Model monitor" in response.read()
+def test_monitor_page_is_served_by_the_api_server_behind_its_login(stack):
+    def status(path: str, token: str | None = None) -> int:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            with urllib.request.urlopen(urllib.request.Request(f"{stack.url}{path}", headers=headers), timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    for path in ("/scones-monitor/", "/scones-monitor/reports/2026-11-22"):
+        assert status(path) == 401, f"{path} without a login"
+    assert status("/scones-monitor/", stack.token()) == 200
+    assert status("/scones-monitor/reports/2020-01-01", stack.token()) == 404, "a day with no report"
+    assert status("/scones-monitor/openapi.json", stack.token()) == 404

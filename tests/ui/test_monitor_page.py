@@ -1,8 +1,13 @@
-"""The monitor page over real HTTP (uvicorn on loopback), reading reports from moto's S3."""
+"""The monitor page over real HTTP (uvicorn on loopback), reading reports from moto's S3.
+
+Access goes through Airflow's own ``requires_access_dag`` and a real auth manager (the simple
+one, as ``scones up`` runs it), with JWTs that manager signs: what the API server does.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -15,9 +20,11 @@ import uvicorn
 from moto import mock_aws
 
 from scones.ui.monitor_page import create_app
+from scones.ui.security import MONITOR_DAG_ID, airflow_dag_reader, airflow_login_url
 
 BUCKET, ENDPOINT = "scones-test-bucket", "scones-endpoint"
 PNG = b"\x89PNG\r\n\x1a\nfake"
+HOSTILE = "x' onerror='alert(document.domain)'<script>alert(1)</script>"
 
 
 @pytest.fixture
@@ -28,9 +35,51 @@ def s3():
         yield client
 
 
+@pytest.fixture(scope="module")
+def metadata_tables():
+    """The tables the access check reads (revoked tokens, a DAG's team) in the test session's
+    SQLite home: created from the models, since the unit tier migrates no database."""
+    from airflow import settings
+    from airflow.models import import_all_models
+    from airflow.models.base import Base
+
+    import_all_models()
+    Base.metadata.create_all(settings.engine)
+
+
 @pytest.fixture
-def server(s3):
-    app = create_app(s3=lambda: s3, bucket=lambda: BUCKET, endpoint=lambda: ENDPOINT)
+def auth_manager(monkeypatch, metadata_tables):
+    from airflow.api_fastapi.app import create_auth_manager, purge_cached_app
+
+    monkeypatch.setenv("AIRFLOW__CORE__AUTH_MANAGER",
+                       "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager")  # fmt: skip
+    monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "test-only-secret-for-the-ui-tests-" * 3)
+    purge_cached_app()
+    manager = create_auth_manager()
+    manager.init()
+    # Which DAG the page asks about: recorded, then the manager's own answer is returned.
+    manager.asked_for = []
+    decide = manager.is_authorized_dag
+
+    def recorded(**kwargs):
+        manager.asked_for.append((kwargs["method"], kwargs["details"].id))
+        return decide(**kwargs)
+
+    monkeypatch.setattr(manager, "is_authorized_dag", recorded)
+    yield manager
+    purge_cached_app()
+
+
+def token(manager, role: str | None = "VIEWER") -> str:
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+
+    return manager.generate_jwt(SimpleAuthManagerUser(username="someone", role=role))
+
+
+@pytest.fixture
+def server(s3, auth_manager):
+    app = create_app(s3=lambda: s3, bucket=lambda: BUCKET, endpoint=lambda: ENDPOINT,
+                     authorize=airflow_dag_reader(), login_url=airflow_login_url)  # fmt: skip
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -39,54 +88,178 @@ def server(s3):
     thread.start()
     while not srv.started:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{port}", token(auth_manager)
     srv.should_exit = True
     thread.join(5)
 
 
-def get(url: str) -> tuple[int, str, bytes]:
+def fetch(url: str, bearer: str | None = None, cookie: str | None = None):
+    headers = {}
+    if bearer:
+        headers["Authorization"] = f"Bearer {bearer}"
+    if cookie:
+        headers["Cookie"] = f"_token={cookie}"
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.headers["Content-Type"], response.read()
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers["Content-Type"], exc.read()
+        return exc.code, exc.headers, exc.read()
 
 
-def put_report(s3, date: str, report: dict, plots: list[str]) -> None:
+def get(server, path: str):
+    url, bearer = server
+    return fetch(url + path, bearer=bearer)
+
+
+def put_report(s3, date: str, report: dict | None = None, plots: tuple[str, ...] = ("a.png",), **fields) -> None:
     prefix = f"monitoring/{ENDPOINT}/{date}"
-    s3.put_object(Bucket=BUCKET, Key=f"{prefix}/report.json", Body=json.dumps(report))
+    body = report if report is not None else make_report(date, **fields)
+    s3.put_object(Bucket=BUCKET, Key=f"{prefix}/report.json", Body=json.dumps(body))
     for name in plots:
         s3.put_object(Bucket=BUCKET, Key=f"{prefix}/{name}", Body=PNG)
 
 
+def make_report(date: str, records: int = 100, low: float = 0.1, violations: list | None = None, drift=None) -> dict:
+    return {
+        "records": records, "low_confidence_rate": low, "low_confidence_count": int(records * low),
+        "window": {"start": f"{date}T00:00:00Z", "end": f"{date}T23:59:59Z"},
+        "confidence": {"threshold": 0.93, "mean": 0.9, "quantiles": {"p50": 0.95}},
+        "class_share": {"bicycle": 0.6, "motorcycle": 0.4},
+        "thresholds": {"max_low_confidence_rate": 0.25},
+        "hourly": [{"hour": f"{date}T{h:02d}:00:00Z", "records": h, "low_confidence_rate": 0.1} for h in range(24)],
+        "drift": drift, "violations": violations or [],
+    }  # fmt: skip
+
+
+ROUTES = ["/", "/?days=7", "/reports/2026-11-22", "/reports/2026-11-22/files/a.png",
+          "/reports/2026-11-22/files/report.json"]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_every_route_needs_an_airflow_user_who_may_read_the_monitor_dag(server, s3, auth_manager, path):
+    put_report(s3, "2026-11-22")
+    url, viewer = server
+    status, headers, body = fetch(url + path)
+    assert status == 401, "no token: refused"
+    assert b"/auth/login?next=" in body and b"Please log in" in body, "says where to log in"
+    assert fetch(url + path, bearer="not-a-jwt")[0] == 403
+    assert fetch(url + path, bearer=token(auth_manager, role=None))[0] == 403, "a user with no role may not read DAGs"
+    assert fetch(url + path, bearer=viewer)[0] == 200
+    assert fetch(url + path, cookie=viewer)[0] == 200, "the UI's own cookie is enough: no second login"
+    assert set(auth_manager.asked_for) == {("GET", MONITOR_DAG_ID)}, "access is reading the monitor DAG"
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"])
+def test_no_api_docs(server, path):
+    assert get(server, path)[0] == 404
+
+
 def test_empty_page_says_what_will_appear(server):
-    status, _, body = get(server + "/")
+    status, headers, body = get(server, "/")
     assert status == 200 and b"No report yet" in body
+    assert "script-src" not in headers["Content-Security-Policy"] and "default-src 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_lists_reports_and_shows_the_latest(server, s3):
-    put_report(s3, "2026-11-21", {"records": 10, "low_confidence_rate": 0.1, "violations": []}, ["a.png"])
-    put_report(s3, "2026-11-22", {"records": 4321, "low_confidence_rate": 0.42,
-                                  "violations": [{"check": "low_confidence_rate", "value": 0.42}]},
-               ["confidence_over_time.png", "hourly_volume.png"])  # fmt: skip
-    status, content_type, body = get(server + "/")
+def test_hostile_object_names_and_report_values_come_back_inert(server, s3):
+    report = make_report("2026-11-22", violations=[{"check": HOSTILE, "description": HOSTILE}],
+                         drift={"baseline": {"source": HOSTILE, "records": 5}, "note": HOSTILE})  # fmt: skip
+    report["class_share"] = {HOSTILE: 1.0}
+    report["window"]["start"] = HOSTILE
+    put_report(s3, "2026-11-22", report, plots=("ok.png", f"{HOSTILE}.png", "x\" onerror=\"alert(1)\".png"))
+    for path in ("/", "/reports/2026-11-22"):
+        status, _, body = get(server, path)
+        page = body.decode()
+        assert status == 200
+        assert "<script>" not in page and "onerror=" not in page.replace("onerror=&#x27;", "").replace(
+            "onerror=&quot;", ""), f"{path}: hostile text must be escaped"  # fmt: skip
+        assert re.search(r"<[^>]*\sonerror\s*=", page) is None, f"{path}: no element carries an event handler"
+    day = get(server, "/reports/2026-11-22")[2].decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in day, "hostile text is shown, escaped"
+    assert 'src="2026-11-22/files/ok.png"' in day
+    assert "onerror" not in "".join(re.findall(r"<img[^>]*>", day)), "odd object names never become images"
+
+
+def test_stored_html_and_disguised_files_are_served_sandboxed(server, s3):
+    put_report(s3, "2026-11-22")
+    prefix = f"monitoring/{ENDPOINT}/2026-11-22"
+    script = b"<html><script>fetch('/api/v2/variables')</script></html>"
+    s3.put_object(Bucket=BUCKET, Key=f"{prefix}/report.html", Body=script, ContentType="text/html")
+    s3.put_object(Bucket=BUCKET, Key=f"{prefix}/evil.png", Body=script, ContentType="text/html")
+    status, headers, body = get(server, "/reports/2026-11-22/files/report.html")
+    assert status == 200 and body == script
+    assert headers["Content-Security-Policy"].startswith("sandbox;"), "no script, no same-origin: the UI's token is safe"
+    assert "script-src" not in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    status, headers, body = get(server, "/reports/2026-11-22/files/evil.png")
+    assert (status, headers["Content-Type"], headers["X-Content-Type-Options"]) == (200, "image/png", "nosniff")
+    assert headers["Content-Security-Policy"].startswith("sandbox;")
+
+
+def test_index_draws_the_trends_and_flags_bad_days(server, s3):
+    for day in range(1, 11):
+        bad = day == 7
+        put_report(s3, f"2026-11-{day:02d}", records=100 * day, low=0.4 if bad else 0.1,
+                   violations=[{"check": "low_confidence_rate", "description": "too many"}] if bad else [])  # fmt: skip
+    status, _, body = get(server, "/")
     page = body.decode()
-    assert status == 200 and content_type.startswith("text/html")
-    assert page.index("2026-11-22") < page.index("2026-11-21"), "newest first"
-    assert "4321" in page and "1 violation(s)" in page and "low_confidence_rate" in page
-    assert "src='reports/2026-11-22/files/confidence_over_time.png'" in page
-    status, content_type, png = get(server + "/reports/2026-11-22/files/confidence_over_time.png")
-    assert (status, content_type, png) == (200, "image/png", PNG)
-    status, _, older = get(server + "/reports/2026-11-21")
-    assert status == 200 and b"No violations" in older and b"src='../reports/2026-11-21/files/a.png'" in older
+    assert status == 200
+    for title in ("Inferences per day", "Low-confidence share", "Mean confidence", "Confidence drift (PSI)"):
+        assert title in page
+    assert page.count("<svg") == 6
+    volume = page[page.index("Inferences per day"):page.index("</svg>", page.index("Inferences per day"))]
+    assert volume.count("<rect") == 10 and "2026-11-10: 1,000" in volume
+    low = page[page.index("Low-confidence share"):]
+    assert "#b91c1c" in low[:low.index("</svg>")], "the violation day is drawn in red"
+    assert "alert above 25.0%" in page, "the threshold is drawn against the share"
+    assert page.index("2026-11-10") < page.index("2026-11-09"), "days newest first"
+    assert 'class="bad">2026-11-07 (1 violation)' in page
+    short = get(server, "/?days=3")[2].decode()
+    assert short.count("<rect") == 3, "?days= bounds the trend"
 
 
-@pytest.mark.parametrize("path", ["/reports/2026-11-22/files/..%2F..%2Fsecret.png", "/reports/nov-22",
-                                  "/reports/2026-11-22/files/report.exe"])  # fmt: skip
-def test_rejects_names_that_are_not_report_files(server, path):
-    assert get(server + path)[0] in (400, 404)
+def test_day_page_explains_figures_and_links_its_files(server, s3):
+    put_report(s3, "2026-11-21")
+    put_report(s3, "2026-11-22", plots=("confidence_over_time.png",), records=4321,
+               drift={"baseline": {"source": "s3://b/2026-11-21/statistics.json", "records": 100},
+                      "class_share_psi": 0.01, "confidence_psi": 0.3, "confidence_ks": 0.05, "evaluated": True},
+               violations=[{"check": "confidence_drift_psi", "description": "confidence PSI 0.3 above 0.2"}])  # fmt: skip
+    s3.put_object(Bucket=BUCKET, Key=f"monitoring/{ENDPOINT}/2026-11-22/statistics.json", Body=b"{}")
+    status, _, body = get(server, "/reports/2026-11-22")
+    page = body.decode()
+    assert status == 200
+    assert "confidence PSI 0.3 above 0.2" in page and "Population stability index" in page
+    assert "Inferences per hour (UTC)" in page and "bicycle 60.0%" in page and "p50 0.9500" in page
+    assert 'src="2026-11-22/files/confidence_over_time.png"' in page
+    assert 'href="2026-11-22/files/statistics.json"' in page and 'href="2026-11-21"' in page
+    status, headers, png = get(server, "/reports/2026-11-22/files/confidence_over_time.png")
+    assert (status, headers["Content-Type"], png) == (200, "image/png", PNG)
+    older = get(server, "/reports/2026-11-21")[2].decode()
+    assert "No violations" in older and "Not computed: no baseline" in older
 
 
-def test_missing_report_is_404(server):
-    assert get(server + "/reports/2026-01-01")[0] == 404
-    assert get(server + "/reports/2026-01-01/files/report.json")[0] == 404
+@pytest.mark.parametrize("path, status, words", [
+    ("/reports/nov-22", 400, "days are written like 2026-11-23"),
+    ("/reports/2026-13-45", 400, "days are written like"),
+    ("/reports/2026-01-01", 404, "No report for 2026-01-01"),
+    ("/reports/2026-01-01/files/report.json", 404, "No report.json for 2026-01-01"),
+    ("/reports/2026-11-22/files/..%2F..%2Fsecret.png", 404, "Not Found"),  # no route: never reaches S3
+    ("/reports/2026-11-22/files/report.exe", 400, "not a report file"),
+    ("/?days=lots", 400, "days must be a whole number"),
+    ("/?days=0", 400, "days must be a whole number"),
+])  # fmt: skip
+def test_friendly_pages_for_missing_reports_and_bad_requests(server, path, status, words):
+    got, headers, body = get(server, path)
+    assert got == status and headers["Content-Type"].startswith("text/html")
+    assert words in body.decode() and b"Back to the model monitor" in body
+
+
+def test_a_corrupt_report_or_a_missing_bucket_is_a_page_not_a_traceback(server, s3):
+    s3.put_object(Bucket=BUCKET, Key=f"monitoring/{ENDPOINT}/2026-11-22/report.json", Body=b"{half")
+    status, _, body = get(server, "/reports/2026-11-22")
+    assert status == 500 and b"cannot be read" in body
+    assert get(server, "/")[0] == 200, "the index still opens, without that day's figures"
+    s3.delete_object(Bucket=BUCKET, Key=f"monitoring/{ENDPOINT}/2026-11-22/report.json")
+    s3.delete_bucket(Bucket=BUCKET)
+    status, _, body = get(server, "/")
+    assert status == 502 and b"NoSuchBucket" in body and BUCKET.encode() in body

@@ -1,98 +1,108 @@
 """The "Model monitor" page: the daily reports the monitor DAG writes to S3, in the Airflow UI.
 
-Reports live at ``s3://<bucket>/<prefix>/<endpoint>/<yyyy-mm-dd>/`` (``report.json`` and PNG
-plots). The app only reads; names are checked against strict patterns before they reach S3.
+Reports live at ``s3://<bucket>/<prefix>/<endpoint>/<yyyy-mm-dd>/`` (``report.json``, plots and
+files). Routes, all behind ``authorize`` (Airflow's auth manager in the plugin):
+
+- ``/``: trends over the last days with a report (``?days=N``, default 28) and every day;
+- ``/reports/<yyyy-mm-dd>``: one day, rendered from its ``report.json``;
+- ``/reports/<yyyy-mm-dd>/files/<name>``: a stored plot or file, served inert (sandboxed).
+
+The app only reads. Names are checked against strict patterns before they reach S3, every
+value from S3 is escaped where it is rendered, and there is no ``/docs`` or ``/openapi.json``.
 """
 
 from __future__ import annotations
 
-import html
-import json
-import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
+from botocore.exceptions import BotoCoreError, ClientError
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException
 
-from scones.monitoring.sinks import list_report_days, read_report, report_prefix
+from scones.monitoring.sinks import MONITORING_PREFIX
+from scones.ui.pages import day_page, error_page, index_page
+from scones.ui.reports import DATE, FILE, ReportStore, ReportUnreadable
+from scones.ui.security import file_headers, page_headers
 
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-FILE = re.compile(r"^[A-Za-z0-9_.-]+\.(png|json|html)$")
-CONTENT_TYPES = {"png": "image/png", "json": "application/json", "html": "text/html"}
-
-_STYLE = """
-body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1f2937}
-h1{font-size:1.4rem} h2{font-size:1.1rem;margin-top:1.5rem}
-table{border-collapse:collapse} td,th{border:1px solid #d1d5db;padding:.3rem .6rem;text-align:left}
-.violation{color:#b91c1c} .ok{color:#047857} img{max-width:46%;margin:.5rem;border:1px solid #e5e7eb}
-nav a{margin-right:.8rem}
-"""
+CONTENT_TYPES = {"png": "image/png", "json": "application/json", "html": "text/html; charset=utf-8"}
+DEFAULT_TREND_DAYS = 28
+MAX_TREND_DAYS = 366
 
 
-def _page(title: str, body: str) -> HTMLResponse:
-    return HTMLResponse(f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-                        f"<style>{_STYLE}</style></head><body>{body}</body></html>")  # fmt: skip
+def _day(text: str) -> str:
+    """``text`` if it is a real calendar date written yyyy-mm-dd; a 400 otherwise."""
+    try:
+        if DATE.match(text) and date.fromisoformat(text):
+            return text
+    except ValueError:
+        pass
+    raise HTTPException(400, f"'{text}' is not a date: days are written like 2026-11-23.")
 
 
-def _figures(report: dict[str, Any]) -> str:
-    rows = "".join(
-        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(json.dumps(v) if isinstance(v, (dict, list)) else str(v))}</td></tr>"
-        for k, v in report.items() if k != "violations"
-    )  # fmt: skip
-    violations = report.get("violations") or []
-    if violations:
-        items = "".join(f"<li class='violation'>{html.escape(json.dumps(v))}</li>" for v in violations)
-        status = f"<h2 class='violation'>{len(violations)} violation(s)</h2><ul>{items}</ul>"
-    else:
-        status = "<h2 class='ok'>No violations</h2>"
-    return f"{status}<table>{rows}</table>"
+def create_app(s3: Callable[[], Any], bucket: Callable[[], str], endpoint: Callable[[], str], *,
+               authorize: Callable[..., Any], login_url: Callable[[str], str | None] | None = None,
+               prefix: str = MONITORING_PREFIX) -> FastAPI:  # fmt: skip
+    """The page as a FastAPI app; ``s3``, ``bucket`` and ``endpoint`` are looked up per request.
 
+    :param authorize: a FastAPI dependency run before every route; it raises 401/403 to refuse.
+    :param login_url: the login page for a refused request, given the path to come back to.
+    """
+    app = FastAPI(title="Scones model monitor", docs_url=None, redoc_url=None, openapi_url=None,
+                  dependencies=[Depends(authorize)])  # fmt: skip
 
-def create_app(s3: Callable[[], Any], bucket: Callable[[], str], endpoint: Callable[[], str],
-               prefix: str = "monitoring") -> FastAPI:  # fmt: skip
-    """The page as a FastAPI app; ``s3``, ``bucket`` and ``endpoint`` are looked up per request."""
-    app = FastAPI(title="Scones model monitor")
+    def store() -> ReportStore:
+        return ReportStore(s3(), bucket(), endpoint(), prefix)
 
-    def folder(date: str) -> str:
-        return report_prefix(endpoint(), date, prefix)
+    def html(body: str, status: int = 200) -> HTMLResponse:
+        return HTMLResponse(body, status_code=status, headers=page_headers())
 
-    def files(date: str) -> list[str]:
-        listing = s3().list_objects_v2(Bucket=bucket(), Prefix=folder(date))
-        return sorted(o["Key"].rsplit("/", 1)[-1] for o in listing.get("Contents", []))
+    @app.exception_handler(HTTPException)
+    async def friendly_error(request: Request, exc: HTTPException) -> HTMLResponse:
+        login = login_url(request.url.path) if login_url and exc.status_code == 401 else None
+        home = request.scope.get("root_path", "") + "/"
+        response = html(error_page(exc.status_code, str(exc.detail), login_url=login, home=home), exc.status_code)
+        response.headers.update(exc.headers or {})
+        return response
 
-    def report_html(date: str) -> str:
-        report = read_report(s3(), bucket(), endpoint(), date, prefix)
-        if report is None:
-            raise HTTPException(404, f"no report for {date}")
-        names = files(date)
-        images = "".join(f"<img alt='{n}' src='reports/{date}/files/{n}'>" for n in names if n.endswith(".png"))
-        return f"<h2>{date}</h2>{_figures(report)}<div>{images}</div>"
+    @app.exception_handler(RequestValidationError)
+    async def bad_query(request: Request, exc: RequestValidationError) -> HTMLResponse:
+        return await friendly_error(request, HTTPException(400, f"days must be a whole number from 1 to {MAX_TREND_DAYS}."))
+
+    @app.exception_handler(ClientError)
+    @app.exception_handler(BotoCoreError)
+    async def s3_error(request: Request, exc: Exception) -> HTMLResponse:
+        code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else type(exc).__name__
+        return await friendly_error(request, HTTPException(502, f"Cannot read the reports from S3 bucket '{bucket()}': {code}."))
 
     @app.get("/", response_class=HTMLResponse)
-    def index() -> HTMLResponse:
-        known = list_report_days(s3(), bucket(), endpoint(), prefix)
-        links = "".join(f"<a href='reports/{d}'>{d}</a>" for d in known)
-        latest = report_html(known[0]) if known else "<p>No report yet: the scones_model_monitor DAG writes one a day.</p>"
-        return _page("Model monitor", f"<h1>Model monitor: {html.escape(endpoint())}</h1><nav>{links}</nav>{latest}")
+    def index(days: int = Query(DEFAULT_TREND_DAYS, ge=1, le=MAX_TREND_DAYS)) -> HTMLResponse:
+        reports = store()
+        known = reports.days()
+        return html(index_page(endpoint(), known, reports.trend(known[:days]), days))
 
-    @app.get("/reports/{date}", response_class=HTMLResponse)
-    def report(date: str) -> HTMLResponse:
-        if not DATE.match(date):
-            raise HTTPException(400, "dates look like 2026-11-23")
-        body = report_html(date).replace("src='reports/", "src='../reports/")
-        return _page(f"Model monitor {date}", f"<h1>Model monitor: {html.escape(endpoint())}</h1><p><a href='..'>latest</a></p>{body}")
-
-    @app.get("/reports/{date}/files/{name}")
-    def report_file(date: str, name: str) -> Response:
-        if not DATE.match(date) or not FILE.match(name):
-            raise HTTPException(400, "not a report file name")
+    @app.get("/reports/{day}", response_class=HTMLResponse)
+    def report(day: str) -> HTMLResponse:
+        reports = store()
         try:
-            body = s3().get_object(Bucket=bucket(), Key=folder(date) + name)["Body"].read()
-        except Exception as exc:  # botocore's NoSuchKey, without importing botocore at import time
-            if "NoSuchKey" in type(exc).__name__ or "NoSuchKey" in str(exc):
-                raise HTTPException(404, f"no {name} for {date}") from exc
-            raise
-        return Response(body, media_type=CONTENT_TYPES[name.rsplit(".", 1)[1]])
+            found = reports.report(_day(day))
+        except ReportUnreadable as exc:
+            raise HTTPException(500, f"The report of {day} cannot be read: {exc}.") from exc
+        if found is None:
+            raise HTTPException(404, f"No report for {day}. The scones_model_monitor DAG writes a day's report "
+                                     "after the day ends (01:00 UTC); a day with no deployed model has none.")  # fmt: skip
+        return html(day_page(endpoint(), day, found, reports.files(day), reports.days()))
+
+    @app.get("/reports/{day}/files/{name}")
+    def report_file(day: str, name: str) -> Response:
+        if not FILE.match(name):
+            raise HTTPException(400, f"'{name}' is not a report file (plots, JSON files and report.html only).")
+        body = store().read(_day(day), name)
+        if body is None:
+            raise HTTPException(404, f"No {name} for {day}.")
+        return Response(body, media_type=CONTENT_TYPES[name.rsplit(".", 1)[1]], headers=file_headers())
 
     return app
