@@ -116,7 +116,8 @@ def alert_on_violations(summary: dict, deployment: dict, params: dict | None = N
         "min_daily_records": Param(DEFAULTS.min_daily_records, type="integer", minimum=0,
                                    title="Alert below this many inferences",
                                    description="A day with fewer captured inferences is a violation (no traffic, or capture off); 0: never"),
-        "baseline_uri": Param("", type="string", title="Baseline (s3:// URI)",
+        # Nullable: the trigger form turns an empty field into null and requires any param that refuses it.
+        "baseline_uri": Param(None, type=["null", "string"], pattern=r"^s3://[^/]+/.+", title="Baseline (s3:// URI)",
                               description="Validation probabilities or a statistics.json; empty: the latest earlier day"),
         "fail_on_violation": Param(True, type="boolean", title="Fail the run on a violation"),
     },  # fmt: skip
