@@ -15,6 +15,10 @@ of both, checks they agree on the figures, and last ``speedup: <x>`` (wall clock
 speedup >= 4, monitor peak < 1 GiB. On a shared machine the wall-clock figure moves with the
 other load; ``cpu_efficiency`` (reference CPU time / monitor CPU time) does not.
 
+Last, the long-window case: ``scones monitor analyze`` over a day of capture (240 records) with
+a one-day window and with a 30-year one, wall time and peak memory of each; the two should be
+close, since the work follows the capture files, not the window's length.
+
 Run: ``.venv/bin/python benchmarks/monitor.py`` (1,000,000 records, ~3.5 GB in a temporary
 folder, a few minutes on two cores); ``--records 100000`` for a quick look.
 """
@@ -177,13 +181,11 @@ def child(which: str, folder: Path, workers: int | None) -> None:
     print(json.dumps(result))
 
 
-def measure(which: str, folder: Path, workers: int | None) -> dict:
-    """Run ``which`` in a subprocess; sample the RSS of its whole process tree."""
+def run_sampled(command: list[str]) -> tuple[str, float, float]:
+    """Run ``command``; its stdout, wall seconds and peak RSS (MiB) of its whole process tree."""
     import psutil
 
-    command = [sys.executable, __file__, "--child", which, "--data", str(folder)]
-    if workers:
-        command += ["--workers", str(workers)]
+    t0 = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     root, peak = psutil.Process(process.pid), 0
     while process.poll() is None:
@@ -195,10 +197,35 @@ def measure(which: str, folder: Path, workers: int | None) -> dict:
         time.sleep(0.02)
     out, _ = process.communicate()
     if process.returncode:
-        raise SystemExit(f"{which} failed with exit code {process.returncode}")
+        raise SystemExit(f"{command[:4]} failed with exit code {process.returncode}")
+    return out, time.perf_counter() - t0, peak / 2**20
+
+
+def measure(which: str, folder: Path, workers: int | None) -> dict:
+    """Run ``which`` in a subprocess; sample the RSS of its whole process tree."""
+    command = [sys.executable, __file__, "--child", which, "--data", str(folder)]
+    if workers:
+        command += ["--workers", str(workers)]
+    out, _, peak_mib = run_sampled(command)
     result = json.loads(out.strip().splitlines()[-1])
-    result["peak_rss_mib"] = peak / 2**20
+    result["peak_rss_mib"] = peak_mib
     return result
+
+
+def long_window(records: int = 240) -> None:
+    """``scones monitor analyze`` over a day of capture with a one-day and a 30-year window:
+    the work must follow the capture files that exist, not the hours the window spans."""
+    folder = Path(tempfile.mkdtemp(prefix="monitor-long-window-"))
+    try:
+        generate(folder / "capture", records, 24, "JSON")
+        for label, start, end in (("one_day", "2026-11-23", "2026-11-24"), ("thirty_years", "2000-01-01", "2030-01-01")):
+            command = [sys.executable, "-m", "scones.cli", "monitor", "analyze", "--input", str(folder / "capture"),
+                       "--out", str(folder / label), "--start", start, "--end", end]  # fmt: skip
+            _, seconds, peak_mib = run_sampled(command)
+            print(f"long_window_{label}_seconds: {seconds:.2f} ({records} records, {start} to {end})")
+            print(f"long_window_{label}_peak_rss_mib: {peak_mib:,.0f}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> None:
@@ -245,6 +272,7 @@ def main() -> None:
         print(f"speedup: {reference['seconds'] / monitor['seconds']:.2f}")
         if not agree:
             raise SystemExit("the monitor and the reference disagree: see above")
+        long_window()
     finally:
         if args.data is None:
             shutil.rmtree(folder, ignore_errors=True)

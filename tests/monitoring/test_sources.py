@@ -41,10 +41,31 @@ def test_s3_lists_only_the_windows_partitions(capture, uri_tail: str):
     variants = {key.location.split("/")[2] for key in found}
     assert variants == ({"AllTraffic"} if uri_tail.endswith("AllTraffic") else {"AllTraffic", "Canary"})
     assert all(key.location.endswith(".jsonl") for key in found)
-    # Never a listing of a whole variant's history: object listings are per hour partition;
-    # anything broader uses a delimiter (folder names only).
+    # Never a listing of a whole variant's history: object listings start at the window's
+    # first partition; anything broader uses a delimiter (folder names only).
     for call in calls:
-        assert "Delimiter" in call or call["Prefix"].endswith(("/2026/11/23/10/", "/2026/11/23/11/")), call
+        assert "Delimiter" in call or call["StartAfter"] == f"{call['Prefix']}2026/11/23/10", call
+
+
+def test_a_long_window_costs_what_it_holds_not_its_length(capture):
+    calls = record_list_calls(capture)
+    found = s3_capture_objects(capture, f"s3://{TEST_BUCKET}/{CAPTURE_PREFIX}", Window("2000-01-01", "2030-01-01"))
+    assert len(found) == 5, "every capture file of both variants, the notes file left out"
+    object_listings = [c for c in calls if "Delimiter" not in c]
+    assert len(object_listings) == 2, "one listing per variant, not one per hour of 30 years"
+
+
+def test_the_listing_stops_at_the_first_key_past_the_window(s3):
+    for day in range(1, 29):  # four weeks of capture, one file a day, 1000 keys a page
+        when = f"2026-11-{day:02d}T10:00:00Z"
+        put_lines(s3, f"{CAPTURE_PREFIX}/{partition_key(when)}", [capture_line([0.9, 0.1], when)])
+    calls = record_list_calls(s3)
+    pages: list[int] = []
+    s3.meta.events.register("after-call.s3.ListObjectsV2", lambda parsed, **_: pages.append(len(parsed.get("Contents", []))))
+    uri = f"s3://{TEST_BUCKET}/{CAPTURE_PREFIX}/{TEST_ENDPOINT}/AllTraffic"
+    found = s3_capture_objects(s3, uri, Window("2026-11-10", "2026-11-12"))
+    assert [o.location.split("/")[-3] for o in found] == ["10", "11"]
+    assert len(calls) == 2 and pages[-1] == 28 - 9, "starts at the window: the 9 earlier days are never listed"
 
 
 def test_variant_discovery_stops_at_year_folders(capture):

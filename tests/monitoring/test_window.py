@@ -9,11 +9,22 @@ from scones.monitoring.window import Window
 
 
 def test_partitions_cover_exactly_the_hours_of_the_window():
-    assert Window("2026-11-23T09:30:00Z", "2026-11-23T11:00:00Z").partitions() == ["2026/11/23/09", "2026/11/23/10"]
-    assert Window("2026-11-23T09:30:00Z", "2026-11-23T11:00:01Z").partitions()[-1] == "2026/11/23/11"
+    window = Window("2026-11-23T09:30:00Z", "2026-11-23T11:00:00Z")
+    assert (window.first_partition, window.last_partition) == ("2026/11/23/09", "2026/11/23/10")
+    assert [window.covers_partition(p) for p in ("2026/11/23/08", "2026/11/23/09", "2026/11/23/10", "2026/11/23/11")] == [
+        False, True, True, False]  # fmt: skip
+    assert Window("2026-11-23T09:30:00Z", "2026-11-23T11:00:01Z").last_partition == "2026/11/23/11"
     day = Window.for_day(date(2026, 12, 31))
-    assert len(day.partitions()) == 24 and day.partitions()[-1] == "2026/12/31/23"
+    assert len(day.hours()) == 24 and day.last_partition == "2026/12/31/23"
     assert day.end == datetime(2027, 1, 1, tzinfo=timezone.utc)
+
+
+def test_reports_list_every_hour_of_a_short_window_and_only_hours_with_data_of_a_long_one():
+    day = Window.for_day("2026-11-23")
+    busy = [datetime(2026, 11, 23, 5, tzinfo=timezone.utc)]
+    assert day.report_hours(busy) == day.hours()
+    decades = Window("2000-01-01", "2030-01-01")
+    assert decades.report_hours(busy + busy) == busy, "a long window costs what it holds, not its 263,000 hours"
 
 
 def test_bounds_are_normalised_to_utc():
@@ -48,7 +59,7 @@ def test_the_daily_run_covers_the_utc_day_its_interval_starts_in():
     window = Window.of_run(interval.start)
 
     assert window == Window.for_day(date(2026, 11, 22))
-    assert window.partitions()[0] == "2026/11/22/00" and window.partitions()[-1] == "2026/11/22/23"
+    assert (window.first_partition, window.last_partition) == ("2026/11/22/00", "2026/11/22/23")
 
 
 def test_a_day_asked_for_wins_over_the_interval():

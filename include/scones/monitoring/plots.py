@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from scones.monitoring.stats import BINS
+from scones.monitoring.window import HOUR, MAX_LISTED_SPAN
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -66,7 +67,11 @@ def confidence_over_time(statistics: WindowStatistics, window: Window) -> bytes:
         _empty(ax)
     ax.axhline(statistics.threshold, color="red", linestyle="--", linewidth=1, label=f"threshold {statistics.threshold}")
     ax.legend(loc="lower left", markerscale=3)
-    ax.set_xlim(window.start, window.end)
+    long_window = window.end - window.start > MAX_LISTED_SPAN
+    if long_window and len(statistics.sample_times_us):  # decades of axis would squash the points
+        ax.set_xlim(min(when) - HOUR, max(when) + HOUR)
+    else:
+        ax.set_xlim(window.start, window.end)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M", tz=timezone.utc))
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("top confidence")
@@ -104,15 +109,16 @@ def hourly_volume(statistics: WindowStatistics, window: Window) -> bytes:
 
     figure = _figure(10, 3.5)
     ax = figure.add_subplot()
-    by_hour = {h.hour_us: h for h in statistics.hourly}
-    hours = window.hours()
+    by_hour = {h.start: h for h in statistics.hourly}
+    hours = window.report_hours(by_hour)
     records, rates = [], []
     for hour in hours:
-        h = by_hour.get(int(hour.timestamp()) * 1_000_000)
+        h = by_hour.get(hour)
         records.append(h.records if h else 0)
         rates.append(h.low_confidence_rate if h and h.records else np.nan)
     ax.bar(hours, records, width=1 / 24 * 0.9, align="edge", color="tab:blue", alpha=0.6)
-    ax.set_xlim(window.start, window.end)
+    # The hours listed: the whole of a short window, the span with data of a long one.
+    ax.set_xlim(*((hours[0], hours[-1] + HOUR) if hours else (window.start, window.end)))
     ax.set_ylabel("inferences per hour", color="tab:blue")
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M", tz=timezone.utc))
     share = ax.twinx()

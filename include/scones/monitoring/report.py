@@ -30,10 +30,10 @@ def build_report(analysis: Analysis) -> dict[str, Any]:
     from scones.monitoring.plots import PLOT_FILES
 
     s = analysis.statistics
-    by_hour = {h.hour_us: h for h in s.hourly}
+    by_hour = {h.start: h for h in s.hourly}
     hourly = []
-    for hour in analysis.window.hours():
-        h = by_hour.get(int(hour.timestamp()) * 1_000_000)
+    for hour in analysis.window.report_hours(by_hour):
+        h = by_hour.get(hour)
         hourly.append({
             "hour": iso(hour),
             "records": h.records if h else 0,

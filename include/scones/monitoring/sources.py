@@ -1,9 +1,12 @@
 """Where a window's capture files are: a local folder, or the hourly partitions in S3.
 
-S3 is listed one ``yyyy/mm/dd/hh/`` partition at a time for the window's hours only, so a
-daily run costs 24 small LIST calls per variant however long the endpoint has been capturing.
-The input may name the capture root, one endpoint, or one variant; the variant folders are
-found with delimiter listings (one level at a time, never the objects under them).
+Partition names (``yyyy/mm/dd/hh``) sort as their hours do, and S3 lists keys in that order:
+each variant is listed from just before the window's first partition (``StartAfter``) and the
+listing stops at the first key past its last one. A window costs one LIST call per 1,000
+capture files it holds (plus one), however long the endpoint has been capturing and however
+long the window: a window of decades over a day of capture costs what the day costs. The
+input may name the capture root, one endpoint, or one variant; the variant folders are found
+with delimiter listings (one level at a time, never the objects under them).
 """
 
 from __future__ import annotations
@@ -61,13 +64,12 @@ def local_capture_files(folder: str | Path, window: Window | None = None) -> lis
         return [CaptureObject(str(root), root.stat().st_size)]
     if not root.is_dir():
         raise CaptureSourceError(f"capture folder {root} does not exist")
-    wanted = set(window.partitions()) if window is not None else None
     found = []
     for path in sorted(root.rglob(f"*{CAPTURE_SUFFIX}")):
         if not path.is_file():
             continue
         match = _PARTITION.search(path.relative_to(root).as_posix())
-        if wanted is not None and match and "/".join(match.groups()) not in wanted:
+        if window is not None and match and not window.covers_partition("/".join(match.groups())):
             continue
         found.append(CaptureObject(str(path), path.stat().st_size))
     return found
@@ -107,14 +109,7 @@ def s3_capture_objects(s3: S3Client, uri: str, window: Window) -> list[CaptureOb
     try:
         found = []
         for variant in variant_prefixes(s3, bucket, prefix):
-            for partition in window.partitions():
-                pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{variant}{partition}/")
-                found += [
-                    CaptureObject(o["Key"], o["Size"], bucket)
-                    for page in pages
-                    for o in page.get("Contents", [])
-                    if o["Key"].endswith(CAPTURE_SUFFIX)
-                ]
+            found += _objects_in_window(s3, bucket, variant, window)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         hint = {
@@ -122,4 +117,21 @@ def s3_capture_objects(s3: S3Client, uri: str, window: Window) -> list[CaptureOb
             "AccessDenied": "the role needs s3:ListBucket on the bucket and s3:GetObject on the prefix",
         }.get(code, "check the URI and credentials")
         raise CaptureSourceError(f"cannot list {uri}: {code or exc}; {hint}") from exc
+    return found
+
+
+def _objects_in_window(s3: S3Client, bucket: str, variant: str, window: Window) -> list[CaptureObject]:
+    """The capture files of one ``<endpoint>/<variant>/`` in the window's partitions, in key order."""
+    found = []
+    # A key of the first partition is "<variant><yyyy/mm/dd/hh>/<file>": it sorts after this.
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=variant,
+                                                         StartAfter=f"{variant}{window.first_partition}")  # fmt: skip
+    for page in pages:
+        for o in page.get("Contents", []):
+            partition = o["Key"][len(variant) : len(variant) + len(window.first_partition)]
+            if partition > window.last_partition:
+                return found  # every later key is later still: stop paging
+            match = _PARTITION.search(o["Key"][len(variant) :])
+            if match and o["Key"].endswith(CAPTURE_SUFFIX) and window.covers_partition("/".join(match.groups())):
+                found.append(CaptureObject(o["Key"], o["Size"], bucket))
     return found

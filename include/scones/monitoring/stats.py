@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -81,6 +82,10 @@ class HourStats:
     @property
     def low_confidence_rate(self) -> float:
         return self.low_confidence / self.records if self.records else 0.0
+
+    @property
+    def start(self) -> datetime:
+        return datetime.fromtimestamp(self.hour_us // 1_000_000, tz=timezone.utc)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ to import from a DAG file.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -16,6 +17,9 @@ from scones.monitoring.errors import WindowError
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
+PARTITION_FORMAT = "%Y/%m/%d/%H"
+#: Windows up to this long list every hour in their report, empty ones included.
+MAX_LISTED_SPAN = 7 * DAY
 
 
 def parse_time(text: str | datetime) -> datetime:
@@ -101,16 +105,37 @@ class Window:
         return _epoch_us(self.end)
 
     def hours(self) -> list[datetime]:
-        """Every hour whose partition may hold records of this window."""
+        """Every hour whose partition may hold records of this window (as many as the window is long)."""
         hours, hour = [], floor_hour(self.start)
         while hour < self.end:
             hours.append(hour)
             hour += HOUR
         return hours
 
-    def partitions(self) -> list[str]:
-        """The ``yyyy/mm/dd/hh`` partition names to list, and no others."""
-        return [h.strftime("%Y/%m/%d/%H") for h in self.hours()]
+    def report_hours(self, hours_with_data: Iterable[datetime]) -> list[datetime]:
+        """The hours a report lists and plots: every hour of a window up to a week long (an
+        empty hour shows as a gap), else only the hours that hold data, so that a long window
+        costs what it holds rather than its length (30 years are 263,000 hours)."""
+        if self.end - floor_hour(self.start) <= MAX_LISTED_SPAN:
+            return self.hours()
+        return sorted(set(hours_with_data))
+
+    @property
+    def first_partition(self) -> str:
+        """The ``yyyy/mm/dd/hh`` partition of the window's first hour."""
+        return floor_hour(self.start).strftime(PARTITION_FORMAT)
+
+    @property
+    def last_partition(self) -> str:
+        """The partition of the window's last hour (the one holding ``end`` minus a microsecond)."""
+        return floor_hour(self.end - timedelta(microseconds=1)).strftime(PARTITION_FORMAT)
+
+    def covers_partition(self, name: str) -> bool:
+        """Whether the ``yyyy/mm/dd/hh`` partition ``name`` may hold records of this window.
+
+        Zero-padded partition names sort as their hours do, so this is a string comparison.
+        """
+        return self.first_partition <= name <= self.last_partition
 
     @property
     def label(self) -> str:
