@@ -22,6 +22,7 @@ from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
 from botocore.exceptions import ClientError
 
 from scones.errors import TrainingJobFailed
+from scones.training.hook import TrainingHook
 
 #: FailureReason prefixes of failures that a later try may not run into.
 RETRYABLE_REASONS = ("CapacityError", "InternalServerError")
@@ -29,6 +30,12 @@ RETRYABLE_REASONS = ("CapacityError", "InternalServerError")
 
 class TrainingJobOperator(SageMakerTrainingOperator):
     """``SageMakerTrainingOperator`` whose failed jobs fail the task without retries."""
+
+    aws_hook_class = TrainingHook
+
+    @property
+    def _hook_parameters(self) -> dict[str, Any]:
+        return {**super()._hook_parameters, "describe_every": self.check_interval}
 
     def execute(self, context: Any) -> dict:
         earlier = self._earlier_job()
