@@ -1,15 +1,19 @@
 """Regenerate the README's screenshots of the Airflow UI with headless Chromium.
 
 Starts the local stack (``scones up``'s) in a throwaway home with the login switched off,
-runs the ETL DAG through the REST API as the UI's trigger button does, and captures:
-docs/screenshots/dag-run.png (the ETL run: its tasks, states and durations) and docs/screenshots/monitor.png
-(the "Model monitor" page). Needs Debian's chromium (``apt-get install chromium``).
+runs the ETL DAG through the REST API as the UI's trigger button does, writes two weeks of
+captured inferences to the emulator's S3 and runs the monitor's own daily analysis on each day
+(confidence sliding in the last days, so the trends have something to show), and captures:
+docs/screenshots/dag-run.png (the ETL run: its tasks, states and durations),
+docs/screenshots/monitor.png (the "Model monitor" page in the UI: trends and days) and
+docs/screenshots/monitor-day.png (one day's page). Needs Debian's chromium (``apt-get install chromium``).
 
 Run: ``.venv/bin/python scripts/screenshots.py``
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import socket
@@ -18,7 +22,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+
+import numpy as np
 
 from scones.localrun.stack import start_stack
 
@@ -26,7 +33,7 @@ OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 # The flags that keep Chromium quiet on a machine with no internet (no update, sync or QUIC traffic).
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--hide-scrollbars", "--window-size=1440,900", "--virtual-time-budget=20000"]  # fmt: skip
+                  "--hide-scrollbars", "--virtual-time-budget=20000"]  # fmt: skip
 
 
 def free_port() -> int:
@@ -42,12 +49,69 @@ def api(url: str, method: str = "GET", body: dict | None = None, token: str | No
         return json.loads(response.read())
 
 
-def screenshot(chromium: str, url: str, target: Path) -> None:
+def screenshot(chromium: str, url: str, target: Path, height: int = 900) -> None:
     profile = tempfile.mkdtemp(prefix="chromium-")
-    subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={target}", url],
+    subprocess.run([chromium, *CHROMIUM_FLAGS, f"--window-size=1440,{height}", f"--user-data-dir={profile}",
+                    f"--screenshot={target}", url],
                    check=True, capture_output=True, timeout=120)  # fmt: skip
     shutil.rmtree(profile, ignore_errors=True)
     print(f"wrote {target}")
+
+
+def capture_day(rng: np.random.Generator, day: date, records: int, slide: float) -> dict[str, list[str]]:
+    """A day of capture records, as SageMaker writes them, by hourly partition; ``slide`` in [0, 1]
+    moves confidence down and the class mix towards motorcycles."""
+    from scones.etl.png import encode_png
+
+    png = base64.b64encode(encode_png(np.full((32, 32, 3), 128, dtype=np.uint8))).decode()
+    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    # More traffic in the day than at night: an hour's weight follows a smooth daily curve.
+    weights = 1.2 + np.sin((np.arange(24) - 9) / 24 * 2 * np.pi)
+    hours = rng.choice(24, size=records, p=weights / weights.sum())
+    by_partition: dict[str, list[str]] = {}
+    for hour in hours:
+        when = start + timedelta(hours=int(hour), seconds=int(rng.integers(0, 3600)))
+        top = 1.0 - rng.beta(1.2, 14 - 8 * slide) * 0.5  # top-class confidence, lower as the model drifts
+        first = rng.random() < 0.55 - 0.3 * slide
+        probabilities = [top, 1 - top] if first else [1 - top, top]
+        record = {
+            "captureData": {
+                "endpointInput": {"observedContentType": "image/png", "mode": "INPUT", "data": png, "encoding": "BASE64"},
+                "endpointOutput": {"observedContentType": "application/json", "mode": "OUTPUT",
+                                   "data": json.dumps([round(p, 6) for p in probabilities]), "encoding": "JSON"},
+            },
+            "eventMetadata": {"eventId": f"{int(when.timestamp())}-{rng.integers(1 << 30)}",
+                              "inferenceTime": when.strftime("%Y-%m-%dT%H:%M:%SZ")},
+            "eventVersion": "0",
+        }  # fmt: skip
+        by_partition.setdefault(when.strftime("%Y/%m/%d/%H"), []).append(json.dumps(record, separators=(",", ":")))
+    return by_partition
+
+
+def seed_monitor_history(endpoint_url: str, days: int = 14, last_day: date | None = None) -> str:
+    """Capture for ``days`` days in the emulator and the monitor's report of each; returns the last day."""
+    import boto3
+
+    from scones.monitoring.checks import Thresholds
+    from scones.monitoring.daily import monitor_window
+    from scones.monitoring.window import Window
+    from scones.settings import load_settings
+
+    settings = load_settings()
+    s3 = boto3.client("s3", endpoint_url=endpoint_url, region_name=settings.region)
+    rng = np.random.default_rng(11)
+    last_day = last_day or datetime.now(timezone.utc).date() - timedelta(days=1)
+    for back in range(days - 1, -1, -1):
+        day = last_day - timedelta(days=back)
+        slide = max(0.0, 1 - back / 4)  # the last four days drift
+        for partition, lines in capture_day(rng, day, int(rng.integers(350, 500)), slide).items():
+            key = f"{settings.data_capture_prefix}/{settings.endpoint_name}/AllTraffic/{partition}/capture.jsonl"
+            s3.put_object(Bucket=settings.bucket, Key=key, Body="\n".join(lines).encode() + b"\n")
+        summary = monitor_window(s3, bucket=settings.bucket, capture_uri=settings.data_capture_uri,
+                                 endpoint=settings.endpoint_name, classes=list(settings.classes),
+                                 window=Window.for_day(day), thresholds=Thresholds(min_records=1))  # fmt: skip
+        print(f"monitor report {day}: {summary['status']} ({summary['records']} inferences)")
+    return last_day.isoformat()
 
 
 def main() -> int:
@@ -70,7 +134,11 @@ def main() -> int:
         print(f"scones_cifar_etl run {run_id}: {state}")
         quoted = urllib.request.quote(run_id, safe="")
         screenshot(chromium, f"{stack.url}/dags/scones_cifar_etl/runs/{quoted}", OUT / "dag-run.png")
-        screenshot(chromium, f"{stack.url}/plugin/scones-monitor", OUT / "monitor.png")
+        last_day = seed_monitor_history(stack.emulator.endpoint_url)
+        screenshot(chromium, f"{stack.url}/plugin/scones-monitor", OUT / "monitor.png", height=1400)
+        # The page itself, logged in as the UI would be (the all-admins login sets its cookie).
+        day_page = urllib.request.quote(f"/scones-monitor/reports/{last_day}", safe="/")
+        screenshot(chromium, f"{stack.url}/auth/token/login?next={day_page}", OUT / "monitor-day.png", height=1900)
     finally:
         stack.stop()
         shutil.rmtree(home, ignore_errors=True)

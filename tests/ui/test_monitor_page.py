@@ -263,3 +263,28 @@ def test_a_corrupt_report_or_a_missing_bucket_is_a_page_not_a_traceback(server, 
     s3.delete_bucket(Bucket=BUCKET)
     status, _, body = get(server, "/")
     assert status == 502 and b"NoSuchBucket" in body and BUCKET.encode() in body
+
+
+def test_the_monitors_own_reports_render_as_trends_and_days(server, s3):
+    """Not hand-made JSON: three days analysed by the daily job itself, then read by the page."""
+    from scones.monitoring.checks import Thresholds
+    from scones.monitoring.daily import monitor_window
+    from scones.monitoring.window import Window
+
+    from ..monitoring.conftest import capture_line, partition_key
+
+    for day, (records, low) in {"2026-11-20": (30, 0), "2026-11-21": (40, 4), "2026-11-22": (50, 25)}.items():
+        lines = [capture_line([0.5, 0.5] if i < low else [0.99, 0.01], f"{day}T{i % 24:02d}:10:00Z") for i in range(records)]
+        key = f"data_capture/{partition_key(f'{day}T05:00:00Z', endpoint=ENDPOINT)}"
+        s3.put_object(Bucket=BUCKET, Key=key, Body="".join(f"{line}\n" for line in lines).encode())
+        monitor_window(s3, bucket=BUCKET, capture_uri=f"s3://{BUCKET}/data_capture", endpoint=ENDPOINT,
+                       classes=["bicycle", "motorcycle"], window=Window.for_day(day), thresholds=Thresholds(min_records=1))  # fmt: skip
+    index = get(server, "/")[2].decode()
+    volume = index[index.index("Inferences per day"):]
+    assert all(f"{day}: {n}" in volume for day, n in (("2026-11-20", 30), ("2026-11-21", 40), ("2026-11-22", 50)))
+    assert 'class="bad">2026-11-22 (1 violation)' in index, "half the day below the threshold: flagged"
+    day = get(server, "/reports/2026-11-22")[2].decode()
+    assert "low_confidence_rate" in day and "50.0%" in day and "hourly_volume.png" in day
+    assert "s3://" in day and "statistics.json" in day, "drift against the day before, named"
+    status, headers, _ = get(server, "/reports/2026-11-22/files/report.html")
+    assert status == 200 and headers["Content-Security-Policy"].startswith("sandbox")
