@@ -88,17 +88,15 @@ def capture_day(rng: np.random.Generator, day: date, records: int, slide: float)
     return by_partition
 
 
-def seed_monitor_history(endpoint_url: str, days: int = 14, last_day: date | None = None) -> str:
+def seed_monitor_history(emulator, days: int = 14, last_day: date | None = None) -> str:
     """Capture for ``days`` days in the emulator and the monitor's report of each; returns the last day."""
-    import boto3
-
     from scones.monitoring.checks import Thresholds
     from scones.monitoring.daily import monitor_window
     from scones.monitoring.window import Window
     from scones.settings import load_settings
 
     settings = load_settings()
-    s3 = boto3.client("s3", endpoint_url=endpoint_url, region_name=settings.region)
+    s3 = emulator.session(settings.region).client("s3")
     rng = np.random.default_rng(11)
     last_day = last_day or datetime.now(timezone.utc).date() - timedelta(days=1)
     for back in range(days - 1, -1, -1):
@@ -134,7 +132,7 @@ def main() -> int:
         print(f"scones_cifar_etl run {run_id}: {state}")
         quoted = urllib.request.quote(run_id, safe="")
         screenshot(chromium, f"{stack.url}/dags/scones_cifar_etl/runs/{quoted}", OUT / "dag-run.png")
-        last_day = seed_monitor_history(stack.emulator.endpoint_url)
+        last_day = seed_monitor_history(stack.emulator)
         screenshot(chromium, f"{stack.url}/plugin/scones-monitor", OUT / "monitor.png", height=1400)
         # The page itself, logged in as the UI would be (the all-admins login sets its cookie).
         day_page = urllib.request.quote(f"/scones-monitor/reports/{last_day}", safe="/")

@@ -74,7 +74,8 @@ def line_chart(title: str, points: Sequence[Point], *, fmt: Callable[[float], st
         y = _y(limit, y_top)
         parts.append(f'<line x1="{LEFT}" x2="{LEFT + PLOT_W}" y1="{y:.1f}" y2="{y:.1f}" stroke="{LIMIT}" '
                      f'stroke-dasharray="4 3"/>')  # fmt: skip
-        parts.append(f'<text x="{LEFT + PLOT_W}" y="{y - 4:.1f}" text-anchor="end" class="tick" fill="{LIMIT}">'
+        # At the left end: series tend to cross a limit late, at the right.
+        parts.append(f'<text x="{LEFT + 4}" y="{y - 4:.1f}" class="tick" fill="{LIMIT}">'
                      f'{escape(limit_label or fmt(limit))}</text>')  # fmt: skip
     segment: list[str] = []
     for i, p in enumerate(points):
