@@ -216,6 +216,7 @@ def test_index_draws_the_trends_and_flags_bad_days(server, s3):
     assert 'class="bad">2026-11-07 (1 violation)' in page
     short = get(server, "/?days=3")[2].decode()
     assert short.count("<rect") == 3, "?days= bounds the trend"
+    assert "?days=6'>longer" in short and "longer" not in page, "a longer trend is offered only when there is more"
 
 
 def test_day_page_explains_figures_and_links_its_files(server, s3):

@@ -82,7 +82,7 @@ def create_app(s3: Callable[[], Any], bucket: Callable[[], str], endpoint: Calla
     def index(days: int = Query(DEFAULT_TREND_DAYS, ge=1, le=MAX_TREND_DAYS)) -> HTMLResponse:
         reports = store()
         known = reports.days()
-        return html(index_page(endpoint(), known, reports.trend(known[:days]), days))
+        return html(index_page(endpoint(), known, reports.trend(known[:days]), min(days * 2, MAX_TREND_DAYS)))
 
     @app.get("/reports/{day}", response_class=HTMLResponse)
     def report(day: str) -> HTMLResponse:

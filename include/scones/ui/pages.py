@@ -93,7 +93,8 @@ def trend_charts(trend: Sequence[DayFigures]) -> str:
     return f'<div class="charts">{"".join(charts)}</div>'
 
 
-def index_page(endpoint: str, days: Sequence[str], trend: Sequence[DayFigures], trend_days: int) -> str:
+def index_page(endpoint: str, days: Sequence[str], trend: Sequence[DayFigures], longer: int | None) -> str:
+    """Trends and every day with a report; ``longer``: the ``?days=`` of a longer trend, None if none."""
     title = f"Model monitor: {endpoint}"
     if not days:
         body = (f"<h1>{e(title)}</h1><p>No report yet: the <code>scones_model_monitor</code> DAG writes one a day "
@@ -111,8 +112,9 @@ def index_page(endpoint: str, days: Sequence[str], trend: Sequence[DayFigures], 
     flagged = {f.day: f.violations for f in trend}
     links = "".join(_day_link(d, "reports/", flagged.get(d, ())) for d in days)
     shown = f"{len(trend)} day{'s' if len(trend) != 1 else ''}"
+    more = f"<a href='?days={longer}'>longer</a>; " if longer and len(days) > len(trend) else ""
     body = (f"<h1>{e(title)}</h1>{status}<h2>Trends, last {e(shown)} with a report "
-            f"<small class='muted'>(<a href='?days={trend_days * 2}'>longer</a>; red: a violation that day)</small></h2>"
+            f"<small class='muted'>({more}red: a violation that day)</small></h2>"
             f"{trend_charts(trend)}<h2>Daily reports</h2><p class='days'>{links}</p>")  # fmt: skip
     return layout(title, body)
 
