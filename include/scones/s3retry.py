@@ -55,7 +55,7 @@ def with_retries(
     *,
     attempts: int = ATTEMPTS,
     backoff: float = BACKOFF,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> T:
     """``call()``, retried with exponential backoff (and jitter) while it fails transiently.
 
@@ -76,5 +76,5 @@ def with_retries(
                 ) from exc
             delay = backoff * 2**attempt * (0.75 + random.random() / 2)
             log.warning("S3 error while %s (%s); retry %d in %.1f s", what, exc, attempt + 1, delay)
-            sleep(delay)
+            (sleep or time.sleep)(delay)
     raise AssertionError("unreachable")  # pragma: no cover
