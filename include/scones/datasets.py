@@ -99,9 +99,7 @@ def _get_json(s3: S3Client, bucket: str, key: str) -> tuple[dict[str, Any], str]
         except ClientError as exc:
             if _error_code(exc) in ("NoSuchKey", "404"):
                 return None
-            if _error_code(exc) in ("NoSuchBucket",):
-                raise DatasetNotFound(f"bucket {bucket!r} does not exist: create it (or set SCONES_BUCKET)") from exc
-            raise
+            raise  # NoSuchBucket, AccessDenied: the caller says what to do
         return json.loads(response["Body"].read()), response["ETag"]
 
     return with_retries(get, f"reading s3://{bucket}/{key}")

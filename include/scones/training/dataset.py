@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from scones.datasets import PinnedDataset, pin_version, resolve_dataset
 from scones.errors import ConfigurationError, DatasetNotFound
 from scones.layout import DatasetLayout
@@ -24,7 +26,13 @@ __all__ = ["DatasetNotFound", "describe_dataset", "first_validation_image", "ref
 def describe_dataset(s3: S3Client, settings: Settings, version: str | None = None) -> dict[str, Any]:
     """What training needs to know about the published (or given) version; checks its classes."""
     layout = DatasetLayout.of(settings)
-    pinned = pin_version(s3, layout, version) if version else resolve_dataset(s3, layout)
+    try:
+        pinned = pin_version(s3, layout, version) if version else resolve_dataset(s3, layout)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "NoSuchBucket":
+            raise
+        raise DatasetNotFound(f"no dataset at {layout.uri}: bucket {layout.bucket!r} does not exist (create it, or set "
+                              "SCONES_BUCKET), then run the scones_cifar_etl DAG") from exc  # fmt: skip
     if pinned.classes != list(settings.classes):
         raise ConfigurationError(
             f"the published dataset (version {pinned.version}) has classes {pinned.classes} but this run asks for "
