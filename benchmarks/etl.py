@@ -110,7 +110,7 @@ def decompress_only(archive: Path) -> None:
 
 
 _PEAK_MEMORY = """
-import json, resource, sys
+import json, sys
 from pathlib import Path
 from scones.etl.cifar import read_cifar_archive
 from scones.etl.transform import build_manifests, iter_image_files, resolve_classes
@@ -120,7 +120,8 @@ if classes:
     data = read_cifar_archive(archive, ids)
     build_manifests(data, classes, ids)
     sum(len(chunk) for chunk in iter_image_files(data, classes, ids))
-print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))  # KiB on Linux
+# VmHWM, not ru_maxrss: Linux carries the parent's peak into ru_maxrss across fork + exec.
+print(json.dumps(next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))))  # KiB
 """
 
 

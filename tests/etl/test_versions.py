@@ -6,8 +6,6 @@ share one S3 (concurrent publishers, a run killed mid-upload).
 
 from __future__ import annotations
 
-import io
-import json
 import multiprocessing
 import os
 import signal
@@ -19,6 +17,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
@@ -76,7 +75,7 @@ def test_an_empty_class_leaves_the_published_version_in_place(s3, tmp_path: Path
 
 def archive_with_filename(path: Path, odd: str) -> Path:
     """The official layout, with one train file name replaced by ``odd``."""
-    rng = __import__("numpy").random.default_rng(0)
+    rng = np.random.default_rng(0)
     train = synthetic._split(rng, 2, [8, 48], "train")
     test = synthetic._split(rng, 1, [8, 48], "test")
     train[b"filenames"][0] = odd.encode()
@@ -225,3 +224,14 @@ def test_a_run_killed_mid_upload_leaves_the_published_version_byte_identical(emu
     after = {k: s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in published}
     assert after == published, "every object of the published version, and the pointer, unchanged"
     assert_consistent(s3, layout)
+
+
+def test_a_member_larger_than_cifar_ever_has_is_refused_before_it_is_read(s3, tmp_path: Path, cifar_all_classes: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch):  # fmt: skip
+    """A small archive that inflates to gigabytes (it took the ETL to 2.2 GB) is refused from its tar header."""
+    from scones.etl import cifar
+
+    monkeypatch.setattr(cifar, "MAX_MEMBER_BYTES", 10_000)  # the test archive's train member is ~330 KB
+    with pytest.raises(CorruptArchive, match="refused before reading it"):
+        run_etl(s3, source=str(cifar_all_classes), classes=["bicycle", "motorcycle"], dataset_uri=URI, cache_dir=tmp_path)
+    assert all_keys(s3) == []

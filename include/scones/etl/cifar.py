@@ -40,7 +40,9 @@ CIFAR100_FINE_LABELS: tuple[str, ...] = (
 SPLITS = ("train", "test")
 IMAGE_BYTES = 3 * 32 * 32
 #: The official members are 161 MB (train), 32 MB (test) and 1.5 KB (meta). A larger one is
-#: not CIFAR-100 (or is a decompression bomb): refused before it is read, which bounds memory.
+#: not CIFAR-100 (or is a decompression bomb): refused before it is read. Reading a member
+#: takes about three times its size at peak (tarfile's stream buffer, the unpickled string,
+#: the array), so this bounds the ETL's memory whatever the archive claims.
 MAX_MEMBER_BYTES = 256 << 20
 #: A file name becomes an S3 key segment and a field of a tab-separated .lst line: no path
 #: separators, whitespace or control characters (CIFAR's are like ``bicycle_s_000017.png``).
@@ -65,10 +67,9 @@ class _ArrayOnlyUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def _unpickle(stream: io.IOBase, member: str) -> dict[bytes, object]:
-    # Unpickled straight from the tar stream: no second copy of the member in memory.
+def _unpickle(raw: bytes, member: str) -> dict[bytes, object]:
     try:
-        obj = _ArrayOnlyUnpickler(stream, encoding="bytes").load()
+        obj = _ArrayOnlyUnpickler(io.BytesIO(raw), encoding="bytes").load()
     except CorruptArchive:
         raise
     except Exception as exc:  # any unpickling failure means a damaged member
@@ -150,7 +151,7 @@ def read_cifar_archive(path: str | io.IOBase, wanted_labels: list[int] | None = 
                     )
                 fileobj = tar.extractfile(member)
                 assert fileobj is not None  # a regular file always has content
-                obj = _unpickle(fileobj, member.name)
+                obj = _unpickle(fileobj.read(), member.name)
                 if base == "meta":
                     names = obj.get(b"fine_label_names")
                     if not isinstance(names, list) or len(names) != 100:

@@ -10,7 +10,6 @@ before ``publish`` leaves the published dataset exactly as it was, byte for byte
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,12 +26,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 log = logging.getLogger(__name__)
-__all__ = ["EtlResult", "parse_s3_uri", "publish", "run_etl", "run_key", "stage"]
-
-
-def run_key(text: str) -> str:
-    """A run id made safe for an S3 key segment."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)[:120]
+__all__ = ["EtlResult", "parse_s3_uri", "publish", "run_etl", "stage"]
 
 
 @dataclass
