@@ -61,9 +61,15 @@ def _post(original: Callable[..., Any]) -> Callable[..., Any]:
                         _UPLOAD_BASELINE[found.group(1).decode()] = baseline
                 return status, headers, payload
             if "uploadId" in query:
-                refused = _check_completion(self, request, bucket_name, key_name, query["uploadId"][0])
+                upload_id = query["uploadId"][0]
+                refused = _check_completion(self, request, bucket_name, key_name, upload_id)
                 if refused is not None:
                     return refused
+                answer = original(self, request, body, bucket_name, query, key_name)
+                if answer[0] == 200:
+                    with _BASELINE_LOCK:
+                        _UPLOAD_BASELINE.pop(upload_id, None)  # completed: nothing left to check
+                return answer
             return original(self, request, body, bucket_name, query, key_name)
 
     _key_response_post.__wrapped__ = original  # type: ignore[attr-defined]
