@@ -12,7 +12,11 @@ Generates a full-size CIFAR-100 archive (50,000 + 10,000 rows, all 100 classes; 
 - etl_end_to_end_images_per_s / bare_put_images_per_s: this ETL end to end against the
   emulator, and bare concurrent ``put_object`` calls of the same bytes to the same emulator;
 - upload_efficiency (ETL end to end / bare puts) and, last, speedup (reference extract +
-  transform time / this ETL's).
+  transform time / this ETL's);
+- etl_peak_memory_mb: the peak resident memory of a fresh process that imports the ETL, then
+  decodes, encodes and builds the manifests of the ten classes (as etl_extract_transform_s),
+  next to the same for two classes and for the imports alone (import_only_peak_memory_mb):
+  what the ETL itself needs is the difference.
 
 Run: ``.venv/bin/python benchmarks/etl.py`` (about two minutes on two cores).
 """
@@ -20,9 +24,11 @@ Run: ``.venv/bin/python benchmarks/etl.py`` (about two minutes on two cores).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import pickle
 import shutil
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -103,6 +109,29 @@ def decompress_only(archive: Path) -> None:
             pass
 
 
+_PEAK_MEMORY = """
+import json, sys
+from pathlib import Path
+from scones.etl.cifar import read_cifar_archive
+from scones.etl.transform import build_manifests, iter_image_files, resolve_classes
+archive, classes = Path(sys.argv[1]), [c for c in sys.argv[2].split(",") if c]
+if classes:
+    ids = resolve_classes(classes)
+    data = read_cifar_archive(archive, ids)
+    build_manifests(data, classes, ids)
+    sum(len(chunk) for chunk in iter_image_files(data, classes, ids))
+# VmHWM, not ru_maxrss: Linux carries the parent's peak into ru_maxrss across fork + exec.
+print(json.dumps(next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))))  # KiB
+"""
+
+
+def peak_memory_mb(archive: Path, classes: list[str]) -> float:
+    """Peak RSS of a fresh process running the ETL's extract + transform (no classes: imports only)."""
+    out = subprocess.run([sys.executable, "-c", _PEAK_MEMORY, str(archive), ",".join(classes)],
+                         check=True, capture_output=True, text=True).stdout  # fmt: skip
+    return json.loads(out.strip().splitlines()[-1]) / 1024
+
+
 def timed(fn, *args) -> tuple[float, object]:
     t0 = time.perf_counter()
     result = fn(*args)
@@ -130,6 +159,9 @@ def main() -> None:
     print(f"reference_extract_transform_s: {ref_best:.2f}")
     print(f"etl_extract_transform_s: {etl_best:.2f}")
     print(f"decompress_only_s: {floor:.2f}")
+    print(f"import_only_peak_memory_mb: {peak_memory_mb(archive, []):.0f}")
+    print(f"etl_peak_memory_two_classes_mb: {peak_memory_mb(archive, classes[:2]):.0f}")
+    print(f"etl_peak_memory_mb: {peak_memory_mb(archive, classes):.0f}")
 
     with EmulatorProcess() as emu:
         os.environ.update(LOCAL_CREDENTIALS)  # the emulator's fake keys, never real ones

@@ -43,7 +43,9 @@ from pathlib import Path
 
 import psutil
 
+from scones.datasets import resolve_dataset
 from scones.emulator import EmulatorProcess
+from scones.layout import DatasetLayout
 from scones.localrun.demo import SHARED_SUBSET
 from scones.settings import load_settings
 from scones.workflow.config import WorkflowConfig, WorkflowNames
@@ -189,7 +191,8 @@ def main() -> int:
         t0 = time.perf_counter()
         train_and_deploy(session, settings)
         log(f"endpoint {settings.endpoint_name} InService after {time.perf_counter() - t0:.1f} s; deploying the workflow...")
-        keys = list_images(session.client("s3"), settings.bucket, f"{settings.dataset_prefix}/validation/")[: args.images]
+        validation = resolve_dataset(session.client("s3"), DatasetLayout.of(settings)).channel_prefix("validation")
+        keys = list_images(session.client("s3"), settings.bucket, validation)[: args.images]
         threshold = args.threshold if args.threshold is not None else median_confidence(session, settings, keys)
         settings = dataclasses.replace(settings, confidence_threshold=threshold)
         deployed = deploy_workflow(session.client, settings, config)

@@ -5,12 +5,17 @@ Extract CIFAR-100, turn the chosen classes into PNG images and SageMaker .lst ma
 1. **check_inputs**: the class names exist in CIFAR-100 and the bucket is there and ours.
 2. **extract_archive**: download (streamed, md5-verified for the official file) to the cache,
    or reuse a verified cached copy; `http(s)://`, `s3://` and local paths are accepted.
-3. **transform_and_upload**: decode the rows, encode PNGs, upload them concurrently (identical
-   objects are skipped) and stage the manifests under `_staging/<run>/`.
-4. **publish_manifests**: put `train_lst/`, `validation_lst/` and `labels.json` in place, last,
-   and update the **scones_cifar_vehicles** Asset, which starts training.
+3. **transform_and_upload**: decode the rows, encode PNGs and upload them concurrently, then the
+   manifests and `labels.json`, all into a **new version** `versions/<version>/` that no
+   reader sees yet. A class with no images, or a file name with a tab or newline, fails here
+   before any upload.
+4. **publish_manifests**: point `current.json` at the new version in one conditional write
+   (if a newer version was published meanwhile, this fails and changes nothing), and update
+   the **scones_cifar_vehicles** Asset, which starts training.
 
-A failure before step 4 leaves the published dataset as it was. Offline, set the source to
+A failure before step 4 leaves the published dataset as it was, byte for byte. A source that
+cannot be read fails at once (a missing file) or after about two minutes of download retries
+(an unreachable URL): set the **Source** field of the trigger form. Offline, the source is
 `shared/data/cifar-100-python-bikes.tar.gz` (the bicycle and motorcycle images).
 Layout: `docs/dataset-layout.md`.
 """
@@ -42,7 +47,7 @@ def check_inputs(params: dict | None = None) -> dict:
     return {"source": settings.source_url, "classes": list(settings.classes), "dataset_uri": settings.dataset_uri}
 
 
-@task(retries=4)
+@task
 def extract_archive(inputs: dict, params: dict | None = None) -> dict:
     """Fetch the archive into the cache (or reuse the verified cached copy)."""
     from scones.airflow_glue import aws_client
@@ -55,10 +60,10 @@ def extract_archive(inputs: dict, params: dict | None = None) -> dict:
 
 
 @task
-def transform_and_upload(inputs: dict, archive: dict, run_id: str | None = None, params: dict | None = None) -> dict:
-    """Encode the images, upload them, and stage the manifests (not yet visible)."""
+def transform_and_upload(inputs: dict, archive: dict, params: dict | None = None) -> dict:
+    """Encode the images and upload them with the manifests as a new version (not yet visible)."""
     from scones.airflow_glue import aws_client
-    from scones.etl import run_key, stage
+    from scones.etl import stage
 
     settings = task_settings(params)
     # Re-fetching is a no-op where the cache is warm, and makes this task safe on a worker
@@ -66,8 +71,7 @@ def transform_and_upload(inputs: dict, archive: dict, run_id: str | None = None,
     result = stage(
         aws_client("s3", settings, max_pool_connections=settings.upload_concurrency + 4),
         source=inputs["source"], classes=inputs["classes"], dataset_uri=inputs["dataset_uri"],
-        cache_dir=settings.cache_dir, staging_key=run_key(run_id or "manual"),
-        concurrency=settings.upload_concurrency,
+        cache_dir=settings.cache_dir, concurrency=settings.upload_concurrency,
     )  # fmt: skip
     if result.archive_md5 != archive["md5"]:
         raise RuntimeError(f"the archive changed between tasks ({archive['md5']} -> {result.archive_md5}); rerun the DAG")
@@ -75,16 +79,17 @@ def transform_and_upload(inputs: dict, archive: dict, run_id: str | None = None,
 
 
 @task(outlets=[DATASET_ASSET])
-def publish_manifests(staged: dict, run_id: str | None = None, params: dict | None = None, outlet_events=None) -> dict:
-    """Publish the manifests (last), then announce the new dataset version."""
+def publish_manifests(staged: dict, params: dict | None = None, outlet_events=None) -> dict:
+    """Publish the new version (one conditional write of the pointer), then announce it."""
     from scones.airflow_glue import aws_client
-    from scones.etl import publish, run_key
+    from scones.etl import publish
 
     settings = task_settings(params)
-    keys = publish(aws_client("s3", settings), dataset_uri=staged["dataset_uri"], staging_key=run_key(run_id or "manual"))
-    summary = {"dataset_uri": staged["dataset_uri"], "classes": staged["classes"], "counts": staged["counts"], "manifests": keys}
+    pointer = publish(aws_client("s3", settings), dataset_uri=staged["dataset_uri"], version=staged["version"])
+    summary = {"dataset_uri": staged["dataset_uri"], "dataset_version": staged["version"], "version_uri": staged["version_uri"],
+               "classes": staged["classes"], "counts": staged["counts"], "pointer": pointer}  # fmt: skip
     outlet_events[DATASET_ASSET].extra = summary
-    print(f"published {staged['dataset_uri']}: {staged['counts']} ({staged['uploaded']} uploaded, {staged['skipped']} unchanged)")
+    print(f"published {staged['dataset_uri']} version {staged['version']}: {staged['counts']} ({staged['uploaded']} images)")
     return summary
 
 

@@ -163,7 +163,14 @@ def plan_smoke_executions(machines: dict, run_id: str | None = None, params: dic
     from scones.airflow_glue import aws_client
     from scones.workflow.deploy import serving_classes
     from scones.workflow.errors import EndpointNotReady
-    from scones.workflow.smoke import check_endpoint, plan_smoke_cases, probe, probe_until_planned, validation_keys
+    from scones.workflow.smoke import (
+        check_endpoint,
+        plan_smoke_cases,
+        probe,
+        probe_until_planned,
+        validation_keys,
+        validation_prefix,
+    )
 
     params = params or {}
     if not params.get("smoke_tests", True):
@@ -177,14 +184,15 @@ def plan_smoke_executions(machines: dict, run_id: str | None = None, params: dic
         raise
     s3, runtime = aws_client("s3", settings), aws_client("sagemaker-runtime", settings)
     classes = serving_classes(s3, settings)
-    keys = validation_keys(s3, settings.bucket, settings.dataset_prefix, classes)
+    images = validation_prefix(s3, settings)  # resolved once: the whole plan uses one dataset version
+    keys = validation_keys(s3, settings.bucket, images, classes)
     probes = probe_until_planned(
         (probe(s3, runtime, settings.bucket, key, settings.endpoint_name, len(classes)) for key in keys),
         settings.confidence_threshold, params.get("smoke_batch_size", 10), params.get("smoke_candidates", 40),
     )  # fmt: skip
     for p in probes:
         print(f"{p.key}: {classes[p.predicted_label]} {p.confidence:.4f}")
-    missing = f"{settings.dataset_prefix.strip('/')}/validation/_smoke/{uuid.uuid4().hex}.png"
+    missing = f"{images}_smoke/{uuid.uuid4().hex}.png"
     cases = plan_smoke_cases(probes, settings.bucket, settings.confidence_threshold, params.get("smoke_batch_size", 10), missing)
     run = hashlib.sha1((run_id or "manual").encode()).hexdigest()[:8]
     for case in cases:  # names say where an alert came from: "smoke-low_confidence-..."

@@ -3,7 +3,8 @@ Daily: analyse the endpoint's captured inferences for the day, write confidence 
 
 ### What it does
 1. **read_deployment**: what serves (`models/deployments/current.json`): the endpoint, its
-   classes and where its data capture goes. Nothing deployed yet: the run is skipped.
+   classes, where its data capture goes, and the dataset version the model trained on (named
+   in the report). Nothing deployed yet: the run is skipped.
 2. **analyze_window**: reads the capture of one UTC day, the one the run's data interval starts
    in (the 01:00 run covers the whole day before, midnight to midnight; its hourly partitions), computes the statistics (volume, class shares, confidence quantiles,
    low-confidence share, hourly figures) and drift (PSI, KS) against the latest earlier day
@@ -48,7 +49,8 @@ def read_deployment(params: dict | None = None) -> dict:
     # Where that deployment captures to, as recorded: settings changed since do not move it.
     capture_uri = deployment.data_capture_uri or settings.data_capture_uri
     return {"endpoint_name": deployment.endpoint_name, "classes": deployment.classes, "model": deployment.model_name,
-            "data_capture_uri": capture_uri}  # fmt: skip
+            "data_capture_uri": capture_uri, "training_job": deployment.training_job,
+            "dataset_version": deployment.dataset_version}  # fmt: skip
 
 
 @task
@@ -69,6 +71,7 @@ def analyze_window(deployment: dict, data_interval_start=None, params: dict | No
                               max_low_confidence_rate=settings.max_low_confidence_rate,
                               min_records=settings.min_daily_records),
         baseline_uri=(params or {}).get("baseline_uri") or "",
+        lineage={k: deployment.get(k) or "" for k in ("model", "training_job", "dataset_version")},
     )  # fmt: skip
     print(summary["summary"])
     print(f"report: {summary['report_uri']}")

@@ -2,8 +2,10 @@
 Nightly: train SageMaker's image-classification algorithm on the latest dataset, gate on validation accuracy, and deploy to the endpoint with data capture.
 
 ### What it does
-1. **check_dataset**: reads the dataset the ETL published (or refreshes it first when
-   `refresh_dataset` is on) and checks its classes are the ones asked for.
+1. **check_dataset**: pins the dataset version the ETL published (or refreshes it first when
+   `refresh_dataset` is on) and checks its classes; every later task, the training job's
+   tags and the deployment record name that version. A scheduled run that finds no dataset
+   yet ends skipped, saying so.
 2. **prepare_training**: resolves the algorithm's image for the region (SageMaker SDK), the
    execution role, a job name unique to the run, and the CreateTrainingJob config.
 3. **train_model**: the provider's SageMakerTrainingOperator; the job's log is printed here.
@@ -25,7 +27,9 @@ Nightly: train SageMaker's image-classification algorithm on the latest dataset,
    first deployment has nothing to go back to and stays. **record_deployment** writes
    `models/deployments/current.json`.
 8. **cleanup_old_versions**: old models and endpoint configs beyond `keep_versions` are
-   deleted, never the serving ones.
+   deleted, never the serving ones; then dataset versions beyond `dataset_keep_versions`
+   (or older than `dataset_max_age_days`) and orphans of failed ETL runs, never the
+   published version or one a serving or kept model trained on.
 
 Runs at 02:00 UTC and whenever the ETL publishes a new dataset; one run at a time.
 """
@@ -52,17 +56,29 @@ HOSTING_TYPES = ["ml.m5.large", "ml.m5.xlarge", "ml.c5.large", "ml.c5.xlarge", "
 
 
 @task(inlets=[DATASET_ASSET])
-def check_dataset(params: dict | None = None, run_id: str | None = None) -> dict:
-    """Read the published dataset's labels.json (running the ETL first if asked)."""
+def check_dataset(params: dict | None = None, dag_run=None) -> dict:
+    """Pin the published dataset version (running the ETL first if asked) and check its classes.
+
+    A scheduled run that finds no dataset yet (the first start of `scones up`) ends skipped
+    with the same message; a manual run fails with it.
+    """
+    from airflow.sdk.exceptions import AirflowSkipException
+
     from scones.airflow_glue import aws_client
+    from scones.errors import DatasetNotFound
     from scones.training.dataset import describe_dataset, refresh_dataset
 
     settings = task_settings(params)
     s3 = aws_client("s3", settings, max_pool_connections=settings.upload_concurrency + 4)
-    if (params or {}).get("refresh_dataset"):
-        refresh_dataset(s3, settings, staging_key=f"train-{run_id}")
-    dataset = describe_dataset(s3, settings)
-    print(f"dataset {dataset['dataset_uri']}: classes {dataset['classes']}, {dataset['num_training_samples']} training images")
+    version = refresh_dataset(s3, settings) if (params or {}).get("refresh_dataset") else None
+    try:
+        dataset = describe_dataset(s3, settings, version)
+    except DatasetNotFound as exc:
+        if getattr(dag_run, "run_type", None) == "scheduled":
+            raise AirflowSkipException(f"{exc} (this scheduled run has nothing to train on yet)") from exc
+        raise
+    print(f"dataset version {dataset['dataset_version']} ({dataset['dataset_uri']}): classes {dataset['classes']}, "
+          f"{dataset['num_training_samples']} training images")  # fmt: skip
     return dataset
 
 
@@ -137,7 +153,7 @@ def smoke_test_endpoint(serving: dict, dataset: dict, params: dict | None = None
     settings = task_settings(params)
     s3, sagemaker = aws_client("s3", settings), aws_client("sagemaker", settings)
     check_still_serving(sagemaker, serving["endpoint_name"], serving["endpoint_config"])  # not rolled back by a try before
-    key, image = first_validation_image(s3, settings)
+    key, image = first_validation_image(s3, dataset)
     try:
         probabilities = smoke_test(aws_client("sagemaker-runtime", settings), serving["endpoint_name"], image,
                                    len(dataset["classes"]), pause=settings.poll_seconds)  # fmt: skip
@@ -173,22 +189,31 @@ def record_deployment(training: dict, gate: dict, serving: dict, config: dict, p
         model_data_url=job["ModelArtifacts"]["S3ModelArtifacts"], validation_accuracy=gate["accuracy"],
         classes=dataset["classes"], deployed_at=pendulum.now("UTC").isoformat(), image=prepared["image"],
         dataset_uri=dataset["dataset_uri"], data_capture_uri=settings.data_capture_uri,
+        dataset_version=dataset["dataset_version"],
     )  # fmt: skip
     keys = write_current(aws_client("s3", settings), settings.bucket, settings.models_prefix, deployment)
     print(f"recorded {keys[-1]}: {deployment.model_name} serving on {deployment.endpoint_name} "
-          f"(validation accuracy {deployment.validation_accuracy:.4f})")  # fmt: skip
+          f"(validation accuracy {deployment.validation_accuracy:.4f}, dataset version {deployment.dataset_version})")  # fmt: skip
     return asdict(deployment)
 
 
 @task
 def cleanup_old_versions(recorded: dict, params: dict | None = None) -> dict:
-    """Delete models and endpoint configs beyond the newest keep_versions, never the serving ones."""
+    """Delete models and endpoint configs beyond the newest keep_versions, never the serving ones;
+    then old and orphaned dataset versions, never the published one or one a kept model trained on."""
     from scones.airflow_glue import aws_client
     from scones.deployment.cleanup import cleanup
+    from scones.etl.retention import protected_versions, prune_versions
+    from scones.layout import DatasetLayout
 
     settings = task_settings(params)
-    return cleanup(aws_client("sagemaker", settings), f"{settings.project}-train-", settings.keep_versions,
-                   recorded["endpoint_name"])  # fmt: skip
+    models = cleanup(aws_client("sagemaker", settings), f"{settings.project}-train-", settings.keep_versions,
+                     recorded["endpoint_name"])  # fmt: skip
+    s3 = aws_client("s3", settings)
+    datasets = prune_versions(s3, DatasetLayout.of(settings), keep=settings.dataset_keep_versions,
+                              protected=protected_versions(s3, settings) | {recorded["dataset_version"]},
+                              max_age_days=settings.dataset_max_age_days)  # fmt: skip
+    return {**models, "dataset_versions_deleted": datasets.deleted + datasets.orphans_deleted}
 
 
 @dag(

@@ -14,7 +14,15 @@ from airflow.sdk import Asset
 from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
 
 from scones.deployment.verify import DeploymentRolledBack, RollbackFailed
-from scones.errors import ChecksumMismatch, ConfigurationError, CorruptArchive, DestinationError, TrainingJobFailed
+from scones.errors import (
+    ChecksumMismatch,
+    ConfigurationError,
+    CorruptArchive,
+    DestinationError,
+    PublishConflict,
+    SourceUnreachable,
+    TrainingJobFailed,
+)
 from scones.settings import Settings, airflow_variables, load_settings
 from scones.training.gate import MissingMetric
 
@@ -22,13 +30,15 @@ OWNER = "ml-platform"
 AWS_CONN_ID = "aws_default"
 
 #: Retrying cannot fix bad input, a failed training job, a job that reported no metric, or a
-#: rolled-back deployment: fail at once and say why. Anything else (network, throttling, an
-#: endpoint still warming) gets the normal retries with exponential backoff.
+#: rolled-back deployment: fail at once and say why. A source that cannot be read was already
+#: retried inside the download (a missing file is not retried at all); a lost publish race
+#: would lose again. Anything else (network, S3 outages: DestinationUnavailable, throttling,
+#: an endpoint still warming) gets the normal retries with exponential backoff.
 NO_RETRY_ON_BAD_INPUT = ExceptionRetryPolicy(
     rules=[
         RetryRule(exception=exc, action=RetryAction.FAIL, reason=f"{exc.__name__}: fix the input, then rerun")
         for exc in (ConfigurationError, ChecksumMismatch, CorruptArchive, DestinationError, MissingMetric,
-                    DeploymentRolledBack, RollbackFailed, TrainingJobFailed)
+                    DeploymentRolledBack, RollbackFailed, TrainingJobFailed, SourceUnreachable, PublishConflict)
     ]
 )
 

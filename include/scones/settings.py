@@ -55,6 +55,8 @@ class Settings:
     min_validation_accuracy: float = 0.80
     accuracy_tolerance: float = 0.01  # a new model may be this much worse than the serving one
     keep_versions: int = 3  # models and endpoint configs kept besides the serving one
+    dataset_keep_versions: int = 3  # dataset versions kept besides the published one and those models trained on
+    dataset_max_age_days: int = 0  # older dataset versions go even within the count (0: no age limit)
     confidence_threshold: float = 0.93
     max_low_confidence_rate: float = 0.25  # the monitor flags a day above it
     min_daily_records: int = 1  # the monitor flags a day with fewer captured inferences (0: never)
@@ -83,6 +85,8 @@ class Settings:
                 raise ConfigurationError(f"{name}={getattr(self, name)!r} is not a SageMaker instance type like ml.g4dn.xlarge")
         if self.epochs < 1 or self.mini_batch_size < 1 or self.keep_versions < 0 or self.min_daily_records < 0:
             raise ConfigurationError("epochs and mini_batch_size must be positive, keep_versions and min_daily_records not negative")
+        if self.dataset_keep_versions < 0 or self.dataset_max_age_days < 0:
+            raise ConfigurationError("dataset_keep_versions and dataset_max_age_days must not be negative")
 
     @property
     def dataset_uri(self) -> str:

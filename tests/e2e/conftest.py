@@ -44,6 +44,19 @@ def list_keys(s3, bucket: str, prefix: str) -> dict[str, object]:
     }
 
 
+def published_root(s3, settings, prefix: str | None = None) -> str | None:
+    """The key prefix of the published dataset version (``<prefix>/versions/<v>``), or None."""
+    from scones.datasets import resolve_dataset
+    from scones.errors import DatasetNotFound
+    from scones.layout import DatasetLayout
+
+    try:
+        pinned = resolve_dataset(s3, DatasetLayout(settings.bucket, prefix or settings.dataset_prefix))
+    except DatasetNotFound:
+        return None
+    return pinned.layout.root(pinned.version)
+
+
 def assert_ok(run) -> None:
     assert run.ok, f"{run.dag_id} failed: {run.task_states}\n--- log tail ---\n{Path(run.log_path).read_text()[-4000:]}"
 

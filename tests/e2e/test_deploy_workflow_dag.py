@@ -20,7 +20,7 @@ from scones.workflow.config import FUNCTIONS, MAX_BATCH_SIZE, WorkflowNames
 from scones.workflow.executions import start_execution, wait_for_executions
 from scones.workflow.smoke import probe
 
-from .conftest import assert_ok, list_keys
+from .conftest import assert_ok, list_keys, published_root
 
 pytestmark = pytest.mark.e2e
 DAG = "scones_deploy_workflow"
@@ -43,7 +43,7 @@ TINY_PNG = bytes.fromhex(
 def serving(local_airflow, emulator_session_module, settings) -> str:
     """The dataset and a serving endpoint, made by the real DAGs if no earlier test made them."""
     s3, sm = emulator_session_module.client("s3"), emulator_session_module.client("sagemaker")
-    if not list_keys(s3, settings.bucket, f"{settings.dataset_prefix}/labels.json"):
+    if published_root(s3, settings) is None:
         assert_ok(local_airflow.test_dag("scones_cifar_etl"))
     try:
         sm.describe_endpoint(EndpointName=settings.endpoint_name)
@@ -81,7 +81,7 @@ def deployed(local_airflow, threshold, emulator_session_module, settings) -> dic
 
 
 def validation_images(s3, settings) -> list[str]:
-    return sorted(k for k in list_keys(s3, settings.bucket, f"{settings.dataset_prefix}/validation/") if k.endswith(".png"))
+    return sorted(k for k in list_keys(s3, settings.bucket, f"{published_root(s3, settings)}/validation/") if k.endswith(".png"))
 
 
 def test_the_dag_deploys_everything_and_its_smoke_executions_pass(deployed, emulator_session_module):

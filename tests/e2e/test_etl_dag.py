@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from .conftest import assert_ok, list_keys
+from .conftest import assert_ok, list_keys, published_root
 
 pytestmark = pytest.mark.e2e
 
@@ -17,29 +17,32 @@ def test_etl_dag_publishes_the_shared_subset(local_airflow, emulator_session, se
     run = local_airflow.test_dag("scones_cifar_etl", conf={"dataset_prefix": prefix})
     assert_ok(run)
 
+    root = published_root(s3, settings, prefix)
+    assert root and root.startswith(f"{prefix}/versions/")
     objects = list_keys(s3, settings.bucket, prefix + "/")
-    assert len([k for k in objects if k.startswith(f"{prefix}/train/") and k.endswith(".png")]) == 1000
-    assert len([k for k in objects if k.startswith(f"{prefix}/validation/") and k.endswith(".png")]) == 200
-    assert not [k for k in objects if "/_staging/" in k]
-    labels = json.loads(s3.get_object(Bucket=settings.bucket, Key=f"{prefix}/labels.json")["Body"].read())
+    assert len([k for k in objects if k.startswith(f"{root}/train/") and k.endswith(".png")]) == 1000
+    assert len([k for k in objects if k.startswith(f"{root}/validation/") and k.endswith(".png")]) == 200
+    labels = json.loads(s3.get_object(Bucket=settings.bucket, Key=f"{root}/labels.json")["Body"].read())
     assert labels["classes"] == ["bicycle", "motorcycle"]
     for channel, expected in (("train", 1000), ("validation", 200)):
-        lst = s3.get_object(Bucket=settings.bucket, Key=f"{prefix}/{channel}_lst/{channel}.lst")["Body"].read().decode()
+        lst = s3.get_object(Bucket=settings.bucket, Key=f"{root}/{channel}_lst/{channel}.lst")["Body"].read().decode()
         rows = [line.split("\t") for line in lst.splitlines()]
         assert len(rows) == expected
         for _, label, path in rows:  # the label is the class of the folder the image sits in
             assert labels["classes"][int(label)] == path.split("/")[0]
-            assert f"{prefix}/{channel}/{path}" in objects
+            assert f"{root}/{channel}/{path}" in objects
         assert sorted(int(label) for _, label, _ in rows).count(0) == expected // 2
 
-    # A second run of the same DAG rewrites no image (same keys, same LastModified).
+    # A second run publishes a new version and rewrites nothing of the first (same keys, same
+    # LastModified): a model trained on the first still traces to its exact images.
     again = local_airflow.test_dag("scones_cifar_etl", conf={"dataset_prefix": prefix})
     assert_ok(again)
+    new_root = published_root(s3, settings, prefix)
+    assert new_root != root
     after = list_keys(s3, settings.bucket, prefix + "/")
-    pngs = [k for k in objects if k.endswith(".png")]
-    rewritten = [k for k in pngs if after.get(k) != objects[k]]
-    assert not rewritten, f"identical images must not be uploaded again: {rewritten[:5]}"
-    assert set(after) == set(objects)
+    rewritten = [k for k in objects if k.startswith(root) and after.get(k) != objects[k]]
+    assert not rewritten, f"a published version was changed: {rewritten[:5]}"
+    assert len([k for k in after if k.startswith(f"{new_root}/") and k.endswith(".png")]) == 1200
 
 
 def test_bad_class_fails_at_once_and_publishes_nothing(local_airflow, emulator_session, settings):

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from .conftest import assert_ok, list_keys
+from .conftest import assert_ok, list_keys, published_root
 
 pytestmark = pytest.mark.e2e
 DAG = "scones_train_deploy"
@@ -16,11 +16,11 @@ FAST = {"epochs": 3}  # the emulator's learner honours epochs; keep end-to-end r
 
 @pytest.fixture(scope="module")
 def dataset(local_airflow, emulator_session_module, settings):
-    """The shared subset published by the ETL DAG (run here if no test did yet)."""
+    """The shared subset published by the ETL DAG (run here if no test did yet): its version's root."""
     s3 = emulator_session_module.client("s3")
-    if not list_keys(s3, settings.bucket, f"{settings.dataset_prefix}/labels.json"):
+    if published_root(s3, settings) is None:
         assert_ok(local_airflow.test_dag("scones_cifar_etl"))
-    return settings.dataset_prefix
+    return published_root(s3, settings)
 
 
 def endpoint(sm, settings) -> dict:
@@ -48,6 +48,14 @@ def test_first_night_deploys_and_captures_then_second_night_updates(local_airflo
     assert serving["EndpointStatus"] == "InService"
     record = json.loads(s3.get_object(Bucket=settings.bucket, Key=f"{settings.models_prefix}/deployments/current.json")["Body"].read())
     assert record["endpoint_config"] == serving["EndpointConfigName"] and record["validation_accuracy"] >= 0.8
+    # Lineage: the record and the training job name the dataset version the model trained on.
+    version = dataset.rsplit("/", 1)[-1]
+    assert record["dataset_version"] == version and record["dataset_uri"].endswith(dataset)
+    job = sm.describe_training_job(TrainingJobName=record["training_job"])
+    assert all(c["DataSource"]["S3DataSource"]["S3Uri"].startswith(f"s3://{settings.bucket}/{dataset}/")
+               for c in job["InputDataConfig"])  # fmt: skip
+    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]}
+    assert tags["scones:dataset-version"] == version
 
     # A prediction through the runtime comes back and is captured in SageMaker's format.
     image = s3.get_object(Bucket=settings.bucket, Key=next(

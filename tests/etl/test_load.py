@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from scones.datasets import resolve_dataset
 from scones.errors import DestinationError, UnknownClassError
 from scones.etl.pipeline import run_etl, stage
+from scones.layout import DatasetLayout
 
 from .conftest import TEST_BUCKET
 
@@ -22,35 +25,38 @@ def etl(s3, archive: Path, tmp_path: Path, **kw):
     return run_etl(s3, source=str(archive), classes=["bicycle", "motorcycle"], dataset_uri=URI, cache_dir=tmp_path, **kw)
 
 
+def published(s3):
+    return resolve_dataset(s3, DatasetLayout(TEST_BUCKET, "datasets/vehicles"))
+
+
 def test_layout_in_s3(s3, cifar_all_classes: Path, tmp_path: Path):
     result = etl(s3, cifar_all_classes, tmp_path)
+    root = f"datasets/vehicles/versions/{result.version}"
     found = keys(s3)
     assert len([k for k in found if k.endswith(".png")]) == 8
-    assert {"datasets/vehicles/train_lst/train.lst", "datasets/vehicles/validation_lst/validation.lst",
-            "datasets/vehicles/labels.json"} <= set(found)  # fmt: skip
-    assert not [k for k in found if "_staging" in k], "staging must be cleaned after publishing"
-    lst = s3.get_object(Bucket=TEST_BUCKET, Key="datasets/vehicles/train_lst/train.lst")["Body"].read().decode()
+    assert all(k.startswith(root + "/") for k in found if k.endswith(".png")), "images live in their version"
+    assert {f"{root}/train_lst/train.lst", f"{root}/validation_lst/validation.lst", f"{root}/labels.json",
+            "datasets/vehicles/current.json"} <= set(found)  # fmt: skip
+    pointer = json.loads(s3.get_object(Bucket=TEST_BUCKET, Key="datasets/vehicles/current.json")["Body"].read())
+    assert pointer["version"] == result.version and pointer["previous"] is None
+    lst = s3.get_object(Bucket=TEST_BUCKET, Key=f"{root}/train_lst/train.lst")["Body"].read().decode()
     for line in lst.splitlines():
         _, _, path = line.split("\t")
-        head = s3.head_object(Bucket=TEST_BUCKET, Key=f"datasets/vehicles/train/{path}")
+        head = s3.head_object(Bucket=TEST_BUCKET, Key=f"{root}/train/{path}")
         assert head["ContentType"] == "image/png"
-    assert result.uploaded == 8 and result.skipped == 0
+    assert result.uploaded == 8 and result.published
+    assert published(s3).version == result.version
 
 
-def test_rerun_uploads_nothing_and_duplicates_nothing(s3, cifar_all_classes: Path, tmp_path: Path):
-    etl(s3, cifar_all_classes, tmp_path)
-    before = keys(s3)
-    again = etl(s3, cifar_all_classes, tmp_path)
-    assert again.uploaded == 0 and again.skipped == 8
-    assert keys(s3) == before
-
-
-def test_changed_object_is_replaced(s3, cifar_all_classes: Path, tmp_path: Path):
-    etl(s3, cifar_all_classes, tmp_path)
-    victim = next(k for k in keys(s3) if k.endswith(".png"))
-    s3.put_object(Bucket=TEST_BUCKET, Key=victim, Body=b"garbage")
-    again = etl(s3, cifar_all_classes, tmp_path)
-    assert again.uploaded == 1 and again.skipped == 7
+def test_rerun_writes_a_new_version_and_leaves_the_old_one_as_it_was(s3, cifar_all_classes: Path, tmp_path: Path):
+    first = etl(s3, cifar_all_classes, tmp_path)
+    before = {k: s3.get_object(Bucket=TEST_BUCKET, Key=k)["Body"].read() for k in keys(s3, f"datasets/vehicles/versions/{first.version}/")}
+    second = etl(s3, cifar_all_classes, tmp_path)
+    assert second.version > first.version and published(s3).version == second.version
+    after = {k: s3.get_object(Bucket=TEST_BUCKET, Key=k)["Body"].read() for k in keys(s3, f"datasets/vehicles/versions/{first.version}/")}
+    assert after == before, "a published version is never written again"
+    pointer = json.loads(s3.get_object(Bucket=TEST_BUCKET, Key="datasets/vehicles/current.json")["Body"].read())
+    assert pointer["previous"] == first.version
 
 
 class FailingPuts:
@@ -70,19 +76,18 @@ class FailingPuts:
 
 
 def test_failure_mid_upload_keeps_the_published_dataset(s3, cifar_all_classes: Path, tmp_path: Path):
-    etl(s3, cifar_all_classes, tmp_path)
-    old_lst = s3.get_object(Bucket=TEST_BUCKET, Key="datasets/vehicles/train_lst/train.lst")["Body"].read()
+    first = etl(s3, cifar_all_classes, tmp_path)
     # a new dataset version (other classes) fails half way through its upload
     with pytest.raises(DestinationError):
-        run_etl(FailingPuts(s3), source=str(cifar_all_classes), classes=["bus", "train"], dataset_uri=URI,
+        run_etl(FailingPuts(s3, "AccessDenied"), source=str(cifar_all_classes), classes=["bus", "train"], dataset_uri=URI,
               cache_dir=tmp_path, concurrency=1)  # fmt: skip
-    new_lst = s3.get_object(Bucket=TEST_BUCKET, Key="datasets/vehicles/train_lst/train.lst")["Body"].read()
-    assert new_lst == old_lst, "the published manifests must still describe the old, complete dataset"
+    assert published(s3).version == first.version
+    assert published(s3).classes == ["bicycle", "motorcycle"], "the published dataset is still the old, complete one"
 
 
 def test_first_run_failing_leaves_no_manifest(s3, cifar_all_classes: Path, tmp_path: Path):
     with pytest.raises(DestinationError, match="could not upload images"):
-        run_etl(FailingPuts(s3), source=str(cifar_all_classes), classes=["bicycle"], dataset_uri=URI,
+        run_etl(FailingPuts(s3, "InvalidRequest"), source=str(cifar_all_classes), classes=["bicycle"], dataset_uri=URI,
                 cache_dir=tmp_path, concurrency=1)  # fmt: skip
     assert not [k for k in keys(s3) if k.endswith((".lst", ".json"))]
 
@@ -96,11 +101,11 @@ def test_access_denied_says_which_permissions(s3, cifar_all_classes: Path, tmp_p
 def test_missing_bucket_fails_before_downloading(s3, tmp_path: Path):
     with pytest.raises(DestinationError, match="does not exist"):
         stage(s3, source="http://127.0.0.1:9/never-fetched.tar.gz", classes=["bicycle"],
-              dataset_uri="s3://no-such-bucket-here/x", cache_dir=tmp_path, staging_key="t")  # fmt: skip
+              dataset_uri="s3://no-such-bucket-here/x", cache_dir=tmp_path)  # fmt: skip
 
 
 def test_unknown_class_fails_before_anything(s3, tmp_path: Path):
     with pytest.raises(UnknownClassError):
         stage(s3, source="http://127.0.0.1:9/never-fetched.tar.gz", classes=["unicycle"],
-              dataset_uri=URI, cache_dir=tmp_path, staging_key="t")  # fmt: skip
+              dataset_uri=URI, cache_dir=tmp_path)  # fmt: skip
     assert keys(s3) == []

@@ -101,3 +101,15 @@ def test_an_unreadable_baseline_is_an_error_that_names_it(s3, bad):
 
     with pytest.raises(BaselineError, match="missing.json"):
         run(s3, "2026-11-21", baseline_uri=bad)
+
+
+def test_the_report_names_the_dataset_version_the_serving_model_trained_on(s3):
+    put_day(s3, "2026-11-22", confident=20, unsure=0)
+    lineage = {"model": "scones-train-20261122T020000-model", "training_job": "scones-train-20261122T020000",
+               "dataset_version": "20261121T230000.000000Z-0123abcd"}  # fmt: skip
+    summary = run(s3, "2026-11-22", lineage=lineage)
+    folder = f"monitoring/{TEST_ENDPOINT}/2026-11-22/"
+    report = json.loads(s3.get_object(Bucket=TEST_BUCKET, Key=folder + "report.json")["Body"].read())
+    assert report["model"] == lineage and summary["dataset_version"] == lineage["dataset_version"]
+    page = s3.get_object(Bucket=TEST_BUCKET, Key=folder + "report.html")["Body"].read().decode()
+    assert "trained on dataset version 20261121T230000.000000Z-0123abcd" in page

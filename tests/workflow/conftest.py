@@ -100,6 +100,9 @@ def dataset(moto_aws) -> dict[bytes, list[float]]:
         image = png(i)
         s3.put_object(Bucket=TEST_SETTINGS.bucket, Key=key, Body=image)
         answers[image] = probabilities
+    # A dataset in the layout from before versions (read as the version "legacy").
+    labels = {"classes": ["bicycle", "motorcycle"], "counts": {"train": {}, "validation": {"bicycle": 2, "motorcycle": 2}}}
+    s3.put_object(Bucket=TEST_SETTINGS.bucket, Key=f"{DATASET}/labels.json", Body=json.dumps(labels).encode())
     return answers
 
 

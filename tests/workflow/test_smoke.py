@@ -106,7 +106,7 @@ def test_an_error_that_is_no_verdict_on_the_endpoint_is_raised_as_is(moto_aws):
 
 
 def test_validation_keys_interleave_the_classes(moto_aws, dataset):
-    keys = list(validation_keys(moto_aws("s3"), BUCKET, DATASET, ["bicycle", "motorcycle"]))
+    keys = list(validation_keys(moto_aws("s3"), BUCKET, f"{DATASET}/validation/", ["bicycle", "motorcycle"]))
     assert [k.split("/")[-2] for k in keys] == ["bicycle", "motorcycle", "bicycle", "motorcycle"]
 
 
@@ -127,7 +127,7 @@ def test_smoke_end_to_end_in_moto(moto_aws, dataset, monkeypatch):
     run_handlers_as_lambdas(monkeypatch, dataset)
     deployed = deploy_workflow(moto_aws, TEST_SETTINGS, TEST_CONFIG)
     s3, sfn = moto_aws("s3"), moto_aws("stepfunctions")
-    keys = validation_keys(s3, BUCKET, DATASET, ["bicycle", "motorcycle"])
+    keys = validation_keys(s3, BUCKET, f"{DATASET}/validation/", ["bicycle", "motorcycle"])
     probes = probe_until_planned((probe(s3, FakeRuntime(dataset), BUCKET, k, "scones-endpoint", 2) for k in keys), 0.93, 4, 40)
     cases = plan_smoke_cases(probes, BUCKET, 0.93, 4, MISSING)
     machines = {"single": deployed["state_machines"]["classify_image"]["arn"], "batch": deployed["state_machines"]["classify_batch"]["arn"]}

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from scones.layout import ModelsLayout
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
@@ -27,8 +29,9 @@ class Deployment:
     classes: list[str]
     deployed_at: str  # ISO 8601, UTC
     image: str = ""
-    dataset_uri: str = ""
+    dataset_uri: str = ""  # the pinned version's root: s3://<bucket>/<dataset prefix>/versions/<version>
     data_capture_uri: str = ""
+    dataset_version: str = ""  # the dataset version the model trained on ("" in records from before versions)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Deployment:
@@ -37,7 +40,7 @@ class Deployment:
 
 
 def current_key(models_prefix: str) -> str:
-    return f"{models_prefix.strip('/')}/deployments/current.json"
+    return ModelsLayout("", models_prefix).current_deployment_key
 
 
 def read_current(s3: S3Client, bucket: str, models_prefix: str) -> Deployment | None:
@@ -55,7 +58,16 @@ def write_current(s3: S3Client, bucket: str, models_prefix: str, deployment: Dep
     """Write the history entry, then ``current.json`` (readers look there first)."""
     body = json.dumps(asdict(deployment), indent=2).encode()
     stamp = deployment.deployed_at.replace(":", "").replace("-", "")
-    history = f"{models_prefix.strip('/')}/deployments/history/{stamp}-{deployment.training_job}.json"
+    history = ModelsLayout(bucket, models_prefix).history_key(stamp, deployment.training_job)
     for key in (history, current_key(models_prefix)):
         s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
     return [history, current_key(models_prefix)]
+
+
+def recent_deployments(s3: S3Client, bucket: str, models_prefix: str, count: int) -> list[Deployment]:
+    """The ``count`` newest history entries, newest first (history keys start with the time)."""
+    prefix = ModelsLayout(bucket, models_prefix).history_prefix
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for o in page.get("Contents", [])]  # fmt: skip
+    newest = sorted(keys, reverse=True)[:count]
+    return [Deployment.from_dict(json.loads(s3.get_object(Bucket=bucket, Key=k)["Body"].read())) for k in newest]

@@ -7,7 +7,8 @@ Public surface::
     PLUGINS             the modules whose ``install()`` swaps in our compute
 
 Each plug-in is one subpackage (``sagemaker``, ``awslambda``, ``stepfunctions``) that
-subclasses a moto backend and overrides the method where moto stops short. They are
+subclasses a moto backend and overrides the method where moto stops short; ``s3`` makes
+moto's conditional writes atomic and its concurrent writes to one key safe. They are
 installed once, in the emulator's own process, before the server answers.
 """
 

@@ -6,12 +6,12 @@ Public surface::
     read_cifar_archive(path, label_ids)     the splits' rows, without extracting to disk
     resolve_classes(names)                  class names -> CIFAR fine label ids
     build_manifests / iter_image_files      transform: .lst manifests, PNG files
-    stage / publish / run_etl               load: images, then manifests
+    stage / publish / run_etl               load: a new version, then one conditional pointer write
 """
 
 from scones.etl.cifar import CIFAR100_FINE_LABELS, read_cifar_archive
 from scones.etl.extract import FetchedArchive, fetch_archive
-from scones.etl.pipeline import EtlResult, parse_s3_uri, publish, run_etl, run_key, stage
+from scones.etl.pipeline import EtlResult, parse_s3_uri, publish, run_etl, stage
 from scones.etl.transform import build_manifests, iter_image_files, resolve_classes
 
 __all__ = [
@@ -26,6 +26,5 @@ __all__ = [
     "read_cifar_archive",
     "resolve_classes",
     "run_etl",
-    "run_key",
     "stage",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import re
 import tarfile
 import zlib
 from dataclasses import dataclass
@@ -38,6 +39,14 @@ CIFAR100_FINE_LABELS: tuple[str, ...] = (
 
 SPLITS = ("train", "test")
 IMAGE_BYTES = 3 * 32 * 32
+#: The official members are 161 MB (train), 32 MB (test) and 1.5 KB (meta). A larger one is
+#: not CIFAR-100 (or is a decompression bomb): refused before it is read. Reading a member
+#: takes about three times its size at peak (tarfile's stream buffer, the unpickled string,
+#: the array), so this bounds the ETL's memory whatever the archive claims.
+MAX_MEMBER_BYTES = 256 << 20
+#: A file name becomes an S3 key segment and a field of a tab-separated .lst line: no path
+#: separators, whitespace or control characters (CIFAR's are like ``bicycle_s_000017.png``).
+SAFE_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,200}$")
 
 _ALLOWED_GLOBALS = {
     ("numpy.core.multiarray", "_reconstruct"),
@@ -100,9 +109,22 @@ def _select(obj: dict[bytes, object], member: str, wanted: np.ndarray | None) ->
     if not len(labels) == len(names) == len(data):
         raise CorruptArchive(f"member {member}: data, labels and filenames differ in length")
     index = np.flatnonzero(np.isin(labels, wanted)) if wanted is not None else np.arange(len(labels))
-    filenames = [names[i].decode() if isinstance(names[i], bytes) else str(names[i]) for i in index]
+    filenames = [_filename(names[i], member) for i in index]
     # Copy the selected rows so the whole split's array can be freed at once.
     return Split(np.ascontiguousarray(data[index]), labels[index], filenames)
+
+
+def _filename(raw: object, member: str) -> str:
+    try:
+        name = raw.decode() if isinstance(raw, bytes) else str(raw)
+    except UnicodeDecodeError as exc:
+        raise CorruptArchive(f"member {member} has a file name that is not UTF-8: {raw!r}") from exc
+    if not SAFE_FILENAME.match(name) or name in (".", ".."):
+        raise CorruptArchive(
+            f"member {member} has the file name {name!r}: names must be letters, digits, '.', '_', '+' "
+            "or '-' (no path separators, spaces, tabs or newlines), as CIFAR-100's are; nothing was uploaded"
+        )
+    return name
 
 
 def read_cifar_archive(path: str | io.IOBase, wanted_labels: list[int] | None = None) -> CifarArchive:
@@ -122,6 +144,11 @@ def read_cifar_archive(path: str | io.IOBase, wanted_labels: list[int] | None = 
                 base = member.name.rsplit("/", 1)[-1]
                 if not member.isfile() or base not in ("meta", *SPLITS):
                     continue
+                if member.size > MAX_MEMBER_BYTES:
+                    raise CorruptArchive(
+                        f"member {member.name} is {member.size / 1e6:.0f} MB; CIFAR-100's largest is 161 MB: "
+                        "not the CIFAR-100 archive (refused before reading it)"
+                    )
                 fileobj = tar.extractfile(member)
                 assert fileobj is not None  # a regular file always has content
                 obj = _unpickle(fileobj.read(), member.name)

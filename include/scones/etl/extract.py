@@ -28,6 +28,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
+#: Attempts after the first, the first delay (doubled each time) and the socket timeout: an
+#: unreachable source fails in at most 4 x 20 s + 2 + 4 + 8 s, about a minute and a half.
+#: The DAG task does not retry a SourceError on top (that multiplied it to 13 minutes).
+DOWNLOAD_RETRIES = 3
+DOWNLOAD_BACKOFF = 2.0
+DOWNLOAD_TIMEOUT = 20.0
+#: Where to change the source, said in every "cannot read the source" error.
+SOURCE_HINT = (
+    'set the "Source" field of the DAG\'s trigger form (scones etl: --source; everywhere: '
+    "SCONES_SOURCE_URL); offline, use shared/data/cifar-100-python-bikes.tar.gz"
+)
 #: HTTP statuses worth retrying; any other error status is final (a 404 will not heal).
 RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
@@ -61,8 +72,8 @@ def fetch_archive(
     cache_dir: Path,
     *,
     expected_md5: str | None = None,
-    retries: int = 4,
-    backoff: float = 2.0,
+    retries: int = DOWNLOAD_RETRIES,
+    backoff: float = DOWNLOAD_BACKOFF,
     s3_client: S3Client | None = None,
 ) -> FetchedArchive:
     """Return a verified local copy of ``source``.
@@ -86,10 +97,7 @@ def fetch_archive(
         )
     path = Path(urlparse(source).path if scheme == "file" else source).expanduser()
     if not path.is_file():
-        raise SourceUnreachable(
-            f"source file {path} does not exist; offline, point the ETL at "
-            "shared/data/cifar-100-python-bikes.tar.gz (SCONES_SOURCE_URL or --source)"
-        )
+        raise SourceUnreachable(f"source file {path} does not exist: {SOURCE_HINT}")
     md5 = file_md5(path)
     _verify(md5, expected_md5, source)
     return FetchedArchive(path.resolve(), md5, path.stat().st_size, source, from_cache=False)
@@ -141,7 +149,7 @@ def _fetch_remote(
                 part.unlink(missing_ok=True)
                 raise SourceUnreachable(
                     f"could not download {source} after {retries + 1} attempts: {exc.__cause__ or exc}; "
-                    "check the network, or point the ETL at a local copy (--source PATH)"
+                    f"check the network, or {SOURCE_HINT}"
                 ) from exc
             delay = backoff * 2**attempt
             log.warning("download of %s failed (%s); retry %d in %.0fs", source, exc.__cause__, attempt + 1, delay)
@@ -165,7 +173,7 @@ def _download_http(url: str, part: Path, _s3: object = None) -> tuple[str, int]:
     digest, size = hashlib.md5(usedforsecurity=False), 0
     request = urllib.request.Request(url, headers={"User-Agent": "scones-etl"})
     try:
-        with urllib.request.urlopen(request, timeout=60) as response, part.open("wb") as out:
+        with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT) as response, part.open("wb") as out:
             while chunk := response.read(CHUNK):
                 out.write(chunk)
                 digest.update(chunk)
@@ -174,7 +182,7 @@ def _download_http(url: str, part: Path, _s3: object = None) -> tuple[str, int]:
     except urllib.error.HTTPError as exc:
         if exc.code in RETRYABLE_STATUS:
             raise _Transient(str(exc)) from exc
-        raise SourceUnreachable(f"{url} answered HTTP {exc.code} {exc.reason}") from exc
+        raise SourceUnreachable(f"{url} answered HTTP {exc.code} {exc.reason}: {SOURCE_HINT}") from exc
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
         raise _Transient(str(exc)) from exc
     if expected is not None and int(expected) != size:
@@ -200,7 +208,7 @@ def _download_s3(uri: str, part: Path, s3_client: S3Client | None) -> tuple[str,
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in ("NoSuchKey", "NoSuchBucket", "404", "AccessDenied", "403"):
-            raise SourceUnreachable(f"cannot read {uri}: {code}") from exc
+            raise SourceUnreachable(f"cannot read {uri}: {code}; {SOURCE_HINT}") from exc
         raise _Transient(str(exc)) from exc
     except NoCredentialsError as exc:  # waiting will not bring credentials: say so at once
         raise SourceUnreachable(f"cannot read {uri}: no AWS credentials (the Airflow connection's, or the environment's)") from exc

@@ -1,9 +1,9 @@
-"""Load: upload the images concurrently, then publish the manifests.
+"""Load: upload a version's images concurrently, then its manifests (``labels.json`` last).
 
-Idempotent: keys are deterministic, and an object whose ETag already equals the new body's
-md5 is not sent again. Atomic for readers: the manifests (which name the images) are written
-only after every image is in place, so a failed run never leaves a manifest that points at
-a missing image.
+Every key is under the run's own version (``scones.layout``), which no reader sees until the
+pointer names it, so nothing published is overwritten. Transient S3 errors (an outage, 5xx,
+throttling) are retried with backoff and end in ``DestinationUnavailable``; a missing bucket
+or a refused permission is ``DestinationError`` at once.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from scones.errors import DestinationError
-from scones.etl.transform import LABELS_FILE, ImageFile
+from scones.errors import DestinationError, DestinationUnavailable
+from scones.etl.transform import ImageFile
+from scones.layout import LABELS_FILE
+from scones.s3retry import with_retries
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class UploadStats:
     uploaded: int = 0
-    skipped: int = 0  # identical object already there
+    skipped: int = 0  # identical object already there (a retried upload into the same version)
     bytes: int = 0
 
 
@@ -48,21 +50,25 @@ def _explain(exc: ClientError, bucket: str, action: str) -> DestinationError:
 def check_destination(s3: S3Client, bucket: str) -> None:
     """Fail before any work if the bucket is missing or not ours to use."""
     try:
-        s3.head_bucket(Bucket=bucket)
+        with_retries(lambda: s3.head_bucket(Bucket=bucket), f"checking bucket {bucket!r}")
     except ClientError as exc:
         raise _explain(exc, bucket, "read") from exc
 
 
 def existing_etags(s3: S3Client, bucket: str, prefix: str) -> dict[str, str]:
     """``{key: md5 hex}`` of the objects already under ``prefix``."""
-    etags: dict[str, str] = {}
-    try:
+
+    def listing() -> dict[str, str]:
+        etags: dict[str, str] = {}
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
                 etags[obj["Key"]] = obj["ETag"].strip('"')
+        return etags
+
+    try:
+        return with_retries(listing, f"listing s3://{bucket}/{prefix}")
     except ClientError as exc:
         raise _explain(exc, bucket, "list objects") from exc
-    return etags
 
 
 def upload_images(
@@ -81,7 +87,8 @@ def upload_images(
     stats = UploadStats()
 
     def put(image: ImageFile, key: str) -> None:
-        s3.put_object(Bucket=bucket, Key=key, Body=image.body, ContentType="image/png")
+        with_retries(lambda: s3.put_object(Bucket=bucket, Key=key, Body=image.body, ContentType="image/png"),
+                     f"uploading images to bucket {bucket!r}")  # fmt: skip
 
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="s3-put") as pool:
         in_flight: set[Future[None]] = set()
@@ -106,6 +113,8 @@ def _raise_first(futures: Iterable[Future[Any]], bucket: str, pool: ThreadPoolEx
     for future in futures:
         if future.done() and (exc := future.exception()) is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+            if isinstance(exc, DestinationUnavailable):
+                raise exc
             if isinstance(exc, ClientError):
                 raise _explain(exc, bucket, "upload images") from exc
             raise DestinationError(f"uploading images to bucket {bucket!r} failed: {exc}") from exc
@@ -118,24 +127,20 @@ def put_manifests(s3: S3Client, bucket: str, prefix: str, files: Mapping[str, st
     for name in sorted(files, key=lambda n: n == LABELS_FILE):
         key = f"{prefix}/{name}"
         content_type = "application/json" if name.endswith(".json") else "text/plain"
+        body = files[name].encode()
         try:
-            s3.put_object(Bucket=bucket, Key=key, Body=files[name].encode(), ContentType=content_type)
+            with_retries(lambda key=key, body=body, content_type=content_type: s3.put_object(
+                Bucket=bucket, Key=key, Body=body, ContentType=content_type), f"writing {key}")  # fmt: skip
         except ClientError as exc:
             raise _explain(exc, bucket, "write manifests") from exc
         keys.append(key)
     return keys
 
 
-def read_manifests(s3: S3Client, bucket: str, prefix: str, names: Iterable[str]) -> dict[str, str]:
-    prefix = prefix.strip("/")
-    try:
-        return {n: s3.get_object(Bucket=bucket, Key=f"{prefix}/{n}")["Body"].read().decode() for n in names}
-    except ClientError as exc:
-        raise _explain(exc, bucket, "read staged manifests") from exc
-
-
 def delete_prefix(s3: S3Client, bucket: str, prefix: str) -> int:
+    """Delete every object under ``prefix/``; return how many."""
     keys = list(existing_etags(s3, bucket, prefix.strip("/") + "/"))
     for start in range(0, len(keys), 1000):
-        s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[start : start + 1000]]})
+        batch = {"Objects": [{"Key": k} for k in keys[start : start + 1000]], "Quiet": True}
+        with_retries(lambda batch=batch: s3.delete_objects(Bucket=bucket, Delete=batch), f"deleting {prefix}")
     return len(keys)

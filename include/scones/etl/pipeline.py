@@ -1,50 +1,39 @@
 """The ETL's steps as plain functions: what the DAG's tasks and ``scones etl`` call.
 
-``stage`` does the heavy part (fetch, decode, encode, upload images, stage the manifests
-under ``_staging/<run key>/``); ``publish`` moves the staged manifests into place. Run
-together (``run_etl``) or as separate Airflow tasks, a failure before ``publish`` leaves the
-published dataset exactly as it was.
+``stage`` does the heavy part (fetch, decode, encode, upload the images and then the
+manifests of a **new version** under ``versions/<version>/``, where no other run writes);
+``publish`` makes that version current by swapping the pointer in one conditional write
+(``scones.datasets``). Run together (``run_etl``) or as separate Airflow tasks, a failure
+before ``publish`` leaves the published dataset exactly as it was, byte for byte.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
-from scones.errors import ConfigurationError
+from scones.datasets import new_version, publish_version
 from scones.etl.cifar import read_cifar_archive
 from scones.etl.extract import FetchedArchive, fetch_archive
-from scones.etl.load import check_destination, delete_prefix, put_manifests, read_manifests, upload_images
+from scones.etl.load import check_destination, put_manifests, upload_images
 from scones.etl.transform import build_manifests, iter_image_files, resolve_classes
+from scones.layout import DatasetLayout, parse_s3_uri
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 log = logging.getLogger(__name__)
-STAGING = "_staging"
-
-
-def parse_s3_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/some/prefix`` -> ``("bucket", "some/prefix")``."""
-    parsed = urlparse(uri)
-    if parsed.scheme != "s3" or not parsed.netloc or not parsed.path.strip("/"):
-        raise ConfigurationError(f"{uri!r} is not an s3://BUCKET/PREFIX URI")
-    return parsed.netloc, parsed.path.strip("/")
-
-
-def run_key(text: str) -> str:
-    """A run id made safe for an S3 key segment."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)[:120]
+__all__ = ["EtlResult", "parse_s3_uri", "publish", "run_etl", "stage"]
 
 
 @dataclass
 class EtlResult:
-    dataset_uri: str
+    dataset_uri: str  # the dataset's prefix (its pointer and versions are under it)
+    version: str  # the version this run wrote
+    version_uri: str
     classes: list[str]
     counts: dict[str, dict[str, int]]
     uploaded: int
@@ -53,6 +42,7 @@ class EtlResult:
     archive_md5: str
     seconds: dict[str, float] = field(default_factory=dict)
     manifest_keys: list[str] = field(default_factory=list)
+    published: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,42 +55,46 @@ def stage(
     classes: list[str],
     dataset_uri: str,
     cache_dir: Path,
-    staging_key: str,
     concurrency: int = 16,
     fetched: FetchedArchive | None = None,
+    version: str | None = None,
 ) -> EtlResult:
-    """Fetch, transform and upload the images; stage the manifests (not yet published)."""
-    bucket, prefix = parse_s3_uri(dataset_uri)
+    """Fetch, transform and upload a new, complete version (images, then manifests); not yet published.
+
+    :param version: the version's name; a fresh one by default (a retried task writes a new
+        version: the one an earlier try left half written is an orphan for retention).
+    """
+    layout = DatasetLayout.from_uri(dataset_uri)
     label_ids = resolve_classes(classes)  # fail on a bad name before downloading anything
     classes = [c.strip().lower() for c in classes if c.strip()]
-    check_destination(s3, bucket)
+    check_destination(s3, layout.bucket)
+    version = version or new_version()
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     fetched = fetched or fetch_archive(source, cache_dir, s3_client=s3)  # an s3:// source: the same credentials
     seconds["extract"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     archive = read_cifar_archive(fetched.path, label_ids)
-    manifests = build_manifests(archive, classes, label_ids)
+    manifests = build_manifests(archive, classes, label_ids)  # refuses empty classes and odd names: before any upload
     seconds["decode"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    stats = upload_images(s3, bucket, prefix, iter_image_files(archive, classes, label_ids), concurrency)
+    root = layout.root(version)
+    stats = upload_images(s3, layout.bucket, root, iter_image_files(archive, classes, label_ids), concurrency)
     seconds["encode_and_upload"] = time.perf_counter() - t0
-    put_manifests(s3, bucket, f"{prefix}/{STAGING}/{staging_key}", manifests.files)
-    log.info(
-        "staged %s: %d images uploaded, %d already there, counts %s",
-        dataset_uri, stats.uploaded, stats.skipped, manifests.counts,
-    )  # fmt: skip
-    return EtlResult(dataset_uri, classes, manifests.counts, stats.uploaded, stats.skipped, stats.bytes, fetched.md5, seconds)
+    keys = put_manifests(s3, layout.bucket, root, manifests.files)  # labels.json last: the version is complete
+    log.info("staged %s version %s: %d images uploaded, counts %s", dataset_uri, version, stats.uploaded, manifests.counts)
+    return EtlResult(layout.uri, version, layout.version_uri(version), classes, manifests.counts, stats.uploaded,
+                     stats.skipped, stats.bytes, fetched.md5, seconds, keys)  # fmt: skip
 
 
-def publish(s3: S3Client, *, dataset_uri: str, staging_key: str) -> list[str]:
-    """Copy the staged manifests into place (labels.json last), then drop the staging area."""
-    bucket, prefix = parse_s3_uri(dataset_uri)
-    staged = f"{prefix}/{STAGING}/{staging_key}"
-    names = ["train_lst/train.lst", "validation_lst/validation.lst", "labels.json"]
-    keys = put_manifests(s3, bucket, prefix, read_manifests(s3, bucket, staged, names))
-    delete_prefix(s3, bucket, staged)
-    return keys
+def publish(s3: S3Client, *, dataset_uri: str, version: str) -> str:
+    """Make ``version`` the published one (one conditional write of the pointer); return the pointer's key.
+
+    :raises PublishConflict: a newer version was published meanwhile (this one stays unpublished).
+    """
+    layout = DatasetLayout.from_uri(dataset_uri)
+    publish_version(s3, layout, version)
+    return layout.pointer_key
 
 
 def run_etl(
@@ -111,14 +105,13 @@ def run_etl(
     dataset_uri: str,
     cache_dir: Path,
     concurrency: int = 16,
-    staging_key: str = "cli",
 ) -> EtlResult:
-    """The whole ETL in one call (``scones etl``)."""
+    """The whole ETL in one call (``scones etl``): a new version, then published."""
     result = stage(
-        s3, source=source, classes=classes, dataset_uri=dataset_uri, cache_dir=cache_dir,
-        staging_key=staging_key, concurrency=concurrency,
+        s3, source=source, classes=classes, dataset_uri=dataset_uri, cache_dir=cache_dir, concurrency=concurrency,
     )  # fmt: skip
     t0 = time.perf_counter()
-    result.manifest_keys = publish(s3, dataset_uri=dataset_uri, staging_key=staging_key)
+    result.manifest_keys.append(publish(s3, dataset_uri=dataset_uri, version=result.version))
+    result.published = True
     result.seconds["publish"] = time.perf_counter() - t0
     return result

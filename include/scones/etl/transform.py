@@ -15,13 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scones.errors import UnknownClassError
+from scones.errors import EmptyClassError, UnknownClassError
 from scones.etl.cifar import CIFAR100_FINE_LABELS, CifarArchive, Split
 from scones.etl.png import encode_png
-
-#: CIFAR split -> SageMaker channel it feeds.
-CHANNEL_OF_SPLIT = {"train": "train", "test": "validation"}
-LABELS_FILE = "labels.json"
+from scones.layout import CHANNEL_OF_SPLIT, LABELS_FILE, MANIFESTS
 ENCODE_CHUNK = 512  # images per work item: big enough to amortise, small enough to stream
 
 
@@ -84,21 +81,36 @@ def build_manifests(archive: CifarArchive, classes: list[str], label_ids: list[i
     counts: dict[str, dict[str, int]] = {}
     for split_name, channel in CHANNEL_OF_SPLIT.items():
         labels, paths = _split_entries(archive.splits[split_name], classes, label_ids, channel)
-        files[f"{channel}_lst/{channel}.lst"] = "".join(
+        files[MANIFESTS[channel]] = "".join(
             f"{i}\t{label}\t{path}\n" for i, (label, path) in enumerate(zip(labels, paths, strict=True))
         )
         counts[channel] = {c: labels.count(i) for i, c in enumerate(classes)}
+    check_no_empty_class(counts)
     files[LABELS_FILE] = json.dumps(
         {
             "classes": classes,
             "cifar_fine_label_ids": label_ids,
             "channels": {ch: f"{ch}/" for ch in CHANNEL_OF_SPLIT.values()},
-            "manifests": {ch: f"{ch}_lst/{ch}.lst" for ch in CHANNEL_OF_SPLIT.values()},
+            "manifests": dict(MANIFESTS),
             "counts": counts,
         },
         indent=2,
     )
     return Manifests(files, counts)
+
+
+def check_no_empty_class(counts: dict[str, dict[str, int]]) -> None:
+    """A class with no images would train a model that can never predict it: refuse the dataset.
+
+    :raises EmptyClassError: naming each class and the channel it is missing from.
+    """
+    empty = [f"{name!r} ({channel})" for channel, per_class in counts.items() for name, n in per_class.items() if n == 0]
+    if empty:
+        raise EmptyClassError(
+            f"the archive has no images of {', '.join(empty)}: nothing was uploaded or published. "
+            "Check the source is the full CIFAR-100 archive (the offline subset has only bicycle and "
+            "motorcycle), or ask for classes it has"
+        )
 
 
 def iter_image_files(

@@ -7,7 +7,6 @@ returns non-zero if any task failed. The AIRFLOW_HOME (logs included) is kept on
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -31,9 +30,12 @@ class Step:
 
 
 def _summarize_etl(session: Any, settings: Settings) -> list[str]:
-    s3 = session.client("s3")
-    labels = json.loads(s3.get_object(Bucket=settings.bucket, Key=f"{settings.dataset_prefix}/labels.json")["Body"].read())
-    lines = [f"dataset {settings.dataset_uri} classes {labels['classes']}"]
+    from scones.datasets import resolve_dataset
+    from scones.layout import DatasetLayout
+
+    pinned = resolve_dataset(session.client("s3"), DatasetLayout.of(settings))
+    labels = pinned.labels
+    lines = [f"dataset {pinned.uri} (version {pinned.version}) classes {labels['classes']}"]
     lines += [f"  {channel}: {sum(c.values())} images {c}" for channel, c in labels["counts"].items()]
     return lines
 

@@ -33,6 +33,8 @@ class Analysis:
     drift: Drift | None
     violations: list[Violation]
     endpoint: str = ""
+    #: What serves: model, training job and the dataset version it trained on (the deployment record).
+    lineage: dict[str, str] = field(default_factory=dict)
     generated_at: str = field(default_factory=lambda: iso(datetime.now(timezone.utc).replace(microsecond=0)))
 
     @property

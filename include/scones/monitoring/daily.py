@@ -45,7 +45,8 @@ def earlier_window_baseline(s3: S3Client, bucket: str, endpoint: str, window: Wi
 
 
 def monitor_window(s3: S3Client, *, bucket: str, capture_uri: str, endpoint: str, classes: list[str],
-                   window: Window, thresholds: Thresholds, baseline_uri: str = "") -> dict[str, Any]:  # fmt: skip
+                   window: Window, thresholds: Thresholds, baseline_uri: str = "",
+                   lineage: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
     """Analyse ``window``, write its report to S3 (report.json last), return a summary.
 
     :param capture_uri: where the endpoint's data capture goes (its DestinationS3Uri):
@@ -53,7 +54,10 @@ def monitor_window(s3: S3Client, *, bucket: str, capture_uri: str, endpoint: str
 
     :param baseline_uri: a baseline to measure drift against; empty: the latest earlier day's
         statistics (within a week), or none.
+    :param lineage: the serving model, its training job and dataset version, named in the report.
     """
+    import dataclasses
+
     from scones.monitoring.analyze import analyze_capture
     from scones.monitoring.report import build_report, format_summary, write_report  # plots: matplotlib
 
@@ -61,6 +65,7 @@ def monitor_window(s3: S3Client, *, bucket: str, capture_uri: str, endpoint: str
                 else earlier_window_baseline(s3, bucket, endpoint, window, classes))  # fmt: skip
     analysis = analyze_capture(f"{capture_uri.rstrip('/')}/{endpoint}", window, classes=classes,
                                thresholds=thresholds, baseline=baseline, s3=s3, endpoint=endpoint)  # fmt: skip
+    analysis = dataclasses.replace(analysis, lineage=dict(lineage or {}))
     prefix = report_prefix(endpoint, day_of(window))
     write_report(analysis, S3Sink(s3, bucket, prefix))
     report = build_report(analysis)
@@ -72,6 +77,7 @@ def monitor_window(s3: S3Client, *, bucket: str, capture_uri: str, endpoint: str
         "records": analysis.statistics.records,
         "violations": report["violations"],
         "baseline": baseline.source if baseline else None,
+        "dataset_version": (lineage or {}).get("dataset_version", ""),
         "summary": format_summary(report),
     }
 

@@ -43,6 +43,7 @@ def build_report(analysis: Analysis) -> dict[str, Any]:
     return {
         "version": REPORT_VERSION,
         "endpoint": analysis.endpoint,
+        "model": dict(analysis.lineage),
         "input": analysis.input,
         "window": analysis.window.to_dict(),
         "generated_at": analysis.generated_at,
@@ -85,7 +86,10 @@ def _figure_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
         return "n/a" if x is None else f"{x:.4f}"
 
     conf = report["confidence"]
-    rows = [
+    lineage = report.get("model") or {}
+    rows = [(f"model{' ' + lineage['model'] if lineage.get('model') else ''}",
+             f"trained on dataset version {lineage['dataset_version']}")] if lineage.get("dataset_version") else []
+    rows += [
         ("window (UTC)", f"{report['window']['start']} to {report['window']['end']} (end excluded)"),
         ("inferences", f"{report['records']:,}"),
         ("malformed records", f"{report['malformed']:,} {report['malformed_by_reason'] or ''}"),

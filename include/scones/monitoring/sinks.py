@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from scones.layout import MONITORING_PREFIX  # the S3 contract has one home
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-MONITORING_PREFIX = "monitoring"
 REPORT_FILE = "report.json"
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from scones.layout import MONITORING_PREFIX, DatasetLayout, ModelsLayout, capture_prefix
 from scones.settings import Settings, load_settings
 from scones.workflow.config import FUNCTIONS, STATE_MACHINES, WorkflowNames, load_workflow_config
 from scones.workflow.templates import load_json, render
@@ -35,8 +36,10 @@ def airflow_tasks_policy(settings: Settings, names: WorkflowNames, account_id: s
     machines = [f"{prefix}:states:{region}:{account_id}:stateMachine:{names.state_machine(stem)}" for stem in STATE_MACHINES]
     values = {
         "Partition": partition, "Region": region, "AccountId": account_id, "Bucket": settings.bucket,
-        "DatasetPrefix": settings.dataset_prefix.strip("/"), "ModelsPrefix": settings.models_prefix.strip("/"),
-        "CapturePrefix": settings.data_capture_prefix.strip("/"),
+        # Every key and prefix comes from scones.layout, the S3 contract the tasks use.
+        "DatasetPrefix": DatasetLayout.of(settings).prefix, "ModelsPrefix": ModelsLayout.of(settings).prefix,
+        "DatasetVersionsPrefix": DatasetLayout.of(settings).versions_prefix,
+        "CapturePrefix": capture_prefix(settings), "MonitoringPrefix": MONITORING_PREFIX,
         "SageMakerPrefix": settings.project.lower(),  # SageMaker writes names lower case in its ARNs
         "EndpointName": settings.endpoint_name.lower(),
         "ProjectRoleArns": project_roles, "SageMakerRoleArn": sagemaker_role,

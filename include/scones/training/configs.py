@@ -11,8 +11,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from scones.layout import CHANNELS
+
 ALGORITHM = "image-classification"
-CHANNELS = ("train", "validation", "train_lst", "validation_lst")
+#: Tag keys on the training job: which dataset version trained the model.
+DATASET_VERSION_TAG = "scones:dataset-version"
+DATASET_URI_TAG = "scones:dataset-uri"
 MAX_NAME = 63  # SageMaker's limit for job, model and endpoint config names
 
 
@@ -67,8 +71,13 @@ def training_config(
     hyperparameters: dict[str, str],
     max_runtime_seconds: int = 3 * 3600,
     volume_gb: int = 30,
+    dataset_version: str = "",
 ) -> dict[str, Any]:
-    """A CreateTrainingJob request reading the four channels under ``dataset_uri``."""
+    """A CreateTrainingJob request reading the four channels under ``dataset_uri``.
+
+    :param dataset_uri: one pinned version's root (``.../versions/<version>``).
+    :param dataset_version: tagged on the job, so every model traces to the images it trained on.
+    """
     dataset_uri = dataset_uri.rstrip("/")
 
     def channel(name: str) -> dict[str, Any]:
@@ -90,4 +99,6 @@ def training_config(
         "ResourceConfig": {"InstanceType": instance_type, "InstanceCount": 1, "VolumeSizeInGB": volume_gb},
         "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime_seconds},
         "HyperParameters": hyperparameters,
+        "Tags": [{"Key": DATASET_URI_TAG, "Value": dataset_uri}]
+        + ([{"Key": DATASET_VERSION_TAG, "Value": dataset_version}] if dataset_version else []),
     }

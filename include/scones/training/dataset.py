@@ -1,62 +1,67 @@
-"""The published dataset, as training sees it: its labels.json, a refresh, a held-out image."""
+"""The dataset as training sees it: one pinned version, a refresh, a held-out image.
+
+``check_dataset`` resolves the pointer once and hands the version on (XCom): the training
+job's channels, its tags, the smoke test's image and the deployment record all name that
+version, whatever the ETL publishes meanwhile.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from scones.errors import ConfigurationError
+from scones.datasets import PinnedDataset, pin_version, resolve_dataset
+from scones.errors import ConfigurationError, DatasetNotFound
+from scones.layout import DatasetLayout
+from scones.s3retry import with_retries
 from scones.settings import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-
-class DatasetNotFound(ConfigurationError):
-    """No dataset is published where the settings point."""
+__all__ = ["DatasetNotFound", "describe_dataset", "first_validation_image", "refresh_dataset"]
 
 
-def _get(s3: S3Client, bucket: str, key: str) -> bytes:
+def describe_dataset(s3: S3Client, settings: Settings, version: str | None = None) -> dict[str, Any]:
+    """What training needs to know about the published (or given) version; checks its classes."""
+    layout = DatasetLayout.of(settings)
     try:
-        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        pinned = pin_version(s3, layout, version) if version else resolve_dataset(s3, layout)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NoSuchBucket"):
-            raise DatasetNotFound(
-                f"no dataset at s3://{bucket}/{key.rsplit('/', 1)[0]}: run the scones_cifar_etl DAG "
-                "first, or trigger this DAG with refresh_dataset on"
-            ) from exc
-        raise
-
-
-def describe_dataset(s3: S3Client, settings: Settings) -> dict[str, Any]:
-    """What training needs to know about the published dataset; checks its classes."""
-    labels = json.loads(_get(s3, settings.bucket, f"{settings.dataset_prefix}/labels.json"))
-    if list(labels["classes"]) != list(settings.classes):
+        if exc.response.get("Error", {}).get("Code") != "NoSuchBucket":
+            raise
+        raise DatasetNotFound(f"no dataset at {layout.uri}: bucket {layout.bucket!r} does not exist (create it, or set "
+                              "SCONES_BUCKET), then run the scones_cifar_etl DAG") from exc  # fmt: skip
+    if pinned.classes != list(settings.classes):
         raise ConfigurationError(
-            f"the published dataset has classes {labels['classes']} but this run asks for "
+            f"the published dataset (version {pinned.version}) has classes {pinned.classes} but this run asks for "
             f"{list(settings.classes)}: trigger with refresh_dataset on to rebuild it, or ask for its classes"
         )
-    return {
-        "dataset_uri": settings.dataset_uri,
-        "classes": labels["classes"],
-        "num_training_samples": sum(labels["counts"]["train"].values()),
-        "num_validation_samples": sum(labels["counts"]["validation"].values()),
-    }
+    return pinned.summary()
 
 
-def refresh_dataset(s3: S3Client, settings: Settings, staging_key: str) -> None:
-    """Run the ETL with this run's classes and source (same code as the ETL DAG)."""
-    from scones.etl import run_etl, run_key
+def refresh_dataset(s3: S3Client, settings: Settings) -> str:
+    """Run the ETL with this run's classes and source (same code as the ETL DAG); return its version."""
+    from scones.etl import run_etl
 
-    run_etl(s3, source=settings.source_url, classes=list(settings.classes), dataset_uri=settings.dataset_uri,
-            cache_dir=settings.cache_dir, concurrency=settings.upload_concurrency, staging_key=run_key(staging_key))  # fmt: skip
+    result = run_etl(s3, source=settings.source_url, classes=list(settings.classes), dataset_uri=settings.dataset_uri,
+                     cache_dir=settings.cache_dir, concurrency=settings.upload_concurrency)  # fmt: skip
+    return result.version
 
 
-def first_validation_image(s3: S3Client, settings: Settings) -> tuple[str, bytes]:
-    """The first image of the validation manifest: held out from training."""
-    lst = _get(s3, settings.bucket, f"{settings.dataset_prefix}/validation_lst/validation.lst").decode()
+def first_validation_image(s3: S3Client, dataset: dict[str, Any]) -> tuple[str, bytes]:
+    """The first image of the pinned version's validation manifest: held out from training.
+
+    :param dataset: what :func:`describe_dataset` returned (``dataset_version`` pins the files).
+    """
+    layout = DatasetLayout(dataset["bucket"], dataset["dataset_prefix"])
+    pinned = PinnedDataset(layout, dataset["dataset_version"], {"classes": dataset["classes"]})
+
+    def get(key: str) -> bytes:
+        return with_retries(lambda: s3.get_object(Bucket=layout.bucket, Key=key)["Body"].read(), f"reading {key}")
+
+    lst = get(layout.manifest_key(pinned.version, "validation")).decode()
     relative = lst.splitlines()[0].split("\t")[2]
-    key = f"{settings.dataset_prefix}/validation/{relative}"
-    return key, _get(s3, settings.bucket, key)
+    key = pinned.key(f"validation/{relative}")
+    return key, get(key)

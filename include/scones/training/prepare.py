@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from scones.deployment.role import ensure_sagemaker_role
+from scones.layout import ModelsLayout
 from scones.settings import Settings
 from scones.training.configs import hyperparameters, image_uri, job_name, training_config
 
@@ -19,7 +20,7 @@ def prepare_training_config(settings: Settings, dataset: dict[str, Any], iam: An
     name = job_name(settings.project, now.strftime("%Y%m%dT%H%M%S"))
     config = training_config(
         job_name=name, image=image, role_arn=role_arn, dataset_uri=dataset["dataset_uri"],
-        output_uri=f"s3://{settings.bucket}/{settings.models_prefix}/training",
+        output_uri=ModelsLayout.of(settings).training_output_uri, dataset_version=dataset.get("dataset_version", ""),
         instance_type=settings.training_instance_type,
         hyperparameters=hyperparameters(
             num_classes=len(dataset["classes"]), num_training_samples=dataset["num_training_samples"],

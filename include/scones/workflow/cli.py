@@ -51,7 +51,9 @@ def traffic(args: argparse.Namespace) -> int:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from scones.datasets import resolve_dataset
     from scones.errors import SconesError
+    from scones.layout import DatasetLayout
     from scones.settings import load_settings
     from scones.workflow.config import WorkflowNames, load_workflow_config
     from scones.workflow.roles import account_context
@@ -73,7 +75,8 @@ def traffic(args: argparse.Namespace) -> int:
         except sfn.exceptions.StateMachineDoesNotExist:
             print(f"scones traffic: {machine} does not exist: deploy the workflow first (trigger scones_deploy_workflow)", file=sys.stderr)
             return 1
-        prefix = args.source_prefix or f"{settings.dataset_prefix.strip('/')}/validation/"
+        # The dataset's pointer is resolved once: every image comes from the same version.
+        prefix = args.source_prefix or resolve_dataset(session.client("s3"), DatasetLayout.of(settings)).channel_prefix("validation")
         keys = choose_images(list_images(session.client("s3"), settings.bucket, prefix), args.count, args.seed)
         wait = not args.no_wait
         if args.batch:
@@ -113,7 +116,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", action="store_true", help="send them as batch executions (Map fan-out), all at once")
     p.add_argument("--batch-size", type=_positive(int, MAX_BATCH_SIZE),
                    help=f"images per batch execution, with --batch (1-{MAX_BATCH_SIZE}, default {MAX_BATCH_SIZE})")  # fmt: skip
-    p.add_argument("--source-prefix", help="S3 prefix of the images (default <dataset prefix>/validation/)")
+    p.add_argument("--source-prefix", help="S3 prefix of the images (default: the published dataset version's validation/)")
     p.add_argument("--bucket", help="bucket of the images (default from settings)")
     p.add_argument("--seed", type=int, default=0, help="which images, in which order")
     p.add_argument("--no-wait", action="store_true",

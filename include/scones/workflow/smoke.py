@@ -66,11 +66,26 @@ def check_endpoint(sagemaker: Any, name: str) -> dict[str, Any]:
     return endpoint
 
 
-def validation_keys(s3: Any, bucket: str, dataset_prefix: str, classes: Iterable[str]) -> Iterator[str]:
-    """Validation images, the classes interleaved (one of each, then the next of each...)."""
+def validation_prefix(s3: Any, settings: Any) -> str:
+    """The validation images the serving model did not train on: those of the dataset version its
+    deployment record names, else (no record, or one from before versions) the published version's."""
+    from scones.datasets import resolve_dataset
+    from scones.deployment.record import read_current
+    from scones.layout import DatasetLayout
+
+    layout = DatasetLayout.of(settings)
+    record = read_current(s3, settings.bucket, settings.models_prefix)
+    if record is not None and record.dataset_version:
+        return layout.channel_prefix(record.dataset_version, "validation")
+    return resolve_dataset(s3, layout).channel_prefix("validation")
+
+
+def validation_keys(s3: Any, bucket: str, validation_root: str, classes: Iterable[str]) -> Iterator[str]:
+    """Validation images under ``validation_root`` (``.../validation/``), the classes interleaved
+    (one of each, then the next of each...)."""
     per_class = []
     for name in classes:
-        prefix = f"{dataset_prefix.strip('/')}/validation/{name}/"
+        prefix = f"{validation_root.rstrip('/')}/{name}/"
         pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         per_class.append(sorted(o["Key"] for page in pages for o in page.get("Contents", []) if o["Key"].endswith(".png")))
     for row in range(max((len(keys) for keys in per_class), default=0)):

@@ -1,0 +1,197 @@
+"""Dataset versions: name a new one, publish it atomically, and pin one for reading.
+
+Writers (the ETL) put a whole version under its own prefix, ``labels.json`` last, then call
+:func:`publish_version`, which swaps the pointer (``current.json``) with a conditional write:
+``If-None-Match: *`` for the first version, ``If-Match: <the ETag it read>`` after. Two runs
+publishing at once cannot interleave: the pointer names one complete version or the other.
+A run that loses the race re-reads the pointer; if a *newer* version is now published it
+fails with :class:`PublishConflict` (its own version stays, unpublished, for retention to
+remove), otherwise it tries again on the new state.
+
+Readers call :func:`resolve_dataset` once and keep the :class:`PinnedDataset` it returns:
+whatever is published later, they read the same files.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from scones.errors import DatasetNotFound, DestinationError, PublishConflict
+from scones.layout import LEGACY_VERSION, DatasetLayout
+from scones.s3retry import with_retries
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+PUBLISH_ATTEMPTS = 20  # pointer swaps lost to an older concurrent publisher before giving up
+
+
+def new_version(now: datetime | None = None) -> str:
+    """A fresh version name, ``20261129T172000.123456Z-1a2b3c4d``: sorts by creation time."""
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%S.%fZ}-{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """What ``current.json`` says, and its ETag (for the next conditional write)."""
+
+    version: str
+    etag: str
+    published_at: str = ""
+    previous: str | None = None
+
+
+@dataclass(frozen=True)
+class PinnedDataset:
+    """One version of the dataset, resolved once: read everything through this."""
+
+    layout: DatasetLayout
+    version: str
+    labels: dict[str, Any] = field(repr=False)
+
+    @property
+    def uri(self) -> str:
+        """``s3://bucket/<prefix>/versions/<version>``: the training channels are under it."""
+        return self.layout.version_uri(self.version)
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.labels["classes"])
+
+    def key(self, relative: str) -> str:
+        return self.layout.key(self.version, relative)
+
+    def channel_prefix(self, channel: str) -> str:
+        return self.layout.channel_prefix(self.version, channel)
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-able description (an XCom, the Asset's extra, the CLI's output)."""
+        counts = self.labels["counts"]
+        return {
+            "dataset_uri": self.uri,
+            "dataset_version": self.version,
+            "dataset_prefix": self.layout.prefix,
+            "bucket": self.layout.bucket,
+            "classes": self.classes,
+            "counts": counts,
+            "num_training_samples": sum(counts["train"].values()),
+            "num_validation_samples": sum(counts["validation"].values()),
+        }
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _get_json(s3: S3Client, bucket: str, key: str) -> tuple[dict[str, Any], str] | None:
+    """The object's JSON and ETag, or None if there is no such key."""
+
+    def get() -> tuple[dict[str, Any], str] | None:
+        try:
+            response = s3.get_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if _error_code(exc) in ("NoSuchKey", "404"):
+                return None
+            raise  # NoSuchBucket, AccessDenied: the caller says what to do
+        return json.loads(response["Body"].read()), response["ETag"]
+
+    return with_retries(get, f"reading s3://{bucket}/{key}")
+
+
+def read_pointer(s3: S3Client, layout: DatasetLayout) -> Pointer | None:
+    """The published version, or None when nothing was published in the versioned layout."""
+    found = _get_json(s3, layout.bucket, layout.pointer_key)
+    if found is None:
+        return None
+    body, etag = found
+    return Pointer(body["version"], etag, body.get("published_at", ""), body.get("previous"))
+
+
+def resolve_dataset(s3: S3Client, layout: DatasetLayout) -> PinnedDataset:
+    """Pin the published version (or the legacy layout's files when there is no pointer).
+
+    :raises DatasetNotFound: nothing is published under the prefix.
+    """
+    pointer = read_pointer(s3, layout)
+    version = pointer.version if pointer else LEGACY_VERSION
+    found = _get_json(s3, layout.bucket, layout.labels_key(version))
+    if found is None:
+        if pointer:  # the pointer is written after the version's labels.json: never happens unless deleted
+            raise DatasetNotFound(f"{layout.pointer_key} names version {version}, whose labels.json is gone")
+        raise DatasetNotFound(
+            f"no dataset at {layout.uri}: run the scones_cifar_etl DAG first (or trigger "
+            "scones_train_deploy with refresh_dataset on)"
+        )
+    return PinnedDataset(layout, version, found[0])
+
+
+def pin_version(s3: S3Client, layout: DatasetLayout, version: str) -> PinnedDataset:
+    """A given version (one this run wrote, or one a model names), whether or not it is current."""
+    found = _get_json(s3, layout.bucket, layout.labels_key(version))
+    if found is None:
+        raise DatasetNotFound(f"dataset version {version} is not complete at {layout.version_uri(version)}")
+    return PinnedDataset(layout, version, found[0])
+
+
+def publish_version(s3: S3Client, layout: DatasetLayout, version: str, *, attempts: int = PUBLISH_ATTEMPTS) -> Pointer:
+    """Point ``current.json`` at ``version`` (complete: its labels.json is there) in one conditional write.
+
+    :raises DatasetNotFound: the version is not complete.
+    :raises PublishConflict: a newer version was published meanwhile; nothing changed.
+    """
+    pin_version(s3, layout, version)  # never point at a version that is not all there
+    for _ in range(attempts):
+        current = read_pointer(s3, layout)
+        if current is not None and current.version == version:
+            return current  # published already (a retried task)
+        if current is not None and current.version > version:  # names sort by creation time
+            raise PublishConflict(
+                f"dataset version {current.version} was published at {layout.uri} while this run wrote "
+                f"{version}; the newer one stays current and {version} is left unpublished"
+            )
+        body = {
+            "version": version,
+            "uri": layout.version_uri(version),
+            "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "previous": current.version if current else None,
+        }
+        condition = {"IfMatch": current.etag} if current else {"IfNoneMatch": "*"}
+
+        def put(condition: dict[str, str] = condition) -> Any:
+            return s3.put_object(Bucket=layout.bucket, Key=layout.pointer_key, Body=json.dumps(body, indent=2).encode(),
+                                 ContentType="application/json", **condition)  # fmt: skip
+
+        try:
+            response = with_retries(put, f"publishing {layout.pointer_key}")
+        except ClientError as exc:
+            if _error_code(exc) in ("PreconditionFailed", "412", "NoSuchKey", "404"):
+                continue  # another publisher swapped it first: look again
+            raise DestinationError(f"could not write {layout.pointer_key} in bucket {layout.bucket!r}: {exc}") from exc
+        return Pointer(version, response["ETag"], body["published_at"], body["previous"])
+    raise PublishConflict(f"{layout.pointer_key} kept changing under {attempts} tries to publish {version}; rerun")
+
+
+def list_versions(s3: S3Client, layout: DatasetLayout) -> list[str]:
+    """Every version name under ``versions/`` (complete or not), oldest first."""
+
+    def listing() -> list[str]:
+        names = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=layout.bucket, Prefix=layout.versions_prefix,
+                                                                  Delimiter="/"):  # fmt: skip
+            for common in page.get("CommonPrefixes", []):
+                if (version := layout.version_of_key(common["Prefix"])) is not None:
+                    names.append(version)
+        return sorted(names)
+
+    return with_retries(listing, f"listing {layout.versions_prefix}")
+
+
+def pointer_dict(pointer: Pointer) -> dict[str, Any]:
+    return asdict(pointer)

@@ -1,0 +1,60 @@
+"""Every point where the S3 plug-in touches moto 5.2.5, checked before it is installed.
+
+- ``S3Response.put_object`` / ``copy_object`` / ``delete_object`` (no arguments: they read
+  ``self.bucket_name`` and ``self.parse_key_name()``) and ``S3Response._key_response_post``
+  (``request, body, bucket_name, query, key_name``): wrapped to run under the key's lock.
+- ``put_object`` reading ``If-Match`` / ``If-None-Match`` itself: we rely on its 412s and add
+  only atomicity; if moto stops checking them, conditional writes would silently succeed.
+- ``_VersionedKeyStore.setlist`` and ``.pop`` (moto/s3/utils.py), which ``dispose()`` the
+  objects they drop: replaced by versions that leave closing to ``FakeKey.__del__``.
+- ``FakeKey.dispose(garbage)`` and its ``disposed`` flag, which silences ``__del__``'s warning.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+#: The moto version these seams were read from (pinned exactly in pyproject.toml).
+MOTO_VERSION = "5.2.5"
+
+
+class SeamMoved(RuntimeError):
+    """moto's S3 no longer has the attribute or signature this plug-in patches."""
+
+
+def _parameters(func: object) -> list[str]:
+    return [p for p in inspect.signature(func).parameters if p != "self"]  # type: ignore[arg-type]
+
+
+def check_seams() -> None:
+    """Raise :class:`SeamMoved` naming every seam that is not where this plug-in expects it."""
+    import moto
+    from moto.s3.models import FakeKey
+    from moto.s3.responses import S3Response
+    from moto.s3.utils import _VersionedKeyStore
+
+    problems: list[str] = []
+    if moto.__version__ != MOTO_VERSION:
+        problems.append(f"moto is {moto.__version__}; these seams were read from {MOTO_VERSION}")
+    for name, params in (("put_object", []), ("copy_object", []), ("delete_object", []),
+                         ("_key_response_post", ["request", "body", "bucket_name", "query", "key_name"])):  # fmt: skip
+        func = getattr(S3Response, name, None)
+        if func is None:
+            problems.append(f"S3Response.{name} is gone")
+        elif _parameters(func) != params:
+            problems.append(f"S3Response.{name}{inspect.signature(func)} changed; expected {params}")
+    put_source = inspect.getsource(S3Response.put_object) if hasattr(S3Response, "put_object") else ""
+    if 'raise PreconditionFailed("If-Match")' not in put_source or 'raise PreconditionFailed("If-None-Match")' not in put_source:
+        problems.append("S3Response.put_object no longer checks If-Match / If-None-Match itself")
+    for name in ("setlist", "pop", "getlist"):
+        if name not in vars(_VersionedKeyStore):
+            problems.append(f"_VersionedKeyStore.{name} is gone")
+    if "dispose()" not in inspect.getsource(_VersionedKeyStore.setlist):
+        problems.append("_VersionedKeyStore.setlist no longer disposes replaced keys: review models.py")
+    if _parameters(FakeKey.dispose) != ["garbage"] or "self.disposed" not in inspect.getsource(FakeKey.dispose):
+        problems.append("FakeKey.dispose(garbage) / FakeKey.disposed changed")
+    if problems:
+        raise SeamMoved(
+            "the S3 plug-in no longer fits moto; review include/scones/emulator/s3/ against moto/s3/:\n  - "
+            + "\n  - ".join(problems)
+        )
