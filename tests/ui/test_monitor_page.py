@@ -165,6 +165,7 @@ def test_hostile_object_names_and_report_values_come_back_inert(server, s3):
     report = make_report("2026-11-22", violations=[{"check": HOSTILE, "description": HOSTILE}],
                          drift={"baseline": {"source": HOSTILE, "records": 5}, "note": HOSTILE})  # fmt: skip
     report["class_share"] = {HOSTILE: 1.0}
+    report["model"] = {"model": HOSTILE, "dataset_version": HOSTILE}
     report["window"]["start"] = HOSTILE
     put_report(s3, "2026-11-22", report, plots=("ok.png", f"{HOSTILE}.png", "x\" onerror=\"alert(1)\".png"))
     for path in ("/", "/reports/2026-11-22"):
@@ -231,6 +232,7 @@ def test_day_page_explains_figures_and_links_its_files(server, s3):
     assert status == 200
     assert "confidence PSI 0.3 above 0.2" in page and "Population stability index" in page
     assert "Inferences per hour (UTC)" in page and "bicycle 60.0%" in page and "p50 0.9500" in page
+    assert "not recorded" in page, "no lineage in this report"
     assert 'src="2026-11-22/files/confidence_over_time.png"' in page
     assert 'href="2026-11-22/files/statistics.json"' in page and 'href="2026-11-21"' in page
     status, headers, png = get(server, "/reports/2026-11-22/files/confidence_over_time.png")
@@ -279,7 +281,9 @@ def test_the_monitors_own_reports_render_as_trends_and_days(server, s3):
         key = f"data_capture/{partition_key(f'{day}T05:00:00Z', endpoint=ENDPOINT)}"
         s3.put_object(Bucket=BUCKET, Key=key, Body="".join(f"{line}\n" for line in lines).encode())
         monitor_window(s3, bucket=BUCKET, capture_uri=f"s3://{BUCKET}/data_capture", endpoint=ENDPOINT,
-                       classes=["bicycle", "motorcycle"], window=Window.for_day(day), thresholds=Thresholds(min_records=1))  # fmt: skip
+                       classes=["bicycle", "motorcycle"], window=Window.for_day(day), thresholds=Thresholds(min_records=1),
+                       lineage={"model": "scones-train-7", "training_job": "scones-train-7",
+                                "dataset_version": "20261119T101010000000Z-0a1b2c3d"})  # fmt: skip
     index = get(server, "/")[2].decode()
     volume = index[index.index("Inferences per day"):]
     assert all(f"{day}: {n}" in volume for day, n in (("2026-11-20", 30), ("2026-11-21", 40), ("2026-11-22", 50)))
@@ -287,5 +291,6 @@ def test_the_monitors_own_reports_render_as_trends_and_days(server, s3):
     day = get(server, "/reports/2026-11-22")[2].decode()
     assert "low_confidence_rate" in day and "50.0%" in day and "hourly_volume.png" in day
     assert "s3://" in day and "statistics.json" in day, "drift against the day before, named"
+    assert "dataset version 20261119T101010000000Z-0a1b2c3d" in day, "the model's lineage, as the report names it"
     status, headers, _ = get(server, "/reports/2026-11-22/files/report.html")
     assert status == 200 and headers["Content-Security-Policy"].startswith("sandbox")

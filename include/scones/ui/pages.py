@@ -153,7 +153,11 @@ def _figures(report: dict[str, Any]) -> str:
     shares = report.get("class_share") if isinstance(report.get("class_share"), dict) else {}
     window = report.get("window") if isinstance(report.get("window"), dict) else {}
     thresholds = report.get("thresholds") if isinstance(report.get("thresholds"), dict) else {}
+    lineage = report.get("model") if isinstance(report.get("model"), dict) else {}
+    served = [f"{name} {lineage[key]}" for key, name in (("model", "model"), ("training_job", "training job"),
+                                                          ("dataset_version", "dataset version")) if lineage.get(key)]  # fmt: skip
     rows = [
+        ("serving", e(", ".join(served) or "not recorded")),
         ("window (UTC)", f"{e(window.get('start', '?'))} to {e(window.get('end', '?'))} (end excluded)"),
         ("inferences", e(num(number(report.get("records")), 0))),
         (f"below confidence {num(number(conf.get('threshold')), 2)}",
