@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 #: exist yet is skipped, so each service can land on its own.
 PLUGINS: tuple[str, ...] = (
     "scones.emulator.dispatch",
+    "scones.emulator.unsupported",
     "scones.emulator.sagemaker",
     "scones.emulator.awslambda",
     "scones.emulator.stepfunctions",

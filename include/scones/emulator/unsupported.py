@@ -1,0 +1,117 @@
+"""What the emulator answers for an operation or a service it does not serve: a 4xx error, at once.
+
+moto 5.2.5 answers both with an HTML page and HTTP 500, which SDKs retry (five times, with
+backoff, for boto3's standard mode) before showing a message that says nothing; the reason
+("The create_auto_ml_job action has not been implemented") was only in the server's log:
+
+- an action moto has no method for: ``BaseResponse.call_action`` raises ``NotImplementedError``
+  (moto/core/responses.py), as do a few backends for arguments they do not support;
+- a host no moto service claims (``ecr-public``...): ``DomainDispatcherApplication`` builds an
+  app for the service ``None`` and crashes (moto/moto_server/werkzeug_app.py).
+
+Here the first is answered as an AWS error in the service's own protocol (JSON for JSON
+services, XML for query services), HTTP 400, code ``UnsupportedOperation``, naming the
+operation; the second as a JSON 400 ``UnknownService`` naming the host. A 4xx is not retried.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from moto.core.exceptions import ServiceException
+
+log = logging.getLogger(__name__)
+
+ERROR_CODE = "UnsupportedOperation"
+UNKNOWN_SERVICE_CODE = "UnknownService"
+
+
+class UnsupportedOperation(ServiceException):
+    """An operation the emulator refuses; serialised like any AWS error of the service, HTTP 400."""
+
+    code = ERROR_CODE
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+def install() -> None:
+    """Answer unimplemented actions and unknown services with a 4xx (``LocalAWS`` calls this once)."""
+    from moto.core.responses import ActionResult, BaseResponse
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    original_dispatch = BaseResponse._dispatch
+    if getattr(original_dispatch, "refuses_unsupported", False):
+        return
+
+    def _dispatch(self: BaseResponse, request: Any, full_url: str | None = None, headers: Any = None) -> Any:
+        try:
+            return original_dispatch(self, request, full_url, headers)
+        except NotImplementedError as exc:
+            service = getattr(self, "service_name", None) or "this service"
+            action = _action_name(self)
+            log.info("refused %s:%s (%s)", service, action, exc)
+            error = UnsupportedOperation(
+                f"The local AWS emulator does not implement {service}:{action} (moto {_moto_version()}: {exc}). "
+                "It answers the operations moto implements, with the compute listed in the README's emulator table."
+            )
+            status, response_headers, body = self.serialized(ActionResult(error))
+            return status, response_headers, body
+
+    _dispatch.refuses_unsupported = True  # type: ignore[attr-defined]
+    BaseResponse._dispatch = _dispatch  # type: ignore[method-assign]
+
+    original_init = DomainDispatcherApplication.__init__
+
+    def __init__(self: DomainDispatcherApplication, create_app: Callable[[str], Any], *args: Any, **kwargs: Any) -> None:
+        original_init(self, _refusing_unknown_services(create_app), *args, **kwargs)
+
+    DomainDispatcherApplication.__init__ = __init__  # type: ignore[method-assign]
+
+
+def _refusing_unknown_services(create_app: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def create(service: Any) -> Any:
+        return create_app(service) if service else unknown_service_app
+
+    return create
+
+
+def unknown_service_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """WSGI app for a request no moto service claims: 400, JSON naming the host and the signing service."""
+    host = environ.get("HTTP_HOST", "")
+    signed_for = _signing_service(environ.get("HTTP_AUTHORIZATION", ""))
+    message = (
+        f"The local AWS emulator does not serve {signed_for or 'the service at ' + host!s} "
+        f"(moto {_moto_version()} has no such service); point this client at real AWS, or use a service the "
+        "emulator implements (README: the emulator table)."
+    )
+    body = json.dumps({"__type": UNKNOWN_SERVICE_CODE, "message": message, "Message": message}).encode()
+    start_response("400 Bad Request", [
+        ("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", UNKNOWN_SERVICE_CODE),
+        ("Content-Length", str(len(body))),
+    ])  # fmt: skip
+    return [body]
+
+
+def _signing_service(authorization: str) -> str:
+    """``ecr-public`` from ``AWS4-HMAC-SHA256 Credential=AK/20250101/us-east-1/ecr-public/aws4_request, ...``."""
+    try:
+        return authorization.split("Credential=", 1)[1].split(",", 1)[0].split("/")[3]
+    except IndexError:
+        return ""
+
+
+def _action_name(response: Any) -> str:
+    try:
+        return response._get_action() or "?"
+    except Exception:  # an action that cannot even be named is still refused
+        return "?"
+
+
+def _moto_version() -> str:
+    import moto
+
+    return moto.__version__
