@@ -12,6 +12,10 @@ backoff, for boto3's standard mode) before showing a message that says nothing; 
 Here the first is answered as an AWS error in the service's own protocol (JSON for JSON
 services, XML for query services), HTTP 400, code ``UnsupportedOperation``, naming the
 operation; the second as a JSON 400 ``UnknownService`` naming the host. A 4xx is not retried.
+
+A plug-in also refuses, the same way and before moto records anything, the operations moto
+serves but whose answer would claim work nobody does (``refuse(service, {action: message})``:
+SageMaker's AutoML, Step Functions' activities...).
 """
 
 from __future__ import annotations
@@ -27,6 +31,15 @@ log = logging.getLogger(__name__)
 
 ERROR_CODE = "UnsupportedOperation"
 UNKNOWN_SERVICE_CODE = "UnknownService"
+
+
+#: moto service name (``BaseResponse.service_name``) -> action -> the refusal's message.
+_REFUSED: dict[str, dict[str, str]] = {}
+
+
+def refuse(service: str, messages: dict[str, str]) -> None:
+    """Answer each action of ``messages`` on ``service`` with a 400 carrying its message."""
+    _REFUSED.setdefault(service, {}).update(messages)
 
 
 class UnsupportedOperation(ServiceException):
@@ -46,6 +59,13 @@ def install() -> None:
     original_dispatch = BaseResponse._dispatch
     if getattr(original_dispatch, "refuses_unsupported", False):
         return
+    original_call_action = BaseResponse.call_action
+
+    def call_action(self: BaseResponse) -> Any:
+        refused = _REFUSED.get(getattr(self, "service_name", ""), {}).get(_action_name(self))
+        if refused is not None:
+            return self.serialized(ActionResult(UnsupportedOperation(refused)))
+        return original_call_action(self)
 
     def _dispatch(self: BaseResponse, request: Any, full_url: str | None = None, headers: Any = None) -> Any:
         try:
@@ -63,6 +83,7 @@ def install() -> None:
 
     _dispatch.refuses_unsupported = True  # type: ignore[attr-defined]
     BaseResponse._dispatch = _dispatch  # type: ignore[method-assign]
+    BaseResponse.call_action = call_action  # type: ignore[method-assign]
 
     original_init = DomainDispatcherApplication.__init__
 

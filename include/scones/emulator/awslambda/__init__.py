@@ -50,6 +50,10 @@ def install() -> None:
     global _installed
     from moto.awslambda.models import LambdaFunction, lambda_backends
 
+    from scones.emulator import unsupported
+    from scones.emulator.awslambda import operations
+
+    unsupported.refuse("awslambda", {action: operations.refusal(action) for action in operations.REFUSED})
     LambdaFunction.invoke = invoke_as_event  # type: ignore[method-assign]
     lambda_backends.backend = LocalLambdaBackend
     for account_backends in lambda_backends.values():  # created before install: none in the emulator

@@ -37,6 +37,10 @@ def install() -> None:
     from scones.emulator.sagemaker.models import SageMakerEmulatorBackend
     from scones.emulator.sagemaker.runtime.models import SageMakerRuntimeEmulatorBackend
 
+    from scones.emulator import unsupported
+    from scones.emulator.sagemaker import operations
+
+    unsupported.refuse("sagemaker", {action: operations.refusal(action) for action in operations.REFUSED})
     seams.install_backends(SageMakerEmulatorBackend, SageMakerRuntimeEmulatorBackend)
     seams.add_control_route(CAPTURE_FLUSH_PATH, capture_flush)
     WRITER.start()

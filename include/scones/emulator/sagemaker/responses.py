@@ -1,27 +1,17 @@
 """SageMaker API responses: moto's, plus UpdateEndpoint, StopTrainingJob and
-ListTrainingJobsForHyperParameterTuningJob (moto 5.2.5 answers NotImplemented), and the
-operations of ``operations.REFUSED`` answered with a 400 before moto records anything."""
+ListTrainingJobsForHyperParameterTuningJob (moto 5.2.5 answers NotImplemented). The operations
+of ``operations.REFUSED`` never reach here (``install()`` registers them with
+``scones.emulator.unsupported.refuse``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from moto.core.common_types import TYPE_RESPONSE
 from moto.core.responses import ActionResult
 from moto.sagemaker.responses import SageMakerResponse
 
-from scones.emulator.sagemaker import operations
-from scones.emulator.unsupported import UnsupportedOperation
-
 
 class SageMakerEmulatorResponse(SageMakerResponse):
-    def call_action(self) -> TYPE_RESPONSE:
-        action = self._get_action()
-        if action in operations.REFUSED:
-            status, headers, body = self.serialized(ActionResult(UnsupportedOperation(operations.refusal(action))))
-            return status, headers, body
-        return super().call_action()
-
     def update_endpoint(self) -> ActionResult:
         arn = self.sagemaker_backend.update_endpoint(  # type: ignore[attr-defined]
             endpoint_name=self._get_param("EndpointName"),

@@ -14,14 +14,16 @@ the same on any moto server). The interpreter then:
   services (``arn:aws:states:::sns:publish``...) go through one kept boto3 client per service
   at ``http://localhost:$MOTO_PORT``, the port ``LocalAWS.start()`` sets.
 - ``caches.py`` parses each definition and each JSONPath once instead of on every execution.
+- ``timeouts.py`` names the state that timed out in a ``States.Timeout``'s cause;
+  ``states_errors.py`` lets such an error leave a Map iteration under its own name.
 
 ``models.py`` corrects what clients would otherwise see differ from AWS (unnamed
-executions, the ``output`` of DescribeExecution).
+executions, the ``output`` of DescribeExecution, an input over Step Functions' 256 KiB).
 """
 
 from __future__ import annotations
 
-from scones.emulator.stepfunctions import caches, clients
+from scones.emulator.stepfunctions import caches, clients, states_errors, timeouts
 from scones.emulator.stepfunctions.models import LocalStepFunctionsBackend
 
 __all__ = ["LocalStepFunctionsBackend", "install"]
@@ -36,6 +38,11 @@ def install() -> None:
     """
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
+    from scones.emulator import unsupported
+    from scones.emulator.stepfunctions import operations
+
+    unsupported.refuse("stepfunctions", {action: operations.refusal(action) for action in operations.REFUSED})
+
     stepfunctions_parser_backends.backend = LocalStepFunctionsBackend
     for account_backends in stepfunctions_parser_backends.values():  # none in the emulator
         account_backends.backend = LocalStepFunctionsBackend
@@ -43,3 +50,5 @@ def install() -> None:
             region_backend.__class__ = LocalStepFunctionsBackend  # same state, two methods changed
     clients.install()
     caches.install()
+    timeouts.install()
+    states_errors.install()
