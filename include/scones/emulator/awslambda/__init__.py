@@ -48,6 +48,10 @@ def install() -> None:
     that is routed to the same backend, asynchronously, as those services invoke on AWS.
     """
     global _installed
+    from scones.emulator.awslambda import seams
+
+    seams.check_seams()  # before changing anything: a moved seam fails here, loudly
+
     from moto.awslambda.models import LambdaFunction, lambda_backends
 
     from scones.emulator import unsupported

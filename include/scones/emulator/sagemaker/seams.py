@@ -28,16 +28,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-#: The moto version these seams were read from (pinned exactly in pyproject.toml).
-MOTO_VERSION = "5.2.5"
+from scones.emulator._seams import MOTO_VERSION, SeamMoved
+from scones.emulator._seams import parameters as _parameters
 
-
-class SeamMoved(RuntimeError):
-    """moto no longer has the attribute or signature this plug-in overrides."""
-
-
-def _parameters(func: Callable[..., Any]) -> list[str]:
-    return [p for p in inspect.signature(func).parameters if p != "self"]
+__all__ = ["MOTO_VERSION", "SeamMoved", "add_control_route", "check_seams", "install_backends"]
 
 
 #: (owner, method, the parameters we rely on, in order)

@@ -36,6 +36,10 @@ def install() -> None:
     ``stepfunctions_parser_backends`` while ``execute_state_machine`` is on; changing the
     class that ``BackendDict`` instantiates changes what it hands out.
     """
+    from scones.emulator.stepfunctions import seams
+
+    seams.check_seams()  # before changing anything: a moved seam fails here, loudly
+
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
     from scones.emulator import unsupported
@@ -48,7 +52,8 @@ def install() -> None:
         account_backends.backend = LocalStepFunctionsBackend
         for region_backend in account_backends.values():
             region_backend.__class__ = LocalStepFunctionsBackend  # same state, two methods changed
-    clients.install()
+    callers = clients.install()
     caches.install()
-    timeouts.install()
+    wrapped = timeouts.install()
     states_errors.install()
+    seams.check_installed(callers, wrapped)
