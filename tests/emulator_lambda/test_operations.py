@@ -84,3 +84,43 @@ def test_reserved_concurrency_throttles(deploy_function, emulator_session) -> No
     assert outcomes == ["TooManyRequestsException", "done"]
     lambda_client.delete_function_concurrency(FunctionName=name)
     assert payload(lambda_client.invoke(FunctionName=name, Payload=json.dumps({"sleep": 0}))) == "done"
+
+
+@pytest.mark.e2e
+def test_an_operation_moto_has_no_route_for_is_a_json_400_and_not_found_stays_404(lambda_client, emulator_session) -> None:  # noqa: ANN001
+    with pytest.raises(ClientError) as unrouted:
+        lambda_client.get_function_recursion_config(FunctionName="anything")
+    assert unrouted.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert unrouted.value.response["Error"]["Code"] == "UnsupportedOperation"
+    assert "/recursion-config" in unrouted.value.response["Error"]["Message"]
+    # moto's own 404s are untouched: a missing function, a missing S3 key.
+    with pytest.raises(ClientError) as missing:
+        lambda_client.get_function(FunctionName="no-such-function")
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    s3 = emulator_session.client("s3")
+    s3.create_bucket(Bucket="scones-test-unrouted")
+    with pytest.raises(ClientError) as no_key:
+        s3.get_object(Bucket="scones-test-unrouted", Key="nothing")
+    assert no_key.value.response["Error"]["Code"] == "NoSuchKey"
+
+
+@pytest.mark.e2e
+def test_an_sqs_event_source_runs_the_function(deploy_function, emulator_session) -> None:  # noqa: ANN001
+    import time
+
+    sqs, s3 = emulator_session.client("sqs"), emulator_session.client("s3")
+    s3.create_bucket(Bucket="scones-test-esm")
+    name = deploy_function(
+        "import boto3\n"
+        "def handler(event, context):\n"
+        "    for record in event['Records']:\n"
+        "        boto3.client('s3').put_object(Bucket='scones-test-esm', Key=record['body'], Body=b'seen')\n"
+    )
+    queue = sqs.create_queue(QueueName=f"esm-{name}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    emulator_session.client("lambda").create_event_source_mapping(EventSourceArn=arn, FunctionName=name)
+    sqs.send_message(QueueUrl=queue, MessageBody=f"from-{name}")
+    deadline = time.monotonic() + 30
+    while s3.list_objects_v2(Bucket="scones-test-esm", Prefix=f"from-{name}")["KeyCount"] == 0:
+        assert time.monotonic() < deadline, "the function never ran for the queued message"
+        time.sleep(0.2)

@@ -9,9 +9,12 @@ backoff, for boto3's standard mode) before showing a message that says nothing; 
 - a host no moto service claims (``ecr-public``...): ``DomainDispatcherApplication`` builds an
   app for the service ``None`` and crashes (moto/moto_server/werkzeug_app.py).
 
+- a REST request (Lambda's API...) whose path no moto route matches: Flask's HTML 404 page.
+
 Here the first is answered as an AWS error in the service's own protocol (JSON for JSON
 services, XML for query services), HTTP 400, code ``UnsupportedOperation``, naming the
-operation; the second as a JSON 400 ``UnknownService`` naming the host. A 4xx is not retried.
+operation; the second as a JSON 400 ``UnknownService`` naming the host; the third as a JSON
+400 ``UnsupportedOperation`` naming the method and path. A 4xx is not retried.
 
 A plug-in also refuses, the same way and before moto records anything, the operations moto
 serves but whose answer would claim work nobody does (``refuse(service, {action: message})``:
@@ -20,6 +23,7 @@ SageMaker's AutoML, Step Functions' activities...).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -94,10 +98,29 @@ def install() -> None:
 
 
 def _refusing_unknown_services(create_app: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    from werkzeug.exceptions import NotFound
+
     def create(service: Any) -> Any:
-        return create_app(service) if service else unknown_service_app
+        if not service:
+            return unknown_service_app
+        app = create_app(service)
+        # By class, not code: moto's own 404 errors (ResourceNotFound...) are other HTTPException classes.
+        app.register_error_handler(NotFound, functools.partial(_unrouted, service))
+        return app
 
     return create
+
+
+def _unrouted(service: str, error: Exception) -> Any:
+    """A request no route of ``service`` matches: a JSON 400 naming it (Flask answered an HTML 404)."""
+    from flask import Response, request
+
+    if request.url_rule is not None:  # a view raised NotFound itself: not ours to rewrite
+        return error
+    message = (f"The local AWS emulator does not implement {request.method} {request.path} of {service} "
+               f"(moto {_moto_version()} has no route for it).")  # fmt: skip
+    body = json.dumps({"__type": ERROR_CODE, "message": message, "Message": message})
+    return Response(body, status=400, headers={"Content-Type": "application/json", "x-amzn-ErrorType": ERROR_CODE})
 
 
 def unknown_service_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
