@@ -36,7 +36,9 @@ def test_a_moto_upgrade_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(("method", "action"), [("update_endpoint", "UpdateEndpoint"), ("stop_training_job", "StopTrainingJob"),
                                               ("list_training_jobs_for_hyper_parameter_tuning_job",
-                                               "ListTrainingJobsForHyperParameterTuningJob")])
+                                               "ListTrainingJobsForHyperParameterTuningJob"),
+                                              ("stop_transform_job", "StopTransformJob"),
+                                              ("stop_hyper_parameter_tuning_job", "StopHyperParameterTuningJob")])
 def test_moto_implementing_an_action_we_add_is_flagged(monkeypatch: pytest.MonkeyPatch, method: str, action: str) -> None:
     from moto.sagemaker.responses import SageMakerResponse
 

@@ -156,3 +156,24 @@ def test_the_provider_transform_operator_fails_the_task_on_a_failed_job(emulator
 
     with pytest.raises(Exception, match="image-classification"):
         operator.execute({})
+
+
+def test_a_transform_can_be_stopped(sm, s3, small_dataset, model_name) -> None:  # noqa: ANN001
+    bucket, name = small_dataset.bucket, unique("transform-stop")
+    image = png(small_dataset.validation.images[0])
+    for i in range(150):
+        s3.put_object(Bucket=bucket, Key=f"many/{name}/{i:03d}.png", Body=image)
+    source = {"S3DataType": "S3Prefix", "S3Uri": f"s3://{bucket}/many/{name}/"}
+    sm.create_transform_job(**transform_request(name, model_name, source, f"s3://{bucket}/out/{name}/", MaxConcurrentTransforms=1))
+
+    sm.stop_transform_job(TransformJobName=name)
+
+    assert sm.describe_transform_job(TransformJobName=name)["TransformJobStatus"] in ("Stopping", "Stopped")
+    done = finished_transform(sm, name)
+    assert done["TransformJobStatus"] == "Stopped" and "FailureReason" not in done
+    written = s3.list_objects_v2(Bucket=bucket, Prefix=f"out/{name}/").get("KeyCount", 0)
+    assert written < 150  # it stopped before the end
+    with pytest.raises(ClientError, match="in status Stopped"):
+        sm.stop_transform_job(TransformJobName=name)
+    with pytest.raises(ClientError, match="Could not find transform job"):
+        sm.stop_transform_job(TransformJobName=unique("no-such-transform"))

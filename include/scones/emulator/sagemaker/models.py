@@ -18,6 +18,7 @@ overrides the few backend methods that start that work:
 ``create_transform_job``   starts a :class:`~.transform.TransformRun` on a background thread
 ``create_hyper_parameter_tuning_job``  starts a :class:`~.tuning.TuningRun` of real training jobs
 ``list_training_jobs_for_hyper_parameter_tuning_job``  (new) the tuning job's training jobs
+``stop_transform_job`` / ``stop_hyper_parameter_tuning_job``  (new) Stopping, then Stopped
 ``create_processing_job``  recorded, then Failed: the emulator runs no processing containers
 =========================  ==================================================================
 
@@ -383,6 +384,19 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
             "FinalObjectiveMetricValue": lambda s: s.get("FinalHyperParameterTuningJobObjectiveMetric", {}).get("Value", float("-inf")),
         }.get(sort_by or "CreationTime", lambda s: s["CreationTime"])  # fmt: skip
         return sorted(summaries, key=key, reverse=(sort_order or "Descending") == "Descending")
+
+    def stop_transform_job(self, transform_job_name: str) -> None:
+        job = self.transform_jobs.get(transform_job_name)
+        if not isinstance(job, EmulatedTransformJob):
+            arn = FakeTransformJob.arn_formatter(transform_job_name, self.account_id, self.region_name)
+            raise ValidationError(message=f"Could not find transform job '{arn}'.")
+        job.request_stop()
+
+    def stop_hyper_parameter_tuning_job(self, name: str) -> None:
+        job = self.hyper_parameter_tuning_jobs.get(name)
+        if not isinstance(job, EmulatedTuningJob):
+            raise ResourceNotFound(message=f"Could not find hyper parameter tuning job '{name}'.")
+        job.request_stop()
 
     def create_processing_job(self, processing_job_name: str, **kwargs: Any) -> Any:  # type: ignore[override]
         """Recorded as SageMaker records it, then Failed: a processing job runs an arbitrary container."""

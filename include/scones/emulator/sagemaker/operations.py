@@ -26,6 +26,8 @@ COMPUTED: dict[str, str] = {
     "UpdateEndpointWeightsAndCapacities": "re-weights the traffic between the endpoint's variants",
     "CreateTransformJob": "batch transform: classifies every image of an S3 prefix or manifest to .out files",
     "CreateHyperParameterTuningJob": "runs real training jobs per the strategy and picks the best on the objective",
+    "StopTransformJob": "stops the transform after the images in progress",
+    "StopHyperParameterTuningJob": "launches no more training jobs and stops the running ones",
 }
 
 #: Accepted, then Failed with a reason (what a job SageMaker cannot run looks like).
@@ -87,7 +89,8 @@ BOOKKEEPING: frozenset[str] = frozenset({
 })  # fmt: skip
 
 #: Operations the emulator adds to moto's (moto 5.2.5 answers them NotImplemented).
-ADDED: frozenset[str] = frozenset({"UpdateEndpoint", "StopTrainingJob", "ListTrainingJobsForHyperParameterTuningJob"})
+ADDED: frozenset[str] = frozenset({"UpdateEndpoint", "StopTrainingJob", "StopTransformJob", "StopHyperParameterTuningJob",
+                                   "ListTrainingJobsForHyperParameterTuningJob"})
 
 
 def classify(operation: str) -> str:
@@ -95,7 +98,7 @@ def classify(operation: str) -> str:
     for name, table in (("computed", COMPUTED), ("fails", FAILS_AS_AWS), ("refused", REFUSED)):
         if operation in table:
             return name
-    if operation in BOOKKEEPING or operation in ADDED:
+    if operation in BOOKKEEPING or operation in ADDED:  # added and not computed: ListTrainingJobsFor...
         return "bookkeeping"
     raise KeyError(operation)
 

@@ -1,5 +1,6 @@
-"""SageMaker API responses: moto's, plus UpdateEndpoint, StopTrainingJob and
-ListTrainingJobsForHyperParameterTuningJob (moto 5.2.5 answers NotImplemented). The operations
+"""SageMaker API responses: moto's, plus UpdateEndpoint, StopTrainingJob, StopTransformJob,
+StopHyperParameterTuningJob and ListTrainingJobsForHyperParameterTuningJob (moto 5.2.5 answers
+NotImplemented). The operations
 of ``operations.REFUSED`` never reach here (``install()`` registers them with
 ``scones.emulator.unsupported.refuse``)."""
 
@@ -21,6 +22,14 @@ class SageMakerEmulatorResponse(SageMakerResponse):
 
     def stop_training_job(self) -> ActionResult:
         self.sagemaker_backend.stop_training_job(self._get_param("TrainingJobName"))  # type: ignore[attr-defined]
+        return ActionResult({})
+
+    def stop_transform_job(self) -> ActionResult:
+        self.sagemaker_backend.stop_transform_job(self._get_param("TransformJobName"))  # type: ignore[attr-defined]
+        return ActionResult({})
+
+    def stop_hyper_parameter_tuning_job(self) -> ActionResult:
+        self.sagemaker_backend.stop_hyper_parameter_tuning_job(self._get_param("HyperParameterTuningJobName"))  # type: ignore[attr-defined]
         return ActionResult({})
 
     def list_training_jobs_for_hyper_parameter_tuning_job(self) -> ActionResult:

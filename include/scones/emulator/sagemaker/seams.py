@@ -142,7 +142,9 @@ def check_seams() -> None:
             problems.append(f"SageMakerModelBackend().{attribute} is no longer a dict of resources by name")
     for action, method in (("UpdateEndpoint", "update_endpoint"), ("StopTrainingJob", "stop_training_job"),
                            ("ListTrainingJobsForHyperParameterTuningJob",
-                            "list_training_jobs_for_hyper_parameter_tuning_job")):  # fmt: skip
+                            "list_training_jobs_for_hyper_parameter_tuning_job"),
+                           ("StopTransformJob", "stop_transform_job"),
+                           ("StopHyperParameterTuningJob", "stop_hyper_parameter_tuning_job")):  # fmt: skip
         if hasattr(SageMakerResponse, method):
             problems.append(f"moto now implements {action}: review responses.py, ours may be redundant")
     if problems:

@@ -19,7 +19,8 @@ As SageMaker does it (https://docs.aws.amazon.com/sagemaker/latest/dg/batch-tran
   ``{"prediction": [...]}``. ``AssembleWith: Line`` ends each answer with a newline.
 
 A model that is not image-classification, an input that cannot be read or a record the model
-rejects fails the job with a FailureReason that names it. Outputs already written stay, as on AWS.
+rejects fails the job with a FailureReason that names it. StopTransformJob stops it after the
+images in progress (Stopping, then Stopped). Outputs already written stay, as on AWS.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import numpy as np
 from moto.core.utils import utcnow
 from moto.sagemaker.models import FakeTransformJob
 
-from scones.emulator.sagemaker.exceptions import EmulatorSageMakerError, ModelLoadFailed
+from scones.emulator.sagemaker.exceptions import EmulatorSageMakerError, ModelLoadFailed, ValidationError
 from scones.emulator.sagemaker.hosting import IMAGE_CONTENT_TYPES, load_model
 from scones.emulator.sagemaker.learner import UndecodableImage, decode_image
 from scones.emulator.sagemaker.storage import ObjectMissing, ObjectStore, S3Uri
@@ -60,19 +61,38 @@ class TransformFailed(EmulatorSageMakerError):
         super().__init__(f"{kind}: {message}")
 
 
+class TransformStopped(EmulatorSageMakerError):
+    """StopTransformJob asked the job to stop; it ends after the images in progress."""
+
+
 class EmulatedTransformJob(FakeTransformJob):
-    """A transform job whose status follows a :class:`TransformRun`: InProgress, then Completed or Failed."""
+    """A transform job whose status follows a :class:`TransformRun`: InProgress, then Completed, Failed or Stopped."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._lock = threading.Lock()
+        self._stop_requested = threading.Event()
         self.transform_job_status = "InProgress"
         self.failure_reason = None  # left out of the response until set, as by SageMaker
         self.transform_end_time = None
         self.transform_start_time = utcnow()
 
+    def request_stop(self) -> None:
+        """StopTransformJob: InProgress -> Stopping; the run makes it Stopped."""
+        with self._lock:
+            if self.transform_job_status != "InProgress":
+                raise ValidationError(message=f"The request was rejected because the transform job is in status "
+                                              f"{self.transform_job_status}.")  # fmt: skip
+            self.transform_job_status = "Stopping"
+            self._stop_requested.set()
+
+    def stop_requested(self) -> bool:
+        return self._stop_requested.is_set()
+
     def finish(self, status: str, reason: str | None = None) -> None:
         with self._lock:
+            if self._stop_requested.is_set():
+                status, reason = "Stopped", None
             self.transform_job_status = status
             self.failure_reason = reason
             self.transform_end_time = self.last_modified_time = utcnow()
@@ -121,6 +141,8 @@ class TransformRun:
             plan = self.plan()
             model = self.model()
             count = self.transform(plan, model)
+        except TransformStopped:
+            self.job.finish("Stopped")
         except TransformFailed as exc:
             log.info("transform job %s failed: %s", self.job.transform_job_name, exc)
             self.job.finish("Failed", str(exc))
@@ -238,6 +260,8 @@ class TransformRun:
     def _transform_chunk(self, plan: TransformPlan, model: ImageClassifier, chunk: tuple[InputObject, ...]) -> None:
         requests: list[tuple[int, np.ndarray]] = []  # (object index in chunk, decoded image)
         for index, item in enumerate(chunk):
+            if self.job.stop_requested():
+                raise TransformStopped
             try:
                 body = self.store.get(item.uri)
             except ObjectMissing as exc:

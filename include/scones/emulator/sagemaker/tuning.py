@@ -9,6 +9,8 @@ for the built-in image-classification algorithm the emulator trains:
   at most ``MaxNumberOfTrainingJobs`` of them when it is given.
 - ``Bayesian`` runs as ``Random``: the emulator fits no surrogate model. The tuning job says so
   in its tag ``scones-emulator:strategy`` (ListTags) and in the emulator's log.
+- StopHyperParameterTuningJob launches no more jobs and stops the running ones (Stopping, then
+  Stopped); ``BestTrainingJob`` is the best of those that completed.
 - ``Hyperband``, warm start, Autotune and several training job definitions are refused at
   CreateHyperParameterTuningJob with a ValidationException naming what is supported.
 
@@ -174,9 +176,22 @@ class EmulatedTuningJob(HyperParameterTuningJob):
         self.tuning_job_completion_details = None
         self.consumed_resources = None
         self.training_job_names: list[str] = []
+        self._stop_requested = threading.Event()
         if spec.requested_strategy != spec.strategy:
             self.tags = [*(self.tags or []), {"Key": STRATEGY_TAG, "Value": f"{spec.requested_strategy} runs as "
                                               f"{spec.strategy} search in the local emulator"}]  # fmt: skip
+
+    def request_stop(self) -> None:
+        """StopHyperParameterTuningJob: InProgress -> Stopping; the run stops its training jobs, then Stopped."""
+        with self._lock:
+            if self.hyper_parameter_tuning_job_status != "InProgress":
+                raise ValidationError(message=f"The request was rejected because the tuning job is in status "
+                                              f"{self.hyper_parameter_tuning_job_status}.")  # fmt: skip
+            self.hyper_parameter_tuning_job_status = "Stopping"
+            self._stop_requested.set()
+
+    def stop_requested(self) -> bool:
+        return self._stop_requested.is_set()
 
     def update(self, summaries: list[dict[str, Any]], best: dict[str, Any] | None) -> None:
         with self._lock:
@@ -192,6 +207,8 @@ class EmulatedTuningJob(HyperParameterTuningJob):
 
     def finish(self, status: str, reason: str | None = None) -> None:
         with self._lock:
+            if self._stop_requested.is_set():
+                status, reason = "Stopped", None
             self.hyper_parameter_tuning_job_status = status
             self.failure_reason = reason
             self.hyper_parameter_tuning_end_time = self.last_modified_time = utcnow()
@@ -231,6 +248,12 @@ class TuningRun:
                          spec.requested_strategy, spec.strategy)  # fmt: skip
             pending = list(enumerate(spec.candidates(job.arn), 1))
             while True:
+                if job.stop_requested() and pending:
+                    pending = []  # launch no more, and stop the ones running
+                    for name in list(job.training_job_names):
+                        training = self.backend.training_jobs[name]
+                        if training.training_job_status == "InProgress":
+                            training.request_stop()
                 summaries = self.summaries()
                 running = sum(s["TrainingJobStatus"] == "InProgress" for s in summaries)
                 while pending and running < spec.max_parallel:
@@ -241,7 +264,7 @@ class TuningRun:
                 if not pending and all(s["TrainingJobStatus"] in FINISHED for s in summaries):
                     break
                 time.sleep(POLL_SECONDS)
-            if job.best_training_job is None:
+            if job.best_training_job is None and not job.stop_requested():
                 reasons = [s.get("FailureReason") for s in summaries if s.get("FailureReason")]
                 job.finish("Failed", "All training jobs failed" + (f"; the first: {reasons[0]}" if reasons else ""))
             else:
