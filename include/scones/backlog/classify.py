@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 #: What a transform job of the image-classification algorithm reads: one image per object.
 IMAGE_CONTENT_TYPE = "application/x-image"
 POLL_SECONDS = 5
+READERS = 10  # concurrent GETs of the .out files: boto3 clients are thread-safe and keep 10 connections
 
 
 class BacklogFailed(SconesError):
@@ -90,12 +92,15 @@ def classify_backlog(
     _wait(sm, job, timeout, poll)
     base = in_prefix.rsplit("/", 1)[0] + "/" if "/" in in_prefix else ""  # as SageMaker names the outputs
     _, work_prefix = split_uri(work_uri)
-    lines, per_class = [], Counter()
-    for key in images:
+
+    def read(key: str) -> dict[str, Any]:
         out = s3.get_object(Bucket=out_bucket, Key=f"{work_prefix}{key[len(base):]}.out")["Body"].read()
-        record = prediction(f"s3://{in_bucket}/{key}", json.loads(out), classes)
-        per_class[record["predicted_class"]] += 1
-        lines.append(json.dumps(record))
+        return prediction(f"s3://{in_bucket}/{key}", json.loads(out), classes)
+
+    with ThreadPoolExecutor(max_workers=READERS) as pool:  # small objects: the round trips dominate
+        records = list(pool.map(read, images))
+    per_class = Counter(record["predicted_class"] for record in records)
+    lines = [json.dumps(record) for record in records]
     s3.put_object(Bucket=out_bucket, Key=out_key, Body=("\n".join(lines) + "\n").encode(), ContentType="application/jsonl")
     return BacklogReport(job, len(images), predictions_uri, dict(sorted(per_class.items())))
 

@@ -12,8 +12,8 @@ As SageMaker does it (https://docs.aws.amazon.com/sagemaker/latest/dg/batch-tran
 - ``BatchStrategy``: ``SingleRecord`` sends one record per request; ``MultiRecord`` packs as many
   records of one object as ``MaxPayloadInMB`` allows into each request (joined by newlines).
 - ``MaxPayloadInMB`` (default 6; 0 = no limit): a record larger than it fails the job, as on AWS.
-- ``MaxConcurrentTransforms`` x ``InstanceCount`` objects are transformed at once (at most
-  :data:`MAX_WORKERS` threads on this machine).
+- ``MaxConcurrentTransforms`` x ``InstanceCount`` chunks of objects are transformed at once
+  (at most :data:`MAX_WORKERS` threads: this machine's cores, up to 8).
 - Each request is answered as the algorithm answers InvokeEndpoint: ``application/json`` (the
   default ``Accept``) a JSON list of class probabilities; ``application/jsonlines``
   ``{"prediction": [...]}``. ``AssembleWith: Line`` ends each answer with a newline.
@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import os
 import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -50,7 +51,9 @@ log = logging.getLogger(__name__)
 
 ACCEPT_TYPES = ("application/json", "application/jsonlines")
 DEFAULT_MAX_PAYLOAD_MB = 6
-MAX_WORKERS = 8  # threads, whatever MaxConcurrentTransforms x InstanceCount asks: the machine has few cores
+#: Threads, whatever MaxConcurrentTransforms x InstanceCount asks: more than the machine's cores only
+#: contend for them (benchmarks/batch_transform.py: 4 threads on 2 busy cores took 12 s for what 1 did in 5).
+MAX_WORKERS = max(1, min(8, os.cpu_count() or 1))
 CHUNK = 64  # images decoded and classified together (one matrix product instead of 64)
 
 
