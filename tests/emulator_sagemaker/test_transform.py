@@ -25,7 +25,7 @@ def transform_request(name: str, model: str, source: dict, output: str, **extra)
 
 
 def finished_transform(sm, name: str) -> dict:  # noqa: ANN001
-    return wait_for(lambda: (d := sm.describe_transform_job(TransformJobName=name))["TransformJobStatus"] != "InProgress" and d)
+    return wait_for(lambda: (d := sm.describe_transform_job(TransformJobName=name))["TransformJobStatus"] not in ("InProgress", "Stopping") and d)
 
 
 def read_out(s3, bucket: str, key: str) -> bytes:  # noqa: ANN001

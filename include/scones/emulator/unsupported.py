@@ -14,7 +14,9 @@ backoff, for boto3's standard mode) before showing a message that says nothing; 
 Here the first is answered as an AWS error in the service's own protocol (JSON for JSON
 services, XML for query services), HTTP 400, code ``UnsupportedOperation``, naming the
 operation; the second as a JSON 400 ``UnknownService`` naming the host; the third as a JSON
-400 ``UnsupportedOperation`` naming the method and path. A 4xx is not retried.
+400 ``UnsupportedOperation`` naming the method and path. A 4xx is not retried. Any other crash
+in moto's request handling (S3's aside) is AWS's ``InternalFailure``, HTTP 500, in the
+service's format and naming the exception, instead of an HTML page.
 
 A plug-in also refuses, the same way and before moto records anything, the operations moto
 serves but whose answer would claim work nobody does (``refuse(service, {action: message})``:
@@ -26,6 +28,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -46,6 +49,19 @@ def refuse(service: str, messages: dict[str, str]) -> None:
     _REFUSED.setdefault(service, {}).update(messages)
 
 
+#: Services whose crashes keep moto's answer: S3's server code is another plug-in's concern.
+LEFT_AS_IS = frozenset({"s3"})
+
+
+class InternalFailure(ServiceException):
+    """moto crashed on a request: AWS's InternalFailure, HTTP 500, with the exception named."""
+
+    code = "InternalFailure"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
 class UnsupportedOperation(ServiceException):
     """An operation the emulator refuses; serialised like any AWS error of the service, HTTP 400."""
 
@@ -59,10 +75,13 @@ def install() -> None:
     """Answer unimplemented actions and unknown services with a 4xx (``LocalAWS`` calls this once)."""
     from moto.core.responses import ActionResult, BaseResponse
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+    from werkzeug.exceptions import HTTPException
 
     original_dispatch = BaseResponse._dispatch
     if getattr(original_dispatch, "refuses_unsupported", False):
         return
+    # moto warns, on every such answer, that these codes are not in the service's model: they are ours.
+    warnings.filterwarnings("ignore", message=r"Exception\((UnsupportedOperation|InternalFailure)\)")
     original_call_action = BaseResponse.call_action
 
     def call_action(self: BaseResponse) -> Any:
@@ -84,6 +103,20 @@ def install() -> None:
             )
             status, response_headers, body = self.serialized(ActionResult(error))
             return status, response_headers, body
+        except HTTPException:
+            raise  # moto's own errors of the older kind: werkzeug answers them in the service's format
+        except Exception as exc:
+            if getattr(self, "service_name", None) in LEFT_AS_IS:
+                raise
+            # A crash in moto: still an AWS error the SDK can read (InternalFailure, 500), never an HTML page.
+            service, action = getattr(self, "service_name", None) or "?", _action_name(self)
+            log.exception("%s:%s crashed", service, action)
+            error = InternalFailure(f"The local AWS emulator failed on {service}:{action} ({type(exc).__name__}: "
+                                    f"{exc}); it may be partly done. This is a bug of the emulator or of moto "
+                                    f"{_moto_version()}: the emulator's log has the traceback.")  # fmt: skip
+            _, response_headers, body = self.serialized(ActionResult(error))
+            response_headers["status"] = 500
+            return 500, response_headers, body
 
     _dispatch.refuses_unsupported = True  # type: ignore[attr-defined]
     BaseResponse._dispatch = _dispatch  # type: ignore[method-assign]
