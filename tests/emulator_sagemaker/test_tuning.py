@@ -120,18 +120,21 @@ def test_the_provider_tuning_operator_returns_the_best_job(emulator, monkeypatch
     assert tuning["BestTrainingJob"]["TunedHyperParameters"]["optimizer"] in ("sgd", "adam")
 
 
-def test_a_tuning_job_can_be_stopped(sm, small_dataset) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_a_tuning_job_can_be_stopped(sm, small_dataset, parallel: int) -> None:  # noqa: ANN001
     name = unique("tune-stop")
     ranges = {"CategoricalParameterRanges": [{"Name": "epochs", "Values": ["400", "500"]}]}
     sm.create_hyper_parameter_tuning_job(**tuning_request(name, small_dataset, strategy="Grid", ranges=ranges,
-                                                          max_jobs=None, max_parallel=1))  # fmt: skip
-    wait_for(lambda: sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)["TrainingJobStatusCounters"]["InProgress"])
+                                                          max_jobs=None, max_parallel=parallel))  # fmt: skip
+    wait_for(lambda: sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)[
+        "TrainingJobStatusCounters"]["InProgress"] == parallel)  # fmt: skip
 
     sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
 
     done = finished_tuning(sm, name)
     assert done["HyperParameterTuningJobStatus"] == "Stopped" and "FailureReason" not in done
     jobs = sm.list_training_jobs_for_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)["TrainingJobSummaries"]
-    assert [j["TrainingJobStatus"] for j in jobs] == ["Stopped"]  # the running one stopped, the second never launched
+    # The running ones stopped; with one at a time, the second never launched.
+    assert [j["TrainingJobStatus"] for j in jobs] == ["Stopped"] * parallel
     with pytest.raises(ClientError, match="in status Stopped"):
         sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)

@@ -382,8 +382,8 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
             "Name": lambda s: s["TrainingJobName"],
             "Status": lambda s: s["TrainingJobStatus"],
             "FinalObjectiveMetricValue": lambda s: s.get("FinalHyperParameterTuningJobObjectiveMetric", {}).get("Value", float("-inf")),
-        }.get(sort_by or "CreationTime", lambda s: s["CreationTime"])  # fmt: skip
-        return sorted(summaries, key=key, reverse=(sort_order or "Descending") == "Descending")
+        }.get(sort_by or "Name", lambda s: s["CreationTime"])  # fmt: skip
+        return sorted(summaries, key=key, reverse=sort_order == "Descending")  # SageMaker's defaults: Name, Ascending
 
     def stop_transform_job(self, transform_job_name: str) -> None:
         job = self.transform_jobs.get(transform_job_name)

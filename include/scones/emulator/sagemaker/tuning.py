@@ -247,13 +247,11 @@ class TuningRun:
                 log.info("tuning job %s: %s runs as %s search", job.hyper_parameter_tuning_job_name,
                          spec.requested_strategy, spec.strategy)  # fmt: skip
             pending = list(enumerate(spec.candidates(job.arn), 1))
+            stopping = False
             while True:
-                if job.stop_requested() and pending:
-                    pending = []  # launch no more, and stop the ones running
-                    for name in list(job.training_job_names):
-                        training = self.backend.training_jobs[name]
-                        if training.training_job_status == "InProgress":
-                            training.request_stop()
+                if job.stop_requested() and not stopping:
+                    stopping, pending = True, []  # launch no more, and stop the ones running
+                    self.stop_running()
                 summaries = self.summaries()
                 running = sum(s["TrainingJobStatus"] == "InProgress" for s in summaries)
                 while pending and running < spec.max_parallel:
@@ -272,6 +270,13 @@ class TuningRun:
         except Exception as exc:  # a crash still ends the tuning job, visibly
             log.exception("tuning job %s crashed", job.hyper_parameter_tuning_job_name)
             job.finish("Failed", f"InternalServerError: {type(exc).__name__}: {exc}")
+
+    def stop_running(self) -> None:
+        for name in list(self.job.training_job_names):
+            try:
+                self.backend.training_jobs[name].request_stop()
+            except ValidationError:  # it ended meanwhile
+                pass
 
     def launch(self, number: int, tuned: dict[str, str]) -> None:
         job, definition = self.job, self.job.spec.definition
