@@ -67,11 +67,13 @@ def transform_config(job_name: str, model_name: str, input_uri: str, output_uri:
 def classify_backlog(
     session: boto3.Session, input_uri: str, predictions_uri: str, model_name: str, classes: list[str], *,
     instance_type: str = "ml.m5.large", max_concurrent: int = 4, timeout: float = 3600, poll: float = POLL_SECONDS,
+    project: str = "scones",
 ) -> BacklogReport:  # fmt: skip
     """Classify every image under ``input_uri`` with ``model_name``; write the predictions to ``predictions_uri``.
 
-    The transform job's ``.out`` files go to ``<predictions_uri>.transform/<job>/``; the
-    predictions file is written once, at the end, and never over an existing one.
+    The transform job, ``<project>-backlog-<UTC time>``, writes its ``.out`` files to
+    ``<predictions_uri>.transform/<job>/``; the predictions file is written once, at the end,
+    and never over an existing one.
 
     :raises ConfigurationError: bad URIs, no image under the prefix, or the predictions file exists
     :raises BacklogFailed: the transform job failed (its FailureReason) or outlived ``timeout``
@@ -86,7 +88,8 @@ def classify_backlog(
     images = _list_images(s3, in_bucket, in_prefix)
     if not images:
         raise ConfigurationError(f"no image under {input_uri}")
-    job = f"scones-backlog-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    # <project>-backlog-*: the name the Airflow credentials' policy lets them create (scones aws-policy).
+    job = f"{project.lower()}-backlog-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
     work_uri = f"s3://{out_bucket}/{out_key}.transform/{job}/"
     sm.create_transform_job(**transform_config(job, model_name, input_uri, work_uri, instance_type, max_concurrent))
     _wait(sm, job, timeout, poll)

@@ -30,7 +30,7 @@ def classify_backlog(args: argparse.Namespace) -> int:
             model, classes = deployment.model_name, classes or deployment.classes
         report = run(session, args.input, args.output, model, classes or list(settings.classes),
                      instance_type=args.instance_type, max_concurrent=args.max_concurrent, timeout=args.timeout,
-                     poll=args.poll)  # fmt: skip
+                     poll=args.poll, project=settings.project)  # fmt: skip
     except (SconesError, ClientError, BotoCoreError) as exc:
         print(f"scones classify-backlog: {exc}", file=sys.stderr)
         return 1
