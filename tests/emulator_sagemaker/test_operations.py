@@ -41,18 +41,27 @@ def test_every_operation_moto_serves_is_classified_once() -> None:
     for i, table in enumerate(tables):
         for other in tables[i + 1 :]:
             assert not table & other, table & other
-    unclassified = sorted(op for op in EMULATOR_SERVES if _class_of(op) is None)
+    unclassified = unclassified_in(EMULATOR_SERVES)
     assert not unclassified, f"classify these in scones.emulator.sagemaker.operations: {unclassified}"
     # Nothing classified that neither moto nor the emulator serves (a stale table hides a change).
     assert set().union(*tables) <= EMULATOR_SERVES
     assert operations.ADDED == EMULATOR_SERVES - MOTO_SERVES
 
 
-def _class_of(op: str) -> str | None:
-    try:
-        return operations.classify(op)
-    except KeyError:
-        return None
+def unclassified_in(served: set[str]) -> list[str]:
+    unclassified = []
+    for op in sorted(served):
+        try:
+            operations.classify(op)
+        except KeyError:
+            unclassified.append(op)
+    return unclassified
+
+
+def test_a_moto_upgrade_serving_a_new_operation_is_caught() -> None:
+    """As if moto's response class grew a method: the walk finds it unclassified."""
+    upgraded = type("UpgradedResponse", (SageMakerEmulatorResponse,), {"create_auto_ml_job": lambda self: None})
+    assert unclassified_in(served_by(upgraded)) == ["CreateAutoMLJob"]
 
 
 def call(emulator, operation: str, body: dict | None = None) -> requests.Response:  # noqa: ANN001
