@@ -13,6 +13,7 @@ import logging
 import sys
 
 COMMAND_MODULES: tuple[str, ...] = (
+    "scones.backlog.cli",  # classify-backlog
     "scones.emulator.cli",  # local-aws
     "scones.etl.cli",  # etl
     "scones.localrun.cli",  # demo

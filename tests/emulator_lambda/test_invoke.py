@@ -255,6 +255,18 @@ def test_payload_must_be_json(deploy_function, lambda_client):
     assert caught.value.response["Error"]["Code"] == "InvalidRequestContentException"
 
 
+def test_a_request_over_6_mb_is_refused_as_lambda_refuses_it(deploy_function, lambda_client):
+    name = deploy_function(SLEEPS)
+    limit = 6 * 1024 * 1024
+    # Characters are not bytes: 3.2 M two-byte characters are 6.4 MB.
+    for too_big in (json.dumps({"a": "x" * limit}).encode(), json.dumps({"a": "é" * 3_200_000}, ensure_ascii=False).encode()):
+        with pytest.raises(ClientError) as caught:
+            lambda_client.invoke(FunctionName=name, Payload=too_big)
+        assert caught.value.response["Error"]["Code"] == "RequestTooLargeException"
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+        assert f"smaller than {limit} bytes" in caught.value.response["Error"]["Message"]
+
+
 def test_deleting_a_function_stops_its_warm_workers(emulator_session):
     from tests.emulator_lambda.functions import deploy
 

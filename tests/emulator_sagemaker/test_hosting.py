@@ -94,6 +94,17 @@ def test_an_unsupported_content_type_is_a_model_error(runtime, endpoint) -> None
     assert error.value.response["OriginalStatusCode"] == 415
 
 
+def test_a_body_over_6_mb_is_refused_as_sagemaker_refuses_it(runtime, endpoint, small_dataset) -> None:  # noqa: ANN001
+    limit = 6 * 1024 * 1024
+    image = png(small_dataset.validation.images[0])
+    with pytest.raises(ClientError) as error:
+        runtime.invoke_endpoint(EndpointName=endpoint, ContentType="image/png", Body=image + b"\0" * (limit + 1 - len(image)))
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert error.value.response["Error"]["Message"] == f"HTTP content length exceeded {limit} bytes."
+    p, _ = probabilities(runtime, endpoint, image + b"\0" * (limit - len(image)))  # exactly 6 MB: served
+    assert len(p) == 2
+
+
 def test_an_unknown_endpoint_is_a_validation_error(runtime) -> None:  # noqa: ANN001
     with pytest.raises(ClientError) as error:
         runtime.invoke_endpoint(EndpointName="no-such-endpoint", ContentType="image/png", Body=b"x")

@@ -34,7 +34,11 @@ def test_a_moto_upgrade_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
         seams.check_seams()
 
 
-@pytest.mark.parametrize(("method", "action"), [("update_endpoint", "UpdateEndpoint"), ("stop_training_job", "StopTrainingJob")])
+@pytest.mark.parametrize(("method", "action"), [("update_endpoint", "UpdateEndpoint"), ("stop_training_job", "StopTrainingJob"),
+                                              ("list_training_jobs_for_hyper_parameter_tuning_job",
+                                               "ListTrainingJobsForHyperParameterTuningJob"),
+                                              ("stop_transform_job", "StopTransformJob"),
+                                              ("stop_hyper_parameter_tuning_job", "StopHyperParameterTuningJob")])
 def test_moto_implementing_an_action_we_add_is_flagged(monkeypatch: pytest.MonkeyPatch, method: str, action: str) -> None:
     from moto.sagemaker.responses import SageMakerResponse
 

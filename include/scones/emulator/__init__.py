@@ -7,9 +7,11 @@ Public surface::
     PLUGINS             the modules whose ``install()`` swaps in our compute
 
 Each plug-in is one subpackage (``sagemaker``, ``awslambda``, ``stepfunctions``) that
-subclasses a moto backend and overrides the method where moto stops short; ``s3`` makes
-moto's conditional writes atomic and its concurrent writes to one key safe. They are
-installed once, in the emulator's own process, before the server answers.
+subclasses a moto backend and overrides the method where moto stops short, checks first that
+moto's seams are where it expects them (its ``seams.py``), and classifies every operation moto
+serves (its ``operations.py``); ``s3`` makes moto's conditional writes atomic and its
+concurrent writes to one key safe; ``unsupported`` answers what moto does not implement with a
+4xx. They are installed once, in the emulator's own process, before the server answers.
 """
 
 from scones.emulator.process import LOCAL_CREDENTIALS, EmulatorProcess, EndpointSession, running_emulator

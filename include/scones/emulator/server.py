@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 PLUGINS: tuple[str, ...] = (
     "scones.emulator.dispatch",
     "scones.emulator.s3",
+    "scones.emulator.unsupported",
     "scones.emulator.sagemaker",
     "scones.emulator.awslambda",
     "scones.emulator.stepfunctions",

@@ -48,8 +48,16 @@ def install() -> None:
     that is routed to the same backend, asynchronously, as those services invoke on AWS.
     """
     global _installed
+    from scones.emulator.awslambda import seams
+
+    seams.check_seams()  # before changing anything: a moved seam fails here, loudly
+
     from moto.awslambda.models import LambdaFunction, lambda_backends
 
+    from scones.emulator import unsupported
+    from scones.emulator.awslambda import operations
+
+    unsupported.refuse("awslambda", {action: operations.refusal(action) for action in operations.REFUSED})
     LambdaFunction.invoke = invoke_as_event  # type: ignore[method-assign]
     lambda_backends.backend = LocalLambdaBackend
     for account_backends in lambda_backends.values():  # created before install: none in the emulator

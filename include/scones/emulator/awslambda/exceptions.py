@@ -4,7 +4,8 @@
     ├── InvalidRequestContentException   the payload is not JSON
     ├── RequestTooLargeException         the payload is over Lambda's 6 MB limit
     ├── InvalidZipFileException          the code is not a readable .zip
-    └── UnsupportedFunction              not a python .zip function: cannot run locally
+    ├── UnsupportedFunction              not a python .zip function (or one with layers): cannot run locally
+    └── TooManyRequestsException         the function's reserved concurrency is in use (429)
 """
 
 from __future__ import annotations
@@ -48,3 +49,13 @@ class UnsupportedFunction(LambdaClientError):
 
     def __init__(self, message: str) -> None:
         super().__init__("InvalidRuntimeException", message)
+
+
+class TooManyRequestsException(LambdaClientError):
+    """Lambda's throttle for a function whose reserved concurrency is taken (0 = every invocation)."""
+
+    code = 429
+
+    def __init__(self, function_name: str, reserved: int) -> None:
+        super().__init__("TooManyRequestsException", f"Rate Exceeded. Function {function_name} has reserved "
+                                                     f"concurrency {reserved} and it is in use.")  # fmt: skip

@@ -48,6 +48,11 @@ class FunctionSpec:
             )
         if not fn.handler:
             raise UnsupportedFunction(f"Function {fn.function_name} has no Handler; set one like 'app.handler'.")
+        if getattr(fn, "layers", None):  # run without them, it would fail later with a misleading ImportError
+            raise UnsupportedFunction(
+                f"Function {fn.function_name} uses layers ({', '.join(layer['Arn'] for layer in fn.layers)}); the local "
+                "emulator does not mount layers. Package their code into the function's .zip, or run it on AWS."
+            )
         return cls(
             function_name=fn.function_name,
             function_arn=fn.function_arn,

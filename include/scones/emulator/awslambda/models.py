@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import functools
 import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.awslambda.utils import make_function_arn
 
 from scones.emulator.awslambda import logs
-from scones.emulator.awslambda.exceptions import InvalidRequestContentException, RequestTooLargeException
+from scones.emulator.awslambda.exceptions import (
+    InvalidRequestContentException,
+    RequestTooLargeException,
+    TooManyRequestsException,
+)
 from scones.emulator.awslambda.function_spec import FunctionSpec
 from scones.emulator.awslambda.pool import WorkerPool
 from scones.emulator.awslambda.worker import Outcome
@@ -33,6 +38,34 @@ MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 
 #: The warm workers of every function, shared by all accounts and regions of the emulator.
 POOL = WorkerPool()
+
+
+class ReservedConcurrency:
+    """PutFunctionConcurrency enforced: a synchronous invocation beyond the reservation is throttled."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[str, int] = {}
+
+    @contextlib.contextmanager
+    def slot(self, fn: LambdaFunction) -> Iterator[None]:
+        reserved = fn.reserved_concurrency
+        if reserved is None:
+            yield
+            return
+        key = fn.function_arn.split(":function:", 1)[0] + ":function:" + fn.function_name  # all versions share it
+        with self._lock:
+            if self._running.get(key, 0) >= int(reserved):
+                raise TooManyRequestsException(fn.function_name, int(reserved))
+            self._running[key] = self._running.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running[key] -= 1
+
+
+RESERVATIONS = ReservedConcurrency()
 
 
 class LocalLambdaBackend(LambdaBackend):
@@ -83,11 +116,15 @@ class LocalLambdaBackend(LambdaBackend):
         if invocation_type == "DryRun":
             return b""
         if invocation_type == "Event":
+            if fn.reserved_concurrency is not None and int(fn.reserved_concurrency) == 0:
+                log.info("asynchronous invocation of %s throttled: reserved concurrency 0", spec.function_name)
+                return b""  # Lambda keeps such an event queued until it expires; it never runs
             threading.Thread(target=_run_in_background, args=(run, spec.function_name),
                              name=f"lambda-event-{spec.function_name}", daemon=True).start()  # fmt: skip
             return b""
 
-        outcome, lines = run()
+        with RESERVATIONS.slot(fn):
+            outcome, lines = run()
         if outcome.function_error:
             response_headers["x-amz-function-error"] = outcome.function_error
         response_headers["x-amz-log-result"] = logs.tail(lines)  # moto drops it unless LogType=Tail
@@ -139,12 +176,13 @@ def _run_in_background(run: Callable[[], tuple[Outcome, list[str]]], function_na
 
 def _event_text(body: str | bytes | None) -> str:
     """The payload as JSON text ("{}" when empty); Lambda refuses anything that is not JSON."""
+    size = len(body) if isinstance(body, bytes) else len((body or "").encode("utf-8"))
+    if size > MAX_PAYLOAD_BYTES:  # bytes, not characters: Lambda counts the request's bytes
+        raise RequestTooLargeException(size, MAX_PAYLOAD_BYTES)
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
     if not body:
         return "{}"
-    if len(body) > MAX_PAYLOAD_BYTES:
-        raise RequestTooLargeException(len(body), MAX_PAYLOAD_BYTES)
     try:
         json.loads(body)
     except ValueError as exc:

@@ -1,14 +1,18 @@
-"""SageMaker in the local emulator: training jobs that train, endpoints that predict and capture.
+"""SageMaker in the local emulator: jobs that train, transform and tune, endpoints that predict and capture.
 
 The plug-in follows moto's own layout: ``models.py`` (``Fake*`` subclasses and
-``SageMakerEmulatorBackend``), ``responses.py`` + ``urls.py`` (adds UpdateEndpoint),
-``runtime/`` (sagemaker-runtime's InvokeEndpoint), ``exceptions.py``. The compute is in
+``SageMakerEmulatorBackend``), ``responses.py`` + ``urls.py`` (adds UpdateEndpoint, the
+Stop* of training, transform and tuning, ListTrainingJobsForHyperParameterTuningJob, and
+SageMaker's request validation), ``runtime/`` (sagemaker-runtime's InvokeEndpoint), ``exceptions.py``. The compute is in
 modules of its own, each readable alone:
 
 =================  =================================================================
+``operations.py``  the rule per operation: computed, fails as AWS, bookkeeping, refused
 ``training.py``    one training job: channels and .lst manifests in, model.tar.gz out
 ``learner/``       the image classifier it trains (numpy; no moto, no S3)
 ``hosting.py``     the models an endpoint serves, loaded from their artifacts
+``transform.py``   one batch transform job: images in, one .out per image
+``tuning.py``      one tuning job: real training jobs per the strategy, the best picked
 ``capture.py``     data capture records in SageMaker's format, buffered to S3
 ``control.py``     ``/moto-api/sagemaker/...`` control endpoints (flush the capture)
 ``storage.py``     S3 objects, read and written in-process
@@ -37,6 +41,10 @@ def install() -> None:
     from scones.emulator.sagemaker.models import SageMakerEmulatorBackend
     from scones.emulator.sagemaker.runtime.models import SageMakerRuntimeEmulatorBackend
 
+    from scones.emulator import unsupported
+    from scones.emulator.sagemaker import operations
+
+    unsupported.refuse("sagemaker", {action: operations.refusal(action) for action in operations.REFUSED})
     seams.install_backends(SageMakerEmulatorBackend, SageMakerRuntimeEmulatorBackend)
     seams.add_control_route(CAPTURE_FLUSH_PATH, capture_flush)
     WRITER.start()

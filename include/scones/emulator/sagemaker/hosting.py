@@ -110,7 +110,7 @@ def load_deployment(
                 name=spec["VariantName"],
                 model_name=spec["ModelName"],
                 image=image,
-                model=_load_model(store, url, spec["ModelName"]),
+                model=load_model(store, url, spec["ModelName"]),
                 weight=float(spec.get("InitialVariantWeight", 1.0)),
                 instance_type=spec.get("InstanceType", ""),
                 instance_count=int(spec.get("InitialInstanceCount", 1)),
@@ -121,7 +121,7 @@ def load_deployment(
     return Deployment(config["EndpointConfigName"], tuple(variants), capture, utcnow())
 
 
-def _load_model(store: ObjectStore, url: str, model_name: str) -> ImageClassifier:
+def load_model(store: ObjectStore, url: str, model_name: str) -> ImageClassifier:
     try:
         uri = S3Uri.parse(url)
         archive = store.get(uri)

@@ -14,7 +14,16 @@ overrides the few backend methods that start that work:
 ``stop_training_job``      (new) asks the training run to stop: Stopping, then Stopped
 ``update_endpoint``        (new) loads the new config beside the old one, then swaps
 ``delete_endpoint``        stops serving
+``update_endpoint_weights_and_capacities``  re-weights the variants being served
+``create_transform_job``   starts a :class:`~.transform.TransformRun` on a background thread
+``create_hyper_parameter_tuning_job``  starts a :class:`~.tuning.TuningRun` of real training jobs
+``list_training_jobs_for_hyper_parameter_tuning_job``  (new) the tuning job's training jobs
+``stop_transform_job`` / ``stop_hyper_parameter_tuning_job``  (new) Stopping, then Stopped
+``create_processing_job``  recorded, then Failed: the emulator runs no processing containers
 =========================  ==================================================================
+
+Operations whose answer would claim work nobody did are refused before they reach here
+(``operations.REFUSED``, answered by ``responses.py``).
 
 Example (boto3 against ``scones local-aws``; the job trains for real)::
 
@@ -29,6 +38,7 @@ Example (boto3 against ``scones local-aws``; the job trains for real)::
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import re
 import threading
@@ -36,11 +46,22 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from moto.core.utils import utcnow
-from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, FakeTrainingJob, SageMakerModelBackend
+from moto.sagemaker.models import (
+    FakeEndpoint,
+    FakeEndpointConfig,
+    FakeTrainingJob,
+    FakeTransformJob,
+    SageMakerModelBackend,
+)
+
+from moto.sagemaker.exceptions import ResourceNotFound
 
 from scones.emulator.sagemaker.exceptions import ValidationError
 from scones.emulator.sagemaker.hosting import Deployment, load_deployment
+from scones.emulator.sagemaker.training import ALGORITHM as ALGORITHM_NAME
 from scones.emulator.sagemaker.training import METRIC_DEFINITIONS, TrainingRun
+from scones.emulator.sagemaker.tuning import EmulatedTuningJob, TuningRun, TuningSpec, training_job_summary
+from scones.emulator.sagemaker.transform import EmulatedTransformJob, TransformRun
 
 if TYPE_CHECKING:
     from scones.emulator.sagemaker.learner import EpochReport
@@ -293,6 +314,113 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
         super().delete_endpoint(endpoint_name)
         if endpoint is not None:
             endpoint.deployment = None
+
+    def update_endpoint_weights_and_capacities(  # type: ignore[override]
+        self, endpoint_name: str, desired_weights_and_capacities: list[dict[str, Any]]
+    ) -> str:
+        """moto's validation and record, then the served variants take the new weights at once."""
+        arn = super().update_endpoint_weights_and_capacities(endpoint_name, desired_weights_and_capacities)
+        endpoint = self.endpoints[endpoint_name]
+        deployment = endpoint.deployment
+        if deployment is not None:
+            changes = {c["VariantName"]: c for c in desired_weights_and_capacities}
+            variants = tuple(
+                dataclasses.replace(
+                    v,
+                    weight=float(changes[v.name].get("DesiredWeight", v.weight)),
+                    instance_count=int(changes[v.name].get("DesiredInstanceCount") or v.instance_count),
+                ) if v.name in changes else v
+                for v in deployment.variants
+            )  # fmt: skip
+            endpoint.deployment = dataclasses.replace(deployment, variants=variants)  # one assignment, as an update
+        return arn
+
+    def create_transform_job(self, transform_job_name: str, model_name: str, **kwargs: Any) -> FakeTransformJob:  # type: ignore[override]
+        if transform_job_name in self.transform_jobs:
+            raise ValidationError(message=f"Transform job names must be unique within an AWS account and region, and "
+                                  f"a transform job with this name already exists ({transform_job_name})")  # fmt: skip
+        model = self._models.get(model_name)
+        if model is None:
+            arn = f"arn:{self.partition}:sagemaker:{self.region_name}:{self.account_id}:model/{model_name}"
+            raise ValidationError(message=f"Could not find model \"{arn}\".")
+        job = EmulatedTransformJob(
+            account_id=self.account_id, region_name=self.region_name, transform_job_name=transform_job_name,
+            model_name=model_name, **kwargs,
+        )  # fmt: skip
+        self.transform_jobs[transform_job_name] = job
+        TransformRun(job, model.response_object, self.account_id).start()
+        return job
+
+    def create_hyper_parameter_tuning_job(  # type: ignore[override]
+        self, hyper_parameter_tuning_job_name: str, hyper_parameter_tuning_job_config: dict[str, Any],
+        training_job_definition: dict[str, Any] | None, training_job_definitions: list[dict[str, Any]] | None,
+        warm_start_config: dict[str, Any] | None, tags: list[dict[str, str]] | None, autotune: dict[str, Any] | None,
+    ) -> str:  # fmt: skip
+        spec = TuningSpec.parse(hyper_parameter_tuning_job_config, training_job_definition, training_job_definitions,
+                                warm_start_config, autotune)  # fmt: skip
+        job = EmulatedTuningJob(
+            spec, hyper_parameter_tuning_job_name=hyper_parameter_tuning_job_name,
+            hyper_parameter_tuning_job_config=hyper_parameter_tuning_job_config, region_name=self.region_name,
+            account_id=self.account_id, training_job_definition=training_job_definition,
+            training_job_definitions=training_job_definitions, warm_start_config=warm_start_config, tags=tags,
+            autotune=autotune,
+        )  # fmt: skip
+        self.hyper_parameter_tuning_jobs[hyper_parameter_tuning_job_name] = job
+        TuningRun(job, self).start()
+        return job.arn
+
+    def list_training_jobs_for_hyper_parameter_tuning_job(
+        self, name: str, status_equals: str | None = None, sort_by: str | None = None, sort_order: str | None = None,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        job = self.hyper_parameter_tuning_jobs.get(name)
+        if not isinstance(job, EmulatedTuningJob):
+            raise ResourceNotFound(message=f"Could not find hyper parameter tuning job '{name}'.")
+        summaries = [training_job_summary(self.training_jobs[n], job) for n in list(job.training_job_names)]
+        if status_equals:
+            summaries = [s for s in summaries if s["TrainingJobStatus"] == status_equals]
+        key = {
+            "Name": lambda s: s["TrainingJobName"],
+            "Status": lambda s: s["TrainingJobStatus"],
+            "FinalObjectiveMetricValue": lambda s: s.get("FinalHyperParameterTuningJobObjectiveMetric", {}).get("Value", float("-inf")),
+        }.get(sort_by or "Name", lambda s: s["CreationTime"])  # fmt: skip
+        return sorted(summaries, key=key, reverse=sort_order == "Descending")  # SageMaker's defaults: Name, Ascending
+
+    def stop_transform_job(self, transform_job_name: str) -> None:
+        job = self.transform_jobs.get(transform_job_name)
+        if not isinstance(job, EmulatedTransformJob):
+            arn = FakeTransformJob.arn_formatter(transform_job_name, self.account_id, self.region_name)
+            raise ValidationError(message=f"Could not find transform job '{arn}'.")
+        job.request_stop()
+
+    def stop_hyper_parameter_tuning_job(self, name: str) -> None:
+        job = self.hyper_parameter_tuning_jobs.get(name)
+        if not isinstance(job, EmulatedTuningJob):
+            raise ResourceNotFound(message=f"Could not find hyper parameter tuning job '{name}'.")
+        job.request_stop()
+
+    def create_processing_job(self, processing_job_name: str, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Recorded as SageMaker records it, then Failed: a processing job runs an arbitrary container."""
+        if processing_job_name in self.processing_jobs:
+            arn = self.processing_jobs[processing_job_name].arn
+            raise ValidationError(message=f"Job name must be unique within an AWS account and region, and a job "
+                                  f"with this name already exists ({arn})")  # fmt: skip
+        job = super().create_processing_job(processing_job_name=processing_job_name, **kwargs)
+        image = ((kwargs.get("app_specification") or {}).get("ImageUri")) or "(none)"
+        job.processing_job_status = "Failed"
+        job.failure_reason = (
+            f"ClientError: the local AWS emulator runs no processing containers (ImageUri {image}); it computes "
+            f"training, hosting, batch transform and tuning of SageMaker's built-in {ALGORITHM_NAME} algorithm only. "
+            "Run this processing job on real SageMaker, or its code as an Airflow task."
+        )
+        job.exit_message = job.failure_reason
+        return job
+
+    def stop_processing_job(self, processing_job_name: str) -> None:
+        job = self.processing_jobs.get(processing_job_name)
+        if job is not None and job.processing_job_status not in ("InProgress", "Stopping"):
+            raise ValidationError(message=f"The request was rejected because the processing job is in status "
+                                  f"{job.processing_job_status}.")  # fmt: skip
+        super().stop_processing_job(processing_job_name)
 
     def _models_of(self, config: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """DescribeModel of each model ``config`` names (ValidationError if one was deleted)."""

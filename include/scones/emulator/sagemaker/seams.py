@@ -28,16 +28,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-#: The moto version these seams were read from (pinned exactly in pyproject.toml).
-MOTO_VERSION = "5.2.5"
+from scones.emulator._seams import MOTO_VERSION, SeamMoved
+from scones.emulator._seams import parameters as _parameters
 
-
-class SeamMoved(RuntimeError):
-    """moto no longer has the attribute or signature this plug-in overrides."""
-
-
-def _parameters(func: Callable[..., Any]) -> list[str]:
-    return [p for p in inspect.signature(func).parameters if p != "self"]
+__all__ = ["MOTO_VERSION", "SeamMoved", "add_control_route", "check_seams", "install_backends"]
 
 
 #: (owner, method, the parameters we rely on, in order)
@@ -58,6 +52,21 @@ _OVERRIDDEN_METHODS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("sagemaker", "describe_endpoint", ("endpoint_name",)),
     ("sagemaker", "delete_endpoint", ("endpoint_name",)),
     ("sagemaker", "describe_training_job", ("training_job_name",)),
+    ("sagemaker", "create_transform_job", (
+        "transform_job_name", "model_name", "max_concurrent_transforms", "model_client_config",
+        "max_payload_in_mb", "batch_strategy", "environment", "transform_input", "transform_output",
+        "data_capture_config", "transform_resources", "data_processing", "tags", "experiment_config",
+    )),
+    ("sagemaker", "create_processing_job", (
+        "app_specification", "experiment_config", "network_config", "processing_inputs", "processing_job_name",
+        "processing_output_config", "role_arn", "tags", "stopping_condition",
+    )),
+    ("sagemaker", "stop_processing_job", ("processing_job_name",)),
+    ("sagemaker", "update_endpoint_weights_and_capacities", ("endpoint_name", "desired_weights_and_capacities")),
+    ("sagemaker", "create_hyper_parameter_tuning_job", (
+        "hyper_parameter_tuning_job_name", "hyper_parameter_tuning_job_config", "training_job_definition",
+        "training_job_definitions", "warm_start_config", "tags", "autotune",
+    )),
     ("sagemaker-runtime", "invoke_endpoint", ("endpoint_name", "unique_repr")),
 )  # fmt: skip
 
@@ -77,7 +86,14 @@ def check_seams() -> None:
     from moto.logs.models import LogsBackend
     from moto.moto_api._internal import urls as moto_api_urls
     from moto.s3.models import S3Backend
-    from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, FakeTrainingJob, SageMakerModelBackend
+    from moto.sagemaker.models import (
+        FakeEndpoint,
+        FakeEndpointConfig,
+        FakeTrainingJob,
+        FakeTransformJob,
+        HyperParameterTuningJob,
+        SageMakerModelBackend,
+    )
     from moto.sagemaker.responses import SageMakerResponse
     from moto.sagemakerruntime.models import SageMakerRuntimeBackend
     from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
@@ -111,13 +127,24 @@ def check_seams() -> None:
         (FakeTrainingJob, ("response_object",)),
         (FakeEndpoint, ("response_object", "_process_production_variants")),
         (FakeEndpointConfig, ("validate_instance_type",)),
-        (SageMakerResponse, ("sagemaker_backend", "describe_endpoint")),
+        (FakeTransformJob, ("response_object", "camelCase")),
+        (HyperParameterTuningJob, ("describe", "summary")),
+        (SageMakerResponse, ("sagemaker_backend", "describe_endpoint", "call_action", "serialized", "_get_action")),
         (SageMakerRuntimeResponse, ("sagemakerruntime_backend", "invoke_endpoint")),
         (S3Backend, ("get_bucket", "get_object", "put_object", "list_objects")),
         (LogsBackend, ("ensure_log_group", "ensure_log_stream", "put_log_events")),
     ):
         problems += [f"{cls.__name__}.{a} is gone" for a in attrs if not hasattr(cls, a)]
-    for action, method in (("UpdateEndpoint", "update_endpoint"), ("StopTrainingJob", "stop_training_job")):
+    backend = SageMakerModelBackend("us-east-1", "123456789012")
+    for attribute in ("_models", "training_jobs", "transform_jobs", "processing_jobs", "hyper_parameter_tuning_jobs",
+                      "endpoints"):  # fmt: skip
+        if not isinstance(getattr(backend, attribute, None), dict):
+            problems.append(f"SageMakerModelBackend().{attribute} is no longer a dict of resources by name")
+    for action, method in (("UpdateEndpoint", "update_endpoint"), ("StopTrainingJob", "stop_training_job"),
+                           ("ListTrainingJobsForHyperParameterTuningJob",
+                            "list_training_jobs_for_hyper_parameter_tuning_job"),
+                           ("StopTransformJob", "stop_transform_job"),
+                           ("StopHyperParameterTuningJob", "stop_hyper_parameter_tuning_job")):  # fmt: skip
         if hasattr(SageMakerResponse, method):
             problems.append(f"moto now implements {action}: review responses.py, ours may be redundant")
     if problems:

@@ -14,14 +14,16 @@ the same on any moto server). The interpreter then:
   services (``arn:aws:states:::sns:publish``...) go through one kept boto3 client per service
   at ``http://localhost:$MOTO_PORT``, the port ``LocalAWS.start()`` sets.
 - ``caches.py`` parses each definition and each JSONPath once instead of on every execution.
+- ``timeouts.py`` names the state that timed out in a ``States.Timeout``'s cause;
+  ``states_errors.py`` lets such an error leave a Map iteration under its own name.
 
 ``models.py`` corrects what clients would otherwise see differ from AWS (unnamed
-executions, the ``output`` of DescribeExecution).
+executions, the ``output`` of DescribeExecution, an input over Step Functions' 256 KiB).
 """
 
 from __future__ import annotations
 
-from scones.emulator.stepfunctions import caches, clients
+from scones.emulator.stepfunctions import caches, clients, states_errors, timeouts
 from scones.emulator.stepfunctions.models import LocalStepFunctionsBackend
 
 __all__ = ["LocalStepFunctionsBackend", "install"]
@@ -34,12 +36,24 @@ def install() -> None:
     ``stepfunctions_parser_backends`` while ``execute_state_machine`` is on; changing the
     class that ``BackendDict`` instantiates changes what it hands out.
     """
+    from scones.emulator.stepfunctions import seams
+
+    seams.check_seams()  # before changing anything: a moved seam fails here, loudly
+
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    from scones.emulator import unsupported
+    from scones.emulator.stepfunctions import operations
+
+    unsupported.refuse("stepfunctions", {action: operations.refusal(action) for action in operations.REFUSED})
 
     stepfunctions_parser_backends.backend = LocalStepFunctionsBackend
     for account_backends in stepfunctions_parser_backends.values():  # none in the emulator
         account_backends.backend = LocalStepFunctionsBackend
         for region_backend in account_backends.values():
             region_backend.__class__ = LocalStepFunctionsBackend  # same state, two methods changed
-    clients.install()
+    callers = clients.install()
     caches.install()
+    wrapped = timeouts.install()
+    states_errors.install()
+    seams.check_installed(callers, wrapped)

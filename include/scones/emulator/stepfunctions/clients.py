@@ -65,23 +65,51 @@ def boto_client_for(region: str, service: str, state_credentials: Any = None) ->
     return client
 
 
-#: The interpreter's modules that import moto's ``boto_client_for`` by name (moto 5.2.5).
-_STATE_TASK = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
-CALLERS: tuple[str, ...] = (
-    f"{_STATE_TASK}.lambda_eval_utils",
-    *(f"{_STATE_TASK}.service.state_task_service_{name}"
-      for name in ("aws_sdk", "batch", "dynamodb", "ecs", "events", "glue", "sfn", "sns", "sqs", "unsupported")),
-    "moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3",
-    "moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3",
-)  # fmt: skip
+#: The package whose modules call ``boto_client_for``: moto's Step Functions interpreter.
+INTERPRETER_PACKAGE = "moto.stepfunctions.parser"
 
 
-def install() -> None:
-    """Point each of ``CALLERS`` at :func:`boto_client_for`."""
+def install() -> list[str]:
+    """Make every caller of moto's ``boto_client_for`` call :func:`boto_client_for`; return the callers' names.
+
+    The callers are not listed by name: every module of the interpreter is imported, and each
+    one that holds moto's function (``from ...boto_client import boto_client_for``) is pointed
+    at ours, as is the defining module itself (for a caller that imports it at call time).
+    So a caller that a moto upgrade adds is found too; ``seams.check_seams`` fails the start
+    if none is found at all.
+    """
     import importlib
+    import pkgutil
+    import sys
 
-    for name in CALLERS:
-        module = importlib.import_module(name)
-        if not hasattr(module, "boto_client_for"):  # the seam moved: fail loudly rather than go slow
-            raise RuntimeError(f"{name} no longer imports boto_client_for; re-check scones.emulator.stepfunctions.clients")
-        module.boto_client_for = boto_client_for
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    original = boto_client.boto_client_for
+    if original is boto_client_for:  # installed before
+        original = _original[0]
+    _original[:] = [original]
+    package = importlib.import_module(INTERPRETER_PACKAGE)
+    for info in pkgutil.walk_packages(package.__path__, f"{INTERPRETER_PACKAGE}."):
+        if ".antlr" in info.name:  # the generated grammar: large, and no caller
+            continue
+        try:
+            importlib.import_module(info.name)
+        except ImportError:  # a few vendored modules import what moto does not ship: they never run either
+            continue
+    callers = []
+    for name, module in list(sys.modules.items()):
+        if name.startswith(INTERPRETER_PACKAGE) and getattr(module, "boto_client_for", None) in (original, boto_client_for):
+            module.boto_client_for = boto_client_for  # type: ignore[attr-defined]
+            callers.append(name)
+    return sorted(callers)
+
+
+#: moto's own ``boto_client_for``, kept for the seam checks (``seams.py``).
+_original: list[Any] = []
+
+
+def moto_boto_client_for() -> Any:
+    """moto's ``boto_client_for`` (before or after :func:`install`)."""
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    return _original[0] if _original else boto_client.boto_client_for

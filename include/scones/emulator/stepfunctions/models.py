@@ -1,12 +1,15 @@
 """``LocalStepFunctionsBackend``: moto's interpreter backend, answering as Step Functions does.
 
 moto runs definitions with ``StepFunctionsParserBackend`` (moto/stepfunctions/parser/models.py)
-once ``execute_state_machine`` is on. Two of its answers differ from AWS's in ways our
+once ``execute_state_machine`` is on. Three of its answers differ from AWS's in ways our
 clients see, so two methods change:
 
 - ``start_execution`` without a name: AWS names the execution with a UUID; moto's interpreter
   names it ``"None"``, so the second unnamed execution fails with ExecutionAlreadyExists
   (the provider's ``StepFunctionStartExecutionOperator`` passes no name by default).
+- ``start_execution`` with an input over 256 KiB: AWS refuses it (ValidationException); moto
+  started it. (Inside an execution the interpreter already fails a state whose data exceeds
+  256 KiB with ``States.DataLimitExceeded``.)
 - ``describe_execution`` of a SUCCEEDED execution: AWS's ``output`` is the compact JSON of
   the final state (as the ``ExecutionSucceeded`` history event has it); moto's response
   re-dumps it with spaces, and for a moment after the status turns SUCCEEDED has no output.
@@ -15,10 +18,12 @@ clients see, so two methods change:
 from __future__ import annotations
 
 from moto.moto_api._internal import mock_random
+from moto.stepfunctions.exceptions import ValidationException
 from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.parser.quotas import MAX_STATE_SIZE_UTF8_BYTES as MAX_PAYLOAD_BYTES
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
 
@@ -44,6 +49,12 @@ class LocalStepFunctionsBackend(StepFunctionsParserBackend):
             arn.rsplit(":", 1)[-1]  # a UUID, e.g. "0b5e8f0e-..."
             sfn.describe_execution(executionArn=arn)["status"]  # "RUNNING", then "SUCCEEDED"
         """
+        size = len((execution_input or "").encode("utf-8"))
+        if size > MAX_PAYLOAD_BYTES:  # the interpreter would start it and fail it later, or not at all
+            raise ValidationException(
+                f"1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have "
+                f"length less than or equal to {MAX_PAYLOAD_BYTES} (got {size} bytes)"
+            )
         if name:
             self._validate_name(name)  # moto's base backend validates; its interpreter does not
         # The interpreter keeps every thread it started in a module list: drop finished ones,

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import unquote
 
 from moto.core.common_types import TYPE_RESPONSE
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+
+
+#: InvokeEndpoint's request limit (https://docs.aws.amazon.com/sagemaker/latest/dg/realtime-endpoints-test-endpoints.html).
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 
 
 class SageMakerRuntimeEmulatorResponse(SageMakerRuntimeResponse):
@@ -15,6 +20,11 @@ class SageMakerRuntimeEmulatorResponse(SageMakerRuntimeResponse):
 
     def invoke_endpoint(self) -> TYPE_RESPONSE:
         body = self.body if isinstance(self.body, bytes) else str(self.body or "").encode()
+        if len(body) > MAX_PAYLOAD_BYTES:
+            # What SageMaker's front end answers (no error type: boto3 shows the code "413"); moto takes
+            # the status from the headers.
+            message = f"HTTP content length exceeded {MAX_PAYLOAD_BYTES} bytes."
+            return 413, {"Content-Type": "application/json", "status": 413}, json.dumps({"message": message})
         result = self.sagemakerruntime_backend.invoke_endpoint(  # type: ignore[call-arg]
             endpoint_name=unquote(self.path.split("/")[2]),
             body=body,

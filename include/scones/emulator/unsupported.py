@@ -1,0 +1,194 @@
+"""What the emulator answers for an operation or a service it does not serve: a 4xx error, at once.
+
+moto 5.2.5 answers both with an HTML page and HTTP 500, which SDKs retry (five times, with
+backoff, for boto3's standard mode) before showing a message that says nothing; the reason
+("The create_auto_ml_job action has not been implemented") was only in the server's log:
+
+- an action moto has no method for: ``BaseResponse.call_action`` raises ``NotImplementedError``
+  (moto/core/responses.py), as do a few backends for arguments they do not support;
+- a host no moto service claims (``ecr-public``...): ``DomainDispatcherApplication`` builds an
+  app for the service ``None`` and crashes (moto/moto_server/werkzeug_app.py).
+
+- a REST request (Lambda's API...) whose path no moto route matches: Flask's HTML 404 page.
+
+Here the first is answered as an AWS error in the service's own protocol (JSON for JSON
+services, XML for query services), HTTP 400, code ``UnsupportedOperation``, naming the
+operation; the second as a JSON 400 ``UnknownService`` naming the host; the third as a JSON
+400 ``UnsupportedOperation`` naming the method and path. A 4xx is not retried. Any other crash
+in moto's request handling (S3's aside) is AWS's ``InternalFailure``, HTTP 500, in the
+service's format and naming the exception, instead of an HTML page.
+
+A plug-in also refuses, the same way and before moto records anything, the operations moto
+serves but whose answer would claim work nobody does (``refuse(service, {action: message})``:
+SageMaker's AutoML, Step Functions' activities...).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from moto.core.exceptions import ServiceException
+
+log = logging.getLogger(__name__)
+
+ERROR_CODE = "UnsupportedOperation"
+UNKNOWN_SERVICE_CODE = "UnknownService"
+
+
+#: moto service name (``BaseResponse.service_name``) -> action -> the refusal's message.
+_REFUSED: dict[str, dict[str, str]] = {}
+
+
+def refuse(service: str, messages: dict[str, str]) -> None:
+    """Answer each action of ``messages`` on ``service`` with a 400 carrying its message."""
+    _REFUSED.setdefault(service, {}).update(messages)
+
+
+#: Services whose crashes keep moto's answer: S3's server code is another plug-in's concern.
+LEFT_AS_IS = frozenset({"s3"})
+
+
+class InternalFailure(ServiceException):
+    """moto crashed on a request: AWS's InternalFailure, HTTP 500, with the exception named."""
+
+    code = "InternalFailure"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class UnsupportedOperation(ServiceException):
+    """An operation the emulator refuses; serialised like any AWS error of the service, HTTP 400."""
+
+    code = ERROR_CODE
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+def install() -> None:
+    """Answer unimplemented actions and unknown services with a 4xx (``LocalAWS`` calls this once)."""
+    from moto.core.responses import ActionResult, BaseResponse
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+    from werkzeug.exceptions import HTTPException
+
+    original_dispatch = BaseResponse._dispatch
+    if getattr(original_dispatch, "refuses_unsupported", False):
+        return
+    # moto warns, on every such answer, that these codes are not in the service's model: they are ours.
+    warnings.filterwarnings("ignore", message=r"Exception\((UnsupportedOperation|InternalFailure)\)")
+    original_call_action = BaseResponse.call_action
+
+    def call_action(self: BaseResponse) -> Any:
+        refused = _REFUSED.get(getattr(self, "service_name", ""), {}).get(_action_name(self))
+        if refused is not None:
+            return self.serialized(ActionResult(UnsupportedOperation(refused)))
+        return original_call_action(self)
+
+    def _dispatch(self: BaseResponse, request: Any, full_url: str | None = None, headers: Any = None) -> Any:
+        try:
+            return original_dispatch(self, request, full_url, headers)
+        except NotImplementedError as exc:
+            service = getattr(self, "service_name", None) or "this service"
+            action = _action_name(self)
+            log.info("refused %s:%s (%s)", service, action, exc)
+            error = UnsupportedOperation(
+                f"The local AWS emulator does not implement {service}:{action} (moto {_moto_version()}: {exc}). "
+                "It answers the operations moto implements, with the compute listed in the README's emulator table."
+            )
+            status, response_headers, body = self.serialized(ActionResult(error))
+            return status, response_headers, body
+        except HTTPException:
+            raise  # moto's own errors of the older kind: werkzeug answers them in the service's format
+        except Exception as exc:
+            if getattr(self, "service_name", None) in LEFT_AS_IS:
+                raise
+            # A crash in moto: still an AWS error the SDK can read (InternalFailure, 500), never an HTML page.
+            service, action = getattr(self, "service_name", None) or "?", _action_name(self)
+            log.exception("%s:%s crashed", service, action)
+            error = InternalFailure(f"The local AWS emulator failed on {service}:{action} ({type(exc).__name__}: "
+                                    f"{exc}); it may be partly done. This is a bug of the emulator or of moto "
+                                    f"{_moto_version()}: the emulator's log has the traceback.")  # fmt: skip
+            _, response_headers, body = self.serialized(ActionResult(error))
+            response_headers["status"] = 500
+            return 500, response_headers, body
+
+    _dispatch.refuses_unsupported = True  # type: ignore[attr-defined]
+    BaseResponse._dispatch = _dispatch  # type: ignore[method-assign]
+    BaseResponse.call_action = call_action  # type: ignore[method-assign]
+
+    original_init = DomainDispatcherApplication.__init__
+
+    def __init__(self: DomainDispatcherApplication, create_app: Callable[[str], Any], *args: Any, **kwargs: Any) -> None:
+        original_init(self, _refusing_unknown_services(create_app), *args, **kwargs)
+
+    DomainDispatcherApplication.__init__ = __init__  # type: ignore[method-assign]
+
+
+def _refusing_unknown_services(create_app: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    from werkzeug.exceptions import NotFound
+
+    def create(service: Any) -> Any:
+        if not service:
+            return unknown_service_app
+        app = create_app(service)
+        # By class, not code: moto's own 404 errors (ResourceNotFound...) are other HTTPException classes.
+        app.register_error_handler(NotFound, functools.partial(_unrouted, service))
+        return app
+
+    return create
+
+
+def _unrouted(service: str, error: Exception) -> Any:
+    """A request no route of ``service`` matches: a JSON 400 naming it (Flask answered an HTML 404)."""
+    from flask import Response, request
+
+    if request.url_rule is not None:  # a view raised NotFound itself: not ours to rewrite
+        return error
+    message = (f"The local AWS emulator does not implement {request.method} {request.path} of {service} "
+               f"(moto {_moto_version()} has no route for it).")  # fmt: skip
+    body = json.dumps({"__type": ERROR_CODE, "message": message, "Message": message})
+    return Response(body, status=400, headers={"Content-Type": "application/json", "x-amzn-ErrorType": ERROR_CODE})
+
+
+def unknown_service_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """WSGI app for a request no moto service claims: 400, JSON naming the host and the signing service."""
+    host = environ.get("HTTP_HOST", "")
+    signed_for = _signing_service(environ.get("HTTP_AUTHORIZATION", ""))
+    message = (
+        f"The local AWS emulator does not serve {signed_for or 'the service at ' + host!s} "
+        f"(moto {_moto_version()} has no such service); point this client at real AWS, or use a service the "
+        "emulator implements (README: the emulator table)."
+    )
+    body = json.dumps({"__type": UNKNOWN_SERVICE_CODE, "message": message, "Message": message}).encode()
+    start_response("400 Bad Request", [
+        ("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", UNKNOWN_SERVICE_CODE),
+        ("Content-Length", str(len(body))),
+    ])  # fmt: skip
+    return [body]
+
+
+def _signing_service(authorization: str) -> str:
+    """``ecr-public`` from ``AWS4-HMAC-SHA256 Credential=AK/20250101/us-east-1/ecr-public/aws4_request, ...``."""
+    try:
+        return authorization.split("Credential=", 1)[1].split(",", 1)[0].split("/")[3]
+    except IndexError:
+        return ""
+
+
+def _action_name(response: Any) -> str:
+    try:
+        return response._get_action() or "?"
+    except Exception:  # an action that cannot even be named is still refused
+        return "?"
+
+
+def _moto_version() -> str:
+    import moto
+
+    return moto.__version__

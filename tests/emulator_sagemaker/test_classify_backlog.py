@@ -1,0 +1,75 @@
+"""``scones classify-backlog``: a prefix of images in, one predictions file out, through a real batch transform."""
+
+from __future__ import annotations
+
+import json
+import pytest
+
+from scones.cli import main
+from scones.deployment.record import Deployment, write_current
+from tests.emulator_sagemaker.conftest import unique
+
+CLASSES = ["bicycle", "motorcycle"]
+
+
+@pytest.fixture
+def cli_env(emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", emulator.endpoint_url)
+
+
+def read_lines(s3, uri: str) -> list[dict]:  # noqa: ANN001
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    return [json.loads(line) for line in s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()]
+
+
+def test_the_serving_model_classifies_every_image_into_one_file(cli_env, monkeypatch, capsys, s3, small_dataset,  # noqa: ANN001
+                                                                model_name, trained_job) -> None:  # fmt: skip
+    bucket = small_dataset.bucket
+    models_prefix = f"models-{unique('backlog')}"
+    monkeypatch.setenv("SCONES_MODELS_PREFIX", models_prefix)
+    record = Deployment(endpoint_name="e", training_job=trained_job["TrainingJobName"], model_name=model_name,
+                        endpoint_config="c", model_data_url="s3://x/y", validation_accuracy=0.9, classes=CLASSES,
+                        deployed_at="2026-01-01T00:00:00Z")  # fmt: skip
+    write_current(s3, bucket, models_prefix, record)  # the model classify-backlog uses by default
+    output = f"s3://{bucket}/predictions/{unique('backlog')}.jsonl"
+    source = f"s3://{bucket}/{small_dataset.prefix}/validation/"
+
+    code = main(["classify-backlog", "--input", source, "--output", output, "--bucket", bucket, "--poll", "0.5"])
+
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["model"] == model_name
+    validation = small_dataset.validation
+    assert summary["images"] == len(validation.labels) and summary["predictions"] == output
+    lines = read_lines(s3, output)
+    expected = sorted(f"s3://{bucket}/{small_dataset.prefix}/validation/{CLASSES[label]}/{file}"
+                      for label, file in zip(validation.labels, validation.filenames))  # fmt: skip
+    assert [line["image"] for line in lines] == expected  # one line per image, sorted
+    assert sum(summary["per_class"].values()) == len(lines)
+    correct = sum(line["predicted_class"] == line["image"].split("/")[-2] for line in lines)
+    assert correct / len(lines) >= 0.6
+    assert all(line["confidence"] == max(line["probabilities"].values()) for line in lines)
+
+    # The predictions file is never overwritten.
+    assert main(["classify-backlog", "--input", source, "--output", output, "--model", model_name,
+                 "--classes", ",".join(CLASSES)]) == 1  # fmt: skip
+    assert "never overwritten" in capsys.readouterr().err
+
+
+def test_without_a_deployment_record_it_says_what_to_do(cli_env, capsys, small_dataset) -> None:  # noqa: ANN001
+    code = main(["classify-backlog", "--input", f"s3://{small_dataset.bucket}/x/", "--output",
+                 f"s3://{small_dataset.bucket}/p.jsonl", "--bucket", small_dataset.bucket])  # fmt: skip
+    assert code == 2
+    assert "no deployment recorded" in capsys.readouterr().err
+
+
+def test_a_failed_transform_fails_the_command_with_its_reason(cli_env, capsys, sm, small_dataset, trained_job) -> None:  # noqa: ANN001
+    model = unique("knn-backlog")
+    sm.create_model(ModelName=model, ExecutionRoleArn="arn:aws:iam::123456789012:role/x", PrimaryContainer={
+        "Image": "382416733822.dkr.ecr.us-east-1.amazonaws.com/knn:1",
+        "ModelDataUrl": trained_job["ModelArtifacts"]["S3ModelArtifacts"]})  # fmt: skip
+    code = main(["classify-backlog", "--input", f"s3://{small_dataset.bucket}/{small_dataset.prefix}/validation/",
+                 "--output", f"s3://{small_dataset.bucket}/predictions/{unique('knn')}.jsonl", "--model", model,
+                 "--classes", ",".join(CLASSES), "--poll", "0.5"])  # fmt: skip
+    assert code == 1
+    assert "ended Failed" in capsys.readouterr().err
