@@ -2,8 +2,8 @@
 
 The page (include/scones/ui/monitor_page.py) shows the trends and daily reports of the
 scones_model_monitor DAG, read from S3 through the ``aws_default`` connection (so it follows
-the emulator locally). Only users whom Airflow's auth manager lets read that DAG may open it
-(include/scones/ui/security.py).
+the emulator locally), for the bucket and endpoint the DAG uses (include/scones/ui/context.py).
+Only users whom Airflow's auth manager lets read that DAG may open it (include/scones/ui/security.py).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from functools import cache
 
 from airflow.plugins_manager import AirflowPlugin
 
+from scones.ui.context import PageContext, airflow_core_variables
 from scones.ui.monitor_page import create_app
 from scones.ui.security import airflow_dag_reader, airflow_login_url
 
@@ -25,13 +26,8 @@ def _s3():
     return S3Hook(aws_conn_id="aws_default").get_conn()
 
 
-def _settings():
-    from scones.settings import load_settings
-
-    return load_settings()
-
-
-app = create_app(s3=_s3, bucket=lambda: _settings().bucket, endpoint=lambda: _settings().endpoint_name,
+context = PageContext(_s3, variables=airflow_core_variables)
+app = create_app(s3=_s3, bucket=context.bucket, endpoint=context.endpoint,
                  authorize=airflow_dag_reader(), login_url=airflow_login_url)
 
 

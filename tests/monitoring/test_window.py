@@ -19,6 +19,12 @@ def test_partitions_cover_exactly_the_hours_of_the_window():
     assert day.end == datetime(2027, 1, 1, tzinfo=timezone.utc)
 
 
+def test_partition_names_sort_as_their_hours_whatever_the_year():
+    ancient = Window("0999-12-31T23:00:00Z", "1000-01-01T01:00:00Z")
+    assert (ancient.first_partition, ancient.last_partition) == ("0999/12/31/23", "1000/01/01/00")
+    assert ancient.first_partition < "2026/11/23/10", "a StartAfter from here must not skip today's keys"
+
+
 def test_reports_list_every_hour_of_a_short_window_and_only_hours_with_data_of_a_long_one():
     day = Window.for_day("2026-11-23")
     busy = [datetime(2026, 11, 23, 5, tzinfo=timezone.utc)]

@@ -257,6 +257,29 @@ def test_friendly_pages_for_missing_reports_and_bad_requests(server, path, statu
     assert words in body.decode() and b"Back to the model monitor" in body
 
 
+@pytest.mark.parametrize("field, value", [("records", 10**400), ("violations", 5), ("hourly", True),
+                                          ("drift", [1]), ("class_share", "all"), ("window", None)],
+                         ids=["huge-integer", "violations-number", "hourly-bool", "drift-list", "share-text", "no-window"])  # fmt: skip
+def test_a_report_of_an_unexpected_shape_still_draws(server, s3, field, value):
+    put_report(s3, "2026-11-21")
+    report = make_report("2026-11-22")
+    report[field] = value
+    s3.put_object(Bucket=BUCKET, Key=f"monitoring/{ENDPOINT}/2026-11-22/report.json",
+                  Body=json.dumps(report))  # fmt: skip
+    assert get(server, "/")[0] == 200, "one odd day must not take the trends down"
+    assert get(server, "/reports/2026-11-22")[0] == 200
+
+
+def test_names_ending_in_a_newline_are_not_report_names(server, s3):
+    put_report(s3, "2026-11-22", plots=("a.png", "b.png\n"))
+    put_report(s3, "2026-11-23\n")
+    page = get(server, "/")[2].decode()
+    assert "2026-11-23" not in page, "a folder named with a trailing newline is no day"
+    day = get(server, "/reports/2026-11-22")[2].decode()
+    assert 'files/a.png"' in day and "b.png" not in day
+    assert get(server, "/reports/2026-11-22/files/b.png%0A")[0] == 400
+
+
 def test_a_corrupt_report_or_a_missing_bucket_is_a_page_not_a_traceback(server, s3):
     s3.put_object(Bucket=BUCKET, Key=f"monitoring/{ENDPOINT}/2026-11-22/report.json", Body=b"{half")
     status, _, body = get(server, "/reports/2026-11-22")

@@ -17,7 +17,6 @@ from scones.monitoring.errors import WindowError
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-PARTITION_FORMAT = "%Y/%m/%d/%H"
 #: Windows up to this long list every hour in their report, empty ones included.
 MAX_LISTED_SPAN = 7 * DAY
 
@@ -123,12 +122,12 @@ class Window:
     @property
     def first_partition(self) -> str:
         """The ``yyyy/mm/dd/hh`` partition of the window's first hour."""
-        return floor_hour(self.start).strftime(PARTITION_FORMAT)
+        return partition_of(self.start)
 
     @property
     def last_partition(self) -> str:
         """The partition of the window's last hour (the one holding ``end`` minus a microsecond)."""
-        return floor_hour(self.end - timedelta(microseconds=1)).strftime(PARTITION_FORMAT)
+        return partition_of(self.end - timedelta(microseconds=1))
 
     def covers_partition(self, name: str) -> bool:
         """Whether the ``yyyy/mm/dd/hh`` partition ``name`` may hold records of this window.
@@ -144,6 +143,12 @@ class Window:
 
     def to_dict(self) -> dict[str, str]:
         return {"start": iso(self.start), "end": iso(self.end)}
+
+
+def partition_of(moment: datetime) -> str:
+    """``yyyy/mm/dd/hh`` of the hour holding ``moment``, zero-padded as SageMaker writes it
+    (``strftime("%Y")`` does not pad a year before 1000 on glibc, and names must sort as hours do)."""
+    return f"{moment.year:04d}/{moment.month:02d}/{moment.day:02d}/{moment.hour:02d}"
 
 
 def iso(moment: datetime) -> str:

@@ -13,6 +13,7 @@ value from S3 is escaped where it is rendered, and there is no ``/docs`` or ``/o
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -28,6 +29,8 @@ from scones.ui.pages import day_page, error_page, index_page
 from scones.ui.reports import DATE, FILE, ReportStore, ReportUnreadable
 from scones.ui.security import file_headers, page_headers
 
+log = logging.getLogger(__name__)
+
 CONTENT_TYPES = {"png": "image/png", "json": "application/json", "html": "text/html; charset=utf-8"}
 DEFAULT_TREND_DAYS = 28
 MAX_TREND_DAYS = 366
@@ -36,7 +39,7 @@ MAX_TREND_DAYS = 366
 def _day(text: str) -> str:
     """``text`` if it is a real calendar date written yyyy-mm-dd; a 400 otherwise."""
     try:
-        if DATE.match(text) and date.fromisoformat(text):
+        if DATE.fullmatch(text) and date.fromisoformat(text):
             return text
     except ValueError:
         pass
@@ -78,11 +81,18 @@ def create_app(s3: Callable[[], Any], bucket: Callable[[], str], endpoint: Calla
         code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else type(exc).__name__
         return await friendly_error(request, HTTPException(502, f"Cannot read the reports from S3 bucket '{bucket()}': {code}."))
 
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> HTMLResponse:
+        # A report shaped in a way no page expects must not become a traceback; the log has it.
+        log.exception("monitor page: %s failed", request.url.path)
+        return await friendly_error(request, HTTPException(500, f"This page could not be drawn ({type(exc).__name__}); "
+                                                                "the API server's log has the details."))  # fmt: skip
+
     @app.get("/", response_class=HTMLResponse)
     def index(days: int = Query(DEFAULT_TREND_DAYS, ge=1, le=MAX_TREND_DAYS)) -> HTMLResponse:
         reports = store()
         known = reports.days()
-        return html(index_page(endpoint(), known, reports.trend(known[:days]), min(days * 2, MAX_TREND_DAYS)))
+        return html(index_page(reports.endpoint, known, reports.trend(known[:days]), min(days * 2, MAX_TREND_DAYS)))
 
     @app.get("/reports/{day}", response_class=HTMLResponse)
     def report(day: str) -> HTMLResponse:
@@ -94,11 +104,11 @@ def create_app(s3: Callable[[], Any], bucket: Callable[[], str], endpoint: Calla
         if found is None:
             raise HTTPException(404, f"No report for {day}. The scones_model_monitor DAG writes a day's report "
                                      "after the day ends (01:00 UTC); a day with no deployed model has none.")  # fmt: skip
-        return html(day_page(endpoint(), day, found, reports.files(day), reports.days()))
+        return html(day_page(reports.endpoint, day, found, reports.files(day), reports.days()))
 
     @app.get("/reports/{day}/files/{name}")
     def report_file(day: str, name: str) -> Response:
-        if not FILE.match(name):
+        if not FILE.fullmatch(name):
             raise HTTPException(400, f"'{name}' is not a report file (plots, JSON files and report.html only).")
         body = store().read(_day(day), name)
         if body is None:

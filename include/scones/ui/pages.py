@@ -50,6 +50,18 @@ def num(value: float | None, digits: int = 4) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+def _dict(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """``data[key]`` if it is an object, else empty: a report's shape is not trusted."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _dicts(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """The objects in the list ``data[key]``; nothing if it is not a list."""
+    value = data.get(key)
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def layout(title: str, body: str) -> str:
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>'
             f'<meta name="referrer" content="same-origin"><style>{STYLE}</style></head><body>{body}</body></html>')  # fmt: skip
@@ -124,7 +136,7 @@ def _rows(rows: Sequence[tuple[str, str]]) -> str:
 
 
 def _violations(report: dict[str, Any]) -> str:
-    violations = [v for v in report.get("violations") or [] if isinstance(v, dict)]
+    violations = _dicts(report, "violations")
     if not violations:
         return "<p class='ok'>No violations: every check passed.</p>"
     items = "".join(f"<li><b>{e(v.get('check', '?'))}</b>: {e(v.get('description', ''))}</li>" for v in violations)
@@ -133,11 +145,11 @@ def _violations(report: dict[str, Any]) -> str:
 
 def _drift(report: dict[str, Any]) -> str:
     drift = report.get("drift")
-    if not isinstance(drift, dict):
+    if not isinstance(drift, dict):  # null (no baseline), or not an object
         return ("<p class='muted'>Not computed: no baseline. The monitor compares each day with the latest earlier "
                 "day that has a report (up to a week back), or with the run's <code>baseline_uri</code>; the first "
                 "day of monitoring has none.</p>")  # fmt: skip
-    baseline = drift.get("baseline") if isinstance(drift.get("baseline"), dict) else {}
+    baseline = _dict(drift, "baseline")
     rows = [("baseline", f"{e(baseline.get('source', '?'))} ({e(num(number(baseline.get('records')), 0))} records)")]
     rows += [(name, f"{e(num(number(drift.get(name))))} <span class='muted'>{e(help_)}</span>")
              for name, help_ in DRIFT_HELP.items()]  # fmt: skip
@@ -148,12 +160,8 @@ def _drift(report: dict[str, Any]) -> str:
 
 
 def _figures(report: dict[str, Any]) -> str:
-    conf = report.get("confidence") if isinstance(report.get("confidence"), dict) else {}
-    quantiles = conf.get("quantiles") if isinstance(conf.get("quantiles"), dict) else {}
-    shares = report.get("class_share") if isinstance(report.get("class_share"), dict) else {}
-    window = report.get("window") if isinstance(report.get("window"), dict) else {}
-    thresholds = report.get("thresholds") if isinstance(report.get("thresholds"), dict) else {}
-    lineage = report.get("model") if isinstance(report.get("model"), dict) else {}
+    conf, quantiles = _dict(report, "confidence"), _dict(_dict(report, "confidence"), "quantiles")
+    shares, window, thresholds, lineage = (_dict(report, k) for k in ("class_share", "window", "thresholds", "model"))
     served = [f"{name} {lineage[key]}" for key, name in (("model", "model"), ("training_job", "training job"),
                                                           ("dataset_version", "dataset version")) if lineage.get(key)]  # fmt: skip
     rows = [
@@ -172,11 +180,10 @@ def _figures(report: dict[str, Any]) -> str:
 
 
 def _hourly(report: dict[str, Any]) -> str:
-    hourly = [h for h in report.get("hourly") or [] if isinstance(h, dict)]
+    hourly = _dicts(report, "hourly")
     if not hourly:
         return ""
-    limit = number((report.get("thresholds") or {}).get("max_low_confidence_rate")) if isinstance(
-        report.get("thresholds"), dict) else None  # fmt: skip
+    limit = number(_dict(report, "thresholds").get("max_low_confidence_rate"))
     hours = [str(h.get("hour", ""))[11:16] or "?" for h in hourly]
     volume = bar_chart("Inferences per hour (UTC)", [Point(t, number(h.get("records"))) for t, h in zip(hours, hourly)])
     low = line_chart("Low-confidence share per hour",

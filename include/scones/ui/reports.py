@@ -22,9 +22,10 @@ from scones.monitoring.sinks import MONITORING_PREFIX, REPORT_FILE, list_report_
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Matched whole with fullmatch: "$" would also accept a name ending in a newline.
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: What the page serves from a report folder; anything else is never fetched from S3.
-FILE = re.compile(r"^[A-Za-z0-9_.-]+\.(png|json|html)$")
+FILE = re.compile(r"[A-Za-z0-9_.-]+\.(png|json|html)")
 _TREND_READERS = 8  # report.json files fetched at once for the trends
 
 
@@ -36,7 +37,11 @@ def number(value: Any) -> float | None:
     """``value`` as a finite float, or None (a missing, textual or non-finite figure)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value) if math.isfinite(value) else None
+    try:
+        number = float(value)  # an integer of 400 digits is valid JSON and overflows a float
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 @dataclass(frozen=True)
@@ -82,11 +87,11 @@ class ReportStore:
         self.s3, self.bucket, self.endpoint, self.prefix = s3, bucket, endpoint, prefix
 
     def days(self) -> list[str]:
-        """Days with a report folder, newest first."""
-        return list_report_days(self.s3, self.bucket, self.endpoint, self.prefix)
+        """Days with a report folder, newest first (real dates only)."""
+        return [d for d in list_report_days(self.s3, self.bucket, self.endpoint, self.prefix) if DATE.fullmatch(d)]
 
     def _key(self, day: str, name: str) -> str:
-        if not DATE.match(day) or not FILE.match(name):
+        if not DATE.fullmatch(day) or not FILE.fullmatch(name):
             raise ValueError(f"not a report file: {day}/{name}")
         return report_prefix(self.endpoint, day, self.prefix) + name
 
@@ -119,7 +124,7 @@ class ReportStore:
         """The names in a day's folder that the page may serve, sorted."""
         listing = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=report_prefix(self.endpoint, day, self.prefix))
         names = (o["Key"].rsplit("/", 1)[-1] for o in listing.get("Contents", []))
-        return sorted(n for n in names if FILE.match(n))
+        return sorted(n for n in names if FILE.fullmatch(n))
 
     def trend(self, days: list[str]) -> list[DayFigures]:
         """The figures of ``days`` (oldest first); a day whose report is missing or unreadable is left out."""
