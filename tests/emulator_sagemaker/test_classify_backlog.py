@@ -56,9 +56,12 @@ def test_the_serving_model_classifies_every_image_into_one_file(cli_env, monkeyp
     assert "never overwritten" in capsys.readouterr().err
 
 
-def test_without_a_deployment_record_it_says_what_to_do(cli_env, capsys, small_dataset) -> None:  # noqa: ANN001
+def test_without_a_deployment_record_it_says_what_to_do(cli_env, capsys, s3, small_dataset) -> None:  # noqa: ANN001
+    # A bucket of its own: other tests of this emulator session record deployments in the shared one.
+    empty = unique("no-record")
+    s3.create_bucket(Bucket=empty)
     code = main(["classify-backlog", "--input", f"s3://{small_dataset.bucket}/x/", "--output",
-                 f"s3://{small_dataset.bucket}/p.jsonl", "--bucket", small_dataset.bucket])  # fmt: skip
+                 f"s3://{small_dataset.bucket}/p.jsonl", "--bucket", empty])  # fmt: skip
     assert code == 2
     assert "no deployment recorded" in capsys.readouterr().err
 
