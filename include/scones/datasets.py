@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from scones.errors import DatasetNotFound, DestinationError, PublishConflict
-from scones.layout import LEGACY_VERSION, DatasetLayout
+from scones.layout import LEGACY_VERSION, VERSION_RE, DatasetLayout
 from scones.s3retry import with_retries
 
 if TYPE_CHECKING:
@@ -93,25 +93,46 @@ def _error_code(exc: ClientError) -> str:
 def _get_json(s3: S3Client, bucket: str, key: str) -> tuple[dict[str, Any], str] | None:
     """The object's JSON and ETag, or None if there is no such key."""
 
-    def get() -> tuple[dict[str, Any], str] | None:
+    def get() -> tuple[bytes, str] | None:
         try:
             response = s3.get_object(Bucket=bucket, Key=key)
         except ClientError as exc:
             if _error_code(exc) in ("NoSuchKey", "404"):
                 return None
             raise  # NoSuchBucket, AccessDenied: the caller says what to do
-        return json.loads(response["Body"].read()), response["ETag"]
+        return response["Body"].read(), response["ETag"]
 
-    return with_retries(get, f"reading s3://{bucket}/{key}")
+    found = with_retries(get, f"reading s3://{bucket}/{key}")
+    if found is None:
+        return None
+    try:
+        body = json.loads(found[0])
+    except ValueError as exc:  # not UTF-8 or not JSON: rereading gives the same bytes
+        raise DestinationError(f"s3://{bucket}/{key} is not JSON ({exc}); it was not written by scones") from exc
+    return body, found[1]
 
 
 def read_pointer(s3: S3Client, layout: DatasetLayout) -> Pointer | None:
-    """The published version, or None when nothing was published in the versioned layout."""
-    found = _get_json(s3, layout.bucket, layout.pointer_key)
+    """The published version, or None when nothing was published in the versioned layout.
+
+    :raises DestinationError: ``current.json`` is not a pointer (final: rereading reads the same).
+    """
+    repair = (f"delete it and rerun the scones_cifar_etl DAG, or write {{\"version\": \"<a complete version under "
+              f"{layout.versions_prefix}>\"}} into it")  # fmt: skip
+    try:
+        found = _get_json(s3, layout.bucket, layout.pointer_key)
+    except DestinationError as exc:
+        raise DestinationError(f"{exc}: the dataset pointer is damaged; {repair}") from exc
     if found is None:
         return None
     body, etag = found
-    return Pointer(body["version"], etag, body.get("published_at", ""), body.get("previous"))
+    version = body.get("version") if isinstance(body, dict) else None
+    if not isinstance(version, str) or not VERSION_RE.match(version):
+        raise DestinationError(
+            f"s3://{layout.bucket}/{layout.pointer_key} has no valid \"version\" (found {version!r}): the dataset "
+            f"pointer is damaged; {repair}"
+        )
+    return Pointer(version, etag, str(body.get("published_at", "")), body.get("previous"))
 
 
 def resolve_dataset(s3: S3Client, layout: DatasetLayout) -> PinnedDataset:

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from scones.datasets import new_version, publish_version, read_pointer
-from scones.errors import DatasetNotFound, PublishConflict
+from scones.datasets import new_version, publish_version, read_pointer, resolve_dataset
+from scones.errors import DatasetNotFound, DestinationError, PublishConflict
 from scones.layout import DatasetLayout
 
 from .conftest import TEST_BUCKET
@@ -63,3 +63,13 @@ def test_the_first_publish_asks_that_no_pointer_exists(s3):
     s3.meta.events.register("provide-client-params.s3.PutObject", lambda params, **_: seen.append(dict(params)))
     publish_version(s3, LAYOUT, complete(s3))
     assert [p.get("IfNoneMatch") for p in seen if p["Key"] == LAYOUT.pointer_key] == ["*"]
+
+
+@pytest.mark.parametrize("body", [b"not json {", b"\xff\xfe", b"[1, 2]", b'{"previous": null}', b'{"version": "latest"}',
+                                  b'{"version": "20261129T172000.123456Z-1a2b3c4d\\n"}'])  # fmt: skip
+def test_a_damaged_pointer_is_a_final_error_that_says_how_to_repair_it(s3, body: bytes):
+    """Not a KeyError/ValueError (retried as transient): a DestinationError, which the DAGs do not retry."""
+    s3.put_object(Bucket=TEST_BUCKET, Key=LAYOUT.pointer_key, Body=body)
+    for call in (lambda: read_pointer(s3, LAYOUT), lambda: resolve_dataset(s3, LAYOUT), lambda: publish_version(s3, LAYOUT, complete(s3))):
+        with pytest.raises(DestinationError, match=f"{LAYOUT.pointer_key}.*damaged; delete it and rerun"):
+            call()
