@@ -17,25 +17,62 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from scones.errors import DatasetNotFound, DestinationError, PublishConflict
+from scones.errors import ConfigurationError, DatasetNotFound, DestinationError, PublishConflict
 from scones.layout import LEGACY_VERSION, VERSION_RE, DatasetLayout
 from scones.s3retry import with_retries
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+log = logging.getLogger(__name__)
 PUBLISH_ATTEMPTS = 20  # pointer swaps lost to an older concurrent publisher before giving up
+#: A worker whose clock is within this of S3's names versions by its own (sub-second) clock;
+#: beyond it, by its clock corrected to S3's (whose Date header is only to the second).
+CLOCK_TOLERANCE = timedelta(seconds=2)
+#: A version named further than this ahead of S3's clock was named by a fast clock.
+FUTURE_TOLERANCE = timedelta(minutes=1)
 
 
 def new_version(now: datetime | None = None) -> str:
-    """A fresh version name, ``20261129T172000.123456Z-1a2b3c4d``: sorts by creation time."""
+    """A fresh version name, ``20261129T172000.123456Z-1a2b3c4d``: sorts by creation time.
+
+    Pass ``s3_clock(...)``: names are compared across workers, so they must share one clock.
+    """
     now = now or datetime.now(UTC)
     return f"{now:%Y%m%dT%H%M%S.%fZ}-{secrets.token_hex(4)}"
+
+
+def version_time(version: str) -> datetime:
+    return datetime.strptime(version.split("-", 1)[0], "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)
+
+
+def s3_clock(s3: S3Client, bucket: str) -> datetime:
+    """Now by S3's clock, the one clock every worker shares (the ``Date`` of a HEAD on the bucket).
+
+    Version names order publishes, so a worker whose clock ran ahead would name a "future"
+    version and make every correct run's publish fail until real time caught up. The local
+    clock is used as it is when within :data:`CLOCK_TOLERANCE` of S3's (or when the store
+    sends no ``Date``, as in-process moto, which shares our clock anyway).
+    """
+    response = with_retries(lambda: s3.head_bucket(Bucket=bucket), f"reading the clock of bucket {bucket!r}")
+    local = datetime.now(UTC)
+    date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    try:
+        remote = parsedate_to_datetime(date) if date else None
+    except (TypeError, ValueError):
+        remote = None
+    if remote is None or remote.tzinfo is None or abs(local - remote) <= CLOCK_TOLERANCE:
+        return local
+    log.warning("this worker's clock is %.0f s off S3's (%s); naming dataset versions by S3's clock",
+                (local - remote).total_seconds(), date)  # fmt: skip
+    return remote
 
 
 @dataclass(frozen=True)
@@ -168,11 +205,20 @@ def publish_version(s3: S3Client, layout: DatasetLayout, version: str, *, attemp
     :raises PublishConflict: a newer version was published meanwhile; nothing changed.
     """
     pin_version(s3, layout, version)  # never point at a version that is not all there
+    future = s3_clock(s3, layout.bucket) + FUTURE_TOLERANCE
+    if version_time(version) > future:
+        raise ConfigurationError(
+            f"dataset version {version} is named after a time ahead of S3's clock: it was named by a worker whose "
+            "clock runs fast, and publishing it would make every later run's version look older; not published"
+        )
     for _ in range(attempts):
         current = read_pointer(s3, layout)
         if current is not None and current.version == version:
             return current  # published already (a retried task)
-        if current is not None and current.version > version:  # names sort by creation time
+        if current is not None and version_time(current.version) > future:
+            log.warning("the published version %s is named ahead of S3's clock (a fast clock named it before "
+                        "versions were named by S3's): replacing it with %s", current.version, version)  # fmt: skip
+        elif current is not None and current.version > version:  # names sort by creation time
             raise PublishConflict(
                 f"dataset version {current.version} was published at {layout.uri} while this run wrote "
                 f"{version}; the newer one stays current and {version} is left unpublished"

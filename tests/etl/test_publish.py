@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
 
+from scones import datasets
 from scones.datasets import new_version, publish_version, read_pointer, resolve_dataset
-from scones.errors import DatasetNotFound, DestinationError, PublishConflict
+from scones.errors import ConfigurationError, DatasetNotFound, DestinationError, PublishConflict
+from scones.etl.pipeline import run_etl
 from scones.layout import DatasetLayout
 
 from .conftest import TEST_BUCKET
@@ -73,3 +78,49 @@ def test_a_damaged_pointer_is_a_final_error_that_says_how_to_repair_it(s3, body:
     for call in (lambda: read_pointer(s3, LAYOUT), lambda: resolve_dataset(s3, LAYOUT), lambda: publish_version(s3, LAYOUT, complete(s3))):
         with pytest.raises(DestinationError, match=f"{LAYOUT.pointer_key}.*damaged; delete it and rerun"):
             call()
+
+
+# -- clocks: version names order publishes, so they come from S3's clock, not the worker's -----
+
+
+class FastClock(datetime):
+    """A worker whose clock runs an hour ahead."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.now(tz) + timedelta(hours=1)
+
+
+def s3_sends_its_date(s3) -> None:
+    """Real S3 (and the emulator) send a Date header; in-process moto does not, so add S3's (the true) time."""
+
+    def add_date(response_dict, **_):
+        response_dict["headers"]["date"] = format_datetime(datetime.now(UTC), usegmt=True)
+
+    s3.meta.events.register("before-parse.s3.HeadBucket", add_date)
+
+
+def test_a_worker_whose_clock_runs_ahead_does_not_block_the_runs_after_it(s3, monkeypatch, cifar_all_classes: Path,
+                                                                          tmp_path: Path):  # fmt: skip
+    s3_sends_its_date(s3)
+    monkeypatch.setattr(datasets, "datetime", FastClock)
+    fast = run_etl(s3, source=str(cifar_all_classes), classes=["bicycle", "motorcycle"], dataset_uri=LAYOUT.uri,
+                   cache_dir=tmp_path)  # fmt: skip
+    monkeypatch.undo()
+    correct = run_etl(s3, source=str(cifar_all_classes), classes=["bicycle", "motorcycle"], dataset_uri=LAYOUT.uri,
+                      cache_dir=tmp_path)  # fmt: skip
+    assert read_pointer(s3, LAYOUT).version == correct.version  # it used to fail with PublishConflict for an hour
+    assert abs(datasets.version_time(fast.version) - datetime.now(UTC)) < timedelta(minutes=1), "named by S3's clock"
+
+
+def test_a_version_named_by_a_fast_clock_is_not_published_and_one_published_before_is_replaced(s3):
+    future = new_version(datetime.now(UTC) + timedelta(hours=1))
+    s3.put_object(Bucket=TEST_BUCKET, Key=LAYOUT.labels_key(future), Body=json.dumps({"classes": ["a", "b"]}).encode())
+    with pytest.raises(ConfigurationError, match="ahead of S3's clock"):
+        publish_version(s3, LAYOUT, future)
+    assert read_pointer(s3, LAYOUT) is None
+    # What an older release published from a fast clock: a correct run replaces it instead of failing until it is due.
+    s3.put_object(Bucket=TEST_BUCKET, Key=LAYOUT.pointer_key, Body=json.dumps({"version": future}).encode())
+    now = complete(s3)
+    assert publish_version(s3, LAYOUT, now).previous == future
+    assert read_pointer(s3, LAYOUT).version == now

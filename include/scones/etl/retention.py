@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from scones.datasets import list_versions, read_pointer
+from scones.datasets import list_versions, read_pointer, s3_clock, version_time
 from scones.etl.load import delete_prefix
 from scones.layout import DatasetLayout
 
@@ -40,10 +40,6 @@ class Retention:
     deleted: list[str] = field(default_factory=list)
     orphans_deleted: list[str] = field(default_factory=list)
     objects_deleted: int = 0
-
-
-def version_time(version: str) -> datetime:
-    return datetime.strptime(version.split("-", 1)[0], "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)
 
 
 def _complete(s3: S3Client, layout: DatasetLayout, version: str) -> bool:
@@ -77,7 +73,7 @@ def prune_versions(
     now: datetime | None = None,
 ) -> Retention:
     """Delete old and orphaned versions; see the module docstring for what is never deleted."""
-    now = now or datetime.now(UTC)
+    now = now or s3_clock(s3, layout.bucket)  # the clock the version names were taken from
     pointer = read_pointer(s3, layout)
     published = pointer.version if pointer else None
     protected = set(protected) | ({published} if published else set())
