@@ -26,7 +26,7 @@ from botocore.exceptions import ClientError
 
 from scones.errors import ConfigurationError, DatasetNotFound, DestinationError, PublishConflict
 from scones.layout import LEGACY_VERSION, VERSION_RE, DatasetLayout
-from scones.s3retry import with_retries
+from scones.s3retry import is_not_implemented, with_retries
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -240,6 +240,12 @@ def publish_version(s3: S3Client, layout: DatasetLayout, version: str, *, attemp
         except ClientError as exc:
             if _error_code(exc) in ("PreconditionFailed", "412", "NoSuchKey", "404"):
                 continue  # another publisher swapped it first: look again
+            if is_not_implemented(exc):
+                raise DestinationError(
+                    f"the S3 store of bucket {layout.bucket!r} refused the conditional write of {layout.pointer_key} "
+                    f"({exc}): publishing needs a store that supports conditional writes (PutObject with If-Match / "
+                    "If-None-Match), as AWS S3 and the emulator do; nothing was published"
+                ) from exc
             raise DestinationError(f"could not write {layout.pointer_key} in bucket {layout.bucket!r}: {exc}") from exc
         return Pointer(version, response["ETag"], body["published_at"], body["previous"])
     raise PublishConflict(f"{layout.pointer_key} kept changing under {attempts} tries to publish {version}; rerun")

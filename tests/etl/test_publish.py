@@ -8,12 +8,14 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from scones import datasets
 from scones.datasets import new_version, publish_version, read_pointer, resolve_dataset
 from scones.errors import ConfigurationError, DatasetNotFound, DestinationError, PublishConflict
 from scones.etl.pipeline import run_etl
 from scones.layout import DatasetLayout
+from scones.s3retry import is_transient
 
 from .conftest import TEST_BUCKET
 
@@ -124,3 +126,22 @@ def test_a_version_named_by_a_fast_clock_is_not_published_and_one_published_befo
     now = complete(s3)
     assert publish_version(s3, LAYOUT, now).previous == future
     assert read_pointer(s3, LAYOUT).version == now
+
+
+def test_a_store_without_conditional_writes_is_told_so_at_once_not_retried(s3, monkeypatch):
+    """A 501 NotImplemented is no outage: waiting never implements If-Match (it used to be retried as a 5xx)."""
+    monkeypatch.setattr("scones.s3retry.time.sleep", lambda s: None)
+    attempts = []
+
+    def refuse_conditions(params, **_):
+        if params["Key"] == LAYOUT.pointer_key and ("IfMatch" in params or "IfNoneMatch" in params):
+            attempts.append(1)
+            raise ClientError({"Error": {"Code": "NotImplemented", "Message": "A header you provided implies "
+                               "functionality that is not implemented"}, "ResponseMetadata": {"HTTPStatusCode": 501}},
+                              "PutObject")  # fmt: skip
+
+    s3.meta.events.register("provide-client-params.s3.PutObject", refuse_conditions)
+    with pytest.raises(DestinationError, match="supports conditional writes") as raised:
+        publish_version(s3, LAYOUT, complete(s3))
+    assert len(attempts) == 1 and not is_transient(raised.value.__cause__)
+    assert read_pointer(s3, LAYOUT) is None
