@@ -218,6 +218,14 @@ def publish_version(s3: S3Client, layout: DatasetLayout, version: str, *, attemp
         if current is not None and version_time(current.version) > future:
             log.warning("the published version %s is named ahead of S3's clock (a fast clock named it before "
                         "versions were named by S3's): replacing it with %s", current.version, version)  # fmt: skip
+        elif current is not None and current.version > version and current.previous == version:
+            # Our write committed but its answer was lost (the retried write then failed its If-Match),
+            # and a newer version followed. Not reported as success: announcing a version that is
+            # no longer current would mislead, and readers see exactly what a lost race leaves.
+            raise PublishConflict(
+                f"dataset version {version} was published at {layout.uri}, then superseded by {current.version} "
+                f"(published by another run before this one could confirm its own write); {current.version} stays current"
+            )
         elif current is not None and current.version > version:  # names sort by creation time
             raise PublishConflict(
                 f"dataset version {current.version} was published at {layout.uri} while this run wrote "

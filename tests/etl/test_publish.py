@@ -8,7 +8,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from scones import datasets
 from scones.datasets import new_version, publish_version, read_pointer, resolve_dataset
@@ -145,3 +145,24 @@ def test_a_store_without_conditional_writes_is_told_so_at_once_not_retried(s3, m
         publish_version(s3, LAYOUT, complete(s3))
     assert len(attempts) == 1 and not is_transient(raised.value.__cause__)
     assert read_pointer(s3, LAYOUT) is None
+
+
+def test_a_publish_whose_answer_was_lost_then_superseded_says_so(s3, monkeypatch):
+    """Our write commits, its response is lost, a newer run publishes: we were current for a moment."""
+    monkeypatch.setattr("scones.s3retry.time.sleep", lambda s: None)
+    ours, newer = complete(s3), complete(s3)
+    keys: list[str] = []  # the key of each PutObject in flight (after-call does not get the params)
+    lost: list[bool] = []
+
+    def lose_the_answer(**_):
+        if keys.pop() == LAYOUT.pointer_key and len(keys) == 0 and not lost:
+            lost.append(True)
+            s3.put_object(Bucket=TEST_BUCKET, Key=LAYOUT.pointer_key,
+                          Body=json.dumps({"version": newer, "previous": ours}).encode())  # fmt: skip
+            raise EndpointConnectionError(endpoint_url="http://s3")
+
+    s3.meta.events.register("provide-client-params.s3.PutObject", lambda params, **_: keys.append(params["Key"]))
+    s3.meta.events.register("after-call.s3.PutObject", lose_the_answer)
+    with pytest.raises(PublishConflict, match=f"{ours} was published at .*, then superseded by {newer}"):
+        publish_version(s3, LAYOUT, ours)
+    assert read_pointer(s3, LAYOUT).version == newer
