@@ -33,6 +33,7 @@ def test_types_are_coerced_from_strings():
     ("overrides", "message"),
     [
         ({"bucket": "Bad_Bucket"}, "not a valid S3 bucket"),
+        ({"bucket": "good-bucket\n"}, "not a valid S3 bucket"),
         ({"upload_concurrency": "lots"}, "not a valid"),
         ({"confidence_threshold": 1.5}, "between 0 and 1"),
         ({"no_such_setting": 1}, "unknown setting"),

@@ -15,27 +15,64 @@ whatever is published later, they read the same files.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from scones.errors import DatasetNotFound, DestinationError, PublishConflict
-from scones.layout import LEGACY_VERSION, DatasetLayout
-from scones.s3retry import with_retries
+from scones.errors import ConfigurationError, DatasetNotFound, DestinationError, PublishConflict
+from scones.layout import LEGACY_VERSION, VERSION_RE, DatasetLayout
+from scones.s3retry import is_not_implemented, with_retries
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+log = logging.getLogger(__name__)
 PUBLISH_ATTEMPTS = 20  # pointer swaps lost to an older concurrent publisher before giving up
+#: A worker whose clock is within this of S3's names versions by its own (sub-second) clock;
+#: beyond it, by its clock corrected to S3's (whose Date header is only to the second).
+CLOCK_TOLERANCE = timedelta(seconds=2)
+#: A version named further than this ahead of S3's clock was named by a fast clock.
+FUTURE_TOLERANCE = timedelta(minutes=1)
 
 
 def new_version(now: datetime | None = None) -> str:
-    """A fresh version name, ``20261129T172000.123456Z-1a2b3c4d``: sorts by creation time."""
+    """A fresh version name, ``20261129T172000.123456Z-1a2b3c4d``: sorts by creation time.
+
+    Pass ``s3_clock(...)``: names are compared across workers, so they must share one clock.
+    """
     now = now or datetime.now(UTC)
     return f"{now:%Y%m%dT%H%M%S.%fZ}-{secrets.token_hex(4)}"
+
+
+def version_time(version: str) -> datetime:
+    return datetime.strptime(version.split("-", 1)[0], "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)
+
+
+def s3_clock(s3: S3Client, bucket: str) -> datetime:
+    """Now by S3's clock, the one clock every worker shares (the ``Date`` of a HEAD on the bucket).
+
+    Version names order publishes, so a worker whose clock ran ahead would name a "future"
+    version and make every correct run's publish fail until real time caught up. The local
+    clock is used as it is when within :data:`CLOCK_TOLERANCE` of S3's (or when the store
+    sends no ``Date``, as in-process moto, which shares our clock anyway).
+    """
+    response = with_retries(lambda: s3.head_bucket(Bucket=bucket), f"reading the clock of bucket {bucket!r}")
+    local = datetime.now(UTC)
+    date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    try:
+        remote = parsedate_to_datetime(date) if date else None
+    except (TypeError, ValueError):
+        remote = None
+    if remote is None or remote.tzinfo is None or abs(local - remote) <= CLOCK_TOLERANCE:
+        return local
+    log.warning("this worker's clock is %.0f s off S3's (%s); naming dataset versions by S3's clock",
+                (local - remote).total_seconds(), date)  # fmt: skip
+    return remote
 
 
 @dataclass(frozen=True)
@@ -93,25 +130,46 @@ def _error_code(exc: ClientError) -> str:
 def _get_json(s3: S3Client, bucket: str, key: str) -> tuple[dict[str, Any], str] | None:
     """The object's JSON and ETag, or None if there is no such key."""
 
-    def get() -> tuple[dict[str, Any], str] | None:
+    def get() -> tuple[bytes, str] | None:
         try:
             response = s3.get_object(Bucket=bucket, Key=key)
         except ClientError as exc:
             if _error_code(exc) in ("NoSuchKey", "404"):
                 return None
             raise  # NoSuchBucket, AccessDenied: the caller says what to do
-        return json.loads(response["Body"].read()), response["ETag"]
+        return response["Body"].read(), response["ETag"]
 
-    return with_retries(get, f"reading s3://{bucket}/{key}")
+    found = with_retries(get, f"reading s3://{bucket}/{key}")
+    if found is None:
+        return None
+    try:
+        body = json.loads(found[0])
+    except ValueError as exc:  # not UTF-8 or not JSON: rereading gives the same bytes
+        raise DestinationError(f"s3://{bucket}/{key} is not JSON ({exc}); it was not written by scones") from exc
+    return body, found[1]
 
 
 def read_pointer(s3: S3Client, layout: DatasetLayout) -> Pointer | None:
-    """The published version, or None when nothing was published in the versioned layout."""
-    found = _get_json(s3, layout.bucket, layout.pointer_key)
+    """The published version, or None when nothing was published in the versioned layout.
+
+    :raises DestinationError: ``current.json`` is not a pointer (final: rereading reads the same).
+    """
+    repair = (f"delete it and rerun the scones_cifar_etl DAG, or write {{\"version\": \"<a complete version under "
+              f"{layout.versions_prefix}>\"}} into it")  # fmt: skip
+    try:
+        found = _get_json(s3, layout.bucket, layout.pointer_key)
+    except DestinationError as exc:
+        raise DestinationError(f"{exc}: the dataset pointer is damaged; {repair}") from exc
     if found is None:
         return None
     body, etag = found
-    return Pointer(body["version"], etag, body.get("published_at", ""), body.get("previous"))
+    version = body.get("version") if isinstance(body, dict) else None
+    if not isinstance(version, str) or not VERSION_RE.match(version):
+        raise DestinationError(
+            f"s3://{layout.bucket}/{layout.pointer_key} has no valid \"version\" (found {version!r}): the dataset "
+            f"pointer is damaged; {repair}"
+        )
+    return Pointer(version, etag, str(body.get("published_at", "")), body.get("previous"))
 
 
 def resolve_dataset(s3: S3Client, layout: DatasetLayout) -> PinnedDataset:
@@ -147,11 +205,28 @@ def publish_version(s3: S3Client, layout: DatasetLayout, version: str, *, attemp
     :raises PublishConflict: a newer version was published meanwhile; nothing changed.
     """
     pin_version(s3, layout, version)  # never point at a version that is not all there
+    future = s3_clock(s3, layout.bucket) + FUTURE_TOLERANCE
+    if version_time(version) > future:
+        raise ConfigurationError(
+            f"dataset version {version} is named after a time ahead of S3's clock: it was named by a worker whose "
+            "clock runs fast, and publishing it would make every later run's version look older; not published"
+        )
     for _ in range(attempts):
         current = read_pointer(s3, layout)
         if current is not None and current.version == version:
             return current  # published already (a retried task)
-        if current is not None and current.version > version:  # names sort by creation time
+        if current is not None and version_time(current.version) > future:
+            log.warning("the published version %s is named ahead of S3's clock (a fast clock named it before "
+                        "versions were named by S3's): replacing it with %s", current.version, version)  # fmt: skip
+        elif current is not None and current.version > version and current.previous == version:
+            # Our write committed but its answer was lost (the retried write then failed its If-Match),
+            # and a newer version followed. Not reported as success: announcing a version that is
+            # no longer current would mislead, and readers see exactly what a lost race leaves.
+            raise PublishConflict(
+                f"dataset version {version} was published at {layout.uri}, then superseded by {current.version} "
+                f"(published by another run before this one could confirm its own write); {current.version} stays current"
+            )
+        elif current is not None and current.version > version:  # names sort by creation time
             raise PublishConflict(
                 f"dataset version {current.version} was published at {layout.uri} while this run wrote "
                 f"{version}; the newer one stays current and {version} is left unpublished"
@@ -173,6 +248,12 @@ def publish_version(s3: S3Client, layout: DatasetLayout, version: str, *, attemp
         except ClientError as exc:
             if _error_code(exc) in ("PreconditionFailed", "412", "NoSuchKey", "404"):
                 continue  # another publisher swapped it first: look again
+            if is_not_implemented(exc):
+                raise DestinationError(
+                    f"the S3 store of bucket {layout.bucket!r} refused the conditional write of {layout.pointer_key} "
+                    f"({exc}): publishing needs a store that supports conditional writes (PutObject with If-Match / "
+                    "If-None-Match), as AWS S3 and the emulator do; nothing was published"
+                ) from exc
             raise DestinationError(f"could not write {layout.pointer_key} in bucket {layout.bucket!r}: {exc}") from exc
         return Pointer(version, response["ETag"], body["published_at"], body["previous"])
     raise PublishConflict(f"{layout.pointer_key} kept changing under {attempts} tries to publish {version}; rerun")

@@ -43,7 +43,7 @@ CHANNEL_OF_SPLIT = {"train": "train", "test": "validation"}
 LABELS_FILE = "labels.json"
 MANIFESTS = {channel: f"{channel}_lst/{channel}.lst" for channel in CHANNEL_OF_SPLIT.values()}
 #: A version name: UTC time to the microsecond, then random hex (sorts by creation time).
-VERSION_RE = re.compile(r"^\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{8}$")
+VERSION_RE = re.compile(r"^\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{8}\Z")  # \Z: "$" also matches before a final newline
 
 MONITORING_PREFIX = "monitoring"  # the monitor's reports: <prefix>/<endpoint>/<yyyy-mm-dd>/
 

@@ -2,7 +2,7 @@
 
 botocore already retries a few times within milliseconds; an S3 hiccup or a restarting
 endpoint lasts seconds. :func:`with_retries` adds exponential backoff on top for errors that
-waiting can heal (connection errors, timeouts, 5xx, throttling) and raises
+waiting can heal (connection errors, timeouts, 5xx but 501, throttling) and raises
 :class:`~scones.errors.DestinationUnavailable` when they outlast it. Any other error
 (NoSuchBucket, AccessDenied, a failed precondition) is not retried: it is the caller's to explain.
 """
@@ -39,12 +39,23 @@ ATTEMPTS = 6
 BACKOFF = 0.5  # seconds before the first retry, doubled each time: 0.5 + 1 + 2 + 4 + 8
 
 
+#: "This store cannot do that" (501): e.g. an S3-compatible store without conditional writes.
+NOT_IMPLEMENTED_CODES = frozenset({"NotImplemented", "501"})
+
+
+def is_not_implemented(exc: BaseException) -> bool:
+    if not isinstance(exc, ClientError):
+        return False
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    return exc.response.get("Error", {}).get("Code", "") in NOT_IMPLEMENTED_CODES or status == 501
+
+
 def is_transient(exc: BaseException) -> bool:
-    """True for errors that waiting can heal."""
+    """True for errors that waiting can heal (a 5xx other than 501: waiting never implements a feature)."""
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-        return error.get("Code", "") in TRANSIENT_CODES or status >= 500
+        return not is_not_implemented(exc) and (error.get("Code", "") in TRANSIENT_CODES or status >= 500)
     return isinstance(exc, (EndpointConnectionError, ConnectionClosedError, ConnectionError, ReadTimeoutError,
                             HTTPClientError))  # fmt: skip
 

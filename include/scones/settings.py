@@ -28,7 +28,7 @@ VEHICLE_CLASSES = (
 )  # fmt: skip
 DEFAULT_CLASSES = ("bicycle", "motorcycle")
 
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")  # \Z, not $: "$" matches before a final newline
 
 
 @dataclass(frozen=True)

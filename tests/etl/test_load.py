@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from scones.datasets import resolve_dataset
 from scones.errors import DestinationError, UnknownClassError
+from scones.etl.load import delete_prefix
 from scones.etl.pipeline import run_etl, stage
 from scones.layout import DatasetLayout
 
@@ -109,3 +110,42 @@ def test_unknown_class_fails_before_anything(s3, tmp_path: Path):
         stage(s3, source="http://127.0.0.1:9/never-fetched.tar.gz", classes=["unicycle"],
               dataset_uri=URI, cache_dir=tmp_path)  # fmt: skip
     assert keys(s3) == []
+
+
+class RefuseDeletes:
+    """DeleteObjects answers 200 but leaves some keys, listing them in Errors (as S3 does for AccessDenied)."""
+
+    def __init__(self, s3, codes: list[str]) -> None:
+        self.codes, self.refused = codes, []  # one code per DeleteObjects call, then none
+        s3.meta.events.register("provide-client-params.s3.DeleteObjects", self.before)
+        s3.meta.events.register("after-call.s3.DeleteObjects", self.after)
+
+    def before(self, params, **_):
+        self.refused = [params["Delete"]["Objects"].pop(0)["Key"]] if self.codes else []
+        self.code = self.codes.pop(0) if self.codes else None
+
+    def after(self, parsed, **_):
+        parsed["Errors"] = [{"Key": k, "Code": self.code, "Message": self.code} for k in self.refused]
+
+
+def put_three(s3) -> list[str]:
+    keys = [f"gone/{name}.png" for name in "abc"]
+    for key in keys:
+        s3.put_object(Bucket=TEST_BUCKET, Key=key, Body=b"x")
+    return keys
+
+
+def test_a_delete_refused_per_key_is_an_error_naming_the_key(s3):
+    keys = put_three(s3)
+    RefuseDeletes(s3, ["AccessDenied"])
+    with pytest.raises(DestinationError, match=f"could not delete 1 of 3 objects.*{keys[0]} \\(AccessDenied"):
+        delete_prefix(s3, TEST_BUCKET, "gone")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=TEST_BUCKET, Prefix="gone/")["Contents"]] == [keys[0]]
+
+
+def test_a_key_failing_transiently_in_a_delete_is_sent_again(s3, monkeypatch):
+    monkeypatch.setattr("scones.s3retry.time.sleep", lambda s: None)
+    put_three(s3)
+    RefuseDeletes(s3, ["InternalError"])
+    assert delete_prefix(s3, TEST_BUCKET, "gone") == 3
+    assert "Contents" not in s3.list_objects_v2(Bucket=TEST_BUCKET, Prefix="gone/")

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 
-from scones.datasets import new_version, publish_version, read_pointer
-from scones.errors import DatasetNotFound, PublishConflict
+from scones import datasets
+from scones.datasets import new_version, publish_version, read_pointer, resolve_dataset
+from scones.errors import ConfigurationError, DatasetNotFound, DestinationError, PublishConflict
+from scones.etl.pipeline import run_etl
 from scones.layout import DatasetLayout
+from scones.s3retry import is_transient
 
 from .conftest import TEST_BUCKET
 
@@ -63,3 +70,99 @@ def test_the_first_publish_asks_that_no_pointer_exists(s3):
     s3.meta.events.register("provide-client-params.s3.PutObject", lambda params, **_: seen.append(dict(params)))
     publish_version(s3, LAYOUT, complete(s3))
     assert [p.get("IfNoneMatch") for p in seen if p["Key"] == LAYOUT.pointer_key] == ["*"]
+
+
+@pytest.mark.parametrize("body", [b"not json {", b"\xff\xfe", b"[1, 2]", b'{"previous": null}', b'{"version": "latest"}',
+                                  b'{"version": "20261129T172000.123456Z-1a2b3c4d\\n"}'])  # fmt: skip
+def test_a_damaged_pointer_is_a_final_error_that_says_how_to_repair_it(s3, body: bytes):
+    """Not a KeyError/ValueError (retried as transient): a DestinationError, which the DAGs do not retry."""
+    s3.put_object(Bucket=TEST_BUCKET, Key=LAYOUT.pointer_key, Body=body)
+    for call in (lambda: read_pointer(s3, LAYOUT), lambda: resolve_dataset(s3, LAYOUT), lambda: publish_version(s3, LAYOUT, complete(s3))):
+        with pytest.raises(DestinationError, match=f"{LAYOUT.pointer_key}.*damaged; delete it and rerun"):
+            call()
+
+
+# -- clocks: version names order publishes, so they come from S3's clock, not the worker's -----
+
+
+class FastClock(datetime):
+    """A worker whose clock runs an hour ahead."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.now(tz) + timedelta(hours=1)
+
+
+def s3_sends_its_date(s3) -> None:
+    """Real S3 (and the emulator) send a Date header; in-process moto does not, so add S3's (the true) time."""
+
+    def add_date(response_dict, **_):
+        response_dict["headers"]["date"] = format_datetime(datetime.now(UTC), usegmt=True)
+
+    s3.meta.events.register("before-parse.s3.HeadBucket", add_date)
+
+
+def test_a_worker_whose_clock_runs_ahead_does_not_block_the_runs_after_it(s3, monkeypatch, cifar_all_classes: Path,
+                                                                          tmp_path: Path):  # fmt: skip
+    s3_sends_its_date(s3)
+    monkeypatch.setattr(datasets, "datetime", FastClock)
+    fast = run_etl(s3, source=str(cifar_all_classes), classes=["bicycle", "motorcycle"], dataset_uri=LAYOUT.uri,
+                   cache_dir=tmp_path)  # fmt: skip
+    monkeypatch.undo()
+    correct = run_etl(s3, source=str(cifar_all_classes), classes=["bicycle", "motorcycle"], dataset_uri=LAYOUT.uri,
+                      cache_dir=tmp_path)  # fmt: skip
+    assert read_pointer(s3, LAYOUT).version == correct.version  # it used to fail with PublishConflict for an hour
+    assert abs(datasets.version_time(fast.version) - datetime.now(UTC)) < timedelta(minutes=1), "named by S3's clock"
+
+
+def test_a_version_named_by_a_fast_clock_is_not_published_and_one_published_before_is_replaced(s3):
+    future = new_version(datetime.now(UTC) + timedelta(hours=1))
+    s3.put_object(Bucket=TEST_BUCKET, Key=LAYOUT.labels_key(future), Body=json.dumps({"classes": ["a", "b"]}).encode())
+    with pytest.raises(ConfigurationError, match="ahead of S3's clock"):
+        publish_version(s3, LAYOUT, future)
+    assert read_pointer(s3, LAYOUT) is None
+    # What an older release published from a fast clock: a correct run replaces it instead of failing until it is due.
+    s3.put_object(Bucket=TEST_BUCKET, Key=LAYOUT.pointer_key, Body=json.dumps({"version": future}).encode())
+    now = complete(s3)
+    assert publish_version(s3, LAYOUT, now).previous == future
+    assert read_pointer(s3, LAYOUT).version == now
+
+
+def test_a_store_without_conditional_writes_is_told_so_at_once_not_retried(s3, monkeypatch):
+    """A 501 NotImplemented is no outage: waiting never implements If-Match (it used to be retried as a 5xx)."""
+    monkeypatch.setattr("scones.s3retry.time.sleep", lambda s: None)
+    attempts = []
+
+    def refuse_conditions(params, **_):
+        if params["Key"] == LAYOUT.pointer_key and ("IfMatch" in params or "IfNoneMatch" in params):
+            attempts.append(1)
+            raise ClientError({"Error": {"Code": "NotImplemented", "Message": "A header you provided implies "
+                               "functionality that is not implemented"}, "ResponseMetadata": {"HTTPStatusCode": 501}},
+                              "PutObject")  # fmt: skip
+
+    s3.meta.events.register("provide-client-params.s3.PutObject", refuse_conditions)
+    with pytest.raises(DestinationError, match="supports conditional writes") as raised:
+        publish_version(s3, LAYOUT, complete(s3))
+    assert len(attempts) == 1 and not is_transient(raised.value.__cause__)
+    assert read_pointer(s3, LAYOUT) is None
+
+
+def test_a_publish_whose_answer_was_lost_then_superseded_says_so(s3, monkeypatch):
+    """Our write commits, its response is lost, a newer run publishes: we were current for a moment."""
+    monkeypatch.setattr("scones.s3retry.time.sleep", lambda s: None)
+    ours, newer = complete(s3), complete(s3)
+    keys: list[str] = []  # the key of each PutObject in flight (after-call does not get the params)
+    lost: list[bool] = []
+
+    def lose_the_answer(**_):
+        if keys.pop() == LAYOUT.pointer_key and len(keys) == 0 and not lost:
+            lost.append(True)
+            s3.put_object(Bucket=TEST_BUCKET, Key=LAYOUT.pointer_key,
+                          Body=json.dumps({"version": newer, "previous": ours}).encode())  # fmt: skip
+            raise EndpointConnectionError(endpoint_url="http://s3")
+
+    s3.meta.events.register("provide-client-params.s3.PutObject", lambda params, **_: keys.append(params["Key"]))
+    s3.meta.events.register("after-call.s3.PutObject", lose_the_answer)
+    with pytest.raises(PublishConflict, match=f"{ours} was published at .*, then superseded by {newer}"):
+        publish_version(s3, LAYOUT, ours)
+    assert read_pointer(s3, LAYOUT).version == newer

@@ -42,21 +42,48 @@ def test_retention_keeps_the_published_the_trained_on_and_the_newest(s3):
     published = write_version(s3, age=timedelta(days=1))
     publish_version(s3, LAYOUT, published)
     newer_unpublished = write_version(s3)
-    result = prune_versions(s3, LAYOUT, keep=2, protected={trained_on})
+    result = prune_versions(s3, LAYOUT, keep=1, protected={trained_on})  # the newest one older than the published
     assert versions_left(s3) == {trained_on, published, newer_unpublished, old[-1]}
     assert set(result.deleted) == set(old[:3])
 
 
 def test_retention_by_age_and_orphans_of_failed_runs(s3):
-    published = write_version(s3, age=timedelta(days=40))
-    publish_version(s3, LAYOUT, published)
     ancient = write_version(s3, age=timedelta(days=10))
     recent = write_version(s3, age=timedelta(days=1))
     orphan = write_version(s3, complete=False, age=timedelta(days=1))
+    published = write_version(s3, age=timedelta(hours=12))
+    publish_version(s3, LAYOUT, published)
     uploading = write_version(s3, complete=False, age=timedelta(minutes=5))
     result = prune_versions(s3, LAYOUT, keep=5, protected=set(), max_age_days=7)
     assert versions_left(s3) == {published, recent, uploading}
     assert result.deleted == [ancient] and result.orphans_deleted == [orphan]
+
+
+def test_a_version_staged_after_the_published_one_is_kept_for_its_publisher(s3):
+    """Another run staged B and is about to publish it: retention must not delete it (it used to, with keep=0)."""
+    published = write_version(s3, age=timedelta(days=2))
+    publish_version(s3, LAYOUT, published)
+    staged = write_version(s3, age=timedelta(minutes=1))
+    result = prune_versions(s3, LAYOUT, keep=0, protected=set())
+    assert versions_left(s3) == {published, staged} and result.deleted == []
+    assert publish_version(s3, LAYOUT, staged).version == staged
+
+
+def test_a_staged_version_abandoned_past_the_grace_goes_unless_published_meanwhile(s3):
+    published = write_version(s3, age=timedelta(days=2))
+    publish_version(s3, LAYOUT, published)
+    abandoned = write_version(s3, age=timedelta(hours=8))
+    racing = write_version(s3, age=timedelta(hours=7))
+
+    def publish_during_prune(params, **_):  # its run publishes it between the listing and the deletion
+        if params.get("Key") == LAYOUT.labels_key(racing):
+            s3.meta.events.unregister("provide-client-params.s3.HeadObject", publish_during_prune)
+            publish_version(s3, LAYOUT, racing)
+
+    s3.meta.events.register("provide-client-params.s3.HeadObject", publish_during_prune)
+    result = prune_versions(s3, LAYOUT, keep=5, protected=set())
+    assert result.orphans_deleted == [abandoned]
+    assert versions_left(s3) == {published, racing} and resolve_dataset(s3, LAYOUT).version == racing
 
 
 def test_the_deployment_records_protect_the_versions_models_trained_on(s3):

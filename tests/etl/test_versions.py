@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from scones.datasets import resolve_dataset
+from scones.datasets import new_version, resolve_dataset
 from scones.errors import CorruptArchive, DestinationUnavailable, EmptyClassError, PublishConflict
 from scones.etl import synthetic
 from scones.etl.pipeline import run_etl
@@ -86,7 +86,8 @@ def archive_with_filename(path: Path, odd: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("odd", ["bicycle_s_1.png\n0\t1\tmotorcycle/x.png", "tab\there.png", "../escape.png", "a/b.png"])
+@pytest.mark.parametrize("odd", ["bicycle_s_1.png\n0\t1\tmotorcycle/x.png", "bicycle_s_1.png\n", "tab\there.png",
+                                 "../escape.png", "a/b.png"])  # fmt: skip
 def test_odd_member_names_are_refused_before_any_upload(s3, tmp_path: Path, odd: str):
     archive = archive_with_filename(tmp_path / "odd.tar.gz", odd)
     with pytest.raises(CorruptArchive, match="file name"):
@@ -235,3 +236,11 @@ def test_a_member_larger_than_cifar_ever_has_is_refused_before_it_is_read(s3, tm
     with pytest.raises(CorruptArchive, match="refused before reading it"):
         run_etl(s3, source=str(cifar_all_classes), classes=["bicycle", "motorcycle"], dataset_uri=URI, cache_dir=tmp_path)
     assert all_keys(s3) == []
+
+
+def test_a_version_name_with_a_trailing_newline_is_not_a_version():
+    version = new_version()
+    with pytest.raises(ValueError, match="not a dataset version"):
+        LAYOUT.root(version + "\n")
+    assert LAYOUT.version_of_key(f"{LAYOUT.versions_prefix}{version}\n/labels.json") is None
+    assert LAYOUT.version_of_key(f"{LAYOUT.versions_prefix}{version}/labels.json") == version

@@ -101,6 +101,7 @@ def test_s3_sink_layout_and_idempotent_rerun(analysis, s3):
     assert keys() == before, "a rerun overwrites the same keys"
     head = s3.head_object(Bucket=TEST_BUCKET, Key=f"{prefix}confidence_over_time.png")
     assert head["ContentType"] == "image/png"
+    s3.put_object(Bucket=TEST_BUCKET, Key="monitoring/scones-endpoint/2026-11-24\n/report.json", Body=b"{}")
     assert list_report_days(s3, TEST_BUCKET, "scones-endpoint") == ["2026-11-23"]
     assert read_report(s3, TEST_BUCKET, "scones-endpoint", "2026-11-23")["records"] == 3
     assert read_report(s3, TEST_BUCKET, "scones-endpoint", "2026-11-24") is None

@@ -74,6 +74,11 @@ def test_variant_discovery_stops_at_year_folders(capture):
     ]  # fmt: skip
 
 
+def test_a_folder_ending_in_a_newline_is_not_a_year(capture):
+    put_lines(capture, f"{CAPTURE_PREFIX}/{TEST_ENDPOINT}/Odd/2026\n/11/23/10/x.jsonl", [capture_line([0.9, 0.1], HOURS[1])])
+    assert f"{CAPTURE_PREFIX}/{TEST_ENDPOINT}/Odd/" not in variant_prefixes(capture, TEST_BUCKET, CAPTURE_PREFIX)
+
+
 def test_an_empty_prefix_is_an_empty_window(s3):
     assert s3_capture_objects(s3, f"s3://{TEST_BUCKET}/{CAPTURE_PREFIX}/nothing-here", WINDOW) == []
 

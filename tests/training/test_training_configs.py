@@ -86,3 +86,25 @@ def test_a_serving_model_over_other_classes_is_not_compared():
     assert comparable_accuracy(serving, ["bicycle", "motorcycle"]) == 0.95
     assert comparable_accuracy(serving, ["bicycle", "motorcycle", "bus"]) is None
     assert comparable_accuracy(None, ["bicycle"]) is None
+
+
+SAGEMAKER_TAG_VALUE = re.compile(r"^[\w\s.:/=+\-@]{0,256}\Z")  # ~ [\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256} for these ASCII cases
+
+
+@pytest.mark.parametrize("prefix", ["datasets/cifar~v2", "datasets/(old)!", "datasets/" + "x" * 260])
+def test_a_dataset_uri_sagemaker_would_refuse_as_a_tag_is_not_tagged(prefix: str):
+    """Real CreateTrainingJob refuses such a tag value (the emulator does not check): tag the version only."""
+    uri = f"s3://bucket/{prefix}/versions/20261129T172000.123456Z-1a2b3c4d"
+    config = training_config(job_name="j", image="i", role_arn="r", dataset_uri=uri, output_uri="s3://o",
+                             instance_type="ml.m5.large", hyperparameters={},
+                             dataset_version="20261129T172000.123456Z-1a2b3c4d")  # fmt: skip
+    assert all(SAGEMAKER_TAG_VALUE.match(tag["Value"]) for tag in config["Tags"]), config["Tags"]
+    assert config["Tags"] == [{"Key": "scones:dataset-version", "Value": "20261129T172000.123456Z-1a2b3c4d"}]
+    assert config["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] == f"{uri}/train/", "still traceable"
+
+
+def test_an_ordinary_dataset_uri_is_tagged_and_unicode_letters_are_allowed():
+    for uri in ("s3://bucket/datasets/cifar100-vehicles/versions/v", "s3://bucket/données/véhicules"):
+        config = training_config(job_name="j", image="i", role_arn="r", dataset_uri=uri, output_uri="s3://o",
+                                 instance_type="ml.m5.large", hyperparameters={})  # fmt: skip
+        assert config["Tags"] == [{"Key": "scones:dataset-uri", "Value": uri}]

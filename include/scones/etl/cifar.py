@@ -46,7 +46,7 @@ IMAGE_BYTES = 3 * 32 * 32
 MAX_MEMBER_BYTES = 256 << 20
 #: A file name becomes an S3 key segment and a field of a tab-separated .lst line: no path
 #: separators, whitespace or control characters (CIFAR's are like ``bicycle_s_000017.png``).
-SAFE_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,200}$")
+SAFE_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,200}\Z")  # \Z: "$" would let a final newline through
 
 _ALLOWED_GLOBALS = {
     ("numpy.core.multiarray", "_reconstruct"),

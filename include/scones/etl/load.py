@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from scones.errors import DestinationError, DestinationUnavailable
 from scones.etl.transform import ImageFile
 from scones.layout import LABELS_FILE
-from scones.s3retry import with_retries
+from scones.s3retry import TRANSIENT_CODES, with_retries
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -138,9 +138,33 @@ def put_manifests(s3: S3Client, bucket: str, prefix: str, files: Mapping[str, st
 
 
 def delete_prefix(s3: S3Client, bucket: str, prefix: str) -> int:
-    """Delete every object under ``prefix/``; return how many."""
+    """Delete every object under ``prefix/``; return how many.
+
+    DeleteObjects answers 200 even when it deletes nothing: each key it could not delete is in
+    the response's ``Errors``. Keys with a transient code are sent again (with backoff).
+
+    :raises DestinationError: some keys were refused (AccessDenied...): names them and why.
+    """
     keys = list(existing_etags(s3, bucket, prefix.strip("/") + "/"))
+    refused: list[dict[str, str]] = []
     for start in range(0, len(keys), 1000):
-        batch = {"Objects": [{"Key": k} for k in keys[start : start + 1000]], "Quiet": True}
-        with_retries(lambda batch=batch: s3.delete_objects(Bucket=bucket, Delete=batch), f"deleting {prefix}")
+        pending = keys[start : start + 1000]
+
+        def delete_batch() -> None:
+            response = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in pending], "Quiet": True})
+            errors = response.get("Errors", [])
+            refused.extend(e for e in errors if e.get("Code") not in TRANSIENT_CODES)
+            pending[:] = [e["Key"] for e in errors if e.get("Code") in TRANSIENT_CODES]
+            if pending:  # raised as the ClientError it is, so with_retries backs off and sends these again
+                first = next(e for e in errors if e["Key"] == pending[0])
+                raise ClientError({"Error": {"Code": first["Code"], "Message": first.get("Message", "")}},
+                                  "DeleteObjects")  # fmt: skip
+
+        with_retries(delete_batch, f"deleting {prefix}")
+    if refused:
+        shown = ", ".join(f"{e.get('Key')} ({e.get('Code')}: {e.get('Message', '')})" for e in refused[:5])
+        raise DestinationError(
+            f"could not delete {len(refused)} of {len(keys)} objects under s3://{bucket}/{prefix}: {shown}"
+            f"{' ...' if len(refused) > 5 else ''}; grant s3:DeleteObject on them to this role, then rerun"
+        )
     return len(keys)

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scones.datasets import new_version, publish_version
+from scones.datasets import new_version, publish_version, s3_clock
 from scones.etl.cifar import read_cifar_archive
 from scones.etl.extract import FetchedArchive, fetch_archive
 from scones.etl.load import check_destination, put_manifests, upload_images
@@ -68,7 +68,7 @@ def stage(
     label_ids = resolve_classes(classes)  # fail on a bad name before downloading anything
     classes = [c.strip().lower() for c in classes if c.strip()]
     check_destination(s3, layout.bucket)
-    version = version or new_version()
+    version = version or new_version(s3_clock(s3, layout.bucket))  # S3's clock: names order publishes
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     fetched = fetched or fetch_archive(source, cache_dir, s3_client=s3)  # an s3:// source: the same credentials

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 REPORT_FILE = "report.json"
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")  # \Z, not $: "$" matches before a final newline
 
 
 def report_prefix(endpoint: str, day: str, root: str = MONITORING_PREFIX) -> str:

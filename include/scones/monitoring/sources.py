@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
     from scones.monitoring.window import Window
 
-_YEAR = re.compile(r"^\d{4}$")
-_PARTITION = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})/(\d{2})/[^/]+$")
+_YEAR = re.compile(r"^\d{4}\Z")  # \Z, not $: "$" matches before a final newline
+_PARTITION = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})/(\d{2})/[^/]+\Z")
 CAPTURE_SUFFIX = ".jsonl"
 
 

@@ -8,7 +8,9 @@ https://docs.aws.amazon.com/sagemaker/latest/dg/image-classification.html#IC-inp
 
 from __future__ import annotations
 
+import logging
 import re
+import unicodedata
 from typing import Any
 
 from scones.layout import CHANNELS
@@ -18,6 +20,18 @@ ALGORITHM = "image-classification"
 DATASET_VERSION_TAG = "scones:dataset-version"
 DATASET_URI_TAG = "scones:dataset-uri"
 MAX_NAME = 63  # SageMaker's limit for job, model and endpoint config names
+#: A SageMaker tag value: at most 256 of [\p{L}\p{Z}\p{N}_.:/=+\-@] (checked only by real AWS).
+MAX_TAG_VALUE = 256
+_TAG_PUNCTUATION = frozenset("_.:/=+-@")
+
+log = logging.getLogger(__name__)
+
+
+def valid_tag_value(value: str) -> bool:
+    """True if SageMaker accepts ``value`` as a tag value (letters, separators, numbers, ``_.:/=+-@``)."""
+    return len(value) <= MAX_TAG_VALUE and all(
+        ch in _TAG_PUNCTUATION or unicodedata.category(ch)[0] in "LZN" for ch in value
+    )
 
 
 def image_uri(region: str) -> str:
@@ -99,6 +113,22 @@ def training_config(
         "ResourceConfig": {"InstanceType": instance_type, "InstanceCount": 1, "VolumeSizeInGB": volume_gb},
         "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime_seconds},
         "HyperParameters": hyperparameters,
-        "Tags": [{"Key": DATASET_URI_TAG, "Value": dataset_uri}]
-        + ([{"Key": DATASET_VERSION_TAG, "Value": dataset_version}] if dataset_version else []),
+        "Tags": _dataset_tags(dataset_uri, dataset_version),
     }
+
+
+def _dataset_tags(dataset_uri: str, dataset_version: str) -> list[dict[str, str]]:
+    """The version always (its name is a valid tag value); the URI only if SageMaker accepts it.
+
+    An S3 prefix may hold ``~ ( ! '`` or be longer than a tag value can be: such a URI is left
+    out rather than altered (a changed URI would name other objects). The job's input channels
+    name the exact URI anyway, so the model still traces to its images.
+    """
+    tags = [{"Key": DATASET_URI_TAG, "Value": dataset_uri}] if valid_tag_value(dataset_uri) else []
+    if not tags:
+        log.warning("not tagging the training job with %s: %r is not a valid SageMaker tag value (at most %d letters, "
+                    "spaces, digits or _.:/=+-@); its input channels name it", DATASET_URI_TAG, dataset_uri,
+                    MAX_TAG_VALUE)  # fmt: skip
+    if dataset_version:  # "legacy" or a VERSION_RE name: always a valid tag value
+        tags.append({"Key": DATASET_VERSION_TAG, "Value": dataset_version})
+    return tags

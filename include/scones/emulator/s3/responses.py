@@ -15,8 +15,10 @@ from typing import Any
 from scones.emulator.s3.exceptions import error_response
 
 _STRIPES = [threading.Lock() for _ in range(256)]
-#: UploadId -> the key's ETag when the upload was created (None: no object then).
-_UPLOAD_BASELINE: dict[str, str | None] = {}
+#: UploadId -> (bucket, the key's ETag when the upload was created; None: no object then).
+#: An entry lives as long as moto's upload: dropped when it completes, is aborted or refused,
+#: and (for uploads abandoned some other way) when its bucket no longer has it.
+_UPLOAD_BASELINE: dict[str, tuple[str, str | None]] = {}
 _BASELINE_LOCK = threading.Lock()
 _UPLOAD_ID = re.compile(rb"<UploadId>([^<]+)</UploadId>")
 
@@ -57,23 +59,53 @@ def _post(original: Callable[..., Any]) -> Callable[..., Any]:
                 status, headers, payload = original(self, request, body, bucket_name, query, key_name)
                 raw = payload if isinstance(payload, bytes) else str(payload).encode()
                 if (found := _UPLOAD_ID.search(raw)) is not None:
+                    _forget_gone_uploads(self, bucket_name)
                     with _BASELINE_LOCK:
-                        _UPLOAD_BASELINE[found.group(1).decode()] = baseline
+                        _UPLOAD_BASELINE[found.group(1).decode()] = (bucket_name, baseline)
                 return status, headers, payload
             if "uploadId" in query:
                 upload_id = query["uploadId"][0]
                 refused = _check_completion(self, request, bucket_name, key_name, upload_id)
                 if refused is not None:
+                    _forget(upload_id)  # the client re-initiates the upload (S3's advice after a 409)
                     return refused
                 answer = original(self, request, body, bucket_name, query, key_name)
                 if answer[0] == 200:
-                    with _BASELINE_LOCK:
-                        _UPLOAD_BASELINE.pop(upload_id, None)  # completed: nothing left to check
+                    _forget(upload_id)  # completed: nothing left to check
                 return answer
             return original(self, request, body, bucket_name, query, key_name)
 
     _key_response_post.__wrapped__ = original  # type: ignore[attr-defined]
     return _key_response_post
+
+
+def _forget(upload_id: str) -> None:
+    with _BASELINE_LOCK:
+        _UPLOAD_BASELINE.pop(upload_id, None)
+
+
+def _forget_gone_uploads(response: Any, bucket: str) -> None:
+    """Drop the baselines of this bucket's uploads that moto no longer has (abandoned, then removed)."""
+    try:
+        live = set(response.backend.get_bucket(bucket).multiparts)
+    except Exception:  # noqa: BLE001 - the bucket is gone: so are its uploads
+        live = set()
+    with _BASELINE_LOCK:
+        for upload_id in [u for u, (b, _) in _UPLOAD_BASELINE.items() if b == bucket and u not in live]:
+            del _UPLOAD_BASELINE[upload_id]
+
+
+def _abort(method: Callable[..., Any]) -> Callable[..., Any]:
+    """AbortMultipartUpload (DELETE ?uploadId): the upload's baseline goes with it."""
+
+    def abort_multipart_upload(self: Any) -> Any:
+        try:
+            return method(self)
+        finally:
+            _forget(self._get_param("uploadId"))
+
+    abort_multipart_upload.__wrapped__ = method  # type: ignore[attr-defined]
+    return abort_multipart_upload
 
 
 def _check_completion(self: Any, request: Any, bucket: str, key: str, upload_id: str) -> Any:
@@ -87,7 +119,7 @@ def _check_completion(self: Any, request: Any, bucket: str, key: str, upload_id:
         return None  # moto answers a repeated completion idempotently
     with _BASELINE_LOCK:
         known = upload_id in _UPLOAD_BASELINE
-        baseline = _UPLOAD_BASELINE.get(upload_id)
+        baseline = _UPLOAD_BASELINE[upload_id][1] if known else None
     if known and baseline != current:
         # S3: "If a conflicting operation occurs during the upload S3 returns a 409
         # ConditionalRequestConflict response. On a 409 failure you should re-initiate the
@@ -111,3 +143,4 @@ def install_responses() -> None:
     for name in ("put_object", "copy_object", "delete_object"):
         setattr(S3Response, name, _locked(getattr(S3Response, name)))
     S3Response._key_response_post = _post(S3Response._key_response_post)  # type: ignore[method-assign]
+    S3Response.abort_multipart_upload = _abort(S3Response.abort_multipart_upload)  # type: ignore[method-assign]

@@ -3,6 +3,8 @@
 - ``S3Response.put_object`` / ``copy_object`` / ``delete_object`` (no arguments: they read
   ``self.bucket_name`` and ``self.parse_key_name()``) and ``S3Response._key_response_post``
   (``request, body, bucket_name, query, key_name``): wrapped to run under the key's lock.
+- ``S3Response.abort_multipart_upload`` (no arguments, reads ``uploadId``) and
+  ``Bucket.multiparts``: an upload's baseline is dropped when it is aborted or gone.
 - ``put_object`` reading ``If-Match`` / ``If-None-Match`` itself: we rely on its 412s and add
   only atomicity; if moto stops checking them, conditional writes would silently succeed.
 - ``_VersionedKeyStore.setlist`` and ``.pop`` (moto/s3/utils.py), which ``dispose()`` the
@@ -36,7 +38,7 @@ def check_seams() -> None:
     problems: list[str] = []
     if moto.__version__ != MOTO_VERSION:
         problems.append(f"moto is {moto.__version__}; these seams were read from {MOTO_VERSION}")
-    for name, params in (("put_object", []), ("copy_object", []), ("delete_object", []),
+    for name, params in (("put_object", []), ("copy_object", []), ("delete_object", []), ("abort_multipart_upload", []),
                          ("_key_response_post", ["request", "body", "bucket_name", "query", "key_name"])):  # fmt: skip
         func = getattr(S3Response, name, None)
         if func is None:
