@@ -6,6 +6,8 @@ import json
 import socket
 import time
 import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -26,6 +28,21 @@ def stack(tmp_path_factory):
     yield stack
     stack.stop()
     assert stack.airflow.poll() is not None, "airflow standalone must stop with the stack"
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses of the TCP sockets listening on ``port``, as the kernel lists them."""
+    found = set()
+    for table, family in (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6)):
+        path = Path(table)
+        for line in path.read_text().splitlines()[1:] if path.exists() else []:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)  # 32-bit words in host (little-endian) order
+                raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                found.add(socket.inet_ntop(family, raw))
+    return found
 
 
 def api(stack, path: str, method: str = "GET", body: dict | None = None):
@@ -68,6 +85,10 @@ def test_trigger_train_deploy_through_the_api_and_read_its_training_log(stack):
     log = api(stack, f"/api/v2/dags/scones_train_deploy/dagRuns/{run_id}/taskInstances/train_model/logs/{train['try_number']}")
     text = json.dumps(log)
     assert "Validation-accuracy" in text, "the SageMaker training log belongs in the task log"
+
+
+def test_api_server_listens_on_this_machine_only(stack):
+    assert listening_addresses(urlparse(stack.url).port) == {"127.0.0.1"}
 
 
 def test_monitor_page_is_served_by_the_api_server(stack):

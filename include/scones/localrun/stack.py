@@ -26,6 +26,8 @@ from scones.settings import load_settings
 
 DEFAULT_HOME = PROJECT_ROOT / ".local" / "airflow"
 USERNAME = "admin"
+#: Airflow's API server listens on every interface by default; ours only on this machine's.
+DEFAULT_HOST = "127.0.0.1"
 
 
 @dataclass
@@ -68,6 +70,11 @@ def _password(home: Path) -> str:
     return password
 
 
+def _client_address(host: str) -> str:
+    """Where this machine reaches a server listening on ``host``."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -85,9 +92,13 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: f
 
 
 def start_stack(home: Path = DEFAULT_HOME, port: int = 8080, timeout: float = 300.0,
-                extra_env: dict[str, str] | None = None) -> Stack:  # fmt: skip
-    """Start the emulator and Airflow; return once the API answers and the scheduler is healthy."""
+                extra_env: dict[str, str] | None = None, host: str = DEFAULT_HOST) -> Stack:  # fmt: skip
+    """Start the emulator and Airflow; return once the API answers and the scheduler is healthy.
+
+    The API server listens on ``host`` only: loopback unless the caller widens it.
+    """
     home.mkdir(parents=True, exist_ok=True)
+    url = f"http://{_client_address(host)}:{port}"
     settings = load_settings({"source_url": default_source()})
     emulator = EmulatorProcess().start()
     try:
@@ -96,9 +107,10 @@ def start_stack(home: Path = DEFAULT_HOME, port: int = 8080, timeout: float = 30
         env = airflow_env(home, emulator.endpoint_url, extra={
             "SCONES_SOURCE_URL": settings.source_url,
             **LOCAL_POLLING,
+            "AIRFLOW__API__HOST": host,
             "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+            "AIRFLOW__API__BASE_URL": url,
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USERNAME}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "simple_auth_manager_passwords.json"),
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
@@ -111,7 +123,7 @@ def start_stack(home: Path = DEFAULT_HOME, port: int = 8080, timeout: float = 30
         with log.open("ab") as out:
             proc = subprocess.Popen([AIRFLOW, "standalone"], env=env, stdout=out, stderr=subprocess.STDOUT,
                                     start_new_session=True)  # fmt: skip
-        stack = Stack(f"http://localhost:{port}", USERNAME, password, home, emulator, proc)
+        stack = Stack(url, USERNAME, password, home, emulator, proc)
         try:
             _wait_healthy(stack.url, proc, log, timeout)
         except BaseException:
@@ -123,12 +135,12 @@ def start_stack(home: Path = DEFAULT_HOME, port: int = 8080, timeout: float = 30
         raise
 
 
-def run_up(home: Path, port: int) -> int:
+def run_up(home: Path, port: int, host: str = DEFAULT_HOST) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     print(f"starting the local AWS emulator and Airflow in {home} (first start takes a minute)...", flush=True)
-    stack = start_stack(home, port)
+    stack = start_stack(home, port, host=host)
     print(f"\nAirflow UI:  {stack.url}\nlogin:       {stack.username} / {stack.password}\n"
           f"local AWS:   {stack.emulator.endpoint_url}\nlogs:        {home / 'standalone.log'}\n"
           "Ctrl-C stops both.", flush=True)  # fmt: skip
