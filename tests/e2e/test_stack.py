@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -22,12 +24,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stack_home() -> Path:
+    """A home PostgreSQL can use when the tests run as root (it runs as 'nobody', who must enter it;
+    pytest's own temporary folders are private to their owner)."""
+    home = Path(tempfile.mkdtemp(prefix="scones-stack-"))
+    home.chmod(0o711)
+    return home
+
+
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    stack = start_stack(tmp_path_factory.mktemp("stack"), free_port(), extra_env={"SCONES_EPOCHS": "3"})
+def stack():
+    home = stack_home()
+    stack = start_stack(home, free_port(), extra_env={"SCONES_EPOCHS": "3"})
     yield stack
     stack.stop()
     assert stack.airflow.poll() is not None, "airflow standalone must stop with the stack"
+    assert all(s.proc is None or s.proc.poll() is not None for s in stack.servers), "PostgreSQL must stop with the stack"
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def listening_addresses(port: int) -> set[str]:
