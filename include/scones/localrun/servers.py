@@ -189,7 +189,7 @@ class PostgresServer(_Server):
 
     @property
     def celery_result_backend(self) -> str:
-        return f"db+postgresql://{POSTGRES_USER}:{self.password}@127.0.0.1:{self.port}/{POSTGRES_DB}"
+        return f"db+postgresql+psycopg2://{POSTGRES_USER}:{self.password}@127.0.0.1:{self.port}/{POSTGRES_DB}"
 
     def _as_user(self) -> dict[str, object]:
         """Popen arguments that drop root (PostgreSQL refuses to run as root)."""
