@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -13,7 +16,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from scones.localrun.stack import start_stack
+from scones.localrun.stack import client_exports, start_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -100,6 +103,22 @@ def test_trigger_train_deploy_through_the_api_and_read_its_training_log(stack):
     assert "Validation-accuracy" in text, "the SageMaker training log belongs in the task log"
 
 
+def test_a_burst_of_triggers_gets_no_500(stack):
+    """On SQLite the API server gave up after 5 s on the write lock and answered a trigger with a 500."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scones.localrun.rest import status_of
+
+    dag_id = "scones_model_monitor"
+    api(stack, f"/api/v2/dags/{dag_id}", "PATCH", {"is_paused": True})  # the runs wait, queued
+    headers = {"Authorization": f"Bearer {stack.token()}"}
+    body = {"logical_date": None, "conf": {"day": "2026-01-01", "fail_on_violation": False}}
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: status_of(f"{stack.url}/api/v2/dags/{dag_id}/dagRuns", "POST", headers, body),
+                                 range(40)))  # fmt: skip
+    assert statuses == [200] * 40
+
+
 def test_api_server_listens_on_this_machine_only(stack):
     assert listening_addresses(urlparse(stack.url).port) == {"127.0.0.1"}
 
@@ -107,3 +126,14 @@ def test_api_server_listens_on_this_machine_only(stack):
 def test_monitor_page_is_served_by_the_api_server(stack):
     with urllib.request.urlopen(f"{stack.url}/scones-monitor/", timeout=30) as response:
         assert response.status == 200 and b"Model monitor" in response.read()
+
+
+def test_scones_traffic_finds_the_emulator_with_the_lines_scones_up_prints(stack):
+    """After `scones up`, `scones traffic` said 'no AWS credentials' (or tried real AWS)."""
+    line = client_exports(stack.emulator.endpoint_url, "us-east-1")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(item.split("=", 1) for item in line.removeprefix("export ").split())
+    out = subprocess.run([str(Path(sys.executable).with_name("scones")), "traffic", "--count", "1"], env=env,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    # This stack never deployed the workflow: only the emulator can have said so.
+    assert out.returncode == 1 and "does not exist: deploy the workflow first" in out.stderr, out.stderr

@@ -84,7 +84,9 @@ def component_command(name: str) -> list[str]:
     return [AIRFLOW, name]
 
 
-def start_component(stack: Stack, name: str, env: dict[str, str]) -> None:
+def start_component(stack: Stack, name: str, env: dict[str, str] | None = None) -> None:
+    """Start (or start again, after a crash or a stop) one component with the stack's environment."""
+    env = env or stack.env
     if name in WORKERS:  # two workers on one machine: each serves its task logs on its own port
         env = {**env, "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())}
     stack.start_process(name, component_command(name), env)
@@ -109,7 +111,7 @@ def _wait_workers_ready(stack: Stack, offsets: dict[str, int], timeout: float) -
 
 
 def start_celery_stack(home: Path, port: int = 8080, timeout: float = 420.0, host: str = DEFAULT_HOST,
-                       extra_env: dict[str, str] | None = None) -> Stack:  # fmt: skip
+                       extra_env: dict[str, str] | None = None, aws_port: int = 0) -> Stack:  # fmt: skip
     """Start the whole stack; return once every component is up. Anything fails: all is stopped."""
     try:
         username, password = admin_login()  # a missing secret fails before anything starts
@@ -118,7 +120,7 @@ def start_celery_stack(home: Path, port: int = 8080, timeout: float = 420.0, hos
     home.mkdir(parents=True, exist_ok=True)
     require_free_port(port, "the Airflow UI", "--port")
     url = f"http://{client_address(host)}:{port}"
-    emulator, scones_env = start_emulator(home)
+    emulator, scones_env = start_emulator(home, aws_port)
     stack = Stack(url, username, password, home, emulator)
     try:
         postgres = PostgresServer(home / "postgres")
@@ -127,7 +129,8 @@ def start_celery_stack(home: Path, port: int = 8080, timeout: float = 420.0, hos
         redis = RedisServer(home / "redis")
         stack.servers.append(redis)
         redis.start()
-        env = celery_env(home, emulator.endpoint_url, postgres, redis, url, host, port, {**scones_env, **(extra_env or {})})
+        env = stack.env = celery_env(home, emulator.endpoint_url, postgres, redis, url, host, port,
+                                     {**scones_env, **(extra_env or {})})  # fmt: skip
         _run_init(stack, env)
         offsets = {}
         for name in COMPONENTS:

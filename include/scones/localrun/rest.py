@@ -59,12 +59,12 @@ class AirflowClient:
             time.sleep(3)
         raise TimeoutError(f"{dag_id} {run_id} did not finish in {timeout:.0f}s")
 
-    def wait_for_new_run(self, dag_id: str, known: set[str], timeout: float = 300) -> str:
-        """The id of a run of ``dag_id`` not in ``known`` (one an Asset event started)."""
+    def wait_for_new_run(self, dag_id: str, known: set[str], run_type: str = "asset_triggered", timeout: float = 300) -> str:
+        """The id of a run of ``dag_id`` of ``run_type`` not in ``known`` (by default, one an Asset event started)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for run in self.runs(dag_id):
-                if run["dag_run_id"] not in known:
+                if run["dag_run_id"] not in known and run["run_type"] == run_type:
                     return run["dag_run_id"]
             time.sleep(3)
         raise TimeoutError(f"no new run of {dag_id} in {timeout:.0f}s")

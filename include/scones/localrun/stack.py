@@ -28,7 +28,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scones.emulator.process import EmulatorProcess
+from scones.emulator.process import LOCAL_CREDENTIALS, EmulatorProcess
 from scones.localrun.airflow_home import AIRFLOW, LOCAL_POLLING, PROJECT_ROOT, airflow_env
 from scones.localrun.demo import default_source
 from scones.localrun.servers import PostgresServer, ServerError, free_port, require_free_port
@@ -38,6 +38,8 @@ DEFAULT_HOME = PROJECT_ROOT / ".local" / "airflow"
 USERNAME = "admin"
 #: Airflow's API server listens on every interface by default; ours only on this machine's.
 DEFAULT_HOST = "127.0.0.1"
+#: The emulator's port under ``scones up``: fixed, so other shells find it (``scones local-aws``'s too).
+DEFAULT_AWS_PORT = 5000
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Stack:
     emulator: EmulatorProcess
     servers: list = field(default_factory=list)  # PostgresServer, RedisServer
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)  # Airflow's, by name
+    env: dict[str, str] = field(default_factory=dict)  # what the Airflow processes run with
 
     @property
     def airflow(self) -> subprocess.Popen[bytes]:
@@ -141,10 +144,19 @@ def wait_healthy(stack: Stack, timeout: float, components: tuple[str, ...] = ("s
     raise ServerError(f"Airflow did not report {', '.join(components)} healthy in {timeout:.0f}s; see the logs in {stack.home / 'processes'}")
 
 
-def start_emulator(home: Path) -> tuple[EmulatorProcess, dict[str, str]]:
-    """The emulator, with the project's bucket; and the SCONES_* settings that point at it."""
+def client_exports(endpoint_url: str, region: str) -> str:
+    """The shell line that points boto3, the aws CLI and ``scones traffic`` at the emulator."""
+    keys = " ".join(f"{k}={v}" for k, v in LOCAL_CREDENTIALS.items())
+    return f"export AWS_ENDPOINT_URL={endpoint_url} {keys} AWS_DEFAULT_REGION={region}"
+
+
+def start_emulator(home: Path, aws_port: int = 0) -> tuple[EmulatorProcess, dict[str, str]]:
+    """The emulator (on ``aws_port``, 0: a free one), with the project's bucket; and the SCONES_*
+    settings that point at it."""
     settings = load_settings({"source_url": default_source()})
-    emulator = EmulatorProcess().start()
+    if aws_port:
+        require_free_port(aws_port, "the local AWS emulator", "--aws-port")
+    emulator = EmulatorProcess(port=aws_port).start()
     try:
         emulator.session(settings.region).client("s3").create_bucket(Bucket=settings.bucket)
     except BaseException:
@@ -154,7 +166,7 @@ def start_emulator(home: Path) -> tuple[EmulatorProcess, dict[str, str]]:
 
 
 def start_stack(home: Path = DEFAULT_HOME, port: int = 8080, timeout: float = 300.0,
-                extra_env: dict[str, str] | None = None, host: str = DEFAULT_HOST) -> Stack:  # fmt: skip
+                extra_env: dict[str, str] | None = None, host: str = DEFAULT_HOST, aws_port: int = 0) -> Stack:  # fmt: skip
     """The embedded stack; returns once the API answers and the scheduler is healthy.
 
     The API server listens on ``host`` only: loopback unless the caller widens it.
@@ -162,7 +174,7 @@ def start_stack(home: Path = DEFAULT_HOME, port: int = 8080, timeout: float = 30
     home.mkdir(parents=True, exist_ok=True)
     require_free_port(port, "the Airflow UI", "--port")
     url = f"http://{client_address(host)}:{port}"
-    emulator, scones_env = start_emulator(home)
+    emulator, scones_env = start_emulator(home, aws_port)
     stack = Stack(url, USERNAME, "", home, emulator)
     try:
         stack.password = _password(home)
@@ -188,6 +200,7 @@ def start_stack(home: Path = DEFAULT_HOME, port: int = 8080, timeout: float = 30
             "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "False",
             **(extra_env or {}),
         })  # fmt: skip
+        stack.env = env
         stack.start_process("standalone", [AIRFLOW, "standalone"], env)
         wait_healthy(stack, timeout)
         return stack
@@ -201,8 +214,11 @@ def serve(stack: Stack, logs: Path) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    region = stack.env.get("AWS_DEFAULT_REGION", "us-east-1")
     print(f"\nAirflow UI:  {stack.url}\nlogin:       {stack.username} / {stack.password}\n"
           f"local AWS:   {stack.emulator.endpoint_url}\nlogs:        {logs}\n"
+          f"In another shell, for `scones traffic` or the aws CLI against the emulator:\n"
+          f"  {client_exports(stack.emulator.endpoint_url, region)}\n"
           "Ctrl-C stops everything.", flush=True)  # fmt: skip
     code = 0
     while not stop.wait(1):
@@ -216,16 +232,17 @@ def serve(stack: Stack, logs: Path) -> int:
     return code
 
 
-def run_up(home: Path, port: int, host: str = DEFAULT_HOST, kind: str = "embedded") -> int:
+def run_up(home: Path, port: int, host: str = DEFAULT_HOST, kind: str = "embedded",
+           aws_port: int = DEFAULT_AWS_PORT) -> int:  # fmt: skip
     # Ctrl-C during the start is a KeyboardInterrupt: the start's cleanup stops what it started.
     print(f"starting the local AWS emulator and Airflow ({kind}) in {home} (first start takes a minute)...", flush=True)
     try:
         if kind == "celery":
             from scones.localrun.celery_stack import start_celery_stack
 
-            stack = start_celery_stack(home, port, host=host)
+            stack = start_celery_stack(home, port, host=host, aws_port=aws_port)
         else:
-            stack = start_stack(home, port, host=host)
+            stack = start_stack(home, port, host=host, aws_port=aws_port)
     except ServerError as exc:
         print(f"scones up: {exc}", file=sys.stderr)
         return 1
