@@ -215,7 +215,10 @@ def serve(stack: Stack, logs: Path) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     region = stack.env.get("AWS_DEFAULT_REGION", "us-east-1")
-    print(f"\nAirflow UI:  {stack.url}\nlogin:       {stack.username} / {stack.password}\n"
+    # The FAB admin's password is the user's own, from the environment: not echoed to the terminal.
+    password = "(the password in _AIRFLOW_WWW_USER_PASSWORD)" if "FabAuthManager" in stack.env.get(
+        "AIRFLOW__CORE__AUTH_MANAGER", "") else stack.password  # fmt: skip
+    print(f"\nAirflow UI:  {stack.url}\nlogin:       {stack.username} / {password}\n"
           f"local AWS:   {stack.emulator.endpoint_url}\nlogs:        {logs}\n"
           f"In another shell, for `scones traffic` or the aws CLI against the emulator:\n"
           f"  {client_exports(stack.emulator.endpoint_url, region)}\n"
