@@ -51,3 +51,37 @@ def test_the_admin_password_must_come_from_the_environment():
         admin_login({"_AIRFLOW_WWW_USER_USERNAME": "ops"})
     assert admin_login({"_AIRFLOW_WWW_USER_PASSWORD": "s3cret"}) == ("admin", "s3cret")
     assert admin_login({"_AIRFLOW_WWW_USER_USERNAME": "ops", "_AIRFLOW_WWW_USER_PASSWORD": "s3cret"}) == ("ops", "s3cret")
+
+
+def test_no_airflow_process_but_the_init_step_sees_the_admin_password(tmp_path, monkeypatch):
+    """Tasks run with the components' environment: the admin's password stays out of it."""
+    import subprocess
+
+    from scones.localrun import celery_stack
+
+    seen: dict[str, dict[str, str]] = {}
+    monkeypatch.setenv("_AIRFLOW_WWW_USER_PASSWORD", "s3cret")
+    monkeypatch.setattr(celery_stack, "start_emulator", lambda home, port: (FakeEmulator(), {}))
+    monkeypatch.setattr(PostgresServer, "start", lambda self: setattr(self, "password", "pg") or self)
+    monkeypatch.setattr(RedisServer, "start", lambda self: self)
+    monkeypatch.setattr(subprocess, "run", lambda cmd, env, **_: seen.setdefault(cmd[-1], env) and Done())
+    monkeypatch.setattr(celery_stack.Stack, "start_process", lambda self, name, cmd, env: seen.setdefault(name, env))
+    monkeypatch.setattr(celery_stack, "wait_healthy", lambda *_: None)
+    monkeypatch.setattr(celery_stack, "_wait_workers_ready", lambda *_: None)
+    monkeypatch.setattr(celery_stack.Stack, "stop", lambda self: None)
+    celery_stack.start_celery_stack(tmp_path, 0)
+    assert seen["scones.localrun.fab_admin"]["_AIRFLOW_WWW_USER_PASSWORD"] == "s3cret"
+    components = {name: env for name, env in seen.items() if name in celery_stack.COMPONENTS}
+    assert set(components) == set(celery_stack.COMPONENTS)
+    assert not [name for name, env in seen.items() if name != "scones.localrun.fab_admin" and "_AIRFLOW_WWW_USER_PASSWORD" in env]
+
+
+class FakeEmulator:
+    endpoint_url = "http://127.0.0.1:5000"
+
+    def stop(self) -> None:
+        pass
+
+
+class Done:
+    returncode = 0

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from scones.localrun.airflow_home import AIRFLOW, airflow_env
 from scones.localrun.airflow_settings import CELERY_STACK_SETTINGS
-from scones.localrun.fab_admin import MissingAdminPassword, admin_login
+from scones.localrun.fab_admin import PASSWORD_VARIABLE, USERNAME_VARIABLE, MissingAdminPassword, admin_login
 from scones.localrun.servers import PostgresServer, RedisServer, ServerError, _secret, free_port, require_free_port
 from scones.localrun.stack import DEFAULT_HOST, Stack, client_address, start_emulator, wait_healthy
 
@@ -67,13 +67,15 @@ def celery_env(home: Path, endpoint_url: str, postgres: PostgresServer, redis: R
 
 
 def _run_init(stack: Stack, env: dict[str, str]) -> None:
-    """docker-compose.yaml's airflow-init: the database schema, then the admin login."""
-    for name, cmd in (("db-migrate", [AIRFLOW, "db", "migrate"]),
-                      ("admin", [sys.executable, "-m", "scones.localrun.fab_admin"])):  # fmt: skip
+    """docker-compose.yaml's airflow-init: the database schema, then the admin login (the only
+    process that sees the admin's password, as in the compose file)."""
+    admin_env = {**env, USERNAME_VARIABLE: stack.username, PASSWORD_VARIABLE: stack.password}
+    for name, cmd, step_env in (("db-migrate", [AIRFLOW, "db", "migrate"], env),
+                                ("admin", [sys.executable, "-m", "scones.localrun.fab_admin"], admin_env)):  # fmt: skip
         log = stack.log(name)
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("ab") as out:
-            proc = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            proc = subprocess.run(cmd, env=step_env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         if proc.returncode:
             raise ServerError(f"the init step `{' '.join(cmd[1:])}` failed ({proc.returncode}); see {log}")
 
@@ -131,6 +133,7 @@ def start_celery_stack(home: Path, port: int = 8080, timeout: float = 420.0, hos
         redis.start()
         env = stack.env = celery_env(home, emulator.endpoint_url, postgres, redis, url, host, port,
                                      {**scones_env, **(extra_env or {})})  # fmt: skip
+        env.pop(PASSWORD_VARIABLE, None)  # no task can read the admin's password
         _run_init(stack, env)
         offsets = {}
         for name in COMPONENTS:

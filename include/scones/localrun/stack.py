@@ -77,23 +77,19 @@ class Stack:
         """Names of the Airflow components that are no longer running."""
         return [name for name, proc in self.processes.items() if proc.poll() is not None]
 
-    def stop_process(self, name: str, timeout: float = 30.0, sig: int = signal.SIGTERM) -> None:
+    def stop_process(self, name: str, timeout: float = 30.0) -> None:
+        """SIGTERM to the component's process group, SIGKILL after ``timeout``."""
         proc = self.processes[name]
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                pass
+        _signal_group(proc, signal.SIGTERM)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            _signal_group(proc, signal.SIGKILL)  # before the leader is reaped: its pid is still the group's
             proc.wait()
 
     def stop(self, timeout: float = 30.0) -> None:
         for name in reversed(list(self.processes)):
-            if self.processes[name].poll() is None:
-                os.killpg(self.processes[name].pid, signal.SIGTERM)  # all at once, then wait for each
+            _signal_group(self.processes[name], signal.SIGTERM)  # all at once, then wait for each
         for name in reversed(list(self.processes)):
             self.stop_process(name, timeout)
         for server in reversed(self.servers):
@@ -102,12 +98,16 @@ class Stack:
 
     def token(self) -> str:
         """A JWT for the REST API, as a REST client gets one (POST /auth/token)."""
-        request = urllib.request.Request(
-            f"{self.url}/auth/token", method="POST", headers={"Content-Type": "application/json"},
-            data=json.dumps({"username": self.username, "password": self.password}).encode(),
-        )  # fmt: skip
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())["access_token"]
+        from scones.localrun.rest import AirflowClient
+
+        return AirflowClient(self.url, self.username, self.password).token()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)  # its own session: the process group is its pid
+    except ProcessLookupError:
+        pass
 
 
 def _password(home: Path) -> str:
