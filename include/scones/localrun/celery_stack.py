@@ -30,12 +30,9 @@ WORKER_CONCURRENCY = 4
 
 
 def _fernet_key(path: Path) -> str:
-    if not path.exists():
-        from cryptography.fernet import Fernet
+    from cryptography.fernet import Fernet
 
-        _secret(path)  # the file, mode 600
-        path.write_text(Fernet.generate_key().decode())
-    return path.read_text().strip()
+    return _secret(path, lambda: Fernet.generate_key().decode())
 
 
 def celery_env(home: Path, endpoint_url: str, postgres: PostgresServer, redis: RedisServer, url: str, host: str,

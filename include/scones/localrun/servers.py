@@ -23,6 +23,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 #: PostgreSQL refuses to run as root: as root we run it as this unprivileged user.
@@ -105,12 +106,12 @@ def require_free_port(port: int, what: str, option: str) -> None:
             raise ServerError(f"port {port} ({what}) is in use: stop what listens there, or choose another with {option}") from None
 
 
-def _secret(path: Path) -> str:
-    """A random password, made once and kept in ``path`` (mode 600)."""
+def _secret(path: Path, make: Callable[[], str] = lambda: secrets.token_hex(24)) -> str:
+    """A secret (by default a random password, URL-safe), made once and kept in ``path`` (mode 600)."""
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(24)
+    value = make()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write(value)
