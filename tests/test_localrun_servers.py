@@ -106,3 +106,31 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_stopping_a_component_stops_its_whole_process_group(tmp_path):
+    """airflow standalone exited on SIGTERM and its scheduler, in the same group, ran on."""
+    import subprocess
+    import time
+
+    from scones.localrun.stack import Stack
+
+    stubborn = "(trap '' TERM; exec sleep 300) & trap 'exit 0' TERM; while true; do sleep 0.1; done"
+    leader = subprocess.Popen(["bash", "-c", stubborn], start_new_session=True)
+    deadline = time.monotonic() + 10
+    while not (sleeping := [p for p in psutil.Process(leader.pid).children() if p.name() == "sleep" and "300" in p.cmdline()]):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.2)  # both traps set
+    stack = Stack("http://127.0.0.1:0", "admin", "", tmp_path, emulator=None)
+    stack.processes["standalone"] = leader
+    try:
+        stack.stop_process("standalone", timeout=2)
+        assert leader.returncode is not None
+        sleeping[0].wait(5)  # raises TimeoutExpired while it runs on
+    finally:
+        for proc in sleeping:
+            try:
+                proc.kill()
+            except psutil.NoSuchProcess:
+                pass

@@ -78,14 +78,20 @@ class Stack:
         return [name for name, proc in self.processes.items() if proc.poll() is not None]
 
     def stop_process(self, name: str, timeout: float = 30.0) -> None:
-        """SIGTERM to the component's process group, SIGKILL after ``timeout``."""
+        """SIGTERM to the component's process group; SIGKILL to what is left of it after ``timeout``.
+
+        The group, not the process: ``airflow standalone``'s scheduler outlived its parent when
+        only the parent was waited for.
+        """
         proc = self.processes[name]
         _signal_group(proc, signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            _signal_group(proc, signal.SIGKILL)  # before the leader is reaped: its pid is still the group's
-            proc.wait()
+        deadline = time.monotonic() + timeout
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            proc.poll()  # reap the leader; its pid stays the group's while members live
+            time.sleep(0.2)
+        if _group_alive(proc.pid):
+            _signal_group(proc, signal.SIGKILL)
+        proc.wait()
 
     def stop(self, timeout: float = 30.0) -> None:
         for name in reversed(list(self.processes)):
@@ -101,6 +107,18 @@ class Stack:
         from scones.localrun.rest import AirflowClient
 
         return AirflowClient(self.url, self.username, self.password).token()
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (zombies aside), from /proc."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _ppid, group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended meanwhile
+        if int(group) == pgid and state != "Z":
+            return True
+    return False
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
