@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
+import subprocess
+import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
-from scones.localrun.stack import start_stack
+from scones.localrun.stack import client_exports, start_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -21,12 +28,38 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stack_home() -> Path:
+    """A home PostgreSQL can use when the tests run as root (it runs as 'nobody', who must enter it;
+    pytest's own temporary folders are private to their owner)."""
+    home = Path(tempfile.mkdtemp(prefix="scones-stack-"))
+    home.chmod(0o711)
+    return home
+
+
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    stack = start_stack(tmp_path_factory.mktemp("stack"), free_port(), extra_env={"SCONES_EPOCHS": "3"})
+def stack():
+    home = stack_home()
+    stack = start_stack(home, free_port(), extra_env={"SCONES_EPOCHS": "3"})
     yield stack
     stack.stop()
     assert stack.airflow.poll() is not None, "airflow standalone must stop with the stack"
+    assert all(s.proc is None or s.proc.poll() is not None for s in stack.servers), "PostgreSQL must stop with the stack"
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses of the TCP sockets listening on ``port``, as the kernel lists them."""
+    found = set()
+    for table, family in (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6)):
+        path = Path(table)
+        for line in path.read_text().splitlines()[1:] if path.exists() else []:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)  # 32-bit words in host (little-endian) order
+                raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                found.add(socket.inet_ntop(family, raw))
+    return found
 
 
 def api(stack, path: str, method: str = "GET", body: dict | None = None):
@@ -71,6 +104,26 @@ def test_trigger_train_deploy_through_the_api_and_read_its_training_log(stack):
     assert "Validation-accuracy" in text, "the SageMaker training log belongs in the task log"
 
 
+def test_a_burst_of_triggers_gets_no_500(stack):
+    """On SQLite the API server gave up after 5 s on the write lock and answered a trigger with a 500."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scones.localrun.rest import status_of
+
+    dag_id = "scones_model_monitor"
+    api(stack, f"/api/v2/dags/{dag_id}", "PATCH", {"is_paused": True})  # the runs wait, queued
+    headers = {"Authorization": f"Bearer {stack.token()}"}
+    body = {"logical_date": None, "conf": {"day": "2026-01-01", "fail_on_violation": False}}
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: status_of(f"{stack.url}/api/v2/dags/{dag_id}/dagRuns", "POST", headers, body),
+                                 range(40)))  # fmt: skip
+    assert statuses == [200] * 40
+
+
+def test_api_server_listens_on_this_machine_only(stack):
+    assert listening_addresses(urlparse(stack.url).port) == {"127.0.0.1"}
+
+
 def test_monitor_page_is_served_by_the_api_server_behind_its_login(stack):
     def status(path: str, token: str | None = None) -> int:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -85,3 +138,14 @@ def test_monitor_page_is_served_by_the_api_server_behind_its_login(stack):
     assert status("/scones-monitor/", stack.token()) == 200
     assert status("/scones-monitor/reports/2020-01-01", stack.token()) == 404, "a day with no report"
     assert status("/scones-monitor/openapi.json", stack.token()) == 404
+
+
+def test_scones_traffic_finds_the_emulator_with_the_lines_scones_up_prints(stack):
+    """After `scones up`, `scones traffic` said 'no AWS credentials' (or tried real AWS)."""
+    line = client_exports(stack.emulator.endpoint_url, "us-east-1")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(item.split("=", 1) for item in line.removeprefix("export ").split())
+    out = subprocess.run([str(Path(sys.executable).with_name("scones")), "traffic", "--count", "1"], env=env,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    # This stack never deployed the workflow: only the emulator can have said so.
+    assert out.returncode == 1 and "does not exist: deploy the workflow first" in out.stderr, out.stderr

@@ -157,3 +157,24 @@ def test_a_long_job_names_retry_is_found_under_the_providers_shortened_name(monk
     monkeypatch.setattr(TrainingJobOperator, "serialize_result", lambda self, name: {"Training": {"TrainingJobName": name}})
     monkeypatch.setattr(SageMakerTrainingOperator, "execute", lambda *_: pytest.fail("the provider would start a second job"))
     assert op.execute({}) == {"Training": {"TrainingJobName": retry_name}}
+
+
+def test_a_resumed_task_logs_the_whole_job_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deferred, the provider logged the job only up to the deferral: the epochs never reached the task log."""
+    printed: list[tuple[str, bool]] = []
+
+    class LoggingHook(StubHook):
+        non_terminal_states = {"InProgress"}
+        training_failed_states = {"Failed"}
+
+        def check_training_status_with_log(self, name: str, non_terminal: set, failed: set, wait_for_completion: bool,
+                                           check_interval: int) -> None:  # fmt: skip
+            printed.append((name, wait_for_completion))
+
+    op = TrainingJobOperator(task_id="train_model", config={"TrainingJobName": "scones-train-1"}, print_log=True)
+    monkeypatch.setattr(TrainingJobOperator, "hook", LoggingHook({"TrainingJobStatus": "Completed"}))
+    monkeypatch.setattr(TrainingJobOperator, "serialize_result", lambda self, name: {"Training": {"TrainingJobName": name}})
+    assert op.execute_complete({}, {"status": "success", "job_name": "scones-train-1-20261123"}) == {
+        "Training": {"TrainingJobName": "scones-train-1-20261123"}
+    }
+    assert printed == [("scones-train-1-20261123", False)]  # read once, the job being over

@@ -47,11 +47,12 @@ class EmulatorFailedToStart(RuntimeError):
 
 
 class EmulatorProcess:
-    """``scones local-aws --port 0`` as a child; ``endpoint_url`` once started."""
+    """``scones local-aws --port PORT`` as a child (0: a free port); ``endpoint_url`` once started."""
 
-    def __init__(self, startup_timeout: float = 60.0, env: dict[str, str] | None = None) -> None:
+    def __init__(self, startup_timeout: float = 60.0, env: dict[str, str] | None = None, port: int = 0) -> None:
         self.startup_timeout = startup_timeout
         self.env = env
+        self.port = port
         self.endpoint_url: str = ""
         self.output: deque[str] = deque(maxlen=2000)  # its recent log lines, for diagnosis
         self._proc: subprocess.Popen[str] | None = None
@@ -60,7 +61,7 @@ class EmulatorProcess:
         env = {**os.environ, **LOCAL_CREDENTIALS, "PYTHONUNBUFFERED": "1", **(self.env or {})}
         env.pop("AWS_ENDPOINT_URL", None)  # the emulator itself talks to no other AWS
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "scones.cli", "local-aws", "--port", "0"],
+            [sys.executable, "-m", "scones.cli", "local-aws", "--port", str(self.port)],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -1,1 +1,1 @@
-"""Run the DAGs locally: a throwaway Airflow on SQLite against the emulator."""
+"""Run the DAGs locally against the emulator: `scones demo` (SQLite, `airflow dags test`) and `scones up` (PostgreSQL, and Redis for Celery)."""

@@ -1,8 +1,16 @@
-"""``scones up``: the Airflow UI on this machine, against the local emulator, no Docker.
+"""``scones up``: Airflow on this machine, against the local emulator, no Docker.
 
-Starts the emulator, then ``airflow standalone`` (api-server, scheduler, dag-processor,
-triggerer; LocalExecutor on SQLite) in a home that persists across runs, with a login made
-once and kept there. Prints the URL and the login, and stops both on Ctrl-C or SIGTERM.
+Two shapes, both in a home that persists across runs (``.local/airflow`` by default):
+
+- ``embedded`` (the default): ``airflow standalone`` (api-server, scheduler, dag-processor,
+  triggerer; LocalExecutor) on a PostgreSQL server of its own, with the simple auth manager's
+  login made once and kept in the home. PostgreSQL, not SQLite: under load SQLite's single
+  writer made the API server give up on a trigger after 5 s with an HTTP 500.
+- ``celery``: the production layout of docker-compose.yaml as processes (see
+  :mod:`scones.localrun.celery_stack`).
+
+Both print the URL and the login, and stop everything they started on Ctrl-C or SIGTERM, or
+when any part fails to start (:class:`~scones.localrun.servers.ServerError`, one line).
 """
 
 from __future__ import annotations
@@ -12,53 +20,116 @@ import os
 import secrets
 import signal
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from scones.emulator.process import EmulatorProcess
+from scones.emulator.process import LOCAL_CREDENTIALS, EmulatorProcess
 from scones.localrun.airflow_home import AIRFLOW, LOCAL_POLLING, PROJECT_ROOT, airflow_env
 from scones.localrun.demo import default_source
+from scones.localrun.servers import PostgresServer, ServerError, free_port, require_free_port
 from scones.settings import load_settings
 
 DEFAULT_HOME = PROJECT_ROOT / ".local" / "airflow"
 USERNAME = "admin"
+#: Airflow's API server listens on every interface by default; ours only on this machine's.
+DEFAULT_HOST = "127.0.0.1"
+#: The emulator's port under ``scones up``: fixed, so other shells find it (``scones local-aws``'s too).
+DEFAULT_AWS_PORT = 5000
 
 
 @dataclass
 class Stack:
+    """What ``scones up`` started, in start order; :meth:`stop` ends it in reverse."""
+
     url: str
     username: str
     password: str
     home: Path
     emulator: EmulatorProcess
-    airflow: subprocess.Popen[bytes]
+    servers: list = field(default_factory=list)  # PostgresServer, RedisServer
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)  # Airflow's, by name
+    env: dict[str, str] = field(default_factory=dict)  # what the Airflow processes run with
+
+    @property
+    def airflow(self) -> subprocess.Popen[bytes]:
+        """The first Airflow process (``airflow standalone`` in the embedded stack)."""
+        return next(iter(self.processes.values()))
+
+    def log(self, name: str) -> Path:
+        return self.home / "processes" / f"{name}.log"
+
+    def start_process(self, name: str, cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """Start an Airflow component in its own session (it and its children stop together)."""
+        log = self.log(name)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as out:
+            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)  # fmt: skip
+        self.processes[name] = proc
+        return proc
+
+    def exited(self) -> list[str]:
+        """Names of the Airflow components that are no longer running."""
+        return [name for name, proc in self.processes.items() if proc.poll() is not None]
+
+    def stop_process(self, name: str, timeout: float = 30.0) -> None:
+        """SIGTERM to the component's process group; SIGKILL to what is left of it after ``timeout``.
+
+        The group, not the process: ``airflow standalone``'s scheduler outlived its parent when
+        only the parent was waited for.
+        """
+        proc = self.processes[name]
+        _signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            proc.poll()  # reap the leader; its pid stays the group's while members live
+            time.sleep(0.2)
+        if _group_alive(proc.pid):
+            _signal_group(proc, signal.SIGKILL)
+        proc.wait()
 
     def stop(self, timeout: float = 30.0) -> None:
-        if self.airflow.poll() is None:
-            os.killpg(self.airflow.pid, signal.SIGTERM)  # standalone and every component it started
-            try:
-                self.airflow.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.airflow.pid, signal.SIGKILL)
-                self.airflow.wait()
+        for name in reversed(list(self.processes)):
+            _signal_group(self.processes[name], signal.SIGTERM)  # all at once, then wait for each
+        for name in reversed(list(self.processes)):
+            self.stop_process(name, timeout)
+        for server in reversed(self.servers):
+            server.stop()
         self.emulator.stop()
 
     def token(self) -> str:
-        """A JWT for the REST API, as the UI gets one."""
-        request = urllib.request.Request(
-            f"{self.url}/auth/token", method="POST", headers={"Content-Type": "application/json"},
-            data=json.dumps({"username": self.username, "password": self.password}).encode(),
-        )  # fmt: skip
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())["access_token"]
+        """A JWT for the REST API, as a REST client gets one (POST /auth/token)."""
+        from scones.localrun.rest import AirflowClient
+
+        return AirflowClient(self.url, self.username, self.password).token()
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (zombies aside), from /proc."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _ppid, group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended meanwhile
+        if int(group) == pgid and state != "Z":
+            return True
+    return False
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)  # its own session: the process group is its pid
+    except ProcessLookupError:
+        pass
 
 
 def _password(home: Path) -> str:
-    """The login's password, made once per home (no secret lives in the repository)."""
+    """The embedded stack's login password, made once per home (no secret lives in the repository)."""
     path = home / "simple_auth_manager_passwords.json"
     if path.exists():
         return json.loads(path.read_text())[USERNAME]
@@ -68,75 +139,135 @@ def _password(home: Path) -> str:
     return password
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+def client_address(host: str) -> str:
+    """Where this machine reaches a server listening on ``host``."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+def wait_healthy(stack: Stack, timeout: float, components: tuple[str, ...] = ("scheduler",)) -> None:
+    """Until the API server answers and reports ``components`` healthy; a component that exits fails at once."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"airflow standalone exited ({proc.returncode}); see {log}")
+        if exited := stack.exited():
+            name = exited[0]
+            raise ServerError(f"airflow {name} exited at start ({stack.processes[name].returncode}); see {stack.log(name)}")
         try:
-            with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=5) as response:
+            with urllib.request.urlopen(f"{stack.url}/api/v2/monitor/health", timeout=5) as response:
                 health = json.loads(response.read())
-            if health.get("scheduler", {}).get("status") == "healthy":
+            if all((health.get(c) or {}).get("status") == "healthy" for c in components):
                 return
         except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
             pass
         time.sleep(2)
-    raise RuntimeError(f"Airflow was not healthy after {timeout:.0f}s; see {log}")
+    raise ServerError(f"Airflow did not report {', '.join(components)} healthy in {timeout:.0f}s; see the logs in {stack.home / 'processes'}")
+
+
+def client_exports(endpoint_url: str, region: str) -> str:
+    """The shell line that points boto3, the aws CLI and ``scones traffic`` at the emulator."""
+    keys = " ".join(f"{k}={v}" for k, v in LOCAL_CREDENTIALS.items())
+    return f"export AWS_ENDPOINT_URL={endpoint_url} {keys} AWS_DEFAULT_REGION={region}"
+
+
+def start_emulator(home: Path, aws_port: int = 0) -> tuple[EmulatorProcess, dict[str, str]]:
+    """The emulator (on ``aws_port``, 0: a free one), with the project's bucket; and the SCONES_*
+    settings that point at it."""
+    settings = load_settings({"source_url": default_source()})
+    if aws_port:
+        require_free_port(aws_port, "the local AWS emulator", "--aws-port")
+    emulator = EmulatorProcess(port=aws_port).start()
+    try:
+        emulator.session(settings.region).client("s3").create_bucket(Bucket=settings.bucket)
+    except BaseException:
+        emulator.stop()
+        raise
+    return emulator, {"SCONES_SOURCE_URL": settings.source_url or "", **LOCAL_POLLING}
 
 
 def start_stack(home: Path = DEFAULT_HOME, port: int = 8080, timeout: float = 300.0,
-                extra_env: dict[str, str] | None = None) -> Stack:  # fmt: skip
-    """Start the emulator and Airflow; return once the API answers and the scheduler is healthy."""
+                extra_env: dict[str, str] | None = None, host: str = DEFAULT_HOST, aws_port: int = 0) -> Stack:  # fmt: skip
+    """The embedded stack; returns once the API answers and the scheduler is healthy.
+
+    The API server listens on ``host`` only: loopback unless the caller widens it.
+    """
     home.mkdir(parents=True, exist_ok=True)
-    settings = load_settings({"source_url": default_source()})
-    emulator = EmulatorProcess().start()
+    require_free_port(port, "the Airflow UI", "--port")
+    url = f"http://{client_address(host)}:{port}"
+    emulator, scones_env = start_emulator(home, aws_port)
+    stack = Stack(url, USERNAME, "", home, emulator)
     try:
-        emulator.session(settings.region).client("s3").create_bucket(Bucket=settings.bucket)
-        password = _password(home)
+        stack.password = _password(home)
+        postgres = PostgresServer(home / "postgres")
+        stack.servers.append(postgres)
+        postgres.start()
         env = airflow_env(home, emulator.endpoint_url, extra={
-            "SCONES_SOURCE_URL": settings.source_url,
-            **LOCAL_POLLING,
+            **scones_env,
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": postgres.sqlalchemy_url,
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__API__HOST": host,
             "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+            "AIRFLOW__API__BASE_URL": url,
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USERNAME}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "simple_auth_manager_passwords.json"),
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            # Two stacks on one machine (the tests, another worktree) each need their own.
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
             # Deferred, the provider prints the training log only before deferring; on one
             # machine a blocked worker slot costs nothing and the whole log lands in the task.
             "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "False",
             **(extra_env or {}),
         })  # fmt: skip
-        log = home / "standalone.log"
-        with log.open("ab") as out:
-            proc = subprocess.Popen([AIRFLOW, "standalone"], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)  # fmt: skip
-        stack = Stack(f"http://localhost:{port}", USERNAME, password, home, emulator, proc)
-        try:
-            _wait_healthy(stack.url, proc, log, timeout)
-        except BaseException:
-            stack.stop()
-            raise
+        stack.env = env
+        stack.start_process("standalone", [AIRFLOW, "standalone"], env)
+        wait_healthy(stack, timeout)
         return stack
     except BaseException:
-        emulator.stop()
+        stack.stop()
         raise
 
 
-def run_up(home: Path, port: int) -> int:
+def serve(stack: Stack, logs: Path) -> int:
+    """Print how to use the stack, then run until Ctrl-C, SIGTERM, or a component exits."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    print(f"starting the local AWS emulator and Airflow in {home} (first start takes a minute)...", flush=True)
-    stack = start_stack(home, port)
-    print(f"\nAirflow UI:  {stack.url}\nlogin:       {stack.username} / {stack.password}\n"
-          f"local AWS:   {stack.emulator.endpoint_url}\nlogs:        {home / 'standalone.log'}\n"
-          "Ctrl-C stops both.", flush=True)  # fmt: skip
+    region = stack.env.get("AWS_DEFAULT_REGION", "us-east-1")
+    # The FAB admin's password is the user's own, from the environment: not echoed to the terminal.
+    password = "(the password in _AIRFLOW_WWW_USER_PASSWORD)" if "FabAuthManager" in stack.env.get(
+        "AIRFLOW__CORE__AUTH_MANAGER", "") else stack.password  # fmt: skip
+    print(f"\nAirflow UI:  {stack.url}\nlogin:       {stack.username} / {password}\n"
+          f"local AWS:   {stack.emulator.endpoint_url}\nlogs:        {logs}\n"
+          f"In another shell, for `scones traffic` or the aws CLI against the emulator:\n"
+          f"  {client_exports(stack.emulator.endpoint_url, region)}\n"
+          "Ctrl-C stops everything.", flush=True)  # fmt: skip
+    code = 0
     while not stop.wait(1):
-        if stack.airflow.poll() is not None:
-            print(f"airflow standalone exited ({stack.airflow.returncode}); see {home / 'standalone.log'}")
-            stack.emulator.stop()
-            return 1
+        if exited := stack.exited():
+            print(f"scones up: airflow {exited[0]} exited ({stack.processes[exited[0]].returncode}); "
+                  f"see {stack.log(exited[0])}; stopping the rest", file=sys.stderr)  # fmt: skip
+            code = 1
+            break
     stack.stop()
     print("stopped")
-    return 0
+    return code
+
+
+def run_up(home: Path, port: int, host: str = DEFAULT_HOST, kind: str = "embedded",
+           aws_port: int = DEFAULT_AWS_PORT) -> int:  # fmt: skip
+    # Ctrl-C during the start is a KeyboardInterrupt: the start's cleanup stops what it started.
+    print(f"starting the local AWS emulator and Airflow ({kind}) in {home} (first start takes a minute)...", flush=True)
+    try:
+        if kind == "celery":
+            from scones.localrun.celery_stack import start_celery_stack
+
+            stack = start_celery_stack(home, port, host=host, aws_port=aws_port)
+        else:
+            stack = start_stack(home, port, host=host, aws_port=aws_port)
+    except ServerError as exc:
+        print(f"scones up: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("scones up: interrupted; everything started was stopped", file=sys.stderr)
+        return 130
+    return serve(stack, home / "processes")

