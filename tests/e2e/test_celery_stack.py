@@ -55,6 +55,9 @@ def test_the_rest_api_wants_a_fab_login(stack, client):
     wrong = {"username": stack.username, "password": "not-the-password"}
     assert status_of(f"{stack.url}/auth/token", "POST", body=wrong) == 401
     assert status_of(f"{stack.url}/api/v2/dags", headers={"Authorization": f"Bearer {client.token()}"}) == 200
+    # The Model monitor page answers to the same login, through the FAB auth manager.
+    assert status_of(f"{stack.url}/scones-monitor/") == 401
+    assert status_of(f"{stack.url}/scones-monitor/", headers={"Authorization": f"Bearer {client.token()}"}) == 200
     health = client.call("/api/v2/monitor/health")
     assert {health[c]["status"] for c in ("metadatabase", "scheduler", "triggerer", "dag_processor")} == {"healthy"}
 
