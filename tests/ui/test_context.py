@@ -5,22 +5,12 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from scones.deployment.record import current_key
 from scones.ui.context import PageContext
 
-BUCKET = "scones-context-test"
-
-
-@pytest.fixture
-def s3():
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
+from .conftest import BUCKET
 
 
 class Clock:

@@ -14,25 +14,18 @@ import time
 import urllib.error
 import urllib.request
 
-import boto3
 import pytest
 import uvicorn
-from moto import mock_aws
 
 from scones.ui.monitor_page import create_app
 from scones.ui.security import MONITOR_DAG_ID, airflow_dag_reader, airflow_login_url
 
-BUCKET, ENDPOINT = "scones-test-bucket", "scones-endpoint"
+from .conftest import BUCKET
+
+ENDPOINT = "scones-endpoint"
 PNG = b"\x89PNG\r\n\x1a\nfake"
 HOSTILE = "x' onerror='alert(document.domain)'<script>alert(1)</script>"
 
-
-@pytest.fixture
-def s3():
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
 
 
 @pytest.fixture(scope="module")
