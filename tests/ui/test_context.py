@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from scones.deployment.record import current_key
 from scones.ui.context import PageContext
 
