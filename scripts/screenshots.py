@@ -119,6 +119,7 @@ def main() -> int:
         return 1
     OUT.mkdir(parents=True, exist_ok=True)
     home = Path(tempfile.mkdtemp(prefix="scones-shots-"))
+    home.chmod(0o711)  # run as root, the stack's PostgreSQL runs as 'nobody', who must enter the home
     stack = start_stack(home, free_port(), extra_env={"AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True"})
     try:
         token = stack.token()
