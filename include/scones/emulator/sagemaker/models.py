@@ -56,11 +56,17 @@ from moto.sagemaker.models import (
 
 from moto.sagemaker.exceptions import ResourceNotFound
 
-from scones.emulator.sagemaker.exceptions import ValidationError
+from scones.emulator.sagemaker.exceptions import ResourceLimitExceeded, ValidationError
 from scones.emulator.sagemaker.hosting import Deployment, load_deployment
 from scones.emulator.sagemaker.training import ALGORITHM as ALGORITHM_NAME
 from scones.emulator.sagemaker.training import METRIC_DEFINITIONS, TrainingRun
-from scones.emulator.sagemaker.tuning import EmulatedTuningJob, TuningRun, TuningSpec, training_job_summary
+from scones.emulator.sagemaker.tuning import (
+    MAX_TUNING_JOBS_IN_PROGRESS,
+    EmulatedTuningJob,
+    TuningRun,
+    TuningSpec,
+    training_job_summary,
+)
 from scones.emulator.sagemaker.transform import EmulatedTransformJob, TransformRun
 
 if TYPE_CHECKING:
@@ -358,6 +364,13 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
     ) -> str:  # fmt: skip
         spec = TuningSpec.parse(hyper_parameter_tuning_job_config, training_job_definition, training_job_definitions,
                                 warm_start_config, autotune)  # fmt: skip
+        in_progress = sum(getattr(j, "hyper_parameter_tuning_job_status", None) in ("InProgress", "Stopping")
+                          for j in list(self.hyper_parameter_tuning_jobs.values()))  # fmt: skip
+        if in_progress >= MAX_TUNING_JOBS_IN_PROGRESS:
+            raise ResourceLimitExceeded(f"The account-level service limit 'Number of parallel (concurrent) "
+                                        f"hyperparameter tuning jobs' is {MAX_TUNING_JOBS_IN_PROGRESS} Jobs, with "
+                                        f"current utilization of {in_progress} Jobs and a request delta of 1 Jobs. "
+                                        "Please use AWS Service Quotas to request an increase for this quota.")  # fmt: skip
         job = EmulatedTuningJob(
             spec, hyper_parameter_tuning_job_name=hyper_parameter_tuning_job_name,
             hyper_parameter_tuning_job_config=hyper_parameter_tuning_job_config, region_name=self.region_name,
