@@ -102,3 +102,23 @@ def test_a_wide_tuning_job_keeps_a_bounded_number_of_trainings_alive(monkeypatch
     for _ in range(sum(taken)):
         tuning.LIVE_TRAININGS.release()
     assert all(taken)  # every slot given back
+
+
+def test_a_running_tuning_job_cannot_be_deleted_until_it_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scones.emulator.sagemaker import models
+    from scones.emulator.sagemaker.exceptions import ValidationError
+
+    monkeypatch.setattr(models.TuningRun, "start", lambda self: None)  # the record only: no training
+    backend = models.SageMakerEmulatorBackend("us-east-1", "123456789012")
+    cfg = config("Random", RATE, MaxNumberOfTrainingJobs=2, MaxParallelTrainingJobs=1)
+    backend.create_hyper_parameter_tuning_job("running", cfg, DEFINITION, None, None, None, None)
+
+    with pytest.raises(ValidationError, match="in status InProgress"):
+        backend.delete_hyper_parameter_tuning_job("running")
+    backend.stop_hyper_parameter_tuning_job("running")
+    with pytest.raises(ValidationError, match="in status Stopping"):
+        backend.delete_hyper_parameter_tuning_job("running")
+
+    backend.hyper_parameter_tuning_jobs["running"].finish("Stopped")
+    backend.delete_hyper_parameter_tuning_job("running")
+    assert "running" not in backend.hyper_parameter_tuning_jobs

@@ -19,6 +19,7 @@ overrides the few backend methods that start that work:
 ``create_hyper_parameter_tuning_job``  starts a :class:`~.tuning.TuningRun` of real training jobs
 ``list_training_jobs_for_hyper_parameter_tuning_job``  (new) the tuning job's training jobs
 ``stop_transform_job`` / ``stop_hyper_parameter_tuning_job``  (new) Stopping, then Stopped
+``delete_hyper_parameter_tuning_job``  refuses a job still InProgress or Stopping
 ``create_processing_job``  recorded, then Failed: the emulator runs no processing containers
 =========================  ==================================================================
 
@@ -410,6 +411,17 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
         if not isinstance(job, EmulatedTuningJob):
             raise ResourceNotFound(message=f"Could not find hyper parameter tuning job '{name}'.")
         job.request_stop()
+
+    def delete_hyper_parameter_tuning_job(self, hyper_parameter_tuning_job_name: str) -> None:
+        """Delete only a tuning job that has ended: moto's delete of a running one left its run launching
+        training jobs that nothing could stop or see. AWS's reference does not say; refused as SageMaker refuses
+        changes to a job in the wrong status (ValidationException naming it)."""
+        job = self.hyper_parameter_tuning_jobs.get(hyper_parameter_tuning_job_name)
+        status = getattr(job, "hyper_parameter_tuning_job_status", None)
+        if isinstance(job, EmulatedTuningJob) and status in ("InProgress", "Stopping"):
+            raise ValidationError(message=f"The request was rejected because the tuning job is in status {status}; "
+                                  "stop it (StopHyperParameterTuningJob) and delete it once it is Stopped.")  # fmt: skip
+        super().delete_hyper_parameter_tuning_job(hyper_parameter_tuning_job_name)
 
     def create_processing_job(self, processing_job_name: str, **kwargs: Any) -> Any:  # type: ignore[override]
         """Recorded as SageMaker records it, then Failed: a processing job runs an arbitrary container."""
