@@ -85,7 +85,7 @@ HOSTING_FAMILIES = (
 #: Creating and Updating last at least this long, so clients and tests see them, as on AWS
 #: (where they last minutes); loading a model takes a fraction of it.
 MIN_TRANSITION_SECONDS = 0.5
-_INSTANCE_TYPE = re.compile(r"^ml\.(?P<family>[a-z0-9]+)\.(?P<size>medium|large|[0-9]*xlarge)$")
+_INSTANCE_TYPE = re.compile(r"ml\.(?P<family>[a-z0-9]+)\.(?P<size>medium|large|[0-9]*xlarge)")  # fullmatch: "$" takes a trailing "\n"
 
 
 class EmulatedTrainingJob(FakeTrainingJob):
@@ -192,7 +192,7 @@ class EmulatedTrainingJob(FakeTrainingJob):
 
 class EmulatedEndpointConfig(FakeEndpointConfig):
     def validate_instance_type(self, instance_type: str) -> None:
-        match = _INSTANCE_TYPE.match(instance_type or "")
+        match = _INSTANCE_TYPE.fullmatch(instance_type or "")
         if not match or match["family"] not in HOSTING_FAMILIES:
             raise ValidationError(
                 message=f"Value '{instance_type}' at 'instanceType' failed to satisfy constraint: Member must be "
