@@ -13,7 +13,7 @@ As SageMaker does it (https://docs.aws.amazon.com/sagemaker/latest/dg/batch-tran
   records of one object as ``MaxPayloadInMB`` allows into each request (joined by newlines).
 - ``MaxPayloadInMB`` (default 6; 0 = no limit): a record larger than it fails the job, as on AWS.
 - ``MaxConcurrentTransforms`` x ``InstanceCount`` chunks of objects are transformed at once
-  (at most :data:`MAX_WORKERS` threads: this machine's cores, up to 8).
+  (at most :data:`MAX_WORKERS` across every transform job of the emulator: this machine's cores, up to 8).
 - Each request is answered as the algorithm answers InvokeEndpoint: ``application/json`` (the
   default ``Accept``) a JSON list of class probabilities; ``application/jsonlines``
   ``{"prediction": [...]}``. ``AssembleWith: Line`` ends each answer with a newline.
