@@ -288,3 +288,16 @@ def _running(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_an_event_request_over_1_mb_is_refused_as_lambda_refuses_it(deploy_function, lambda_client):
+    # Asynchronous invocations take at most 1 MB (Invoke's reference; 256 KB before late 2025), not 6.
+    name = deploy_function(SLEEPS)
+    limit = 1024 * 1024
+    with pytest.raises(ClientError) as caught:
+        lambda_client.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"a": "x" * limit}).encode())
+    assert caught.value.response["Error"]["Code"] == "RequestTooLargeException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert f"smaller than {limit} bytes" in caught.value.response["Error"]["Message"]
+    fits = lambda_client.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"seconds": 0, "a": "x" * (limit - 100)}))
+    assert fits["StatusCode"] == 202

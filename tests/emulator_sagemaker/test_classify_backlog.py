@@ -76,3 +76,29 @@ def test_a_failed_transform_fails_the_command_with_its_reason(cli_env, capsys, s
                  "--classes", ",".join(CLASSES), "--poll", "0.5"])  # fmt: skip
     assert code == 1
     assert "ended Failed" in capsys.readouterr().err
+
+
+def test_a_predictions_file_written_meanwhile_is_not_overwritten_and_runs_in_one_second_do_not_collide(
+    monkeypatch, sagemaker_session, s3, small_dataset, model_name,  # noqa: ANN001
+) -> None:  # fmt: skip
+    from scones.backlog import classify
+    from scones.errors import ConfigurationError
+
+    monkeypatch.setattr(classify.time, "strftime", lambda *_: "20260101-000000")  # every run in the same second
+    bucket, source = small_dataset.bucket, f"s3://{small_dataset.bucket}/{small_dataset.prefix}/validation/"
+    taken = f"predictions/{unique('taken')}.jsonl"
+    real_wait = classify._wait
+
+    def someone_writes_meanwhile(*args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        real_wait(*args, **kwargs)
+        s3.put_object(Bucket=bucket, Key=taken, Body=b"theirs\n")  # after the check, before the write
+
+    monkeypatch.setattr(classify, "_wait", someone_writes_meanwhile)
+    with pytest.raises(ConfigurationError, match="written by someone else"):
+        classify.classify_backlog(sagemaker_session, source, f"s3://{bucket}/{taken}", model_name, CLASSES, poll=0.5)
+    assert s3.get_object(Bucket=bucket, Key=taken)["Body"].read() == b"theirs\n"
+
+    monkeypatch.setattr(classify, "_wait", real_wait)
+    free = f"s3://{bucket}/predictions/{unique('free')}.jsonl"
+    report = classify.classify_backlog(sagemaker_session, source, free, model_name, CLASSES, poll=0.5)
+    assert report.images == len(small_dataset.validation.labels)  # its own job, though started "in the same second"

@@ -208,3 +208,21 @@ def test_a_crash_in_moto_is_an_aws_error_naming_it_not_an_html_page(emulator) ->
         assert response["Error"]["Code"] == "InternalFailure"
         assert "sagemaker:ListTags" in response["Error"]["Message"]
     assert "<html" not in response["Error"]["Message"]
+
+
+@pytest.mark.e2e
+def test_a_request_moto_cannot_parse_is_a_json_internal_failure_not_an_html_500(emulator) -> None:  # noqa: ANN001
+    """Content-Encoding: gzip over a body that is not gzip fails before moto has the action: still JSON."""
+    answer = requests.post(
+        emulator.endpoint_url + "/",
+        data=b'{"MaxResults": 1}',
+        headers={"X-Amz-Target": "SageMaker.ListModels", "Content-Type": "application/x-amz-json-1.1",
+                 "Content-Encoding": "gzip",
+                 "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/sagemaker/aws4_request, "
+                                  "SignedHeaders=host, Signature=x"},
+        timeout=10,
+    )  # fmt: skip
+    assert answer.status_code == 500
+    assert "json" in answer.headers["Content-Type"] and "<html" not in answer.text.lower()
+    error = answer.json()
+    assert error["__type"] == "InternalFailure" and "may be partly done" in error["message"]

@@ -52,6 +52,27 @@ def test_an_input_over_256_kib_is_refused(sfn, create_state_machine) -> None:  #
 
 
 @pytest.mark.e2e
+def test_data_of_exactly_256_kib_is_accepted_by_start_execution_and_by_the_states(sfn, create_state_machine) -> None:  # noqa: ANN001
+    arn = create_state_machine({"StartAt": "Same", "States": {"Same": {"Type": "Pass", "End": True}}})
+    exactly = json.dumps({"a": "x" * (256 * 1024 - 9)})
+    assert len(exactly.encode()) == 262144  # SensitiveData's max in Step Functions' model: allowed
+
+    done = wait_for_execution(sfn, sfn.start_execution(stateMachineArn=arn, input=exactly)["executionArn"])
+
+    assert done["status"] == "SUCCEEDED", (done.get("error"), (done.get("cause") or "")[:200])
+
+
+@pytest.mark.e2e
+def test_a_task_output_over_256_kib_is_refused_by_send_task_success(sfn) -> None:  # noqa: ANN001
+    with pytest.raises(ClientError, match="less than or equal to 262144") as refused:
+        sfn.send_task_success(taskToken="any-token", output=json.dumps({"a": "x" * 256 * 1024}))
+    assert refused.value.response["Error"]["Code"] == "ValidationException"  # checked before the token
+    with pytest.raises(ClientError) as unknown:  # within the quota: on to the token, which is unknown
+        sfn.send_task_success(taskToken="any-token", output=json.dumps({"a": "x" * (256 * 1024 - 9)}))
+    assert unknown.value.response["Error"]["Code"] != "ValidationException"
+
+
+@pytest.mark.e2e
 def test_a_state_whose_data_outgrows_256_kib_fails_the_execution(sfn, create_state_machine) -> None:  # noqa: ANN001
     arn = create_state_machine({"StartAt": "Double", "States": {
         "Double": {"Type": "Pass", "Parameters": {"a.$": "$.a", "b.$": "$.a"}, "End": True}}})  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -71,9 +72,10 @@ def classify_backlog(
 ) -> BacklogReport:  # fmt: skip
     """Classify every image under ``input_uri`` with ``model_name``; write the predictions to ``predictions_uri``.
 
-    The transform job, ``<project>-backlog-<UTC time>``, writes its ``.out`` files to
+    The transform job, ``<project>-backlog-<UTC time>-<random>``, writes its ``.out`` files to
     ``<predictions_uri>.transform/<job>/``; the predictions file is written once, at the end,
-    and never over an existing one.
+    and never over an existing one: checked at the start, and the write itself is conditional
+    (``IfNoneMatch: *``), since another run may have written it while the job ran.
 
     :raises ConfigurationError: bad URIs, no image under the prefix, or the predictions file exists
     :raises BacklogFailed: the transform job failed (its FailureReason) or outlived ``timeout``
@@ -89,7 +91,8 @@ def classify_backlog(
     if not images:
         raise ConfigurationError(f"no image under {input_uri}")
     # <project>-backlog-*: the name the Airflow credentials' policy lets them create (scones aws-policy).
-    job = f"{project.lower()}-backlog-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    # The random part: two runs started in the same second must not share a job (or its .out files).
+    job = f"{project.lower()}-backlog-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
     work_uri = f"s3://{out_bucket}/{out_key}.transform/{job}/"
     sm.create_transform_job(**transform_config(job, model_name, input_uri, work_uri, instance_type, max_concurrent))
     _wait(sm, job, timeout, poll)
@@ -104,7 +107,15 @@ def classify_backlog(
         records = list(pool.map(read, images))
     per_class = Counter(record["predicted_class"] for record in records)
     lines = [json.dumps(record) for record in records]
-    s3.put_object(Bucket=out_bucket, Key=out_key, Body=("\n".join(lines) + "\n").encode(), ContentType="application/jsonl")
+    try:
+        s3.put_object(Bucket=out_bucket, Key=out_key, Body=("\n".join(lines) + "\n").encode(),
+                      ContentType="application/jsonl", IfNoneMatch="*")  # fmt: skip
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "ConditionalRequestConflict"):
+            raise
+        raise ConfigurationError(f"{predictions_uri} was written by someone else while transform job {job} ran; "
+                                 "predictions are never overwritten: its outputs stay under "
+                                 f"{work_uri}, choose another --output and run again") from None  # fmt: skip
     return BacklogReport(job, len(images), predictions_uri, dict(sorted(per_class.items())))
 
 

@@ -5,7 +5,9 @@ backoff, for boto3's standard mode) before showing a message that says nothing; 
 ("The create_auto_ml_job action has not been implemented") was only in the server's log:
 
 - an action moto has no method for: ``BaseResponse.call_action`` raises ``NotImplementedError``
-  (moto/core/responses.py), as do a few backends for arguments they do not support;
+  (moto/core/responses.py). Only that case is "not implemented": a ``NotImplementedError`` from
+  inside an operation (a backend's unsupported argument, the plug-ins' compute) may come after
+  state changed, so it is a crash like any other (``InternalFailure``, 500);
 - a host no moto service claims (``ecr-public``...): ``DomainDispatcherApplication`` builds an
   app for the service ``None`` and crashes (moto/moto_server/werkzeug_app.py).
 
@@ -16,7 +18,9 @@ services, XML for query services), HTTP 400, code ``UnsupportedOperation``, nami
 operation; the second as a JSON 400 ``UnknownService`` naming the host; the third as a JSON
 400 ``UnsupportedOperation`` naming the method and path. A 4xx is not retried. Any other crash
 in moto's request handling (S3's aside) is AWS's ``InternalFailure``, HTTP 500, in the
-service's format and naming the exception, instead of an HTML page.
+service's format and naming the exception, instead of an HTML page; and when even that answer
+cannot be built (a request that fails before moto has parsed it, e.g. ``Content-Encoding: gzip``
+over a body that is not gzip), a hand-built JSON ``InternalFailure``.
 
 A plug-in also refuses, the same way and before moto records anything, the operations moto
 serves but whose answer would claim work nobody does (``refuse(service, {action: message})``:
@@ -74,6 +78,7 @@ class UnsupportedOperation(ServiceException):
 def install() -> None:
     """Answer unimplemented actions and unknown services with a 4xx (``LocalAWS`` calls this once)."""
     from moto.core.responses import ActionResult, BaseResponse
+    from moto.core.utils import camelcase_to_underscores, method_names_from_class
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
     from werkzeug.exceptions import HTTPException
 
@@ -85,24 +90,25 @@ def install() -> None:
     original_call_action = BaseResponse.call_action
 
     def call_action(self: BaseResponse) -> Any:
-        refused = _REFUSED.get(getattr(self, "service_name", ""), {}).get(_action_name(self))
+        action = _action_name(self)
+        refused = _REFUSED.get(getattr(self, "service_name", ""), {}).get(action)
         if refused is not None:
             return self.serialized(ActionResult(UnsupportedOperation(refused)))
+        method = camelcase_to_underscores(action) if action != "?" else ""
+        if method and method not in method_names_from_class(self.__class__):
+            # moto's own test before it raises "has not been implemented": nothing has run yet.
+            service = getattr(self, "service_name", None) or "this service"
+            log.info("refused %s:%s (moto has no method %s)", service, action, method)
+            return self.serialized(ActionResult(UnsupportedOperation(
+                f"The local AWS emulator does not implement {service}:{action} (moto {_moto_version()}: "
+                f"The {method} action has not been implemented). It answers the operations moto implements, "
+                "with the compute listed in the README's emulator table."
+            )))  # fmt: skip
         return original_call_action(self)
 
     def _dispatch(self: BaseResponse, request: Any, full_url: str | None = None, headers: Any = None) -> Any:
         try:
             return original_dispatch(self, request, full_url, headers)
-        except NotImplementedError as exc:
-            service = getattr(self, "service_name", None) or "this service"
-            action = _action_name(self)
-            log.info("refused %s:%s (%s)", service, action, exc)
-            error = UnsupportedOperation(
-                f"The local AWS emulator does not implement {service}:{action} (moto {_moto_version()}: {exc}). "
-                "It answers the operations moto implements, with the compute listed in the README's emulator table."
-            )
-            status, response_headers, body = self.serialized(ActionResult(error))
-            return status, response_headers, body
         except HTTPException:
             raise  # moto's own errors of the older kind: werkzeug answers them in the service's format
         except Exception as exc:
@@ -111,10 +117,14 @@ def install() -> None:
             # A crash in moto: still an AWS error the SDK can read (InternalFailure, 500), never an HTML page.
             service, action = getattr(self, "service_name", None) or "?", _action_name(self)
             log.exception("%s:%s crashed", service, action)
-            error = InternalFailure(f"The local AWS emulator failed on {service}:{action} ({type(exc).__name__}: "
-                                    f"{exc}); it may be partly done. This is a bug of the emulator or of moto "
-                                    f"{_moto_version()}: the emulator's log has the traceback.")  # fmt: skip
-            _, response_headers, body = self.serialized(ActionResult(error))
+            message = (f"The local AWS emulator failed on {service}:{action} ({type(exc).__name__}: {exc}); it may be "
+                       f"partly done. This is a bug of the emulator or of moto {_moto_version()}: the emulator's log "
+                       "has the traceback.")  # fmt: skip
+            try:
+                _, response_headers, body = self.serialized(ActionResult(InternalFailure(message)))
+            except Exception:  # the request is too broken to serialise for (not parsed yet): JSON by hand
+                log.exception("%s:%s: cannot serialise the error in the service's format", service, action)
+                return _json_internal_failure(message)
             response_headers["status"] = 500
             return 500, response_headers, body
 
@@ -142,6 +152,12 @@ def _refusing_unknown_services(create_app: Callable[[Any], Any]) -> Callable[[An
         return app
 
     return create
+
+
+def _json_internal_failure(message: str) -> tuple[int, dict[str, Any], str]:
+    """InternalFailure in AWS's JSON error shape, built without moto's serialiser (which can fail too)."""
+    body = json.dumps({"__type": InternalFailure.code, "message": message, "Message": message})
+    return 500, {"status": 500, "Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": InternalFailure.code}, body
 
 
 def _unrouted(service: str, error: Exception) -> Any:

@@ -2,7 +2,7 @@
 
     LambdaClientError (moto)
     ├── InvalidRequestContentException   the payload is not JSON
-    ├── RequestTooLargeException         the payload is over Lambda's 6 MB limit
+    ├── RequestTooLargeException         the payload is over Lambda's limit (6 MB; 1 MB for Event)
     ├── InvalidZipFileException          the code is not a readable .zip
     ├── UnsupportedFunction              not a python .zip function (or one with layers): cannot run locally
     └── TooManyRequestsException         the function's reserved concurrency is in use (429)

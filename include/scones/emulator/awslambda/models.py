@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 #: Lambda's limit on a synchronous request payload.
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+#: ... and on an asynchronous (Event) one: "For asynchronous invocations, the maximum payload size
+#: is 1 MB" (Invoke's reference, botocore 1.43's model; it was 256 KB until late 2025).
+MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024
 
 #: The warm workers of every function, shared by all accounts and regions of the emulator.
 POOL = WorkerPool()
@@ -105,9 +108,9 @@ class LocalLambdaBackend(LambdaBackend):
         """
         fn = self.get_function(function_name, qualifier)
         spec = FunctionSpec.from_moto(fn)  # refuses non-python and image functions
-        event = _event_text(body)
-        client_context = _client_context(headers.get("X-Amz-Client-Context"))
         invocation_type = headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+        event = _event_text(body, MAX_ASYNC_PAYLOAD_BYTES if invocation_type == "Event" else MAX_PAYLOAD_BYTES)
+        client_context = _client_context(headers.get("X-Amz-Client-Context"))
         unqualified_arn = make_function_arn(self.region_name, self.account_id, fn.function_name)
         invoked_arn = f"{unqualified_arn}:{qualifier}" if qualifier else fn.function_arn  # as the caller named it
         response_headers["x-amz-executed-version"] = spec.version
@@ -174,11 +177,11 @@ def _run_in_background(run: Callable[[], tuple[Outcome, list[str]]], function_na
                  outcome.error["errorType"])  # fmt: skip
 
 
-def _event_text(body: str | bytes | None) -> str:
-    """The payload as JSON text ("{}" when empty); Lambda refuses anything that is not JSON."""
+def _event_text(body: str | bytes | None, limit: int) -> str:
+    """The payload as JSON text ("{}" when empty); Lambda refuses anything that is not JSON or over ``limit``."""
     size = len(body) if isinstance(body, bytes) else len((body or "").encode("utf-8"))
-    if size > MAX_PAYLOAD_BYTES:  # bytes, not characters: Lambda counts the request's bytes
-        raise RequestTooLargeException(size, MAX_PAYLOAD_BYTES)
+    if size > limit:  # bytes, not characters: Lambda counts the request's bytes
+        raise RequestTooLargeException(size, limit)
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
     if not body:

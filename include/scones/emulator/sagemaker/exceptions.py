@@ -4,7 +4,8 @@ Hierarchy::
 
     moto's ServiceException               answered to the client as an AWS error
     ├── ValidationError                   (moto) ValidationException, HTTP 400
-    └── ModelError                        sagemaker-runtime: the model rejected the payload, HTTP 424
+    ├── ModelError                        sagemaker-runtime: the model rejected the payload, HTTP 424
+    └── ResourceLimitExceeded             a request beyond one of SageMaker's service quotas, HTTP 400
     RuntimeValidationError                sagemaker-runtime: no such endpoint / not in service, HTTP 400
 
     EmulatorSageMakerError                raised inside the compute, never to a client directly
@@ -24,6 +25,7 @@ __all__ = [
     "EmulatorSageMakerError",
     "ModelError",
     "ModelLoadFailed",
+    "ResourceLimitExceeded",
     "RuntimeValidationError",
     "TrainingFailed",
     "UndecodableImage",
@@ -44,6 +46,12 @@ class ModelError(ServiceException):
         self.OriginalMessage = message
         if log_stream_arn:
             self.LogStreamArn = log_stream_arn
+
+
+class ResourceLimitExceeded(ServiceException):
+    """SageMaker's answer to a request beyond a service quota (ResourceLimitExceeded in its model)."""
+
+    code = "ResourceLimitExceeded"
 
 
 class RuntimeValidationError(ServiceException):

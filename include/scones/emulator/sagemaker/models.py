@@ -19,6 +19,7 @@ overrides the few backend methods that start that work:
 ``create_hyper_parameter_tuning_job``  starts a :class:`~.tuning.TuningRun` of real training jobs
 ``list_training_jobs_for_hyper_parameter_tuning_job``  (new) the tuning job's training jobs
 ``stop_transform_job`` / ``stop_hyper_parameter_tuning_job``  (new) Stopping, then Stopped
+``delete_hyper_parameter_tuning_job``  refuses a job still InProgress or Stopping
 ``create_processing_job``  recorded, then Failed: the emulator runs no processing containers
 =========================  ==================================================================
 
@@ -56,11 +57,17 @@ from moto.sagemaker.models import (
 
 from moto.sagemaker.exceptions import ResourceNotFound
 
-from scones.emulator.sagemaker.exceptions import ValidationError
+from scones.emulator.sagemaker.exceptions import ResourceLimitExceeded, ValidationError
 from scones.emulator.sagemaker.hosting import Deployment, load_deployment
 from scones.emulator.sagemaker.training import ALGORITHM as ALGORITHM_NAME
 from scones.emulator.sagemaker.training import METRIC_DEFINITIONS, TrainingRun
-from scones.emulator.sagemaker.tuning import EmulatedTuningJob, TuningRun, TuningSpec, training_job_summary
+from scones.emulator.sagemaker.tuning import (
+    MAX_TUNING_JOBS_IN_PROGRESS,
+    EmulatedTuningJob,
+    TuningRun,
+    TuningSpec,
+    training_job_summary,
+)
 from scones.emulator.sagemaker.transform import EmulatedTransformJob, TransformRun
 
 if TYPE_CHECKING:
@@ -78,7 +85,7 @@ HOSTING_FAMILIES = (
 #: Creating and Updating last at least this long, so clients and tests see them, as on AWS
 #: (where they last minutes); loading a model takes a fraction of it.
 MIN_TRANSITION_SECONDS = 0.5
-_INSTANCE_TYPE = re.compile(r"^ml\.(?P<family>[a-z0-9]+)\.(?P<size>medium|large|[0-9]*xlarge)$")
+_INSTANCE_TYPE = re.compile(r"ml\.(?P<family>[a-z0-9]+)\.(?P<size>medium|large|[0-9]*xlarge)")  # fullmatch: "$" takes a trailing "\n"
 
 
 class EmulatedTrainingJob(FakeTrainingJob):
@@ -185,7 +192,7 @@ class EmulatedTrainingJob(FakeTrainingJob):
 
 class EmulatedEndpointConfig(FakeEndpointConfig):
     def validate_instance_type(self, instance_type: str) -> None:
-        match = _INSTANCE_TYPE.match(instance_type or "")
+        match = _INSTANCE_TYPE.fullmatch(instance_type or "")
         if not match or match["family"] not in HOSTING_FAMILIES:
             raise ValidationError(
                 message=f"Value '{instance_type}' at 'instanceType' failed to satisfy constraint: Member must be "
@@ -358,6 +365,13 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
     ) -> str:  # fmt: skip
         spec = TuningSpec.parse(hyper_parameter_tuning_job_config, training_job_definition, training_job_definitions,
                                 warm_start_config, autotune)  # fmt: skip
+        in_progress = sum(getattr(j, "hyper_parameter_tuning_job_status", None) in ("InProgress", "Stopping")
+                          for j in list(self.hyper_parameter_tuning_jobs.values()))  # fmt: skip
+        if in_progress >= MAX_TUNING_JOBS_IN_PROGRESS:
+            raise ResourceLimitExceeded(f"The account-level service limit 'Number of parallel (concurrent) "
+                                        f"hyperparameter tuning jobs' is {MAX_TUNING_JOBS_IN_PROGRESS} Jobs, with "
+                                        f"current utilization of {in_progress} Jobs and a request delta of 1 Jobs. "
+                                        "Please use AWS Service Quotas to request an increase for this quota.")  # fmt: skip
         job = EmulatedTuningJob(
             spec, hyper_parameter_tuning_job_name=hyper_parameter_tuning_job_name,
             hyper_parameter_tuning_job_config=hyper_parameter_tuning_job_config, region_name=self.region_name,
@@ -397,6 +411,17 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
         if not isinstance(job, EmulatedTuningJob):
             raise ResourceNotFound(message=f"Could not find hyper parameter tuning job '{name}'.")
         job.request_stop()
+
+    def delete_hyper_parameter_tuning_job(self, hyper_parameter_tuning_job_name: str) -> None:
+        """Delete only a tuning job that has ended: moto's delete of a running one left its run launching
+        training jobs that nothing could stop or see. AWS's reference does not say; refused as SageMaker refuses
+        changes to a job in the wrong status (ValidationException naming it)."""
+        job = self.hyper_parameter_tuning_jobs.get(hyper_parameter_tuning_job_name)
+        status = getattr(job, "hyper_parameter_tuning_job_status", None)
+        if isinstance(job, EmulatedTuningJob) and status in ("InProgress", "Stopping"):
+            raise ValidationError(message=f"The request was rejected because the tuning job is in status {status}; "
+                                  "stop it (StopHyperParameterTuningJob) and delete it once it is Stopped.")  # fmt: skip
+        super().delete_hyper_parameter_tuning_job(hyper_parameter_tuning_job_name)
 
     def create_processing_job(self, processing_job_name: str, **kwargs: Any) -> Any:  # type: ignore[override]
         """Recorded as SageMaker records it, then Failed: a processing job runs an arbitrary container."""

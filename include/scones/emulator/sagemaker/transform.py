@@ -13,7 +13,7 @@ As SageMaker does it (https://docs.aws.amazon.com/sagemaker/latest/dg/batch-tran
   records of one object as ``MaxPayloadInMB`` allows into each request (joined by newlines).
 - ``MaxPayloadInMB`` (default 6; 0 = no limit): a record larger than it fails the job, as on AWS.
 - ``MaxConcurrentTransforms`` x ``InstanceCount`` chunks of objects are transformed at once
-  (at most :data:`MAX_WORKERS` threads: this machine's cores, up to 8).
+  (at most :data:`MAX_WORKERS` across every transform job of the emulator: this machine's cores, up to 8).
 - Each request is answered as the algorithm answers InvokeEndpoint: ``application/json`` (the
   default ``Accept``) a JSON list of class probabilities; ``application/jsonlines``
   ``{"prediction": [...]}``. ``AssembleWith: Line`` ends each answer with a newline.
@@ -30,7 +30,7 @@ import json
 import logging
 import os
 import threading
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +54,9 @@ DEFAULT_MAX_PAYLOAD_MB = 6
 #: Threads, whatever MaxConcurrentTransforms x InstanceCount asks: more than the machine's cores only
 #: contend for them (benchmarks/batch_transform.py: 4 threads on 2 busy cores took 12 s for what 1 did in 5).
 MAX_WORKERS = max(1, min(8, os.cpu_count() or 1))
+#: Every transform job's chunks run here: MAX_WORKERS threads across the emulator, however many jobs
+#: run at once; each job keeps at most its own MaxConcurrentTransforms chunks queued, so jobs interleave.
+TRANSFORM_POOL = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="transform")
 CHUNK = 64  # images decoded and classified together (one matrix product instead of 64)
 
 
@@ -249,15 +252,21 @@ class TransformRun:
 
     def transform(self, plan: TransformPlan, model: ImageClassifier) -> int:
         """Write one ``.out`` per input object; the number of objects."""
-        chunks = [plan.inputs[i : i + CHUNK] for i in range(0, len(plan.inputs), CHUNK)]
-        with ThreadPoolExecutor(max_workers=plan.workers, thread_name_prefix=f"transform-{self.job.transform_job_name}") as pool:
-            futures = [pool.submit(self._transform_chunk, plan, model, chunk) for chunk in chunks]
-            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in pending:
-                future.cancel()
-            for future in futures:  # the first failure, in input order, is the job's reason
-                if future.done() and not future.cancelled() and future.exception() is not None:
-                    raise future.exception()  # type: ignore[misc]
+        chunks = iter(enumerate(plan.inputs[i : i + CHUNK] for i in range(0, len(plan.inputs), CHUNK)))
+        running: dict[Future[None], int] = {}  # the job's chunks in TRANSFORM_POOL, by input order
+        failures: list[tuple[int, BaseException]] = []
+        while True:
+            while not failures and len(running) < plan.workers and (item := next(chunks, None)) is not None:
+                running[TRANSFORM_POOL.submit(self._transform_chunk, plan, model, item[1])] = item[0]
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:  # after a failure, the chunks in progress end before the job does
+                number = running.pop(future)
+                if future.exception() is not None:
+                    failures.append((number, future.exception()))  # type: ignore[arg-type]
+        if failures:  # the first failure, in input order, is the job's reason
+            raise min(failures, key=lambda failure: failure[0])[1]
         return len(plan.inputs)
 
     def _transform_chunk(self, plan: TransformPlan, model: ImageClassifier, chunk: tuple[InputObject, ...]) -> None:
@@ -298,9 +307,11 @@ class TransformRun:
         if not plan.multi_record or not plan.split_lines:
             return records
         batches: list[list[bytes]] = [[]]
+        size = 0  # of the request being filled, newlines included: kept, not re-summed per record
         for record in records:  # pack records into requests up to the payload limit
-            size = sum(len(r) + 1 for r in batches[-1])
             if batches[-1] and limit and size + len(record) > limit:
                 batches.append([])
+                size = 0
             batches[-1].append(record)
+            size += len(record) + 1
         return [b"\n".join(batch) for batch in batches]

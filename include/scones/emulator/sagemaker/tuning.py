@@ -14,7 +14,15 @@ for the built-in image-classification algorithm the emulator trains:
 - ``Hyperband``, warm start, Autotune and several training job definitions are refused at
   CreateHyperParameterTuningJob with a ValidationException naming what is supported.
 
-At most ``MaxParallelTrainingJobs`` of its training jobs are InProgress at once. Each is an
+SageMaker's quotas on tuning (https://docs.aws.amazon.com/sagemaker/latest/dg/automatic-model-tuning-limits.html)
+are enforced at CreateHyperParameterTuningJob with its ResourceLimitExceeded, at the values no
+quota increase can pass: 100 parallel training jobs per tuning job, 750 training jobs per
+tuning job (10,000 for Random), 100 tuning jobs in progress at once. Candidates are drawn as
+jobs launch, never all at once.
+
+At most ``MaxParallelTrainingJobs`` of its training jobs are InProgress at once, and at most
+``LIVE_TRAININGS`` across the emulator: training uses one CPU slot anyway, so more threads would
+only wait (on AWS, the account's training-instance quota holds back launches the same way). Each is an
 ordinary training job (DescribeTrainingJob shows its ``TuningJobArn``), named as SageMaker
 names them, ``<tuning job>-<NNN>-<8 hex>``. ``BestTrainingJob`` is the completed job with the
 best final value of the objective metric; when every job fails, the tuning job fails with the
@@ -31,13 +39,14 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from moto.core.utils import utcnow
 from moto.sagemaker.models import HyperParameterTuningJob
 
-from scones.emulator.sagemaker.exceptions import ValidationError
+from scones.emulator.sagemaker.exceptions import ResourceLimitExceeded, ValidationError
 from scones.emulator.sagemaker.training import ALGORITHM, METRIC_DEFINITIONS, algorithm_of
 
 if TYPE_CHECKING:
@@ -49,6 +58,20 @@ OBJECTIVE_METRICS = tuple(d["Name"] for d in METRIC_DEFINITIONS)
 STRATEGY_TAG = "scones-emulator:strategy"
 POLL_SECONDS = 0.5
 FINISHED = ("Completed", "Failed", "Stopped")
+
+# SageMaker's tuning quotas at their ceilings (automatic-model-tuning-limits.html, "Can be increased to").
+MAX_PARALLEL_TRAINING_JOBS = 100
+MAX_TRAINING_JOBS = {"Random": 10_000, "Bayesian": 750, "Grid": 750}
+MAX_TUNING_JOBS_IN_PROGRESS = 100
+#: Training jobs launched by tuning and not yet finished, across the emulator (one thread each).
+LIVE_TRAININGS = threading.BoundedSemaphore(4)
+
+
+def _quota(name: str, limit: int, requested: int, unit: str = "Jobs") -> ResourceLimitExceeded:
+    """SageMaker's wording for a request beyond a service quota."""
+    return ResourceLimitExceeded(f"The account-level service limit '{name}' is {limit} {unit}, with current "
+                                 f"utilization of 0 {unit} and a request delta of {requested} {unit}. Please use "
+                                 "AWS Service Quotas to request an increase for this quota.")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -109,16 +132,25 @@ class TuningSpec:
         if clash:
             raise ValidationError(message=f"Hyperparameters {clash} are both static and tuned")
         limits = config.get("ResourceLimits") or {}
+        max_parallel = int(limits.get("MaxParallelTrainingJobs") or 0)
+        if max_parallel > MAX_PARALLEL_TRAINING_JOBS:
+            raise _quota("Number of parallel training jobs per hyperparameter tuning job", MAX_PARALLEL_TRAINING_JOBS,
+                         max_parallel)  # fmt: skip
+        if limits.get("MaxNumberOfTrainingJobs") and int(limits["MaxNumberOfTrainingJobs"]) > MAX_TRAINING_JOBS[requested]:
+            raise _quota(f"[{requested} search] Number of training jobs per hyperparameter tuning job",
+                         MAX_TRAINING_JOBS[requested], int(limits["MaxNumberOfTrainingJobs"]))  # fmt: skip
         if requested == "Grid":
             if any(r.kind != "Categorical" for r in ranges):
                 raise ValidationError(message="Grid search takes CategoricalParameterRanges only")
             grid_size = math.prod(len(r.values) for r in ranges)
+            if not limits.get("MaxNumberOfTrainingJobs") and grid_size > MAX_TRAINING_JOBS["Grid"]:
+                raise _quota("[Grid search] Number of training jobs per hyperparameter tuning job (inferred from the "
+                             "search space)", MAX_TRAINING_JOBS["Grid"], grid_size)  # fmt: skip
             max_jobs = min(grid_size, int(limits.get("MaxNumberOfTrainingJobs") or grid_size))
         else:
             if not limits.get("MaxNumberOfTrainingJobs"):
                 raise ValidationError(message=f"ResourceLimits.MaxNumberOfTrainingJobs is required for {requested}")
             max_jobs = int(limits["MaxNumberOfTrainingJobs"])
-        max_parallel = int(limits.get("MaxParallelTrainingJobs") or 0)
         if max_jobs < 1 or max_parallel < 1:
             raise ValidationError(message="MaxNumberOfTrainingJobs and MaxParallelTrainingJobs must be at least 1")
         return cls(
@@ -127,14 +159,14 @@ class TuningSpec:
             max_parallel=max_parallel, ranges=ranges, definition=definition,
         )  # fmt: skip
 
-    def candidates(self, seed: str) -> list[dict[str, str]]:
-        """The tuned hyperparameters of each training job, in launch order."""
+    def candidates(self, seed: str) -> Iterator[dict[str, str]]:
+        """The tuned hyperparameters of each training job, in launch order, drawn as they are asked for."""
         if self.strategy == "Grid":
             names = [r.name for r in self.ranges]
             grid = itertools.product(*(r.values for r in self.ranges))
-            return [dict(zip(names, values, strict=True)) for values in itertools.islice(grid, self.max_jobs)]
+            return (dict(zip(names, values, strict=True)) for values in itertools.islice(grid, self.max_jobs))
         rng = random.Random(seed)
-        return [{r.name: r.draw(rng) for r in self.ranges} for _ in range(self.max_jobs)]
+        return ({r.name: r.draw(rng) for r in self.ranges} for _ in range(self.max_jobs))
 
 
 def _ranges(spec: dict[str, Any]) -> tuple[ParameterRange, ...]:
@@ -229,6 +261,7 @@ class TuningRun:
     def __init__(self, job: EmulatedTuningJob, backend: SageMakerEmulatorBackend) -> None:
         self.job = job
         self.backend = backend
+        self.live: set[str] = set()  # launched training jobs holding a LIVE_TRAININGS slot
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name=f"tuning-{self.job.hyper_parameter_tuning_job_name}", daemon=True)
@@ -246,20 +279,27 @@ class TuningRun:
             if spec.requested_strategy != spec.strategy:
                 log.info("tuning job %s: %s runs as %s search", job.hyper_parameter_tuning_job_name,
                          spec.requested_strategy, spec.strategy)  # fmt: skip
-            pending = list(enumerate(spec.candidates(job.arn), 1))
+            candidates = enumerate(spec.candidates(job.arn), 1)
+            pending = next(candidates, None)
             stopping = False
             while True:
                 if job.stop_requested() and not stopping:
-                    stopping, pending = True, []  # launch no more, and stop the ones running
+                    stopping, pending = True, None  # launch no more, and stop the ones running
                     self.stop_running()
                 summaries = self.summaries()
+                self.release_finished(summaries)
                 running = sum(s["TrainingJobStatus"] == "InProgress" for s in summaries)
-                while pending and running < spec.max_parallel:
-                    self.launch(*pending.pop(0))
+                while pending is not None and running < spec.max_parallel and LIVE_TRAININGS.acquire(blocking=False):
+                    try:
+                        self.live.add(self.launch(*pending))
+                    except BaseException:
+                        LIVE_TRAININGS.release()
+                        raise
                     running += 1
+                    pending = next(candidates, None)
                 summaries = self.summaries()
                 job.update(summaries, self.best(summaries))
-                if not pending and all(s["TrainingJobStatus"] in FINISHED for s in summaries):
+                if pending is None and all(s["TrainingJobStatus"] in FINISHED for s in summaries):
                     break
                 time.sleep(POLL_SECONDS)
             if job.best_training_job is None and not job.stop_requested():
@@ -270,6 +310,16 @@ class TuningRun:
         except Exception as exc:  # a crash still ends the tuning job, visibly
             log.exception("tuning job %s crashed", job.hyper_parameter_tuning_job_name)
             job.finish("Failed", f"InternalServerError: {type(exc).__name__}: {exc}")
+        finally:
+            for _ in range(len(self.live)):  # a crashed run gives its slots back too
+                LIVE_TRAININGS.release()
+            self.live.clear()
+
+    def release_finished(self, summaries: list[dict[str, Any]]) -> None:
+        for summary in summaries:
+            if summary["TrainingJobName"] in self.live and summary["TrainingJobStatus"] in FINISHED:
+                self.live.discard(summary["TrainingJobName"])
+                LIVE_TRAININGS.release()
 
     def stop_running(self) -> None:
         for name in list(self.job.training_job_names):
@@ -278,7 +328,7 @@ class TuningRun:
             except ValidationError:  # it ended meanwhile
                 pass
 
-    def launch(self, number: int, tuned: dict[str, str]) -> None:
+    def launch(self, number: int, tuned: dict[str, str]) -> str:
         job, definition = self.job, self.job.spec.definition
         name = f"{job.hyper_parameter_tuning_job_name}-{number:03d}-{uuid.uuid4().hex[:8]}"
         training = self.backend.create_training_job(
@@ -304,6 +354,7 @@ class TuningRun:
         training.tuning_job_arn = job.arn  # DescribeTrainingJob's TuningJobArn
         training._tuned_hyper_parameters = tuned  # private: left out of DescribeTrainingJob
         job.training_job_names.append(name)
+        return name
 
     def summaries(self) -> list[dict[str, Any]]:
         """HyperParameterTrainingJobSummary of each training job launched so far."""

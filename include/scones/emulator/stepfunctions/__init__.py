@@ -18,12 +18,13 @@ the same on any moto server). The interpreter then:
   ``states_errors.py`` lets such an error leave a Map iteration under its own name.
 
 ``models.py`` corrects what clients would otherwise see differ from AWS (unnamed
-executions, the ``output`` of DescribeExecution, an input over Step Functions' 256 KiB).
+executions, the ``output`` of DescribeExecution, an input or task output over Step Functions'
+256 KiB); ``quotas.py`` gives the interpreter the same 256 KiB predicate (moto failed exactly 256 KiB).
 """
 
 from __future__ import annotations
 
-from scones.emulator.stepfunctions import caches, clients, states_errors, timeouts
+from scones.emulator.stepfunctions import caches, clients, quotas, states_errors, timeouts
 from scones.emulator.stepfunctions.models import LocalStepFunctionsBackend
 
 __all__ = ["LocalStepFunctionsBackend", "install"]
@@ -56,4 +57,5 @@ def install() -> None:
     caches.install()
     wrapped = timeouts.install()
     states_errors.install()
+    quotas.install()
     seams.check_installed(callers, wrapped)

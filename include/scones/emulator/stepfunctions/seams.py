@@ -49,6 +49,15 @@ def check_seams() -> None:
                  "the interpreter no longer keeps its threads in parser.utils.TMP_THREADS")  # fmt: skip
     check.expect(getattr(quotas, "MAX_STATE_SIZE_UTF8_BYTES", None) == 256 * 1024,
                  "parser.quotas.MAX_STATE_SIZE_UTF8_BYTES is no longer Step Functions' 256 KiB")  # fmt: skip
+    # quotas.py: the modules that read moto's size predicate by name, and SendTaskSuccess's arguments.
+    import importlib
+
+    from scones.emulator.stepfunctions.quotas import IMPORTERS
+
+    for name in IMPORTERS:
+        check.expect(callable(getattr(importlib.import_module(name), "is_within_size_quota", None)),
+                     f"{name} no longer reads is_within_size_quota (quotas.py rebinds it there)")  # fmt: skip
+    check.signature(parser_models.StepFunctionsParserBackend, "send_task_success", ("task_token", "outcome"))
     # clients.py: moto's factory, its arguments, and where its clients point.
     check.signature(boto_client, "boto_client_for", ("region", "service", "state_credentials"))
     try:
