@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import tempfile
@@ -134,3 +135,65 @@ def test_stopping_a_component_stops_its_whole_process_group(tmp_path):
                 proc.kill()
             except psutil.NoSuchProcess:
                 pass
+
+
+@pytest.fixture
+def sticky_tmp(home):
+    """A temp folder like /tmp (sticky, everyone writes), that 'nobody' can reach."""
+    home.chmod(0o1777)
+    return home
+
+
+@pytest.fixture
+def postgres_copy(sticky_tmp, monkeypatch):
+    """Where a root stack copies PostgreSQL's binaries for 'nobody'."""
+    from scones.localrun import servers
+
+    if os.geteuid() != 0:
+        pytest.skip("the copy is made only when the stack runs as root")
+    monkeypatch.setattr(tempfile, "tempdir", str(sticky_tmp))
+    monkeypatch.setattr(servers, "_blocked_parent", lambda path, uid: path)  # as if the venv were under /root
+    import subprocess
+
+    version = subprocess.run([str(servers.postgres_bin() / "postgres"), "--version"], capture_output=True, text=True)
+    return sticky_tmp / f"scones-postgres-{version.stdout.split()[-1]}"
+
+
+def test_a_symlink_planted_as_the_postgres_copy_is_refused(postgres_copy, sticky_tmp):
+    """A local user's symlink to a root-owned folder passed a symlink-following check; then they
+    could point it at their own binaries, which root ran."""
+    from scones.localrun.servers import _unprivileged_postgres_bin
+
+    rootsdir = sticky_tmp / "roots"
+    rootsdir.mkdir(mode=0o755)
+    postgres_copy.symlink_to(rootsdir)
+    with pytest.raises(ServerError, match=f"{postgres_copy} is not a folder of root's own .*: remove it and start again"):
+        _unprivileged_postgres_bin()
+    assert postgres_copy.is_symlink() and not list(rootsdir.iterdir()), "nothing was copied through the link"
+
+
+def test_another_users_folder_as_the_postgres_copy_is_refused(postgres_copy):
+    from scones.localrun.servers import _unprivileged_postgres_bin
+
+    postgres_copy.mkdir(mode=0o755)
+    os.chown(postgres_copy, 65534, 65534)
+    with pytest.raises(ServerError, match="is not a folder of root's own"):
+        _unprivileged_postgres_bin()
+    postgres_copy.chmod(0o777)
+    os.chown(postgres_copy, 0, 0)
+    with pytest.raises(ServerError, match=r"mode 777, owner 0\): remove it"):
+        _unprivileged_postgres_bin()
+
+
+def test_the_postgres_copy_is_roots_and_runs(postgres_copy):
+    import subprocess
+
+    from scones.localrun.servers import _unprivileged_postgres_bin
+
+    bin_dir = _unprivileged_postgres_bin()
+    st = os.lstat(postgres_copy)
+    assert st.st_uid == 0 and st.st_mode & 0o777 == 0o755
+    assert [p.name for p in postgres_copy.parent.iterdir() if p.name.startswith("scones-postgres-")] == [postgres_copy.name]
+    assert _unprivileged_postgres_bin() == bin_dir  # made once
+    out = subprocess.run([str(bin_dir / "postgres"), "--version"], capture_output=True, text=True, user=65534)
+    assert out.stdout.startswith("postgres (PostgreSQL)"), out.stderr

