@@ -197,3 +197,57 @@ def test_the_postgres_copy_is_roots_and_runs(postgres_copy):
     assert _unprivileged_postgres_bin() == bin_dir  # made once
     out = subprocess.run([str(bin_dir / "postgres"), "--version"], capture_output=True, text=True, user=65534)
     assert out.stdout.startswith("postgres (PostgreSQL)"), out.stderr
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
+def test_a_stop_signal_during_the_start_stops_what_was_started(sig, tmp_path, monkeypatch, capsys):
+    """Its servers run in sessions of their own: a SIGTERM or a closed terminal during the
+    minutes of start-up orphaned them."""
+    import signal
+    import subprocess
+    import time
+
+    from scones.localrun import stack as stack_module
+
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start_stack(home, port, host, aws_port):
+        stack = stack_module.Stack("http://127.0.0.1:0", "admin", "", home, emulator=FakeEmulator())
+        try:
+            started.append(stack.start_process("scheduler", ["sleep", "300"], {}))
+            os.kill(os.getpid(), getattr(signal, sig))
+            time.sleep(5)
+            raise AssertionError(f"{sig} did not interrupt the start")
+        except BaseException:
+            stack.stop(timeout=5)
+            raise
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    monkeypatch.setattr(stack_module, "start_stack", start_stack)
+    # On the old code the signal's default action would end pytest: catch it here instead.
+    signal.signal(getattr(signal, sig), lambda *_: None)
+    try:
+        assert run_up(tmp_path, 0, aws_port=0) == 130
+    finally:
+        signal.signal(getattr(signal, sig), before[getattr(signal, sig)])
+    assert "interrupted; everything started was stopped" in capsys.readouterr().err
+    assert started[0].poll() is not None, "the component was stopped"
+    assert {s: signal.getsignal(s) for s in before if s != getattr(signal, sig)} == {
+        s: h for s, h in before.items() if s != getattr(signal, sig)}, "run_up restores the handlers it replaced"  # fmt: skip
+
+
+def test_a_stale_postmaster_pid_of_another_process_is_not_a_running_server(home):
+    """After a crash the pid in postmaster.pid may belong to any process by now."""
+    from scones.localrun.servers import _postgres_version
+
+    data = home / "postgres"
+    data.mkdir()
+    (data / "PG_VERSION").write_text(_postgres_version().split(".")[0] + "\n")
+    (home / "postgres.password").write_text("pw")
+    (data / "postmaster.pid").write_text(f"{os.getpid()}\n{data}\n")  # this pytest process: alive, not postgres
+    PostgresServer(data)._check_stale()  # no error: PostgreSQL recovers from the crash by itself
+
+
+class FakeEmulator:
+    def stop(self) -> None:
+        pass

@@ -138,6 +138,14 @@ def _secret(path: Path, make: Callable[[], str] = lambda: secrets.token_hex(24))
     return value
 
 
+def _is_postgres(pid: int) -> bool:
+    """Whether ``pid`` is a PostgreSQL server process (from /proc: it may run as another user)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == "postgres"
+    except OSError:  # no such process
+        return False
+
+
 def _log_tail(log: Path, lines: int = 5) -> str:
     try:
         return " | ".join(log.read_text(errors="replace").strip().splitlines()[-lines:])
@@ -245,11 +253,10 @@ class PostgresServer(_Server):
         pid_file = folder / "postmaster.pid"
         if pid_file.exists():
             pid = int(pid_file.read_text().split()[0])
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return  # a crash left the file: PostgreSQL recovers by itself
-            raise ServerError(f"a PostgreSQL server (pid {pid}) already runs on {folder}: stop the stack that started it first")
+            if _is_postgres(pid):
+                raise ServerError(f"a PostgreSQL server (pid {pid}) already runs on {folder}: "
+                                  f"stop the stack that started it first, or `kill {pid}`")  # fmt: skip
+            # A crash left the file (its pid may be another process's by now): PostgreSQL recovers by itself.
 
     def _major_version(self) -> str:
         return _postgres_version().split(".")[0]

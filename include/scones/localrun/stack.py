@@ -230,7 +230,7 @@ def start_stack(home: Path = DEFAULT_HOME, port: int = 8080, timeout: float = 30
 def serve(stack: Stack, logs: Path) -> int:
     """Print how to use the stack, then run until Ctrl-C, SIGTERM, or a component exits."""
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
         signal.signal(sig, lambda *_: stop.set())
     region = stack.env.get("AWS_DEFAULT_REGION", "us-east-1")
     # The FAB admin's password is the user's own, from the environment: not echoed to the terminal.
@@ -253,9 +253,32 @@ def serve(stack: Stack, logs: Path) -> int:
     return code
 
 
+#: What stops ``scones up``: Ctrl-C, ``kill``, and the terminal closing. The servers run in
+#: sessions of their own, so none of these reaches them: the stack must stop them itself.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Turn a stop signal during the start into a KeyboardInterrupt, like Ctrl-C, once: a
+    second signal must not cut the cleanup short."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def run_up(home: Path, port: int, host: str = DEFAULT_HOST, kind: str = "embedded",
            aws_port: int = DEFAULT_AWS_PORT) -> int:  # fmt: skip
-    # Ctrl-C during the start is a KeyboardInterrupt: the start's cleanup stops what it started.
+    previous = {sig: signal.signal(sig, _interrupt) for sig in STOP_SIGNALS}
+    try:
+        return _run_up(home, port, host, kind, aws_port)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run_up(home: Path, port: int, host: str, kind: str, aws_port: int) -> int:
+    # Before anything starts, a stop signal is a KeyboardInterrupt (:func:`_interrupt`): the
+    # start's cleanup stops what it started (a SIGTERM or SIGHUP used to orphan the servers).
     print(f"starting the local AWS emulator and Airflow ({kind}) in {home} (first start takes a minute)...", flush=True)
     try:
         if kind == "celery":
