@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -251,3 +252,69 @@ def test_a_stale_postmaster_pid_of_another_process_is_not_a_running_server(home)
 class FakeEmulator:
     def stop(self) -> None:
         pass
+
+
+def test_a_secret_made_meanwhile_by_another_stack_is_kept(tmp_path):
+    """Between "does it exist" and "create it" another stack made it: that was an uncaught FileExistsError."""
+    from scones.localrun.servers import _secret
+
+    path = tmp_path / "secrets" / "jwt-secret"
+
+    def make_while_another_stack_does() -> str:
+        path.write_text("the other stack's")
+        return "mine"
+
+    assert _secret(path, make_while_another_stack_does) == "the other stack's"
+    assert _secret(path) == "the other stack's"
+
+
+def test_a_secret_is_private_and_never_read_or_written_through_a_symlink(tmp_path):
+    from scones.localrun.servers import _secret
+
+    fresh = tmp_path / "fresh"
+    assert _secret(fresh) == fresh.read_text() and fresh.stat().st_mode & 0o777 == 0o600
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_text("not a secret of ours")
+    planted = tmp_path / "planted"
+    planted.symlink_to(elsewhere)
+    with pytest.raises(ServerError, match=f"{planted} cannot be read as a plain file .*: remove it"):
+        _secret(planted)
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "created-through-the-link")
+    with pytest.raises(ServerError):
+        _secret(dangling)
+    assert not (tmp_path / "created-through-the-link").exists()
+
+
+def test_initdbs_password_file_is_private_and_not_written_through_a_planted_symlink(home, monkeypatch):
+    import subprocess
+
+    from scones.localrun import servers
+
+    victim = home / "victim"
+    victim.write_text("untouched")
+    (home / "postgres.initdb-pw").symlink_to(victim)
+    seen = {}
+
+    def initdb(cmd, **kwargs):
+        pwfile = Path(next(a for a in cmd if a.startswith("--pwfile=")).split("=", 1)[1])
+        seen["mode"] = os.lstat(pwfile).st_mode
+        seen["password"] = pwfile.read_text()
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(servers.subprocess, "run", initdb)
+    server = PostgresServer(home / "postgres")
+    server.bin = Path("/nonexistent")
+    server._initdb()
+    assert victim.read_text() == "untouched"
+    assert seen == {"mode": 0o100600, "password": (home / "postgres.password").read_text()}
+    assert not os.path.lexists(home / "postgres.initdb-pw")
+
+
+def test_the_embedded_stacks_login_file_is_private(tmp_path):
+    from scones.localrun.stack import USERNAME, _password
+
+    password = _password(tmp_path)
+    path = tmp_path / "simple_auth_manager_passwords.json"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert json.loads(path.read_text()) == {USERNAME: password} and _password(tmp_path) == password

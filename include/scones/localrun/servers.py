@@ -126,15 +126,37 @@ def require_free_port(port: int, what: str, option: str) -> None:
             raise ServerError(f"port {port} ({what}) is in use: stop what listens there, or choose another with {option}") from None
 
 
+def write_private(path: Path, text: str) -> None:
+    """Create ``path`` with ``text``, mode 600 from the first byte; never through a symlink, never
+    over an existing file (FileExistsError)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+
+
+def read_private(path: Path, timeout: float = 2.0) -> str:
+    """The text of a file :func:`write_private` made (perhaps another process, a moment ago)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError as exc:  # ELOOP: a symlink
+            raise ServerError(f"{path} cannot be read as a plain file ({exc.strerror}): remove it and start again") from None
+        with os.fdopen(fd) as src:
+            text = src.read().strip()
+        if text or time.monotonic() > deadline:  # empty: its maker has not written it yet
+            return text
+        time.sleep(0.05)
+
+
 def _secret(path: Path, make: Callable[[], str] = lambda: secrets.token_hex(24)) -> str:
     """A secret (by default a random password, URL-safe), made once and kept in ``path`` (mode 600)."""
-    if path.exists():
-        return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     value = make()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(value)
+    try:
+        write_private(path, value)
+    except FileExistsError:  # made before (or by another stack just now): keep it
+        return read_private(path)
     return value
 
 
@@ -265,12 +287,12 @@ class PostgresServer(_Server):
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         password = _secret(self.password_file)
         pwfile = self.data_dir.with_name(self.data_dir.name + ".initdb-pw")
-        pwfile.write_text(password)
+        pwfile.unlink(missing_ok=True)  # a crash's leftover, or something planted: never written through
+        write_private(pwfile, password)
         try:
             if os.geteuid() == 0:
                 os.chown(self.data_dir, UNPRIVILEGED_USER, UNPRIVILEGED_USER)
                 os.chown(pwfile, UNPRIVILEGED_USER, UNPRIVILEGED_USER)
-            pwfile.chmod(0o600)
             with self.log.open("ab") as out:
                 proc = subprocess.run(
                     [str(self.bin / "initdb"), "-D", str(self.data_dir), "-U", POSTGRES_USER, "-E", "UTF8",
@@ -338,11 +360,10 @@ class RedisServer(_Server):
     def start(self, timeout: float = 30.0) -> RedisServer:
         require_free_port(self.port, "Redis", "--redis-port")
         config = self.folder / "redis.conf"
-        fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            # A broker of short-lived task messages: no snapshots on disk.
-            out.write(f"bind 127.0.0.1\nport {self.port}\nrequirepass {self.password}\n"
-                      f"dir {self.folder}\nsave \"\"\nappendonly no\nprotected-mode yes\n")  # fmt: skip
+        config.unlink(missing_ok=True)  # made again at each start, never written through a symlink
+        # A broker of short-lived task messages: no snapshots on disk.
+        write_private(config, f"bind 127.0.0.1\nport {self.port}\nrequirepass {self.password}\n"
+                              f"dir {self.folder}\nsave \"\"\nappendonly no\nprotected-mode yes\n")  # fmt: skip
         self._spawn([str(redis_server_bin()), str(config)])
         self._wait_ready(timeout)
         return self

@@ -31,7 +31,7 @@ from pathlib import Path
 from scones.emulator.process import LOCAL_CREDENTIALS, EmulatorProcess
 from scones.localrun.airflow_home import AIRFLOW, LOCAL_POLLING, PROJECT_ROOT, airflow_env
 from scones.localrun.demo import default_source
-from scones.localrun.servers import PostgresServer, ServerError, free_port, require_free_port
+from scones.localrun.servers import PostgresServer, ServerError, _secret, free_port, require_free_port
 from scones.settings import load_settings
 
 DEFAULT_HOME = PROJECT_ROOT / ".local" / "airflow"
@@ -130,13 +130,8 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
 
 def _password(home: Path) -> str:
     """The embedded stack's login password, made once per home (no secret lives in the repository)."""
-    path = home / "simple_auth_manager_passwords.json"
-    if path.exists():
-        return json.loads(path.read_text())[USERNAME]
-    password = secrets.token_urlsafe(12)
-    path.write_text(json.dumps({USERNAME: password}))
-    path.chmod(0o600)
-    return password
+    logins = _secret(home / "simple_auth_manager_passwords.json", lambda: json.dumps({USERNAME: secrets.token_urlsafe(12)}))
+    return json.loads(logins)[USERNAME]
 
 
 def client_address(host: str) -> str:
