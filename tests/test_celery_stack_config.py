@@ -85,3 +85,19 @@ class FakeEmulator:
 
 class Done:
     returncode = 0
+
+
+def test_the_emulator_does_not_see_the_admin_password(monkeypatch):
+    """It runs the project's Lambda code: the Airflow admin's password stays out of its environment."""
+    from pathlib import Path
+
+    from scones.emulator.process import EmulatorProcess
+
+    monkeypatch.setenv("_AIRFLOW_WWW_USER_PASSWORD", "s3cret")
+    emulator = EmulatorProcess().start()
+    try:
+        environ = Path(f"/proc/{emulator._proc.pid}/environ").read_bytes().split(b"\0")
+    finally:
+        emulator.stop()
+    assert b"AWS_ACCESS_KEY_ID=testing" in environ  # the right process
+    assert not [v for v in environ if v.startswith(b"_AIRFLOW_WWW_USER_PASSWORD=")]
