@@ -101,3 +101,11 @@ def test_the_emulator_does_not_see_the_admin_password(monkeypatch):
         emulator.stop()
     assert b"AWS_ACCESS_KEY_ID=testing" in environ  # the right process
     assert not [v for v in environ if v.startswith(b"_AIRFLOW_WWW_USER_PASSWORD=")]
+
+
+def test_workers_and_the_triggerer_start_without_airflows_log_server():
+    """It binds every interface; on one machine the API server reads the shared logs folder."""
+    from scones.localrun.celery_stack import WORKERS, component_command
+
+    for name in (*WORKERS, "triggerer"):
+        assert "--skip-serve-logs" in component_command(name), name

@@ -62,6 +62,23 @@ def test_the_rest_api_wants_a_fab_login(stack, client):
     assert {health[c]["status"] for c in ("metadatabase", "scheduler", "triggerer", "dag_processor")} == {"healthy"}
 
 
+def test_every_server_of_the_stack_listens_on_this_machine_only(stack):
+    """Airflow's worker and triggerer log servers bound every interface."""
+    roots = [*stack.processes.values(), *(s.proc for s in stack.servers), stack.emulator._proc]
+    listening = {}
+    for root in roots:
+        top = psutil.Process(root.pid)
+        for proc in [top, *top.children(recursive=True)]:
+            try:
+                for conn in proc.net_connections(kind="inet"):
+                    if conn.status == psutil.CONN_LISTEN:
+                        listening[(proc.name(), conn.laddr.port)] = conn.laddr.ip
+            except psutil.NoSuchProcess:
+                pass
+    assert len(listening) >= 4, listening  # the API server, PostgreSQL, Redis, the emulator at least
+    assert {ip for ip in listening.values()} == {"127.0.0.1"}, listening
+
+
 def task_processes(worker: psutil.Process) -> list[psutil.Process]:
     """The worker's processes that run a task (Airflow titles them 'airflow worker -- <task instance id>')."""
     found = []
