@@ -15,7 +15,7 @@ import pytest
 
 from scones.localrun.celery_stack import WORKERS, start_celery_stack, start_component
 from scones.localrun.rest import AirflowClient, status_of
-from tests.e2e.test_stack import free_port, stack_home
+from tests.e2e.test_stack import free_port, listening_sockets, stack_home
 
 pytestmark = pytest.mark.e2e
 
@@ -65,19 +65,9 @@ def test_the_rest_api_wants_a_fab_login(stack, client):
 
 def test_every_server_of_the_stack_listens_on_this_machine_only(stack):
     """Airflow's worker and triggerer log servers bound every interface."""
-    roots = [*stack.processes.values(), *(s.proc for s in stack.servers), stack.emulator._proc]
-    listening = {}
-    for root in roots:
-        top = psutil.Process(root.pid)
-        for proc in [top, *top.children(recursive=True)]:
-            try:
-                for conn in proc.net_connections(kind="inet"):
-                    if conn.status == psutil.CONN_LISTEN:
-                        listening[(proc.name(), conn.laddr.port)] = conn.laddr.ip
-            except psutil.NoSuchProcess:
-                pass
+    listening = listening_sockets(stack)
     assert len(listening) >= 4, listening  # the API server, PostgreSQL, Redis, the emulator at least
-    assert {ip for ip in listening.values()} == {"127.0.0.1"}, listening
+    assert set(listening.values()) == {"127.0.0.1"}, listening
 
 
 FINAL = ("success", "failed", "upstream_failed", "skipped")

@@ -11,7 +11,6 @@ and kept there, mode 600, except the admin's password, which only the environmen
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -69,14 +68,8 @@ def _run_init(stack: Stack, env: dict[str, str]) -> None:
     """docker-compose.yaml's airflow-init: the database schema, then the admin login (the only
     process that sees the admin's password, as in the compose file)."""
     admin_env = {**env, USERNAME_VARIABLE: stack.username, PASSWORD_VARIABLE: stack.password}
-    for name, cmd, step_env in (("db-migrate", [AIRFLOW, "db", "migrate"], env),
-                                ("admin", [sys.executable, "-m", "scones.localrun.fab_admin"], admin_env)):  # fmt: skip
-        log = stack.log(name)
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("ab") as out:
-            proc = subprocess.run(cmd, env=step_env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        if proc.returncode:
-            raise ServerError(f"the init step `{' '.join(cmd[1:])}` failed ({proc.returncode}); see {log}")
+    stack.run_step("db-migrate", [AIRFLOW, "db", "migrate"], env)
+    stack.run_step("admin", [sys.executable, "-m", "scones.localrun.fab_admin"], admin_env)
 
 
 def component_command(name: str) -> list[str]:
