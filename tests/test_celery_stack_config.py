@@ -23,6 +23,17 @@ def test_it_has_every_shared_setting_and_fills_in_every_per_deployment_one(env):
     assert all(env.get(k) for k in PER_DEPLOYMENT), sorted(k for k in PER_DEPLOYMENT if not env.get(k))
 
 
+def test_it_sets_nothing_compose_lacks_without_a_reason(env):
+    """The other direction: a setting only the native stack has must be named, with why compose needs none."""
+    from scones.localrun.airflow_settings import NATIVE_ONLY
+
+    airflow = {k for k in env if k.startswith("AIRFLOW__")}
+    unexplained = airflow - set(CELERY_STACK_SETTINGS) - PER_DEPLOYMENT - set(NATIVE_ONLY)
+    assert not unexplained, sorted(unexplained)
+    assert not set(NATIVE_ONLY) & (set(CELERY_STACK_SETTINGS) | PER_DEPLOYMENT)
+    assert not set(NATIVE_ONLY) - airflow, "a reason for a setting the stack no longer has"
+
+
 def test_servers_are_on_loopback_with_passwords(env, tmp_path):
     redis_password = (tmp_path / "redis" / "redis.password").read_text()
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == "postgresql+psycopg2://airflow:pg-secret@127.0.0.1:5999/airflow"
@@ -85,3 +96,27 @@ class FakeEmulator:
 
 class Done:
     returncode = 0
+
+
+def test_the_emulator_does_not_see_the_admin_password(monkeypatch):
+    """It runs the project's Lambda code: the Airflow admin's password stays out of its environment."""
+    from pathlib import Path
+
+    from scones.emulator.process import EmulatorProcess
+
+    monkeypatch.setenv("_AIRFLOW_WWW_USER_PASSWORD", "s3cret")
+    emulator = EmulatorProcess().start()
+    try:
+        environ = Path(f"/proc/{emulator._proc.pid}/environ").read_bytes().split(b"\0")
+    finally:
+        emulator.stop()
+    assert b"AWS_ACCESS_KEY_ID=testing" in environ  # the right process
+    assert not [v for v in environ if v.startswith(b"_AIRFLOW_WWW_USER_PASSWORD=")]
+
+
+def test_workers_and_the_triggerer_start_without_airflows_log_server():
+    """It binds every interface; on one machine the API server reads the shared logs folder."""
+    from scones.localrun.celery_stack import WORKERS, component_command
+
+    for name in (*WORKERS, "triggerer"):
+        assert "--skip-serve-logs" in component_command(name), name

@@ -18,6 +18,7 @@ PODMAN_COMPOSE = str(Path(sys.executable).with_name("podman-compose"))
 #: What .env must hold: compose refuses to start without each.
 SECRETS = {
     "AIRFLOW_JWT_SECRET": "test-secret",
+    "AIRFLOW_API_SECRET_KEY": "test-api-secret-key",
     "AIRFLOW_FERNET_KEY": "test-fernet-key",
     "POSTGRES_PASSWORD": "test-postgres-password",
     "REDIS_PASSWORD": "test-redis-password",
@@ -98,6 +99,7 @@ def test_secrets_come_from_env_and_nothing_has_a_default(config):
     assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == "db+postgresql+psycopg2://airflow:test-postgres-password@postgres/airflow"
     assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://:test-redis-password@redis:6379/0"
     assert env["AIRFLOW__CORE__FERNET_KEY"] == "test-fernet-key"
+    assert env["AIRFLOW__API__SECRET_KEY"] == "test-api-secret-key", "one key for every API server: FAB sessions survive a recreate"
     assert config["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"] == "test-postgres-password"
     redis = config["services"]["redis"]
     assert redis["environment"]["REDIS_PASSWORD"] == "test-redis-password" and "--requirepass" in " ".join(redis["command"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import socket
 import tempfile
@@ -134,3 +136,185 @@ def test_stopping_a_component_stops_its_whole_process_group(tmp_path):
                 proc.kill()
             except psutil.NoSuchProcess:
                 pass
+
+
+@pytest.fixture
+def sticky_tmp(home):
+    """A temp folder like /tmp (sticky, everyone writes), that 'nobody' can reach."""
+    home.chmod(0o1777)
+    return home
+
+
+@pytest.fixture
+def postgres_copy(sticky_tmp, monkeypatch):
+    """Where a root stack copies PostgreSQL's binaries for 'nobody'."""
+    from scones.localrun import servers
+
+    if os.geteuid() != 0:
+        pytest.skip("the copy is made only when the stack runs as root")
+    monkeypatch.setattr(tempfile, "tempdir", str(sticky_tmp))
+    monkeypatch.setattr(servers, "_blocked_parent", lambda path, uid: path)  # as if the venv were under /root
+    import subprocess
+
+    version = subprocess.run([str(servers.postgres_bin() / "postgres"), "--version"], capture_output=True, text=True)
+    return sticky_tmp / f"scones-postgres-{version.stdout.split()[-1]}"
+
+
+def test_a_symlink_planted_as_the_postgres_copy_is_refused(postgres_copy, sticky_tmp):
+    """A local user's symlink to a root-owned folder passed a symlink-following check; then they
+    could point it at their own binaries, which root ran."""
+    from scones.localrun.servers import _unprivileged_postgres_bin
+
+    rootsdir = sticky_tmp / "roots"
+    rootsdir.mkdir(mode=0o755)
+    postgres_copy.symlink_to(rootsdir)
+    with pytest.raises(ServerError, match=f"{postgres_copy} is not a folder of root's own .*: remove it and start again"):
+        _unprivileged_postgres_bin()
+    assert postgres_copy.is_symlink() and not list(rootsdir.iterdir()), "nothing was copied through the link"
+
+
+def test_another_users_folder_as_the_postgres_copy_is_refused(postgres_copy):
+    from scones.localrun.servers import _unprivileged_postgres_bin
+
+    postgres_copy.mkdir(mode=0o755)
+    os.chown(postgres_copy, 65534, 65534)
+    with pytest.raises(ServerError, match="is not a folder of root's own"):
+        _unprivileged_postgres_bin()
+    postgres_copy.chmod(0o777)
+    os.chown(postgres_copy, 0, 0)
+    with pytest.raises(ServerError, match=r"mode 777, owner 0\): remove it"):
+        _unprivileged_postgres_bin()
+
+
+def test_the_postgres_copy_is_roots_and_runs(postgres_copy):
+    import subprocess
+
+    from scones.localrun.servers import _unprivileged_postgres_bin
+
+    bin_dir = _unprivileged_postgres_bin()
+    st = os.lstat(postgres_copy)
+    assert st.st_uid == 0 and st.st_mode & 0o777 == 0o755
+    assert [p.name for p in postgres_copy.parent.iterdir() if p.name.startswith("scones-postgres-")] == [postgres_copy.name]
+    assert _unprivileged_postgres_bin() == bin_dir  # made once
+    out = subprocess.run([str(bin_dir / "postgres"), "--version"], capture_output=True, text=True, user=65534)
+    assert out.stdout.startswith("postgres (PostgreSQL)"), out.stderr
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
+def test_a_stop_signal_during_the_start_stops_what_was_started(sig, tmp_path, monkeypatch, capsys):
+    """Its servers run in sessions of their own: a SIGTERM or a closed terminal during the
+    minutes of start-up orphaned them."""
+    import signal
+    import subprocess
+    import time
+
+    from scones.localrun import stack as stack_module
+
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start_stack(home, port, host, aws_port):
+        stack = stack_module.Stack("http://127.0.0.1:0", "admin", "", home, emulator=FakeEmulator())
+        try:
+            started.append(stack.start_process("scheduler", ["sleep", "300"], {}))
+            os.kill(os.getpid(), getattr(signal, sig))
+            time.sleep(5)
+            raise AssertionError(f"{sig} did not interrupt the start")
+        except BaseException:
+            stack.stop(timeout=5)
+            raise
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    monkeypatch.setattr(stack_module, "start_stack", start_stack)
+    # On the old code the signal's default action would end pytest: catch it here instead.
+    signal.signal(getattr(signal, sig), lambda *_: None)
+    try:
+        assert run_up(tmp_path, 0, aws_port=0) == 130
+    finally:
+        signal.signal(getattr(signal, sig), before[getattr(signal, sig)])
+    assert "interrupted; everything started was stopped" in capsys.readouterr().err
+    assert started[0].poll() is not None, "the component was stopped"
+    assert {s: signal.getsignal(s) for s in before if s != getattr(signal, sig)} == {
+        s: h for s, h in before.items() if s != getattr(signal, sig)}, "run_up restores the handlers it replaced"  # fmt: skip
+
+
+def test_a_stale_postmaster_pid_of_another_process_is_not_a_running_server(home):
+    """After a crash the pid in postmaster.pid may belong to any process by now."""
+    from scones.localrun.servers import _postgres_version
+
+    data = home / "postgres"
+    data.mkdir()
+    (data / "PG_VERSION").write_text(_postgres_version().split(".")[0] + "\n")
+    (home / "postgres.password").write_text("pw")
+    (data / "postmaster.pid").write_text(f"{os.getpid()}\n{data}\n")  # this pytest process: alive, not postgres
+    PostgresServer(data)._check_stale()  # no error: PostgreSQL recovers from the crash by itself
+
+
+class FakeEmulator:
+    def stop(self) -> None:
+        pass
+
+
+def test_a_secret_made_meanwhile_by_another_stack_is_kept(tmp_path):
+    """Between "does it exist" and "create it" another stack made it: that was an uncaught FileExistsError."""
+    from scones.localrun.servers import _secret
+
+    path = tmp_path / "secrets" / "jwt-secret"
+
+    def make_while_another_stack_does() -> str:
+        path.write_text("the other stack's")
+        return "mine"
+
+    assert _secret(path, make_while_another_stack_does) == "the other stack's"
+    assert _secret(path) == "the other stack's"
+
+
+def test_a_secret_is_private_and_never_read_or_written_through_a_symlink(tmp_path):
+    from scones.localrun.servers import _secret
+
+    fresh = tmp_path / "fresh"
+    assert _secret(fresh) == fresh.read_text() and fresh.stat().st_mode & 0o777 == 0o600
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_text("not a secret of ours")
+    planted = tmp_path / "planted"
+    planted.symlink_to(elsewhere)
+    with pytest.raises(ServerError, match=f"{planted} cannot be read as a plain file .*: remove it"):
+        _secret(planted)
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "created-through-the-link")
+    with pytest.raises(ServerError):
+        _secret(dangling)
+    assert not (tmp_path / "created-through-the-link").exists()
+
+
+def test_initdbs_password_file_is_private_and_not_written_through_a_planted_symlink(home, monkeypatch):
+    import subprocess
+
+    from scones.localrun import servers
+
+    victim = home / "victim"
+    victim.write_text("untouched")
+    (home / "postgres.initdb-pw").symlink_to(victim)
+    seen = {}
+
+    def initdb(cmd, **kwargs):
+        pwfile = Path(next(a for a in cmd if a.startswith("--pwfile=")).split("=", 1)[1])
+        seen["mode"] = os.lstat(pwfile).st_mode
+        seen["password"] = pwfile.read_text()
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(servers.subprocess, "run", initdb)
+    server = PostgresServer(home / "postgres")
+    server.bin = Path("/nonexistent")
+    server._initdb()
+    assert victim.read_text() == "untouched"
+    assert seen == {"mode": 0o100600, "password": (home / "postgres.password").read_text()}
+    assert not os.path.lexists(home / "postgres.initdb-pw")
+
+
+def test_the_embedded_stacks_login_file_is_private(tmp_path):
+    from scones.localrun.stack import USERNAME, _password
+
+    password = _password(tmp_path)
+    path = tmp_path / "simple_auth_manager_passwords.json"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert json.loads(path.read_text()) == {USERNAME: password} and _password(tmp_path) == password

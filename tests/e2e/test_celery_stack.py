@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import time
 from datetime import datetime, timezone
 
 import psutil
@@ -14,7 +15,7 @@ import pytest
 
 from scones.localrun.celery_stack import WORKERS, start_celery_stack, start_component
 from scones.localrun.rest import AirflowClient, status_of
-from tests.e2e.test_stack import free_port, stack_home
+from tests.e2e.test_stack import free_port, listening_sockets, stack_home
 
 pytestmark = pytest.mark.e2e
 
@@ -62,6 +63,31 @@ def test_the_rest_api_wants_a_fab_login(stack, client):
     assert {health[c]["status"] for c in ("metadatabase", "scheduler", "triggerer", "dag_processor")} == {"healthy"}
 
 
+def test_every_server_of_the_stack_listens_on_this_machine_only(stack):
+    """Airflow's worker and triggerer log servers bound every interface."""
+    listening = listening_sockets(stack)
+    assert len(listening) >= 4, listening  # the API server, PostgreSQL, Redis, the emulator at least
+    assert set(listening.values()) == {"127.0.0.1"}, listening
+
+
+FINAL = ("success", "failed", "upstream_failed", "skipped")
+
+
+def settled(state: str | None, wanted: str) -> str | None:
+    """``state`` once it is ``wanted`` or final (then the wait is over either way), else None."""
+    return state if state == wanted or state in FINAL else None
+
+
+def wait_until(look, timeout: float = 600, interval: float = 0.5, what: str = "it"):
+    """``look()``'s first truthy answer, asked every ``interval`` seconds until ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := look():
+            return found
+        time.sleep(interval)
+    raise AssertionError(f"{what} not seen in {timeout:.0f}s")
+
+
 def task_processes(worker: psutil.Process) -> list[psutil.Process]:
     """The worker's processes that run a task (Airflow titles them 'airflow worker -- <task instance id>')."""
     found = []
@@ -81,19 +107,18 @@ def test_the_pipeline_on_celery_survives_a_killed_worker_and_a_scheduler_restart
     assert client.wait_for_run("scones_cifar_etl", client.trigger("scones_cifar_etl")) == "success"
 
     # The ETL's Asset starts training. While train_model is deferred, restart the scheduler.
+    # Our own deadline and a short poll: a fault injected only if a 3 s poll happened to see
+    # the state made the test pass without the fault, or fail at random.
     train_run = client.wait_for_new_run("scones_train_deploy", known)
-    restarted = []
+    train_state = wait_until(lambda: settled(client.task_instances("scones_train_deploy", train_run)["train_model"]["state"],
+                                             "deferred"), interval=0.5, what="train_model deferred")  # fmt: skip
+    assert train_state == "deferred", f"train_model was never seen deferred (it ended {train_state})"
+    stack.stop_process("scheduler")
+    start_component(stack, "scheduler")
 
-    def restart_scheduler_while_deferred() -> None:
-        if not restarted and client.task_instances("scones_train_deploy", train_run)["train_model"]["state"] == "deferred":
-            stack.stop_process("scheduler")
-            start_component(stack, "scheduler")
-            restarted.append(True)
-
-    state = client.wait_for_run("scones_train_deploy", train_run, during=restart_scheduler_while_deferred)
+    state = client.wait_for_run("scones_train_deploy", train_run)
     instances = client.task_instances("scones_train_deploy", train_run)
     assert state == "success", {t: i["state"] for t, i in instances.items()}
-    assert restarted, "train_model never showed as deferred"
     train = instances["train_model"]
     log = client.task_log("scones_train_deploy", train_run, "train_model", train["try_number"])
     assert "Pausing task as DEFERRED" in log and "Trigger fired event" in log, "deferred to the triggerer"
@@ -101,25 +126,32 @@ def test_the_pipeline_on_celery_survives_a_killed_worker_and_a_scheduler_restart
     assert "Validation-accuracy" in log, "the training job's epochs belong in the task log"
 
     # The workflow: kill -9 the worker that runs one of its tasks; the task is retried elsewhere.
-    killed = []
-
-    def kill_a_busy_worker() -> None:
-        for name in WORKERS:
-            worker = psutil.Process(stack.processes[name].pid)
-            if not killed and task_processes(worker):
-                for proc in [*worker.children(recursive=True), worker]:
-                    try:
-                        proc.send_signal(signal.SIGKILL)
-                    except psutil.NoSuchProcess:
-                        pass
-                stack.processes[name].wait()
-                killed.append(name)
-                start_component(stack, name)  # back to two workers, as a supervisor would
-
+    # Every task of the run keeps its process ('airflow worker -- ...') for seconds; a 0.1 s
+    # look at the workers' processes cannot miss them all.
     workflow_run = client.trigger("scones_deploy_workflow")
-    state = client.wait_for_run("scones_deploy_workflow", workflow_run, during=kill_a_busy_worker)
+    looks = iter(range(10**9))
+
+    def busy_worker() -> str | None:
+        for name in WORKERS:
+            if task_processes(psutil.Process(stack.processes[name].pid)):
+                return name
+        if next(looks) % 20 == 0 and client.call(f"/api/v2/dags/scones_deploy_workflow/dagRuns/{workflow_run}")["state"] in FINAL:
+            return "the run ended"
+        return None
+
+    name = wait_until(busy_worker, interval=0.1, what="a worker running a task of the workflow")
+    assert name in WORKERS, "no worker was seen running a task before the run ended"
+    worker = psutil.Process(stack.processes[name].pid)
+    for proc in [*worker.children(recursive=True), worker]:
+        try:
+            proc.send_signal(signal.SIGKILL)
+        except psutil.NoSuchProcess:
+            pass
+    stack.processes[name].wait()
+    start_component(stack, name)  # back to two workers, as a supervisor would
+
+    state = client.wait_for_run("scones_deploy_workflow", workflow_run)
     instances = client.task_instances("scones_deploy_workflow", workflow_run)
-    assert killed, "no worker was seen running a task"
     assert state == "success", {t: (i["state"], i["try_number"]) for t, i in instances.items()}
     assert max(i["try_number"] for i in instances.values()) >= 2, "the killed worker's task was retried"
 

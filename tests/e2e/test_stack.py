@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+import psutil
 import pytest
 
 from scones.localrun.stack import client_exports, start_stack
@@ -42,7 +43,7 @@ def stack():
     stack = start_stack(home, free_port(), extra_env={"SCONES_EPOCHS": "3"})
     yield stack
     stack.stop()
-    assert stack.airflow.poll() is not None, "airflow standalone must stop with the stack"
+    assert all(p.poll() is not None for p in stack.processes.values()), "every Airflow process stops with the stack"
     assert all(s.proc is None or s.proc.poll() is not None for s in stack.servers), "PostgreSQL must stop with the stack"
     shutil.rmtree(home, ignore_errors=True)
 
@@ -120,8 +121,29 @@ def test_a_burst_of_triggers_gets_no_500(stack):
     assert statuses == [200] * 40
 
 
+def listening_sockets(stack) -> dict[tuple[str, int], str]:
+    """(process name, port) -> address of every socket the stack's processes (and their children) listen on."""
+    roots = [*stack.processes.values(), *(s.proc for s in stack.servers), stack.emulator._proc]
+    found = {}
+    for root in roots:
+        top = psutil.Process(root.pid)
+        for proc in [top, *top.children(recursive=True)]:
+            try:
+                for conn in proc.net_connections(kind="inet"):
+                    if conn.status == psutil.CONN_LISTEN:
+                        found[(proc.name(), conn.laddr.port)] = conn.laddr.ip
+            except psutil.NoSuchProcess:
+                pass
+    return found
+
+
 def test_api_server_listens_on_this_machine_only(stack):
     assert listening_addresses(urlparse(stack.url).port) == {"127.0.0.1"}
+    # Every other server too: airflow standalone's scheduler and triggerer started Airflow's
+    # log servers, which listen on every interface.
+    listening = listening_sockets(stack)
+    assert len(listening) >= 3, listening  # the API server, PostgreSQL, the emulator at least
+    assert set(listening.values()) == {"127.0.0.1"}, listening
 
 
 def test_monitor_page_is_served_by_the_api_server_behind_its_login(stack):

@@ -60,6 +60,7 @@ class EmulatorProcess:
     def start(self) -> EmulatorProcess:
         env = {**os.environ, **LOCAL_CREDENTIALS, "PYTHONUNBUFFERED": "1", **(self.env or {})}
         env.pop("AWS_ENDPOINT_URL", None)  # the emulator itself talks to no other AWS
+        env.pop("_AIRFLOW_WWW_USER_PASSWORD", None)  # the Airflow admin's (scones up --stack celery): not its business
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "scones.cli", "local-aws", "--port", str(self.port)],
             stdout=subprocess.PIPE,

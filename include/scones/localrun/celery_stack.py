@@ -11,7 +11,6 @@ and kept there, mode 600, except the admin's password, which only the environmen
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -52,11 +51,13 @@ def celery_env(home: Path, endpoint_url: str, postgres: PostgresServer, redis: R
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": url,
         "AIRFLOW__API__WORKERS": "2",
-        # Each server of Airflow's own on a port of its own, on loopback where Airflow lets us
-        # choose (its log servers listen on every interface; they check a token signed with the
-        # JWT secret).
+        # Each server of Airflow's own on a port of its own, on loopback. Airflow's log servers
+        # would listen on every interface: the workers and the triggerer start without them
+        # (component_command); these ports only keep the API server from asking another
+        # stack's log server on the default ones.
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(WORKER_CONCURRENCY),
         **(extra or {}),
@@ -67,28 +68,23 @@ def _run_init(stack: Stack, env: dict[str, str]) -> None:
     """docker-compose.yaml's airflow-init: the database schema, then the admin login (the only
     process that sees the admin's password, as in the compose file)."""
     admin_env = {**env, USERNAME_VARIABLE: stack.username, PASSWORD_VARIABLE: stack.password}
-    for name, cmd, step_env in (("db-migrate", [AIRFLOW, "db", "migrate"], env),
-                                ("admin", [sys.executable, "-m", "scones.localrun.fab_admin"], admin_env)):  # fmt: skip
-        log = stack.log(name)
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("ab") as out:
-            proc = subprocess.run(cmd, env=step_env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        if proc.returncode:
-            raise ServerError(f"the init step `{' '.join(cmd[1:])}` failed ({proc.returncode}); see {log}")
+    stack.run_step("db-migrate", [AIRFLOW, "db", "migrate"], env)
+    stack.run_step("admin", [sys.executable, "-m", "scones.localrun.fab_admin"], admin_env)
 
 
 def component_command(name: str) -> list[str]:
+    # --skip-serve-logs: Airflow's log server binds every interface, and on one machine it has
+    # nothing to serve: every component writes and the API server reads <home>/logs.
     if name in WORKERS:
-        return [AIRFLOW, "celery", "worker", "--celery-hostname", f"{name}@%h"]
+        return [AIRFLOW, "celery", "worker", "--celery-hostname", f"{name}@%h", "--skip-serve-logs"]
+    if name == "triggerer":
+        return [AIRFLOW, name, "--skip-serve-logs"]
     return [AIRFLOW, name]
 
 
 def start_component(stack: Stack, name: str, env: dict[str, str] | None = None) -> None:
     """Start (or start again, after a crash or a stop) one component with the stack's environment."""
-    env = env or stack.env
-    if name in WORKERS:  # two workers on one machine: each serves its task logs on its own port
-        env = {**env, "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())}
-    stack.start_process(name, component_command(name), env)
+    stack.start_process(name, component_command(name), env or stack.env)
 
 
 def _wait_workers_ready(stack: Stack, offsets: dict[str, int], timeout: float) -> None:

