@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import psutil
 import pytest
 
+from scones.localrun.rest import AirflowClient, status_of
 from scones.localrun.stack import client_exports, start_stack
 
 pytestmark = pytest.mark.e2e
@@ -63,57 +60,36 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
-def api(stack, path: str, method: str = "GET", body: dict | None = None):
-    request = urllib.request.Request(
-        f"{stack.url}{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {stack.token()}"},
-    )  # fmt: skip
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())
+@pytest.fixture(scope="module")
+def client(stack):
+    """The REST API as a client uses it (a token from POST /auth/token)."""
+    return AirflowClient(stack.url, stack.username, stack.password)
 
 
-def wait_for_run(stack, dag_id: str, run_id: str, timeout: float = 900) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = api(stack, f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"]
-        if state in ("success", "failed"):
-            return state
-        time.sleep(3)
-    raise AssertionError(f"{dag_id} {run_id} did not finish in {timeout}s")
-
-
-def trigger(stack, dag_id: str, conf: dict | None = None) -> str:
-    return api(stack, f"/api/v2/dags/{dag_id}/dagRuns", "POST", {"logical_date": None, "conf": conf or {}})["dag_run_id"]
-
-
-def test_trigger_train_deploy_through_the_api_and_read_its_training_log(stack):
-    dags = {d["dag_id"]: d for d in api(stack, "/api/v2/dags")["dags"]}
+def test_trigger_train_deploy_through_the_api_and_read_its_training_log(client):
+    dags = {d["dag_id"]: d for d in client.call("/api/v2/dags")["dags"]}
     assert {"scones_cifar_etl", "scones_train_deploy"} <= set(dags)
     assert not dags["scones_train_deploy"]["is_paused"]
 
     # The ETL first (its Asset event may also start training: that run is waited out too).
-    assert wait_for_run(stack, "scones_cifar_etl", trigger(stack, "scones_cifar_etl")) == "success"
-    run_id = trigger(stack, "scones_train_deploy", {"epochs": 3})
-    state = wait_for_run(stack, "scones_train_deploy", run_id)
-    instances = api(stack, f"/api/v2/dags/scones_train_deploy/dagRuns/{run_id}/taskInstances")["task_instances"]
-    states = {t["task_id"]: t["state"] for t in instances}
+    assert client.wait_for_run("scones_cifar_etl", client.trigger("scones_cifar_etl")) == "success"
+    run_id = client.trigger("scones_train_deploy", {"epochs": 3})
+    state = client.wait_for_run("scones_train_deploy", run_id)
+    instances = client.task_instances("scones_train_deploy", run_id)
+    states = {task_id: t["state"] for task_id, t in instances.items()}
     assert state == "success", states
 
-    train = next(t for t in instances if t["task_id"] == "train_model")
-    log = api(stack, f"/api/v2/dags/scones_train_deploy/dagRuns/{run_id}/taskInstances/train_model/logs/{train['try_number']}")
-    text = json.dumps(log)
+    text = client.task_log("scones_train_deploy", run_id, "train_model", instances["train_model"]["try_number"])
     assert "Validation-accuracy" in text, "the SageMaker training log belongs in the task log"
 
 
-def test_a_burst_of_triggers_gets_no_500(stack):
+def test_a_burst_of_triggers_gets_no_500(stack, client):
     """On SQLite the API server gave up after 5 s on the write lock and answered a trigger with a 500."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from scones.localrun.rest import status_of
-
     dag_id = "scones_model_monitor"
-    api(stack, f"/api/v2/dags/{dag_id}", "PATCH", {"is_paused": True})  # the runs wait, queued
-    headers = {"Authorization": f"Bearer {stack.token()}"}
+    client.call(f"/api/v2/dags/{dag_id}", "PATCH", {"is_paused": True})  # the runs wait, queued
+    headers = {"Authorization": f"Bearer {client.token()}"}
     body = {"logical_date": None, "conf": {"day": "2026-01-01", "fail_on_violation": False}}
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(lambda _: status_of(f"{stack.url}/api/v2/dags/{dag_id}/dagRuns", "POST", headers, body),
@@ -146,20 +122,15 @@ def test_api_server_listens_on_this_machine_only(stack):
     assert set(listening.values()) == {"127.0.0.1"}, listening
 
 
-def test_monitor_page_is_served_by_the_api_server_behind_its_login(stack):
+def test_monitor_page_is_served_by_the_api_server_behind_its_login(stack, client):
     def status(path: str, token: str | None = None) -> int:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        try:
-            with urllib.request.urlopen(urllib.request.Request(f"{stack.url}{path}", headers=headers), timeout=30) as response:
-                return response.status
-        except urllib.error.HTTPError as exc:
-            return exc.code
+        return status_of(f"{stack.url}{path}", headers={"Authorization": f"Bearer {token}"} if token else None)
 
     for path in ("/scones-monitor/", "/scones-monitor/reports/2026-11-22"):
         assert status(path) == 401, f"{path} without a login"
-    assert status("/scones-monitor/", stack.token()) == 200
-    assert status("/scones-monitor/reports/2020-01-01", stack.token()) == 404, "a day with no report"
-    assert status("/scones-monitor/openapi.json", stack.token()) == 404
+    assert status("/scones-monitor/", client.token()) == 200
+    assert status("/scones-monitor/reports/2020-01-01", client.token()) == 404, "a day with no report"
+    assert status("/scones-monitor/openapi.json", client.token()) == 404
 
 
 def test_scones_traffic_finds_the_emulator_with_the_lines_scones_up_prints(stack):
