@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 REPORT_FILE = "report.json"
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")  # \Z, not $: "$" matches before a final newline
+#: A report folder's day, yyyy-mm-dd (\Z, not $: "$" matches before a final newline).
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 
 
 def report_prefix(endpoint: str, day: str, root: str = MONITORING_PREFIX) -> str:
@@ -95,7 +96,7 @@ def list_report_days(s3: S3Client, bucket: str, endpoint: str, root: str = MONIT
     days = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
         days += [p["Prefix"][len(prefix) :].strip("/") for p in page.get("CommonPrefixes", [])]
-    return sorted((d for d in days if _DAY.match(d)), reverse=True)
+    return sorted((d for d in days if DAY.match(d)), reverse=True)
 
 
 def read_report(s3: S3Client, bucket: str, endpoint: str, day: str, root: str = MONITORING_PREFIX) -> dict[str, Any] | None:

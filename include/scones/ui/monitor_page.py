@@ -24,9 +24,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
-from scones.monitoring.sinks import MONITORING_PREFIX
+from scones.monitoring.sinks import DAY, MONITORING_PREFIX
 from scones.ui.pages import day_page, error_page, index_page
-from scones.ui.reports import DATE, FILE, ReportStore, ReportUnreadable
+from scones.ui.reports import FILE, ReportStore, ReportUnreadable
 from scones.ui.security import file_headers, page_headers
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ MAX_TREND_DAYS = 366
 def _day(text: str) -> str:
     """``text`` if it is a real calendar date written yyyy-mm-dd; a 400 otherwise."""
     try:
-        if DATE.fullmatch(text) and date.fromisoformat(text):
+        if DAY.fullmatch(text) and date.fromisoformat(text):
             return text
     except ValueError:
         pass

@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from scones.monitoring.sinks import MONITORING_PREFIX, REPORT_FILE, list_report_days, report_prefix
+from scones.monitoring.sinks import DAY, MONITORING_PREFIX, REPORT_FILE, list_report_days, report_prefix
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-# Matched whole with fullmatch: "$" would also accept a name ending in a newline.
-DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-#: What the page serves from a report folder; anything else is never fetched from S3.
+#: What the page serves from a report folder; anything else is never fetched from S3 (fullmatch:
+#: "$" would also accept a name ending in a newline).
 FILE = re.compile(r"[A-Za-z0-9_.-]+\.(png|json|html)")
 _TREND_READERS = 8  # report.json files fetched at once for the trends
 
@@ -87,11 +86,11 @@ class ReportStore:
         self.s3, self.bucket, self.endpoint, self.prefix = s3, bucket, endpoint, prefix
 
     def days(self) -> list[str]:
-        """Days with a report folder, newest first (real dates only)."""
-        return [d for d in list_report_days(self.s3, self.bucket, self.endpoint, self.prefix) if DATE.fullmatch(d)]
+        """Days with a report folder, newest first."""
+        return list_report_days(self.s3, self.bucket, self.endpoint, self.prefix)
 
     def _key(self, day: str, name: str) -> str:
-        if not DATE.fullmatch(day) or not FILE.fullmatch(name):
+        if not DAY.fullmatch(day) or not FILE.fullmatch(name):
             raise ValueError(f"not a report file: {day}/{name}")
         return report_prefix(self.endpoint, day, self.prefix) + name
 
