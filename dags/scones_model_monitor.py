@@ -81,22 +81,13 @@ def analyze_window(deployment: dict, data_interval_start=None, params: dict | No
 @task
 def alert_on_violations(summary: dict, deployment: dict, params: dict | None = None) -> dict:
     """Publish violations to SNS; fail the task on them unless fail_on_violation is off."""
-    from airflow.sdk.exceptions import AirflowFailException
-
     from scones.airflow_glue import aws_client
-    from scones.monitoring.daily import publish_alert
+    from scones.monitoring.daily import alert_on_violations as alert
 
-    if not summary["violations"]:
-        print(f"{summary['day']}: no violation ({summary['records']} inferences)")
-        return {"alerted": False}
     settings = task_settings(params)
-    message_id = publish_alert(aws_client("sns", settings), settings.alerts_topic, summary, deployment["endpoint_name"])
-    checks = ", ".join(v["check"] for v in summary["violations"])
-    print(f"alert {message_id} published to {settings.alerts_topic}: {checks}")
-    if (params or {}).get("fail_on_violation", True):
-        # Not retried: the data will not change; the report is written already.
-        raise AirflowFailException(f"{summary['day']}: {len(summary['violations'])} violation(s): {checks}; see {summary['report_uri']}")
-    return {"alerted": True, "message_id": message_id}
+    message_id = alert(aws_client("sns", settings), settings.names.monitor_alerts_topic, summary, deployment["endpoint_name"],
+                       fail=(params or {}).get("fail_on_violation", True))  # fmt: skip
+    return {"alerted": True, "message_id": message_id} if message_id else {"alerted": False}
 
 
 @dag(

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from scones.workflow.config import FUNCTIONS, WorkflowNames
+from scones.workflow.components import FUNCTIONS
 from scones.workflow.deploy import deploy_workflow
 
 from .conftest import TEST_CONFIG, TEST_SETTINGS
@@ -25,7 +25,7 @@ def deployed(moto_aws):
 
 def test_first_deployment_creates_every_resource(deployed, moto_aws):
     assert set(actions(deployed).values()) == {"created"}
-    names = WorkflowNames(TEST_SETTINGS, TEST_CONFIG)
+    names = TEST_SETTINGS.names
     assert set(actions(deployed)) == {names.function(f) for f in FUNCTIONS} | {"scones-image-classification", "scones-batch-classification"}
     classify = moto_aws("lambda").get_function(FunctionName="scones-classify-image")["Configuration"]
     assert classify["Handler"] == "handler.lambda_handler" and classify["Runtime"] == "python3.11"

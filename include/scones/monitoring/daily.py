@@ -96,3 +96,23 @@ def publish_alert(sns: Any, topic_name: str, summary: dict[str, Any], endpoint: 
     topic_arn = sns.create_topic(Name=topic_name)["TopicArn"]
     subject, message = alert_message(summary, endpoint)
     return sns.publish(TopicArn=topic_arn, Subject=subject, Message=message)["MessageId"]
+
+
+def alert_on_violations(sns: Any, topic_name: str, summary: dict[str, Any], endpoint: str, fail: bool = True) -> str | None:
+    """Publish the day's violations (if any) to the topic; then raise, unless ``fail`` is off.
+
+    :return: the message id, or ``None`` when the day has no violation.
+    :raises ViolationsFound: there were violations and ``fail`` is on (the run fails, not retried:
+        the data will not change; the report is written already).
+    """
+    from scones.monitoring.errors import ViolationsFound
+
+    if not summary["violations"]:
+        log.info("%s: no violation (%s inferences)", summary["day"], summary["records"])
+        return None
+    message_id = publish_alert(sns, topic_name, summary, endpoint)
+    checks = ", ".join(v["check"] for v in summary["violations"])
+    log.info("alert %s published to %s: %s", message_id, topic_name, checks)
+    if fail:
+        raise ViolationsFound(f"{summary['day']}: {len(summary['violations'])} violation(s): {checks}; see {summary['report_uri']}")
+    return message_id
