@@ -50,3 +50,11 @@ def test_every_name_derives_from_the_project_id():
     assert names.workflow_alerts_topic == "muffins-workflow-alerts"
     assert settings.workflow_images_prefix == "datasets/cifar100-vehicles/"
     assert WorkflowSettings().source_dir == PROJECT_ROOT and (PROJECT_ROOT / "statemachine").is_dir()
+
+
+def test_task_params_reach_the_section():
+    from scones.settings import split_overrides
+
+    overrides = split_overrides({"max_concurrency": 12, "confidence_threshold": 0.5, "fail_on_violation": False})
+    assert overrides == {"confidence_threshold": 0.5, "workflow": {"max_concurrency": 12}}
+    assert load_settings(overrides, environ={}).workflow.max_concurrency == 12
