@@ -30,6 +30,11 @@ or is out of its range, fails with a message naming the setting and where the va
 
 Lists are comma-separated in Variables and the environment (`bicycle,motorcycle`); booleans are
 `true`/`false` (or `1`/`0`, `yes`/`no`, `on`/`off`).
+
+The local emulator has settings of its own (`SCONES_LAMBDA_MAX_CONCURRENCY`,
+`SCONES_LAMBDA_IDLE_SECONDS`, `SCONES_LAMBDA_ENDPOINT_URL`, in the emulator process's
+environment or moto's `/moto-api/config`): see `include/scones/emulator/awslambda/_config.py`.
+They are not here because the emulator imports nothing from the product, these settings included.
 """
 
 

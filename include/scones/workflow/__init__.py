@@ -10,10 +10,11 @@ Public surface (imported lazily, so ``scones --help`` stays fast)::
 Its settings are ``Settings.workflow`` (:class:`scones.settings.WorkflowSettings`, env
 ``SCONES_WORKFLOW_<NAME>``); its resource names come from :mod:`scones.names`.
 
-Modules: ``components`` (its functions and state machines), ``packaging`` (zips), ``functions`` (create-or-update Lambda), ``roles`` (IAM, with
-the policies in ``policies/``), ``alerts`` (SNS), ``definition`` + ``templates`` (ASL),
-``statemachines``, ``executions``, ``smoke_executions`` (post-deployment checks), ``traffic`` (load for
-the monitor), ``cli`` (``scones traffic``). Errors: ``errors``.
+Modules: ``components`` (its functions and state machines), ``packaging`` (zips),
+``functions`` (create-or-update Lambda), ``roles`` (IAM, with the policies in ``policies/``),
+``alerts`` (SNS), ``definition`` + ``templates`` (ASL), ``statemachines``, ``deploy`` (the
+deployment's steps, one per DAG task), ``executions``, ``smoke_executions`` (post-deployment
+checks), ``traffic`` (load for the monitor), ``cli`` (``scones traffic``). Errors: ``errors``.
 """
 
 from __future__ import annotations
