@@ -40,17 +40,13 @@ def read_deployment(params: dict | None = None) -> dict:
     from airflow.sdk.exceptions import AirflowSkipException
 
     from scones.airflow_glue import aws_client
-    from scones.deployment.record import read_current
+    from scones.monitoring.daily import serving_deployment
 
     settings = task_settings(params)
-    deployment = read_current(aws_client("s3", settings), settings.bucket, settings.models_prefix)
+    deployment = serving_deployment(aws_client("s3", settings), settings)
     if deployment is None:
         raise AirflowSkipException("no model has been deployed yet: nothing to monitor")
-    # Where that deployment captures to, as recorded: settings changed since do not move it.
-    capture_uri = deployment.data_capture_uri or settings.data_capture_uri
-    return {"endpoint_name": deployment.endpoint_name, "classes": deployment.classes, "model": deployment.model_name,
-            "data_capture_uri": capture_uri, "training_job": deployment.training_job,
-            "dataset_version": deployment.dataset_version}  # fmt: skip
+    return deployment
 
 
 @task
@@ -67,9 +63,7 @@ def analyze_window(deployment: dict, data_interval_start=None, params: dict | No
         aws_client("s3", settings), bucket=settings.bucket,
         capture_uri=deployment["data_capture_uri"],
         endpoint=deployment["endpoint_name"], classes=deployment["classes"], window=window,
-        thresholds=Thresholds(confidence_threshold=settings.confidence_threshold,
-                              max_low_confidence_rate=settings.max_low_confidence_rate,
-                              min_records=settings.min_daily_records),
+        thresholds=Thresholds.of(settings),
         baseline_uri=(params or {}).get("baseline_uri") or "",
         lineage={k: deployment.get(k) or "" for k in ("model", "training_job", "dataset_version")},
     )  # fmt: skip

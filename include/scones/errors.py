@@ -11,7 +11,8 @@ Hierarchy::
     │   ├── SourceError               the dataset source cannot be read (already retried inside)
     │   │   ├── SourceUnreachable     network or S3 error after retries, or no such file
     │   │   ├── ChecksumMismatch      the official archive's md5 is not the published one
-    │   │   └── CorruptArchive        not a readable CIFAR-100 python archive
+    │   │   ├── CorruptArchive        not a readable CIFAR-100 python archive
+    │   │   └── ArchiveChanged        the cached archive is not the one an earlier task checked
     │   ├── DestinationError          the S3 destination cannot be written (missing, no permission)
     │   ├── PublishConflict           another run published a newer dataset version meanwhile
     │   ├── TrainingJobFailed         the SageMaker training job ended Failed or Stopped
@@ -65,6 +66,10 @@ class ChecksumMismatch(SourceError):
 
 class CorruptArchive(SourceError):
     """The archive is truncated, not gzip/tar, or lacks the CIFAR-100 members."""
+
+
+class ArchiveChanged(SourceError):
+    """The archive differs from the one an earlier task of the run checked (the cache was replaced)."""
 
 
 class DatasetNotFound(ConfigurationError):

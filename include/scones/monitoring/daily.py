@@ -82,6 +82,19 @@ def monitor_window(s3: S3Client, *, bucket: str, capture_uri: str, endpoint: str
     }
 
 
+def serving_deployment(s3: Any, settings: Any) -> dict[str, Any] | None:
+    """What the monitor reports on: the recorded deployment's endpoint, classes, lineage and where
+    it captures to (as recorded: settings changed since do not move it); None before the first."""
+    from scones.deployment.record import read_current
+
+    deployment = read_current(s3, settings.bucket, settings.models_prefix)
+    if deployment is None:
+        return None
+    return {"endpoint_name": deployment.endpoint_name, "classes": deployment.classes, "model": deployment.model_name,
+            "data_capture_uri": deployment.data_capture_uri or settings.data_capture_uri,
+            "training_job": deployment.training_job, "dataset_version": deployment.dataset_version}  # fmt: skip
+
+
 def alert_message(summary: dict[str, Any], endpoint: str) -> tuple[str, str]:
     """SNS subject (<= 100 characters) and body for a window with violations."""
     checks = ", ".join(sorted({v["check"] for v in summary["violations"]}))
