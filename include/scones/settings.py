@@ -3,10 +3,13 @@
 A value is looked up, first match wins, in: explicit overrides (Airflow Params or CLI
 flags), Airflow Variables (``scones_<name>``), the environment (``SCONES_<NAME>``), then the
 defaults below. A section (``workflow``) is set the same way with its name in front:
-``SCONES_WORKFLOW_MAX_CONCURRENCY``, Variable ``scones_workflow_max_concurrency``. The reference
-of every setting, ``docs/configuration.md``, is generated from the fields' docs
-(``scones config-reference``). DAG files call :func:`load_settings` inside tasks (Variables are never read at
-parse time); at parse time only the environment and defaults are used.
+``SCONES_WORKFLOW_MAX_CONCURRENCY``, Variable ``scones_workflow_max_concurrency``. DAG files
+call :func:`load_settings` inside tasks (Variables are never read at parse time); at parse time
+only the environment and defaults are used.
+
+Each field's one-line doc is the reference: ``docs/configuration.md`` is generated from them
+(``scones config-reference --output docs/configuration.md``) and a test keeps it current.
+AWS resource names derive from ``project`` in :mod:`scones.names` (``settings.names``).
 """
 
 from __future__ import annotations
