@@ -77,7 +77,7 @@ def deployed(local_airflow, threshold, emulator_session_module, settings) -> dic
     machines = {stem: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]
                 for stem in ("classify_image", "classify_batch") if m["name"] == names.state_machine(stem)}  # fmt: skip
     topic = next((t["TopicArn"] for t in emulator_session_module.client("sns").list_topics()["Topics"]
-                  if t["TopicArn"].endswith(f":{names.alerts_topic}")), None)  # fmt: skip
+                  if t["TopicArn"].endswith(f":{names.workflow_alerts_topic}")), None)  # fmt: skip
     return {"run": run, "names": names, "machines": machines, "topic": topic}
 
 
