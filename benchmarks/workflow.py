@@ -47,8 +47,7 @@ from scones.datasets import resolve_dataset
 from scones.emulator import EmulatorProcess
 from scones.layout import DatasetLayout
 from scones.localrun.demo import SHARED_SUBSET
-from scones.settings import load_settings
-from scones.workflow.config import WorkflowConfig, WorkflowNames
+from scones.settings import WorkflowSettings, load_settings
 from scones.workflow.deploy import deploy_workflow
 from scones.workflow.executions import describe
 from scones.workflow.traffic import list_images, run_batches, run_sequentially
@@ -78,7 +77,7 @@ def publish_dataset(session, settings, cache_dir: Path) -> None:  # noqa: ANN001
 
 def train_and_deploy(session, settings) -> None:  # noqa: ANN001
     """What scones_train_deploy does, without Airflow: train, then serve on the endpoint."""
-    from scones.deployment.configs import deployment_config
+    from scones.deployment.endpoint_config import deployment_config
     from scones.training.dataset import describe_dataset
     from scones.training.prepare import prepare_training_config
 
@@ -123,7 +122,7 @@ def invoke_overhead(session, function_name: str, warm_calls: int = 50) -> tuple[
 
 def median_confidence(session, settings, keys: list[str]) -> float:  # noqa: ANN001
     """The median top probability the endpoint gives 20 of ``keys``, to 2 decimals."""
-    from scones.workflow.smoke import probe
+    from scones.workflow.smoke_executions import probe
 
     s3, runtime = session.client("s3"), session.client("sagemaker-runtime")
     sample = keys[:: max(1, len(keys) // 20)][:20]
@@ -180,8 +179,7 @@ def main() -> int:
         return 2
 
     settings = load_settings({"epochs": args.epochs, "source_url": str(SHARED_SUBSET)}, environ={})
-    config = WorkflowConfig(max_concurrency=args.max_concurrency, max_batch_size=max(args.batch_size, 1))
-    names = WorkflowNames(settings, config)
+    config = WorkflowSettings(max_concurrency=args.max_concurrency, max_batch_size=max(args.batch_size, 1))
     with EmulatorProcess() as emu, tempfile.TemporaryDirectory() as cache:
         session = emu.session(settings.region)
         session.client("s3").create_bucket(Bucket=settings.bucket)
@@ -198,7 +196,7 @@ def main() -> int:
         deployed = deploy_workflow(session.client, settings, config)
         single, batch = (deployed["state_machines"][s]["arn"] for s in ("classify_image", "classify_batch"))
         sfn, emulator = session.client("stepfunctions"), emulator_process()
-        cold_ms, warm_ms = invoke_overhead(session, names.function("filter_inferences"))
+        cold_ms, warm_ms = invoke_overhead(session, settings.names.function("filter_inferences"))
         # Warm every function's workers (as a steady service would have them) before timing:
         # the batched run once untimed, so its concurrency finds as many warm workers as it uses.
         run_sequentially(sfn, single, settings.bucket, keys[:3])

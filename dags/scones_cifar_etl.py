@@ -67,15 +67,12 @@ def transform_and_upload(inputs: dict, archive: dict, params: dict | None = None
 
     settings = task_settings(params)
     # Re-fetching is a no-op where the cache is warm, and makes this task safe on a worker
-    # that did not run extract_archive.
-    result = stage(
+    # that did not run extract_archive; an archive other than the one it checked fails before any upload.
+    return stage(
         aws_client("s3", settings, max_pool_connections=settings.upload_concurrency + 4),
         source=inputs["source"], classes=inputs["classes"], dataset_uri=inputs["dataset_uri"],
-        cache_dir=settings.cache_dir, concurrency=settings.upload_concurrency,
-    )  # fmt: skip
-    if result.archive_md5 != archive["md5"]:
-        raise RuntimeError(f"the archive changed between tasks ({archive['md5']} -> {result.archive_md5}); rerun the DAG")
-    return result.to_dict()
+        cache_dir=settings.cache_dir, concurrency=settings.upload_concurrency, expected_md5=archive["md5"],
+    ).to_dict()  # fmt: skip
 
 
 @task(outlets=[DATASET_ASSET])

@@ -31,34 +31,16 @@ from pathlib import Path
 import pendulum
 from airflow.providers.amazon.aws.operators.step_function import StepFunctionStartExecutionOperator
 from airflow.sdk import Param, chain, dag, task
-from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
 
-from scones.airflow_glue import AWS_CONN_ID, DEFAULT_ARGS, NO_RETRY_ON_BAD_INPUT, task_settings
+from scones.airflow_glue import AWS_CONN_ID, DEFAULT_ARGS, task_settings
 from scones.settings import load_settings
+from scones.workflow.smoke_executions import start_kwargs
 
 DAG_ID = Path(__file__).stem
 DEFAULTS = load_settings()  # environment and defaults only: no Variables at parse time
 SMOKE_TIMEOUT_SECONDS = 900
 
-#: Retrying cannot fix a bad definition, a package that changed under us, or a wrong outcome.
-RETRY_POLICY = ExceptionRetryPolicy(
-    rules=[
-        *NO_RETRY_ON_BAD_INPUT.rules,
-        RetryRule(
-            exception=[f"scones.workflow.errors.{name}" for name in ("DefinitionError", "PackagingError", "SmokeTestFailed")],
-            action=RetryAction.FAIL, reason="fix the code or the model, then rerun",
-        ),
-    ]
-)  # fmt: skip
-
-
-def _workflow(params: dict | None):
-    """Settings, workflow config and resource names for a running task."""
-    from scones.workflow.config import WorkflowNames, load_workflow_config
-
-    settings = task_settings(params)
-    config = load_workflow_config({"max_concurrency": (params or {}).get("max_concurrency")})
-    return settings, WorkflowNames(settings, config)
+# Each task is one step of scones.workflow.deploy (deploy_workflow runs the same steps in this order).
 
 
 def _context(settings) -> dict:
@@ -72,40 +54,28 @@ def _context(settings) -> dict:
 def create_function_roles(params: dict | None = None) -> dict[str, str]:
     """One least-privilege role per function; returns `{function: role ARN}`."""
     from scones.airflow_glue import aws_client
-    from scones.workflow.config import FUNCTIONS
-    from scones.workflow.deploy import deploy_function_role
+    from scones.workflow.deploy import deploy_function_roles
 
-    settings, names = _workflow(params)
-    iam, context = aws_client("iam", settings), _context(settings)
-    roles = {}
-    for folder in FUNCTIONS:
-        role = deploy_function_role(iam, folder, names, context)
-        print(f"role {role['name']}: {role['action']}")
-        roles[folder] = role["arn"]
-    return roles
+    settings = task_settings(params)
+    return deploy_function_roles(aws_client("iam", settings), settings, _context(settings))
 
 
 @task
 def create_alerts_topic(params: dict | None = None) -> str:
     """The SNS topic failed classifications go to."""
     from scones.airflow_glue import aws_client
-    from scones.workflow.alerts import ensure_topic
+    from scones.workflow.deploy import deploy_alerts_topic
 
-    settings, names = _workflow(params)
-    return ensure_topic(aws_client("sns", settings), names.alerts_topic)
+    settings = task_settings(params)
+    return deploy_alerts_topic(aws_client("sns", settings), settings)
 
 
 @task
 def package_functions(params: dict | None = None) -> list[dict]:
     """Zip each function's folder; the CodeSha256 lets deploy_function check nothing changed since."""
-    from scones.workflow.config import FUNCTIONS
-    from scones.workflow.packaging import package_function
+    from scones.workflow.deploy import package_functions as package
 
-    _, names = _workflow(params)
-    packages = [package_function(names.config.lambdas_dir, folder) for folder in FUNCTIONS]
-    for p in packages:
-        print(f"{p.folder}: {p.size} bytes, CodeSha256 {p.code_sha256}")
-    return [{"folder": p.folder, "code_sha256": p.code_sha256} for p in packages]
+    return package(task_settings(params))
 
 
 @task(map_index_template="{{ function_folder }}")
@@ -116,10 +86,10 @@ def deploy_function(package: dict, roles: dict[str, str], params: dict | None = 
     from scones.airflow_glue import aws_client
     from scones.workflow.deploy import deploy_function as deploy, serving_classes
 
-    settings, names = _workflow(params)
+    settings = task_settings(params)
     folder = package["folder"]
     get_current_context()["function_folder"] = folder  # names the mapped instance in the UI
-    result = deploy(aws_client("lambda", settings), folder, names, roles[folder],
+    result = deploy(aws_client("lambda", settings), folder, settings, roles[folder],
                     serving_classes(aws_client("s3", settings), settings), expected_sha256=package["code_sha256"])  # fmt: skip
     print(f"function {result['name']}: {result['action']} {result['changed'] or ''}".rstrip())
     return result
@@ -131,11 +101,8 @@ def create_state_machine_role(functions: list[dict], topic_arn: str, params: dic
     from scones.airflow_glue import aws_client
     from scones.workflow.deploy import deploy_state_machine_role
 
-    settings, names = _workflow(params)
-    function_arns = {f["folder"]: f["arn"] for f in functions}
-    role = deploy_state_machine_role(aws_client("iam", settings), names, _context(settings), function_arns, topic_arn)
-    print(f"role {role['name']}: {role['action']}")
-    return role["arn"]
+    settings = task_settings(params)
+    return deploy_state_machine_role(aws_client("iam", settings), settings, _context(settings), functions, topic_arn)
 
 
 @task
@@ -144,9 +111,8 @@ def deploy_state_machines(functions: list[dict], topic_arn: str, role_arn: str, 
     from scones.airflow_glue import aws_client
     from scones.workflow.deploy import deploy_state_machines as deploy
 
-    settings, names = _workflow(params)
-    function_arns = {f["folder"]: f["arn"] for f in functions}
-    machines = deploy(aws_client("stepfunctions", settings), names, _context(settings), function_arns, topic_arn, role_arn)
+    settings = task_settings(params)
+    machines = deploy(aws_client("stepfunctions", settings), settings, _context(settings), functions, topic_arn, role_arn)
     for machine in machines.values():
         print(f"state machine {machine['name']}: {machine['action']}")
     return {stem: machine["arn"] for stem, machine in machines.items()}
@@ -155,55 +121,16 @@ def deploy_state_machines(functions: list[dict], topic_arn: str, role_arn: str, 
 @task
 def plan_smoke_executions(machines: dict, run_id: str | None = None, params: dict | None = None) -> list[dict]:
     """Check the endpoint serves, score validation images on it, and choose the smoke cases."""
-    import hashlib
-    import uuid
-
-    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+    from airflow.sdk.exceptions import AirflowSkipException
 
     from scones.airflow_glue import aws_client
-    from scones.workflow.deploy import serving_classes
-    from scones.workflow.errors import EndpointNotReady
-    from scones.workflow.smoke import (
-        check_endpoint,
-        plan_smoke_cases,
-        probe,
-        probe_until_planned,
-        validation_keys,
-        validation_prefix,
-    )
+    from scones.workflow.smoke_executions import plan_smoke_executions as plan
 
-    params = params or {}
-    if not params.get("smoke_tests", True):
+    settings = task_settings(params)
+    if not settings.workflow.smoke_tests:
         raise AirflowSkipException("smoke_tests is off: the workflow is deployed but not exercised")
-    settings, _ = _workflow(params)
-    try:
-        check_endpoint(aws_client("sagemaker", settings), settings.endpoint_name)
-    except EndpointNotReady as exc:
-        if not getattr(exc, "transient", False):
-            raise AirflowFailException(str(exc)) from exc  # retrying cannot create an endpoint
-        raise
-    s3, runtime = aws_client("s3", settings), aws_client("sagemaker-runtime", settings)
-    classes = serving_classes(s3, settings)
-    images = validation_prefix(s3, settings)  # resolved once: the whole plan uses one dataset version
-    keys = validation_keys(s3, settings.bucket, images, classes)
-    probes = probe_until_planned(
-        (probe(s3, runtime, settings.bucket, key, settings.endpoint_name, len(classes)) for key in keys),
-        settings.confidence_threshold, params.get("smoke_batch_size", 10), params.get("smoke_candidates", 40),
-    )  # fmt: skip
-    for p in probes:
-        print(f"{p.key}: {classes[p.predicted_label]} {p.confidence:.4f}")
-    missing = f"{images}_smoke/{uuid.uuid4().hex}.png"
-    cases = plan_smoke_cases(probes, settings.bucket, settings.confidence_threshold, params.get("smoke_batch_size", 10), missing)
-    run = hashlib.sha1((run_id or "manual").encode()).hexdigest()[:8]
-    for case in cases:  # names say where an alert came from: "smoke-low_confidence-..."
-        case["state_machine_arn"] = machines["classify_batch" if case["state_machine"] == "batch" else "classify_image"]
-        case["name"] = f"smoke-{case['kind']}-{run}-{uuid.uuid4().hex[:8]}"
-    return cases
-
-
-def start_kwargs(case: dict) -> dict:
-    """The start operator's arguments for one smoke case (the expectation stays behind)."""
-    return {"state_machine_arn": case["state_machine_arn"], "name": case["name"], "state_machine_input": case["input"]}
+    return plan(aws_client("s3", settings), aws_client("sagemaker-runtime", settings), aws_client("sagemaker", settings),
+                settings, machines, run_id)  # fmt: skip
 
 
 # The provider's StepFunctionExecutionSensor raises on a FAILED execution; one of ours must fail.
@@ -226,7 +153,7 @@ def await_smoke_executions(execution_arns: list[str], params: dict | None = None
 def check_smoke_outcomes(cases: list[dict], outcomes: list[dict]) -> dict:
     """Fail the run if any execution ended differently from its expectation."""
     from scones.workflow.executions import Outcome
-    from scones.workflow.smoke import check_smoke_outcomes as check
+    from scones.workflow.smoke_executions import check_smoke_outcomes as check
 
     summary = check(cases, [Outcome(**o) for o in outcomes])
     for kind, outcome in summary.items():
@@ -242,17 +169,17 @@ def check_smoke_outcomes(cases: list[dict], outcomes: list[dict]) -> dict:
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args={**DEFAULT_ARGS, "retry_policy": RETRY_POLICY},
+    default_args=DEFAULT_ARGS,
     tags=["scones", "serving", "lambda", "step-functions"],
     params={
         "confidence_threshold": Param(DEFAULTS.confidence_threshold, type="number", minimum=0, maximum=1,
                                       title="Confidence threshold", description="Below it, an image fails with ThresholdConfidenceNotMet"),
-        "max_concurrency": Param(10, type="integer", minimum=1, maximum=40, title="Batch concurrency",
+        "max_concurrency": Param(DEFAULTS.workflow.max_concurrency, type="integer", minimum=1, maximum=40, title="Batch concurrency",
                                  description="Images a batch execution classifies at once (the Map state's MaxConcurrency)"),
-        "smoke_tests": Param(True, type="boolean", title="Run the smoke executions",
+        "smoke_tests": Param(DEFAULTS.workflow.smoke_tests, type="boolean", title="Run the smoke executions",
                              description="Needs the endpoint (scones_train_deploy); off: deploy only"),
-        "smoke_batch_size": Param(10, type="integer", minimum=1, maximum=100, title="Smoke batch size"),
-        "smoke_candidates": Param(40, type="integer", minimum=2, maximum=500, title="Images to score",
+        "smoke_batch_size": Param(DEFAULTS.workflow.smoke_batch_size, type="integer", minimum=1, maximum=100, title="Smoke batch size"),
+        "smoke_candidates": Param(DEFAULTS.workflow.smoke_candidates, type="integer", minimum=2, maximum=500, title="Images to score",
                                   description="At most this many validation images are scored to choose the smoke cases"),
     },  # fmt: skip
 )

@@ -40,17 +40,13 @@ def read_deployment(params: dict | None = None) -> dict:
     from airflow.sdk.exceptions import AirflowSkipException
 
     from scones.airflow_glue import aws_client
-    from scones.deployment.record import read_current
+    from scones.monitoring.daily import serving_deployment
 
     settings = task_settings(params)
-    deployment = read_current(aws_client("s3", settings), settings.bucket, settings.models_prefix)
+    deployment = serving_deployment(aws_client("s3", settings), settings)
     if deployment is None:
         raise AirflowSkipException("no model has been deployed yet: nothing to monitor")
-    # Where that deployment captures to, as recorded: settings changed since do not move it.
-    capture_uri = deployment.data_capture_uri or settings.data_capture_uri
-    return {"endpoint_name": deployment.endpoint_name, "classes": deployment.classes, "model": deployment.model_name,
-            "data_capture_uri": capture_uri, "training_job": deployment.training_job,
-            "dataset_version": deployment.dataset_version}  # fmt: skip
+    return deployment
 
 
 @task
@@ -67,9 +63,7 @@ def analyze_window(deployment: dict, data_interval_start=None, params: dict | No
         aws_client("s3", settings), bucket=settings.bucket,
         capture_uri=deployment["data_capture_uri"],
         endpoint=deployment["endpoint_name"], classes=deployment["classes"], window=window,
-        thresholds=Thresholds(confidence_threshold=settings.confidence_threshold,
-                              max_low_confidence_rate=settings.max_low_confidence_rate,
-                              min_records=settings.min_daily_records),
+        thresholds=Thresholds.of(settings),
         baseline_uri=(params or {}).get("baseline_uri") or "",
         lineage={k: deployment.get(k) or "" for k in ("model", "training_job", "dataset_version")},
     )  # fmt: skip
@@ -81,22 +75,13 @@ def analyze_window(deployment: dict, data_interval_start=None, params: dict | No
 @task
 def alert_on_violations(summary: dict, deployment: dict, params: dict | None = None) -> dict:
     """Publish violations to SNS; fail the task on them unless fail_on_violation is off."""
-    from airflow.sdk.exceptions import AirflowFailException
-
     from scones.airflow_glue import aws_client
-    from scones.monitoring.daily import publish_alert
+    from scones.monitoring.daily import alert_on_violations as alert
 
-    if not summary["violations"]:
-        print(f"{summary['day']}: no violation ({summary['records']} inferences)")
-        return {"alerted": False}
     settings = task_settings(params)
-    message_id = publish_alert(aws_client("sns", settings), settings.alerts_topic, summary, deployment["endpoint_name"])
-    checks = ", ".join(v["check"] for v in summary["violations"])
-    print(f"alert {message_id} published to {settings.alerts_topic}: {checks}")
-    if (params or {}).get("fail_on_violation", True):
-        # Not retried: the data will not change; the report is written already.
-        raise AirflowFailException(f"{summary['day']}: {len(summary['violations'])} violation(s): {checks}; see {summary['report_uri']}")
-    return {"alerted": True, "message_id": message_id}
+    message_id = alert(aws_client("sns", settings), settings.names.monitor_alerts_topic, summary, deployment["endpoint_name"],
+                       fail=(params or {}).get("fail_on_violation", True))  # fmt: skip
+    return {"alerted": True, "message_id": message_id} if message_id else {"alerted": False}
 
 
 @dag(

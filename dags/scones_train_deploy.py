@@ -45,8 +45,8 @@ from airflow.timetables.trigger import CronTriggerTimetable
 
 from scones.airflow_glue import AWS_CONN_ID, DATASET_ASSET, DEFAULT_ARGS, task_settings
 from scones.settings import load_settings
-from scones.deployment.operator import EndpointDeployOperator
-from scones.training.operator import TrainingJobOperator
+from scones.deployment.endpoint_operator import EndpointDeployOperator
+from scones.training.job_operator import TrainingJobOperator
 
 DAG_ID = Path(__file__).stem
 DEFAULTS = load_settings()  # environment and defaults only: no Variables at parse time
@@ -97,16 +97,11 @@ def evaluate_model(training: dict, params: dict | None = None) -> dict | bool:
     """The quality gate: returns the decision, or False to skip the deployment tasks."""
     from scones.airflow_glue import aws_client
     from scones.deployment.record import read_current
-    from scones.training.gate import comparable_accuracy, decide, final_metric
+    from scones.training.gate import evaluate
 
     settings = task_settings(params)
     job = training["Training"]
-    serving = read_current(aws_client("s3", settings), settings.bucket, settings.models_prefix)
-    classes = list(settings.classes)
-    if serving and list(serving.classes) != classes:
-        print(f"the serving model classifies {list(serving.classes)}, this one {classes}: not compared")
-    decision = decide(final_metric(job), settings.min_validation_accuracy,
-                      comparable_accuracy(serving, classes), settings.accuracy_tolerance)  # fmt: skip
+    decision = evaluate(job, read_current(aws_client("s3", settings), settings.bucket, settings.models_prefix), settings)
     print(f"quality gate for {job['TrainingJobName']}: {'DEPLOY' if decision.deploy else 'SKIP'}: {decision.reason}")
     return {"accuracy": decision.accuracy, "reason": decision.reason} if decision.deploy else False
 
@@ -114,17 +109,10 @@ def evaluate_model(training: dict, params: dict | None = None) -> dict | bool:
 @task
 def configure_deployment(training: dict, prepared: dict, params: dict | None = None) -> dict:
     """Model + endpoint config (data capture on) + endpoint, named after the job."""
-    from scones.deployment.configs import deployment_config
+    from scones.deployment.endpoint_config import deployment_config_for
 
-    settings = task_settings(params)
-    job = training["Training"]  # the operator's XCom has the real name, even if it was renamed
-    return deployment_config(
-        job_name=job["TrainingJobName"], image=prepared["image"],
-        model_data_url=job["ModelArtifacts"]["S3ModelArtifacts"], role_arn=prepared["role_arn"],
-        endpoint_name=settings.endpoint_name, instance_type=settings.endpoint_instance_type,
-        capture_uri=settings.data_capture_uri, sampling_percentage=settings.data_capture_sampling_percentage,
-        kms_key_id=settings.data_capture_kms_key_id,
-    )  # fmt: skip
+    # The operator's XCom has the job's real name, even if a retry renamed it.
+    return deployment_config_for(task_settings(params), training["Training"], prepared)
 
 
 @task
@@ -141,33 +129,12 @@ def verify_deployment(deployed: dict, config: dict) -> dict:
 def smoke_test_endpoint(serving: dict, dataset: dict, params: dict | None = None) -> list[float]:
     """One held-out image must come back as a probability vector over the classes; if the model
     answers wrongly, the endpoint goes back to the recorded deployment and the run fails."""
-    from airflow.sdk.exceptions import AirflowFailException
-
     from scones.airflow_glue import aws_client
-    from scones.deployment.record import read_current
-    from scones.deployment.rollback import roll_back
-    from scones.deployment.smoke import model_failed, smoke_test
-    from scones.deployment.verify import check_still_serving
-    from scones.training.dataset import first_validation_image
+    from scones.deployment.release import smoke_test_or_roll_back
 
     settings = task_settings(params)
-    s3, sagemaker = aws_client("s3", settings), aws_client("sagemaker", settings)
-    check_still_serving(sagemaker, serving["endpoint_name"], serving["endpoint_config"])  # not rolled back by a try before
-    key, image = first_validation_image(s3, dataset)
-    try:
-        probabilities = smoke_test(aws_client("sagemaker-runtime", settings), serving["endpoint_name"], image,
-                                   len(dataset["classes"]), pause=settings.poll_seconds)  # fmt: skip
-    except Exception as exc:
-        if not model_failed(exc):
-            raise  # throttling, the network: the task's retries apply
-        print(f"the new model failed its smoke test on {key}: {exc}; rolling back")
-        previous = read_current(s3, settings.bucket, settings.models_prefix)
-        outcome = roll_back(sagemaker, serving["endpoint_name"], serving["endpoint_config"], previous,
-                            delay=settings.poll_seconds)  # fmt: skip
-        print(outcome.reason)
-        raise AirflowFailException(f"the new model failed its smoke test: {exc}. {outcome.reason}") from exc
-    print(f"{key} -> {dict(zip(dataset['classes'], probabilities, strict=True))}")
-    return probabilities
+    return smoke_test_or_roll_back(aws_client("s3", settings), aws_client("sagemaker", settings),
+                                   aws_client("sagemaker-runtime", settings), settings, serving, dataset)  # fmt: skip
 
 
 @task
@@ -177,21 +144,14 @@ def record_deployment(training: dict, gate: dict, serving: dict, config: dict, p
     from dataclasses import asdict
 
     from scones.airflow_glue import aws_client
-    from scones.deployment.record import Deployment, write_current
-    from scones.deployment.verify import check_still_serving
+    from scones.deployment.release import deployment_of_run, record_deployment as record
 
     settings = task_settings(params)
-    check_still_serving(aws_client("sagemaker", settings), serving["endpoint_name"], serving["endpoint_config"])
-    job = training["Training"]
-    deployment = Deployment(
-        endpoint_name=serving["endpoint_name"], training_job=job["TrainingJobName"],
-        model_name=config["Model"]["ModelName"], endpoint_config=serving["endpoint_config"],
-        model_data_url=job["ModelArtifacts"]["S3ModelArtifacts"], validation_accuracy=gate["accuracy"],
-        classes=dataset["classes"], deployed_at=pendulum.now("UTC").isoformat(), image=prepared["image"],
-        dataset_uri=dataset["dataset_uri"], data_capture_uri=settings.data_capture_uri,
-        dataset_version=dataset["dataset_version"],
+    deployment, keys = record(
+        aws_client("s3", settings), aws_client("sagemaker", settings), settings, serving,
+        lambda: deployment_of_run(training=training, gate=gate, serving=serving, config=config, prepared=prepared,
+                                  dataset=dataset, settings=settings, deployed_at=pendulum.now("UTC")),
     )  # fmt: skip
-    keys = write_current(aws_client("s3", settings), settings.bucket, settings.models_prefix, deployment)
     print(f"recorded {keys[-1]}: {deployment.model_name} serving on {deployment.endpoint_name} "
           f"(validation accuracy {deployment.validation_accuracy:.4f}, dataset version {deployment.dataset_version})")  # fmt: skip
     return asdict(deployment)
@@ -202,18 +162,11 @@ def cleanup_old_versions(recorded: dict, params: dict | None = None) -> dict:
     """Delete models and endpoint configs beyond the newest keep_versions, never the serving ones;
     then old and orphaned dataset versions, never the published one or one a kept model trained on."""
     from scones.airflow_glue import aws_client
-    from scones.deployment.cleanup import cleanup
-    from scones.etl.retention import protected_versions, prune_versions
-    from scones.layout import DatasetLayout
+    from scones.deployment.release import cleanup_old_versions as cleanup
 
     settings = task_settings(params)
-    models = cleanup(aws_client("sagemaker", settings), f"{settings.project}-train-", settings.keep_versions,
-                     recorded["endpoint_name"])  # fmt: skip
-    s3 = aws_client("s3", settings)
-    datasets = prune_versions(s3, DatasetLayout.of(settings), keep=settings.dataset_keep_versions,
-                              protected=protected_versions(s3, settings) | {recorded["dataset_version"]},
-                              max_age_days=settings.dataset_max_age_days)  # fmt: skip
-    return {**models, "dataset_versions_deleted": datasets.deleted + datasets.orphans_deleted}
+    return cleanup(aws_client("sagemaker", settings), aws_client("s3", settings), settings,
+                   recorded["endpoint_name"], recorded["dataset_version"])  # fmt: skip
 
 
 @dag(

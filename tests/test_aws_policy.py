@@ -14,7 +14,6 @@ from botocore import xform_name
 from scones.localrun.airflow_home import DAGS_FOLDER
 from scones.policies import airflow_tasks_policy
 from scones.settings import load_settings
-from scones.workflow.config import WorkflowConfig, WorkflowNames
 from scones.workflow.templates import placeholders
 
 PACKAGE = Path(__file__).resolve().parents[1] / "include" / "scones"
@@ -77,7 +76,7 @@ def allowed_actions(policy: dict) -> set[str]:
 
 @pytest.fixture(scope="module")
 def policy() -> dict:
-    return airflow_tasks_policy(SETTINGS, WorkflowNames(SETTINGS, WorkflowConfig()), "123456789012")
+    return airflow_tasks_policy(SETTINGS, "123456789012")
 
 
 def test_the_policy_is_a_valid_iam_document_for_the_project(policy: dict) -> None:
@@ -113,7 +112,7 @@ def test_the_scan_finds_the_calls_it_must(policy: dict) -> None:
 def test_names_follow_the_settings() -> None:
     settings = load_settings({"project": "Muffins", "bucket": "muffin-data", "sagemaker_role_arn": "arn:aws-cn:iam::123456789012:role/mine"},
                              environ={})  # fmt: skip
-    rendered = airflow_tasks_policy(settings, WorkflowNames(settings, WorkflowConfig()), "123456789012", partition="aws-cn")
+    rendered = airflow_tasks_policy(settings, "123456789012", partition="aws-cn")
     by_sid = {s["Sid"]: s for s in rendered["Statement"]}
     assert by_sid["ListTheBucket"]["Resource"] == "arn:aws-cn:s3:::muffin-data"
     assert "arn:aws-cn:sagemaker:us-east-1:123456789012:endpoint/muffins-endpoint" in by_sid["ServeOnTheEndpoint"]["Resource"]

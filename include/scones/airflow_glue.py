@@ -13,33 +13,21 @@ from typing import Any
 from airflow.sdk import Asset
 from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
 
-from scones.deployment.verify import DeploymentRolledBack, RollbackFailed
-from scones.errors import (
-    ChecksumMismatch,
-    ConfigurationError,
-    CorruptArchive,
-    DestinationError,
-    PublishConflict,
-    SourceUnreachable,
-    TrainingJobFailed,
-)
-from scones.settings import Settings, airflow_variables, load_settings
-from scones.training.gate import MissingMetric
+from scones.errors import NonRetryableError
+from scones.settings import Settings, airflow_variables, load_settings, split_overrides
 
 OWNER = "ml-platform"
 AWS_CONN_ID = "aws_default"
 
-#: Retrying cannot fix bad input, a failed training job, a job that reported no metric, or a
-#: rolled-back deployment: fail at once and say why. A source that cannot be read was already
-#: retried inside the download (a missing file is not retried at all); a lost publish race
-#: would lose again. Anything else (network, S3 outages: DestinationUnavailable, throttling,
-#: an endpoint still warming) gets the normal retries with exponential backoff.
-NO_RETRY_ON_BAD_INPUT = ExceptionRetryPolicy(
-    rules=[
-        RetryRule(exception=exc, action=RetryAction.FAIL, reason=f"{exc.__name__}: fix the input, then rerun")
-        for exc in (ConfigurationError, ChecksumMismatch, CorruptArchive, DestinationError, MissingMetric,
-                    DeploymentRolledBack, RollbackFailed, TrainingJobFailed, SourceUnreachable, PublishConflict)
-    ]
+#: The one retry rule: a :class:`~scones.errors.NonRetryableError` (bad input, a failed training
+#: job, a job that reported no metric, a rolled-back deployment, a wrong smoke-test answer, a bad
+#: workflow definition...) fails the task at once, saying why; retrying cannot fix it. A source
+#: that cannot be read was already retried inside the download; a lost publish race would lose
+#: again. Anything else (network, S3 outages: DestinationUnavailable, throttling, an endpoint
+#: still updating) gets the normal retries with exponential backoff. Tasks raise these errors
+#: (never AirflowFailException); the tree is drawn in scones.errors.
+RETRY_POLICY = ExceptionRetryPolicy(
+    rules=[RetryRule(exception=NonRetryableError, action=RetryAction.FAIL, reason="retrying cannot fix this: see the error")]
 )
 
 DEFAULT_ARGS: dict[str, Any] = {
@@ -48,7 +36,7 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_delay": timedelta(seconds=30),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=10),
-    "retry_policy": NO_RETRY_ON_BAD_INPUT,
+    "retry_policy": RETRY_POLICY,
 }
 
 #: The dataset the ETL publishes and training consumes. Its identity is the name; the URI is
@@ -58,9 +46,12 @@ DATASET_ASSET = Asset(name="scones_cifar_vehicles", uri=_PARSE_TIME.dataset_uri,
 
 
 def task_settings(params: Mapping[str, Any] | None = None) -> Settings:
-    """Settings inside a running task: Params, then Variables, environment, defaults."""
-    overrides = {k: v for k, v in (params or {}).items() if k in Settings.__dataclass_fields__}
-    return load_settings(overrides, variables=airflow_variables())
+    """Settings inside a running task: Params, then Variables, environment, defaults.
+
+    A param named like a setting overrides it (``max_concurrency`` the workflow section's); any
+    other param is a run option the task reads itself.
+    """
+    return load_settings(split_overrides(params or {}), variables=airflow_variables())
 
 
 def aws_client(service: str, settings: Settings, **config: Any) -> Any:

@@ -14,6 +14,7 @@ import sys
 
 COMMAND_MODULES: tuple[str, ...] = (
     "scones.backlog.cli",  # classify-backlog
+    "scones.config_reference",  # config-reference
     "scones.emulator.cli",  # local-aws
     "scones.etl.cli",  # etl
     "scones.localrun.cli",  # demo

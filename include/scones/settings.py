@@ -2,8 +2,14 @@
 
 A value is looked up, first match wins, in: explicit overrides (Airflow Params or CLI
 flags), Airflow Variables (``scones_<name>``), the environment (``SCONES_<NAME>``), then the
-defaults below. DAG files call :func:`load_settings` inside tasks (Variables are never read at
-parse time); at parse time only the environment and defaults are used.
+defaults below. A section (``workflow``) is set the same way with its name in front:
+``SCONES_WORKFLOW_MAX_CONCURRENCY``, Variable ``scones_workflow_max_concurrency``. DAG files
+call :func:`load_settings` inside tasks (Variables are never read at parse time); at parse time
+only the environment and defaults are used.
+
+Each field's one-line doc is the reference: ``docs/configuration.md`` is generated from them
+(``scones config-reference --output docs/configuration.md``) and a test keeps it current.
+AWS resource names derive from ``project`` in :mod:`scones.names` (``settings.names``).
 """
 
 from __future__ import annotations
@@ -11,11 +17,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_origin, get_type_hints
 
 from scones.errors import ConfigurationError
+from scones.names import ResourceNames
 
 #: The official CIFAR-100 "python version" archive and its published md5.
 OFFICIAL_CIFAR100_URL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
@@ -29,47 +36,117 @@ VEHICLE_CLASSES = (
 DEFAULT_CLASSES = ("bicycle", "motorcycle")
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")  # \Z, not $: "$" matches before a final newline
+#: Room is left for the longest suffix within the 63/64-character limits of SageMaker, IAM and Lambda names.
+_PROJECT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,31}\Z")
+
+
+#: lambdas/ and statemachine/ sit at the project's root (include/scones/ is 2 below).
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+#: A batch whose images all fail must still fit the 256 KiB state limit, or the Map ends in
+#: States.DataLimitExceeded, which no Catch can match, and no image's result survives.
+MAX_BATCH_SIZE = 100
+
+
+def _setting(default: Any = MISSING, doc: str = "", *, factory: Callable[[], Any] | None = None, shown: str = "") -> Any:
+    """A field with its one-line documentation (``docs/configuration.md`` is generated from it).
+
+    :param shown: how the reference shows a default that depends on the machine (a path).
+    """
+    metadata = {"doc": doc, "shown": shown}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+@dataclass(frozen=True)
+class WorkflowSettings:
+    """The classification workflow's section (``SCONES_WORKFLOW_<NAME>``, Variable ``scones_workflow_<name>``)."""
+
+    source_dir: Path = _setting(PROJECT_ROOT, "where lambdas/ and statemachine/ are", shown="the project's root")
+    lambda_runtime: str = _setting("python3.11", "the functions' Lambda runtime")
+    lambda_timeout: int = _setting(30, "seconds a function may run (3-900); the endpoint call dominates")
+    lambda_memory: int = _setting(256, "MiB per function (128-10240)")
+    max_concurrency: int = _setting(10, "images a batch execution classifies at once (the Map state's MaxConcurrency, 1-40)")
+    max_batch_size: int = _setting(MAX_BATCH_SIZE, f"images per batch execution (1-{MAX_BATCH_SIZE}: its output must stay under 256 KiB)")
+    alerts_topic: str = _setting("", "SNS topic failed classifications go to; empty: <project>-workflow-alerts")
+    images_prefix: str = _setting("", "the S3 prefix serialize_image_data may read; empty: the dataset prefix")
+    wait_timeout: int = _setting(600, "seconds `scones traffic` waits for an execution")
+    smoke_tests: bool = _setting(True, "scones_deploy_workflow runs smoke executions (they need the endpoint)")
+    smoke_batch_size: int = _setting(10, f"images in the smoke batch execution (1-{MAX_BATCH_SIZE})")
+    smoke_candidates: int = _setting(40, "at most this many validation images are scored to choose the smoke cases (2-500)")
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_concurrency <= 40:
+            raise ConfigurationError("workflow max_concurrency must be between 1 and 40 (an inline Map's practical limit)")
+        if not 1 <= self.max_batch_size <= MAX_BATCH_SIZE:
+            raise ConfigurationError(
+                f"workflow max_batch_size must be between 1 and {MAX_BATCH_SIZE}: a batch's per-image results "
+                "travel in one state of at most 256 KiB, and a failed image's result carries its error's cause "
+                "(on AWS a JSON string with the stack trace, up to about 2 KiB)"
+            )
+        if not 3 <= self.lambda_timeout <= 900 or not 128 <= self.lambda_memory <= 10240:
+            raise ConfigurationError("workflow lambda_timeout must be 3-900 s and lambda_memory 128-10240 MiB")
+        if not 1 <= self.smoke_batch_size <= MAX_BATCH_SIZE or not 2 <= self.smoke_candidates <= 500:
+            raise ConfigurationError(f"workflow smoke_batch_size must be 1-{MAX_BATCH_SIZE} and smoke_candidates 2-500")
+        if self.wait_timeout < 1:
+            raise ConfigurationError("workflow wait_timeout must be at least 1 second")
+
+    @property
+    def lambdas_dir(self) -> Path:
+        return self.source_dir / "lambdas"
+
+    @property
+    def statemachine_dir(self) -> Path:
+        return self.source_dir / "statemachine"
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable, with its default."""
 
-    project: str = "scones"
-    region: str = "us-east-1"
-    bucket: str = "scones-unlimited-ml"
-    dataset_prefix: str = "datasets/cifar100-vehicles"
-    classes: tuple[str, ...] = DEFAULT_CLASSES
-    source_url: str = OFFICIAL_CIFAR100_URL
-    cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "scones")
-    upload_concurrency: int = 16
-    training_instance_type: str = "ml.g4dn.xlarge"
-    epochs: int = 30
-    learning_rate: float = 0.001
-    mini_batch_size: int = 32
-    max_training_seconds: int = 3 * 3600
-    poll_seconds: int = 30  # how often operators poll SageMaker (the emulator wants 2)
-    sagemaker_role_arn: str = ""  # empty: the DAG creates (or reuses) the role it needs
-    models_prefix: str = "models"
-    endpoint_instance_type: str = "ml.m5.large"
-    min_validation_accuracy: float = 0.80
-    accuracy_tolerance: float = 0.01  # a new model may be this much worse than the serving one
-    keep_versions: int = 3  # models and endpoint configs kept besides the serving one
-    dataset_keep_versions: int = 3  # dataset versions kept besides the published one and those models trained on
-    dataset_max_age_days: int = 0  # older dataset versions go even within the count (0: no age limit)
-    confidence_threshold: float = 0.93
-    max_low_confidence_rate: float = 0.25  # the monitor flags a day above it
-    min_daily_records: int = 1  # the monitor flags a day with fewer captured inferences (0: never)
-    alerts_topic: str = "scones-monitor-alerts"  # SNS topic the monitor publishes violations to
-    data_capture_prefix: str = "data_capture"
-    data_capture_sampling_percentage: int = 100
-    data_capture_kms_key_id: str = ""
+    project: str = _setting("scones", "the project id every AWS resource name starts with (scones-endpoint...)")
+    region: str = _setting("us-east-1", "AWS region")
+    bucket: str = _setting("scones-unlimited-ml", "S3 bucket of the dataset, models, data capture and reports")
+    dataset_prefix: str = _setting("datasets/cifar100-vehicles", "where the dataset's versions and current.json live in the bucket")
+    classes: tuple[str, ...] = _setting(DEFAULT_CLASSES, "CIFAR-100 class names, in label order (comma-separated)")
+    source_url: str = _setting(OFFICIAL_CIFAR100_URL, "the CIFAR-100 archive: http(s):// URL, s3:// URI or local path")
+    cache_dir: Path = _setting(factory=lambda: Path.home() / ".cache" / "scones", doc="where the archive is cached",
+                               shown="~/.cache/scones")  # fmt: skip
+    upload_concurrency: int = _setting(16, "concurrent S3 uploads of the ETL (1-256)")
+    training_instance_type: str = _setting("ml.g4dn.xlarge", "SageMaker training instance")
+    epochs: int = _setting(30, "training epochs")
+    learning_rate: float = _setting(0.001, "training learning rate")
+    mini_batch_size: int = _setting(32, "training mini-batch size")
+    max_training_seconds: int = _setting(3 * 3600, "a training job is stopped after this long (MaxRuntimeInSeconds)")
+    poll_seconds: int = _setting(30, "how often operators poll SageMaker and Step Functions (the emulator wants 2)")
+    sagemaker_role_arn: str = _setting("", "SageMaker execution role; empty: the DAG creates (or reuses) <project>-sagemaker-execution")
+    models_prefix: str = _setting("models", "where training output and the deployment record live in the bucket")
+    endpoint_instance_type: str = _setting("ml.m5.large", "SageMaker hosting instance")
+    min_validation_accuracy: float = _setting(0.80, "the quality gate: a model below it is not deployed (0-1)")
+    accuracy_tolerance: float = _setting(0.01, "a new model may be this much worse than the serving one (0-1)")
+    keep_versions: int = _setting(3, "models and endpoint configs kept besides the serving one")
+    dataset_keep_versions: int = _setting(3, "dataset versions kept besides the published one and those models trained on")
+    dataset_max_age_days: int = _setting(0, "older dataset versions go even within the count (0: no age limit)")
+    confidence_threshold: float = _setting(0.93, "below it, the workflow fails an image with ThresholdConfidenceNotMet (0-1)")
+    max_low_confidence_rate: float = _setting(0.25, "the monitor flags a day whose low-confidence share is above it (0-1)")
+    min_daily_records: int = _setting(1, "the monitor flags a day with fewer captured inferences (0: never)")
+    alerts_topic: str = _setting("", "SNS topic the monitor publishes violations to; empty: <project>-monitor-alerts")
+    data_capture_prefix: str = _setting("data_capture", "where the endpoint's data capture goes in the bucket")
+    data_capture_sampling_percentage: int = _setting(100, "share of requests the endpoint captures (0-100)")
+    data_capture_kms_key_id: str = _setting("", "KMS key for the data capture; empty: S3's default encryption")
+    workflow: WorkflowSettings = _setting(factory=WorkflowSettings, doc="the classification workflow's section (below)")
 
     def __post_init__(self) -> None:
         if not _BUCKET_RE.match(self.bucket):
             raise ConfigurationError(
                 f"bucket {self.bucket!r} is not a valid S3 bucket name "
                 "(3-63 lowercase letters, digits, dots or hyphens); set SCONES_BUCKET"
+            )
+        if not _PROJECT_RE.match(self.project):
+            raise ConfigurationError(
+                f"project {self.project!r} cannot start AWS resource names: use letters, digits and hyphens, "
+                "starting with a letter, at most 32; set SCONES_PROJECT"
             )
         if not self.classes:
             raise ConfigurationError("classes is empty: name at least one CIFAR-100 class")
@@ -87,26 +164,40 @@ class Settings:
             raise ConfigurationError("epochs and mini_batch_size must be positive, keep_versions and min_daily_records not negative")
         if self.dataset_keep_versions < 0 or self.dataset_max_age_days < 0:
             raise ConfigurationError("dataset_keep_versions and dataset_max_age_days must not be negative")
+        if self.max_training_seconds < 1 or self.poll_seconds < 1:
+            raise ConfigurationError("max_training_seconds and poll_seconds must be at least 1")
+
+    @property
+    def names(self) -> ResourceNames:
+        """Every AWS resource name, from the project id (:mod:`scones.names`)."""
+        return ResourceNames.of(self)
 
     @property
     def dataset_uri(self) -> str:
         return f"s3://{self.bucket}/{self.dataset_prefix.strip('/')}"
 
-    def resource_name(self, suffix: str) -> str:
-        """Every AWS resource name derives from the project id: ``scones-endpoint``."""
-        return f"{self.project}-{suffix}"
-
     @property
     def endpoint_name(self) -> str:
         """The serving endpoint: stable across nights, updated in place."""
-        return self.resource_name("endpoint")
+        return self.names.endpoint
 
     @property
     def data_capture_uri(self) -> str:
         return f"s3://{self.bucket}/{self.data_capture_prefix.strip('/')}"
 
+    @property
+    def workflow_images_prefix(self) -> str:
+        """What serialize_image_data may read: the workflow's ``images_prefix``, else the dataset's."""
+        return (self.workflow.images_prefix or self.dataset_prefix).strip("/") + "/"
 
-def _coerce(name: str, kind: Any, value: Any) -> Any:
+
+#: Sections of Settings: field -> its class. Each is set as ``SCONES_<SECTION>_<NAME>``.
+SECTIONS: dict[str, type] = {"workflow": WorkflowSettings}
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _coerce(name: str, kind: Any, value: Any, source: str) -> Any:
     """Turn a Param/Variable/env value (often a string) into the field's type."""
     try:
         if get_origin(kind) is tuple:
@@ -115,10 +206,49 @@ def _coerce(name: str, kind: Any, value: Any) -> Any:
         if kind is Path:
             return Path(value).expanduser()
         if kind is bool:
-            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+            if isinstance(value, bool):
+                return value
+            if str(value).strip().lower() in _TRUE + _FALSE:
+                return str(value).strip().lower() in _TRUE
+            raise ValueError(f"say one of {', '.join(_TRUE + _FALSE)}")
+        if kind is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError("not a whole number")
         return kind(value)
     except (TypeError, ValueError) as exc:
-        raise ConfigurationError(f"setting {name}={value!r} is not a valid {kind}: {exc}") from exc
+        raise ConfigurationError(
+            f"setting {name}={value!r} ({source}) is not a valid {getattr(kind, '__name__', kind)}: {exc}"
+        ) from exc
+
+
+def _load_section(
+    cls: type,
+    overrides: Mapping[str, Any],
+    variables: Callable[[str], str | None] | None,
+    environ: Mapping[str, str],
+    section: str = "",
+) -> dict[str, Any]:
+    """The values of ``cls``'s fields that are set anywhere, coerced; sections are left to the caller."""
+    hints = get_type_hints(cls)
+    scope = f"{section}_" if section else ""
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name in SECTIONS and not section:
+            continue
+        key = f"{scope}{f.name}"
+        if f.name in overrides:
+            raw, source = overrides[f.name], "override"
+        elif variables is not None and (var := variables(f"scones_{key}")) not in (None, ""):
+            raw, source = var, f"Airflow Variable scones_{key}"
+        elif (env := environ.get(f"SCONES_{key.upper()}")) not in (None, ""):
+            raw, source = env, f"environment SCONES_{key.upper()}"
+        else:
+            continue
+        values[f.name] = _coerce(key if section else f.name, hints[f.name], raw, source)
+    unknown = set(overrides) - {f.name for f in fields(cls)}
+    if unknown:
+        what = f"{section} setting(s)" if section else "setting(s)"
+        raise ConfigurationError(f"unknown {what}: {', '.join(sorted(unknown))}")
+    return values
 
 
 def load_settings(
@@ -128,28 +258,34 @@ def load_settings(
 ) -> Settings:
     """Build :class:`Settings` from overrides, Variables, the environment and defaults.
 
-    :param overrides: explicit values (Airflow Params, CLI flags); ``None`` values are ignored.
+    :param overrides: explicit values (Airflow Params, CLI flags); ``None`` values are ignored. A
+        section's are a mapping under its name: ``{"workflow": {"max_concurrency": 4}}``.
     :param variables: a lookup such as ``lambda k: Variable.get(k, default=None)``.
     :param environ: the environment (``os.environ`` if not given).
     """
     environ = os.environ if environ is None else environ
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None and v != ""}
-    hints = get_type_hints(Settings)
-    values: dict[str, Any] = {}
-    for f in fields(Settings):
-        if f.name in overrides:
-            raw = overrides[f.name]
-        elif variables is not None and (var := variables(f"scones_{f.name}")) not in (None, ""):
-            raw = var
-        elif (env := environ.get(f"SCONES_{f.name.upper()}")) not in (None, ""):
-            raw = env
-        else:
+    values = _load_section(Settings, overrides, variables, environ)
+    for section, cls in SECTIONS.items():
+        given = overrides.get(section) or {}
+        if isinstance(given, cls):
+            values[section] = given
             continue
-        values[f.name] = _coerce(f.name, hints[f.name], raw)
-    unknown = set(overrides) - {f.name for f in fields(Settings)}
-    if unknown:
-        raise ConfigurationError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        given = {k: v for k, v in dict(given).items() if v is not None and v != ""}
+        values[section] = cls(**_load_section(cls, given, variables, environ, section))
     return Settings(**values)
+
+
+def split_overrides(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Trigger params as :func:`load_settings` overrides: a Settings field by its name, a section's
+    field (``max_concurrency``) into its section; any other param (a run option) is left out."""
+    top = {f.name for f in fields(Settings)} - set(SECTIONS)
+    overrides: dict[str, Any] = {k: v for k, v in params.items() if k in top}
+    for section, cls in SECTIONS.items():
+        mine = {k: v for k, v in params.items() if k in {f.name for f in fields(cls)} and k not in top}
+        if mine:
+            overrides[section] = mine
+    return overrides
 
 
 def airflow_variables() -> Callable[[str], str | None]:
@@ -161,10 +297,14 @@ def airflow_variables() -> Callable[[str], str | None]:
 
 __all__ = [
     "DEFAULT_CLASSES",
+    "MAX_BATCH_SIZE",
     "OFFICIAL_CIFAR100_MD5",
     "OFFICIAL_CIFAR100_URL",
+    "PROJECT_ROOT",
     "VEHICLE_CLASSES",
     "Settings",
+    "WorkflowSettings",
     "airflow_variables",
     "load_settings",
+    "split_overrides",
 ]

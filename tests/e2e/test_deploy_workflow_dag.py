@@ -16,9 +16,10 @@ import time
 import pytest
 
 from scones.settings import load_settings
-from scones.workflow.config import FUNCTIONS, MAX_BATCH_SIZE, WorkflowNames
+from scones.settings import MAX_BATCH_SIZE
+from scones.workflow.components import FUNCTIONS
 from scones.workflow.executions import start_execution, wait_for_executions
-from scones.workflow.smoke import probe
+from scones.workflow.smoke_executions import probe
 
 from .conftest import assert_ok, list_keys, published_root
 
@@ -71,12 +72,12 @@ def threshold(serving, emulator_session_module, settings) -> float:
 def deployed(local_airflow, threshold, emulator_session_module, settings) -> dict:
     """The DAG's first run (asserted in the first test); the workflow's resources after it."""
     run = local_airflow.test_dag(DAG, conf={"confidence_threshold": threshold})
-    names = WorkflowNames(settings)
+    names = settings.names
     sfn = emulator_session_module.client("stepfunctions")
     machines = {stem: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]
                 for stem in ("classify_image", "classify_batch") if m["name"] == names.state_machine(stem)}  # fmt: skip
     topic = next((t["TopicArn"] for t in emulator_session_module.client("sns").list_topics()["Topics"]
-                  if t["TopicArn"].endswith(f":{names.alerts_topic}")), None)  # fmt: skip
+                  if t["TopicArn"].endswith(f":{names.workflow_alerts_topic}")), None)  # fmt: skip
     return {"run": run, "names": names, "machines": machines, "topic": topic}
 
 
@@ -209,7 +210,7 @@ def test_the_packaged_functions_run_in_the_emulators_lambda(emulator_session, se
     key = f"{isolated.dataset_prefix}/validation/bicycle/tiny.png"
     s3.put_object(Bucket=isolated.bucket, Key=key, Body=TINY_PNG)
     deploy_workflow(emulator_session.client, isolated)
-    names = WorkflowNames(isolated)
+    names = isolated.names
 
     def invoke(folder: str, event: dict) -> tuple[str | None, dict]:
         response = functions.invoke(FunctionName=names.function(folder), Payload=json.dumps(event))

@@ -35,7 +35,7 @@ def test_a_bad_day_is_reported_alerted_and_fails(local_airflow, emulator_session
         body = "".join(line + "\n" for line in lines if f"T{hour:02d}:" in line)
         s3.put_object(Bucket=settings.bucket, Key=f"capture-before-a-settings-change/{deployed.endpoint_name}/AllTraffic/"
                       f"{DAY.replace('-', '/')}/{hour:02d}/capture-{hour}.jsonl", Body=body.encode())  # fmt: skip
-    topic = sns.create_topic(Name=settings.alerts_topic)["TopicArn"]
+    topic = sns.create_topic(Name=settings.names.monitor_alerts_topic)["TopicArn"]
     queue = sqs.create_queue(QueueName="monitor-alerts-e2e")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)

@@ -15,6 +15,7 @@ from botocore.response import StreamingBody
 from scones.deployment.record import Deployment, read_current, write_current
 from scones.deployment.rollback import roll_back
 from scones.deployment.verify import DeploymentRolledBack, RollbackFailed
+from scones.errors import SmokeTestFailed
 from scones.localrun.airflow_home import DAGS_FOLDER
 from scones.settings import load_settings
 from tests.emulator_sagemaker.conftest import TEST_BUCKET, endpoint_config, in_service, unique
@@ -112,12 +113,10 @@ def dag_task(monkeypatch, sagemaker_session, runtime, task_id: str = "smoke_test
     {"Error": {"Code": "ModelError", "Message": "Received server error (500) from primary"}}, "InvokeEndpoint"))],
     ids=["wrong answer", "model error"])  # fmt: skip
 def test_the_dags_smoke_test_rolls_a_failing_model_back(monkeypatch, sagemaker_session, s3, sm, updated_endpoint, runtime) -> None:  # noqa: ANN001
-    from airflow.sdk.exceptions import AirflowFailException
-
     name, old, new = updated_endpoint
     settings, task = dag_task(monkeypatch, sagemaker_session, runtime)
     write_current(s3, TEST_BUCKET, settings.models_prefix, recorded(name, old))
-    with pytest.raises(AirflowFailException, match=f"failed its smoke test.*serves the recorded {old}"):
+    with pytest.raises(SmokeTestFailed, match=f"failed its smoke test.*serves the recorded {old}"):
         task({"endpoint_name": name, "endpoint_config": new}, {"classes": ["bicycle", "motorcycle"]})
     assert serving(sm, name) == ("InService", old)
 

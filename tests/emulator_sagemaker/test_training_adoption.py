@@ -7,7 +7,7 @@ import json
 import pytest
 
 from scones.errors import TrainingJobFailed
-from scones.training.operator import TrainingJobOperator
+from scones.training.job_operator import TrainingJobOperator
 from tests.emulator_sagemaker.conftest import finished_job, training_request, unique
 
 

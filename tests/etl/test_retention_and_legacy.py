@@ -13,7 +13,7 @@ from scones.etl.retention import protected_versions, prune_versions
 from scones.layout import LEGACY_VERSION, DatasetLayout
 from scones.settings import load_settings
 from scones.training.dataset import describe_dataset
-from scones.training.configs import training_config
+from scones.training.job_config import training_config
 
 from .conftest import TEST_BUCKET
 

@@ -132,7 +132,7 @@ def test_an_outage_that_outlasts_the_retries_is_not_called_bad_input(s3, tmp_pat
                                                                       monkeypatch: pytest.MonkeyPatch):  # fmt: skip
     from airflow.sdk.definitions.retry_policy import RetryAction
 
-    from scones.airflow_glue import NO_RETRY_ON_BAD_INPUT
+    from scones.airflow_glue import RETRY_POLICY as NO_RETRY_ON_BAD_INPUT
 
     monkeypatch.setattr("scones.s3retry.time.sleep", lambda s: None)
     Outage(s3, after=3, failures=10_000)

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scones.monitoring.capture import MALFORMED_REASONS, decode_capture_lines, read_capture_file
+from scones.monitoring.capture_decode import MALFORMED_REASONS, decode_capture_lines, read_capture_file
 from scones.monitoring.window import Window
 
 from .conftest import capture_line, write_lines

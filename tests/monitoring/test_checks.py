@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from scones.errors import ConfigurationError
-from scones.monitoring.capture import Decoded
+from scones.monitoring.capture_decode import Decoded
 from scones.monitoring.checks import CHECKS, Thresholds, find_violations
 from scones.monitoring.drift import baseline_from_json, compute_drift
 from scones.monitoring.stats import StatisticsBuilder, statistics_from_probabilities

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scones.monitoring.capture import Decoded
+from scones.monitoring.capture_decode import Decoded
 from scones.monitoring.stats import BINS, HOUR_US, StatisticsBuilder, histogram_quantiles, statistics_from_probabilities
 
 CLASSES = ("bicycle", "motorcycle")

@@ -13,7 +13,7 @@ from airflow.sdk.definitions.retry_policy import RetryAction
 from airflow.sdk.exceptions import AirflowSkipException
 from moto import mock_aws
 
-from scones.airflow_glue import NO_RETRY_ON_BAD_INPUT
+from scones.airflow_glue import RETRY_POLICY as NO_RETRY_ON_BAD_INPUT
 from scones.errors import DatasetNotFound, SourceUnreachable
 from scones.etl import extract
 from scones.settings import load_settings

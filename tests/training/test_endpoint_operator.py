@@ -8,7 +8,7 @@ import pytest
 from airflow.providers.amazon.aws.operators.sagemaker import SageMakerEndpointOperator
 from botocore.exceptions import ClientError
 
-from scones.deployment.operator import EndpointDeployOperator
+from scones.deployment.endpoint_operator import EndpointDeployOperator
 
 CONFIG = {
     "Model": {"ModelName": "scones-model-1"},

@@ -8,9 +8,9 @@ import pytest
 from airflow.providers.amazon.aws.operators.sagemaker import SageMakerTrainingOperator
 from airflow.sdk.definitions.retry_policy import RetryAction
 
-from scones.airflow_glue import NO_RETRY_ON_BAD_INPUT
+from scones.airflow_glue import RETRY_POLICY as NO_RETRY_ON_BAD_INPUT
 from scones.errors import TrainingJobFailed
-from scones.training.operator import TrainingJobOperator
+from scones.training.job_operator import TrainingJobOperator
 
 
 class StubHook:

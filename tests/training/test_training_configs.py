@@ -6,7 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from scones.training.configs import CHANNELS, hyperparameters, image_uri, job_name, training_config
+from scones.training.job_config import CHANNELS, hyperparameters, image_uri, job_name, training_config
 from scones.training.gate import MissingMetric, decide, final_metric
 
 TEST_ROLE = "arn:aws:iam::123456789012:role/scones-sagemaker-execution"

@@ -67,7 +67,7 @@ def test_real_aws_is_not_polled_more_often_than_the_provider_does(monkeypatch: p
 
 
 def test_the_operator_polls_its_job_as_often_as_it_checks() -> None:
-    from scones.training.operator import TrainingJobOperator
+    from scones.training.job_operator import TrainingJobOperator
 
     operator = TrainingJobOperator(task_id="train_model", config={"TrainingJobName": JOB}, check_interval=2,
                                    aws_conn_id=None, region_name="us-east-1")  # fmt: skip

@@ -23,7 +23,8 @@ import pytest
 from moto import mock_aws
 
 from scones.settings import load_settings
-from scones.workflow.config import FUNCTIONS, WorkflowConfig, WorkflowNames
+from scones.settings import WorkflowSettings
+from scones.workflow.components import FUNCTIONS
 
 TEST_REGION = "us-east-1"
 TEST_SETTINGS = load_settings({"bucket": "scones-workflow-test"}, environ={})
@@ -52,7 +53,7 @@ def run_handlers_as_lambdas(monkeypatch: pytest.MonkeyPatch, answers: dict[bytes
 
     from lambdas.classify_image import handler as classify
 
-    folders = {WorkflowNames(TEST_SETTINGS).function(folder): folder for folder in FUNCTIONS}
+    folders = {TEST_SETTINGS.names.function(folder): folder for folder in FUNCTIONS}
     invoked: list[str] = []
 
     def invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: dict) -> bytes:
@@ -111,7 +112,7 @@ def source_dir(tmp_path):
     """A copy of lambdas/ and statemachine/ that a test may edit."""
     import shutil
 
-    from scones.workflow.config import PROJECT_ROOT
+    from scones.settings import PROJECT_ROOT
 
     for name in ("lambdas", "statemachine"):
         shutil.copytree(PROJECT_ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "test_*"))
@@ -141,4 +142,4 @@ def wait(client: Callable[[str], Any], arn: str, timeout: float = 60) -> dict[st
     return described
 
 
-TEST_CONFIG = WorkflowConfig(max_concurrency=4)
+TEST_CONFIG = WorkflowSettings(max_concurrency=4)

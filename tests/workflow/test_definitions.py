@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from scones.workflow.config import FUNCTIONS, PROJECT_ROOT, STATE_MACHINES, WorkflowConfig
+from scones.settings import PROJECT_ROOT, WorkflowSettings
+from scones.workflow.components import FUNCTIONS, STATE_MACHINES
 from scones.workflow.definition import check_definition, definition_problems, load_definition, render_definition
 from scones.workflow.deploy import definition_values
 from scones.workflow.errors import DefinitionError
@@ -17,7 +18,7 @@ STATEMACHINE_DIR = PROJECT_ROOT / "statemachine"
 ARNS = {folder: f"arn:aws:lambda:us-east-1:123456789012:function:scones-{folder}" for folder in FUNCTIONS}
 TOPIC = "arn:aws:sns:us-east-1:123456789012:scones-workflow-alerts"
 CONTEXT = {"AccountId": "123456789012", "Partition": "aws", "Region": "us-east-1"}  # what deployment adds
-VALUES = {**CONTEXT, **definition_values(ARNS, TOPIC, WorkflowConfig(max_concurrency=7))}
+VALUES = {**CONTEXT, **definition_values(ARNS, TOPIC, WorkflowSettings(max_concurrency=7))}
 LAMBDA_SERVICE_ERRORS = {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
 
 

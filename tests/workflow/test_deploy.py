@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from scones.workflow.config import FUNCTIONS, WorkflowNames
+from scones.workflow.components import FUNCTIONS
 from scones.workflow.deploy import deploy_workflow
 
 from .conftest import TEST_CONFIG, TEST_SETTINGS
@@ -25,7 +25,7 @@ def deployed(moto_aws):
 
 def test_first_deployment_creates_every_resource(deployed, moto_aws):
     assert set(actions(deployed).values()) == {"created"}
-    names = WorkflowNames(TEST_SETTINGS, TEST_CONFIG)
+    names = TEST_SETTINGS.names
     assert set(actions(deployed)) == {names.function(f) for f in FUNCTIONS} | {"scones-image-classification", "scones-batch-classification"}
     classify = moto_aws("lambda").get_function(FunctionName="scones-classify-image")["Configuration"]
     assert classify["Handler"] == "handler.lambda_handler" and classify["Runtime"] == "python3.11"
@@ -128,3 +128,20 @@ def test_roles_are_least_privilege(deployed, moto_aws):
         assert "*" not in resources, f"{role} grants on every resource"
     trust = iam.get_role(RoleName="scones-classify-image-role")["Role"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
+
+
+def test_the_dag_and_deploy_workflow_run_the_same_steps():
+    """One orchestration: every deployment task of the DAG calls a step of scones.workflow.deploy,
+    and deploy_workflow calls exactly those steps."""
+    import inspect
+    import re
+
+    from scones.localrun.airflow_home import DAGS_FOLDER
+    from scones.workflow import deploy
+
+    imports = re.findall(r"from scones\.workflow\.deploy import (.+)", (DAGS_FOLDER / "scones_deploy_workflow.py").read_text())
+    dag_steps = {name.split(" as ")[0].strip() for line in imports for name in line.split(",")}
+    called = set(re.findall(r"\b(\w+)\(", inspect.getsource(deploy.deploy_workflow)))
+    steps = {"deploy_function_roles", "deploy_alerts_topic", "package_functions", "deploy_function",
+             "deploy_state_machine_role", "deploy_state_machines", "serving_classes"}  # fmt: skip
+    assert dag_steps == steps and steps <= called

@@ -7,7 +7,8 @@ import io
 
 import pytest
 
-from scones.workflow.config import FUNCTIONS, PROJECT_ROOT
+from scones.settings import PROJECT_ROOT
+from scones.workflow.components import FUNCTIONS
 from scones.workflow.errors import PackagingError
 from scones.workflow.packaging import ZIP_EPOCH, code_sha256, package_function
 

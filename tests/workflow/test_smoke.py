@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from scones.workflow.errors import EndpointNotReady, SmokeTestFailed
 from scones.workflow.executions import Outcome, wait_for_executions, start_execution
-from scones.workflow.smoke import (
+from scones.workflow.smoke_executions import (
     Probe,
     check_endpoint,
     check_smoke_outcomes,

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from botocore.exceptions import ClientError
 
 from scones.errors import ConfigurationError, SconesError
+from scones.names import ResourceNames
 
 if TYPE_CHECKING:
     import boto3
@@ -92,7 +93,7 @@ def classify_backlog(
         raise ConfigurationError(f"no image under {input_uri}")
     # <project>-backlog-*: the name the Airflow credentials' policy lets them create (scones aws-policy).
     # The random part: two runs started in the same second must not share a job (or its .out files).
-    job = f"{project.lower()}-backlog-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
+    job = f"{ResourceNames(project).backlog_job_prefix}{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
     work_uri = f"s3://{out_bucket}/{out_key}.transform/{job}/"
     sm.create_transform_job(**transform_config(job, model_name, input_uri, work_uri, instance_type, max_concurrent))
     _wait(sm, job, timeout, poll)

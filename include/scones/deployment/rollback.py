@@ -17,7 +17,8 @@ from botocore.exceptions import ClientError
 
 from scones.deployment import CHANGING, describe_endpoint, not_found
 from scones.deployment.record import Deployment
-from scones.deployment.verify import RollbackFailed, verify_serving
+from scones.deployment.verify import verify_serving
+from scones.errors import DeploymentRolledBack, RollbackFailed
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def roll_back(sagemaker: Any, endpoint_name: str, failed_config: str, previous: 
         raise RollbackFailed(f"rolling {endpoint_name} back to {previous.endpoint_config} did not finish: {exc}") from exc
     try:
         verify_serving(sagemaker.describe_endpoint(EndpointName=endpoint_name), previous.endpoint_config)
-    except RuntimeError as exc:
+    except DeploymentRolledBack as exc:
         raise RollbackFailed(f"rolling {endpoint_name} back to {previous.endpoint_config} failed: {exc}") from exc
     return Rollback(True, f"endpoint {endpoint_name} serves the recorded {previous.endpoint_config} "
                           f"({previous.model_name}, deployed {previous.deployed_at}) again")  # fmt: skip

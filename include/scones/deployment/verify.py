@@ -5,13 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from scones.errors import DeploymentRolledBack, RollbackFailed
 
-class DeploymentRolledBack(RuntimeError):
-    """The endpoint is InService on its previous config: the update failed, the old model serves."""
-
-
-class RollbackFailed(RuntimeError):
-    """The endpoint could not be put back on the recorded deployment; it still serves the new model."""
+__all__ = ["DeploymentRolledBack", "RollbackFailed", "check_still_serving", "verify_serving"]
 
 
 def verify_serving(endpoint: Mapping[str, Any], expected_config: str) -> Mapping[str, Any]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scones.datasets import new_version, publish_version, s3_clock
+from scones.errors import ArchiveChanged
 from scones.etl.cifar import read_cifar_archive
 from scones.etl.extract import FetchedArchive, fetch_archive
 from scones.etl.load import check_destination, put_manifests, upload_images
@@ -58,11 +59,15 @@ def stage(
     concurrency: int = 16,
     fetched: FetchedArchive | None = None,
     version: str | None = None,
+    expected_md5: str = "",
 ) -> EtlResult:
     """Fetch, transform and upload a new, complete version (images, then manifests); not yet published.
 
     :param version: the version's name; a fresh one by default (a retried task writes a new
         version: the one an earlier try left half written is an orphan for retention).
+    :param expected_md5: the archive an earlier step checked (the DAG's extract_archive); a
+        different one fails before anything is uploaded.
+    :raises ArchiveChanged: the archive is not that one.
     """
     layout = DatasetLayout.from_uri(dataset_uri)
     label_ids = resolve_classes(classes)  # fail on a bad name before downloading anything
@@ -73,6 +78,8 @@ def stage(
     t0 = time.perf_counter()
     fetched = fetched or fetch_archive(source, cache_dir, s3_client=s3)  # an s3:// source: the same credentials
     seconds["extract"] = time.perf_counter() - t0
+    if expected_md5 and fetched.md5 != expected_md5:
+        raise ArchiveChanged(f"the archive changed since it was checked ({expected_md5} -> {fetched.md5}): rerun the DAG")
     t0 = time.perf_counter()
     archive = read_cifar_archive(fetched.path, label_ids)
     manifests = build_manifests(archive, classes, label_ids)  # refuses empty classes and odd names: before any upload

@@ -56,6 +56,12 @@ class Thresholds:
             elif not 0.0 <= value <= 1.0:
                 raise ConfigurationError(f"{f.name} must be between 0 and 1, got {value}")
 
+    @classmethod
+    def of(cls, settings: Any) -> Thresholds:
+        """The daily monitor's: the settings' threshold, low-confidence limit and minimum records."""
+        return cls(confidence_threshold=settings.confidence_threshold, max_low_confidence_rate=settings.max_low_confidence_rate,
+                   min_records=settings.min_daily_records)  # fmt: skip
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

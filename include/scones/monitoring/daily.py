@@ -82,6 +82,19 @@ def monitor_window(s3: S3Client, *, bucket: str, capture_uri: str, endpoint: str
     }
 
 
+def serving_deployment(s3: Any, settings: Any) -> dict[str, Any] | None:
+    """What the monitor reports on: the recorded deployment's endpoint, classes, lineage and where
+    it captures to (as recorded: settings changed since do not move it); None before the first."""
+    from scones.deployment.record import read_current
+
+    deployment = read_current(s3, settings.bucket, settings.models_prefix)
+    if deployment is None:
+        return None
+    return {"endpoint_name": deployment.endpoint_name, "classes": deployment.classes, "model": deployment.model_name,
+            "data_capture_uri": deployment.data_capture_uri or settings.data_capture_uri,
+            "training_job": deployment.training_job, "dataset_version": deployment.dataset_version}  # fmt: skip
+
+
 def alert_message(summary: dict[str, Any], endpoint: str) -> tuple[str, str]:
     """SNS subject (<= 100 characters) and body for a window with violations."""
     checks = ", ".join(sorted({v["check"] for v in summary["violations"]}))
@@ -96,3 +109,23 @@ def publish_alert(sns: Any, topic_name: str, summary: dict[str, Any], endpoint: 
     topic_arn = sns.create_topic(Name=topic_name)["TopicArn"]
     subject, message = alert_message(summary, endpoint)
     return sns.publish(TopicArn=topic_arn, Subject=subject, Message=message)["MessageId"]
+
+
+def alert_on_violations(sns: Any, topic_name: str, summary: dict[str, Any], endpoint: str, fail: bool = True) -> str | None:
+    """Publish the day's violations (if any) to the topic; then raise, unless ``fail`` is off.
+
+    :return: the message id, or ``None`` when the day has no violation.
+    :raises ViolationsFound: there were violations and ``fail`` is on (the run fails, not retried:
+        the data will not change; the report is written already).
+    """
+    from scones.monitoring.errors import ViolationsFound
+
+    if not summary["violations"]:
+        log.info("%s: no violation (%s inferences)", summary["day"], summary["records"])
+        return None
+    message_id = publish_alert(sns, topic_name, summary, endpoint)
+    checks = ", ".join(v["check"] for v in summary["violations"])
+    log.info("alert %s published to %s: %s", message_id, topic_name, checks)
+    if fail:
+        raise ViolationsFound(f"{summary['day']}: {len(summary['violations'])} violation(s): {checks}; see {summary['report_uri']}")
+    return message_id

@@ -1,6 +1,6 @@
 """Read a window's capture, file by file, on every core, with memory that stays flat.
 
-Each file is decoded by :func:`~scones.monitoring.capture.read_capture_file` in a worker
+Each file is decoded by :func:`~scones.monitoring.capture_decode.read_capture_file` in a worker
 process (decoding holds the GIL, so threads would not help) and comes back as small columns;
 the caller folds them into statistics and drops them. S3 objects are downloaded a few files
 ahead of the workers into a temporary folder and deleted once decoded, so neither memory nor
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from scones.monitoring.capture import Decoded, read_capture_file
+from scones.monitoring.capture_decode import Decoded, read_capture_file
 from scones.monitoring.errors import CaptureSourceError, WindowError
 from scones.monitoring.sources import CaptureObject, local_capture_files, s3_capture_objects
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from scones.monitoring.capture import Decoded
+    from scones.monitoring.capture_decode import Decoded
 
 BINS = 10_000  # confidence resolution 1e-4: finer than any threshold anyone sets
 QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)

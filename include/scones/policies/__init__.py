@@ -4,7 +4,7 @@
 call for them (the training log, waiters), on the project's own resources only: the bucket's
 prefixes, SageMaker names starting ``<project>-train-``, the endpoint, the roles, functions,
 state machines and topics the project names. The roles the project creates for SageMaker, the
-Lambda functions and Step Functions have policies of their own (``scones.deployment.role``,
+Lambda functions and Step Functions have policies of their own (``scones.deployment.sagemaker_role``,
 ``scones/workflow/policies/``).
 
 ``scones aws-policy --account-id 123456789012`` prints it for the current settings.
@@ -19,17 +19,18 @@ from typing import Any
 
 from scones.layout import MONITORING_PREFIX, DatasetLayout, ModelsLayout, capture_prefix
 from scones.settings import Settings, load_settings
-from scones.workflow.config import FUNCTIONS, STATE_MACHINES, WorkflowNames, load_workflow_config
+from scones.workflow.components import FUNCTIONS, STATE_MACHINES
 from scones.workflow.templates import load_json, render
 
 TEMPLATE = Path(__file__).resolve().parent / "airflow_tasks.json"
 
 
-def airflow_tasks_policy(settings: Settings, names: WorkflowNames, account_id: str, partition: str = "aws") -> dict[str, Any]:
-    """The policy document, every placeholder filled."""
+def airflow_tasks_policy(settings: Settings, account_id: str, partition: str = "aws") -> dict[str, Any]:
+    """The policy document, every placeholder filled; every name from ``settings.names``, as the tasks'."""
+    names = settings.names
     prefix = f"arn:{partition}"
     iam, region = f"{prefix}:iam::{account_id}:role", settings.region
-    sagemaker_role = settings.sagemaker_role_arn or f"{iam}/{settings.resource_name('sagemaker-execution')}"
+    sagemaker_role = settings.sagemaker_role_arn or f"{iam}/{names.sagemaker_role}"
     function_roles = [f"{iam}/{names.function_role(folder)}" for folder in FUNCTIONS]
     state_machine_role = f"{iam}/{names.state_machine_role}"
     project_roles = function_roles + [state_machine_role] + ([] if settings.sagemaker_role_arn else [sagemaker_role])
@@ -40,22 +41,22 @@ def airflow_tasks_policy(settings: Settings, names: WorkflowNames, account_id: s
         "DatasetPrefix": DatasetLayout.of(settings).prefix, "ModelsPrefix": ModelsLayout.of(settings).prefix,
         "DatasetVersionsPrefix": DatasetLayout.of(settings).versions_prefix,
         "CapturePrefix": capture_prefix(settings), "MonitoringPrefix": MONITORING_PREFIX,
-        "SageMakerPrefix": settings.project.lower(),  # SageMaker writes names lower case in its ARNs
-        "EndpointName": settings.endpoint_name.lower(),
+        # SageMaker writes names lower case in its ARNs.
+        "TrainingJobPrefix": names.training_job_prefix.lower(), "BacklogJobPrefix": names.backlog_job_prefix.lower(),
+        "EndpointName": names.endpoint.lower(),
         "ProjectRoleArns": project_roles, "SageMakerRoleArn": sagemaker_role,
         "FunctionRoleArns": function_roles, "StateMachineRoleArn": state_machine_role,
         "FunctionArns": [f"{prefix}:lambda:{region}:{account_id}:function:{names.function(folder)}" for folder in FUNCTIONS],
         "StateMachineArns": machines,
         "ExecutionArns": [arn.replace(":stateMachine:", ":execution:") + ":*" for arn in machines],
-        "WorkflowAlertsTopic": names.alerts_topic, "MonitorAlertsTopic": settings.alerts_topic,
+        "WorkflowAlertsTopic": names.workflow_alerts_topic, "MonitorAlertsTopic": names.monitor_alerts_topic,
     }  # fmt: skip
     return render(load_json(TEMPLATE), values, what="the Airflow tasks' policy")
 
 
 def aws_policy(args: argparse.Namespace) -> int:
     settings = load_settings({"region": args.region} if args.region else None)
-    names = WorkflowNames(settings, load_workflow_config())
-    print(json.dumps(airflow_tasks_policy(settings, names, args.account_id, args.partition), indent=2))
+    print(json.dumps(airflow_tasks_policy(settings, args.account_id, args.partition), indent=2))
     return 0
 
 

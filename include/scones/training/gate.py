@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from scones.errors import MissingMetric
+
+log = logging.getLogger(__name__)
+
 VALIDATION_METRIC = "validation:accuracy"
-
-
-class MissingMetric(RuntimeError):
-    """The training job reported no validation accuracy: nothing to gate on."""
 
 
 def final_metric(description: Mapping[str, Any], name: str = VALIDATION_METRIC) -> float:
@@ -52,3 +53,16 @@ def decide(accuracy: float, minimum: float, serving_accuracy: float | None, tole
         )  # fmt: skip
     against = f"serving model {serving_accuracy:.4f}" if serving_accuracy is not None else "no comparable model serving"
     return GateDecision(True, accuracy, f"validation accuracy {accuracy:.4f} passes (minimum {minimum:.4f}; {against})")
+
+
+def evaluate(job: Mapping[str, Any], serving: Any, settings: Any) -> GateDecision:
+    """The gate for a finished training job (a DescribeTrainingJob answer) against the serving
+    deployment (``None`` before the first) with the settings' minimum and tolerance.
+
+    :raises MissingMetric: the job reported no validation accuracy.
+    """
+    classes = list(settings.classes)
+    if serving is not None and list(serving.classes) != classes:
+        log.info("the serving model classifies %s, this one %s: not compared", list(serving.classes), classes)
+    return decide(final_metric(job), settings.min_validation_accuracy,
+                  comparable_accuracy(serving, classes), settings.accuracy_tolerance)  # fmt: skip

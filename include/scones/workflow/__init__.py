@@ -3,16 +3,18 @@
 Public surface (imported lazily, so ``scones --help`` stays fast)::
 
     deploy_workflow(client, settings)    every deployment step, in order (the DAG runs them as tasks)
-    WorkflowConfig, load_workflow_config the workflow's knobs (env SCONES_WORKFLOW_<NAME>)
-    WorkflowNames                        every resource name, from the project id
     package_function                     a Lambda folder as a deterministic zip
     render_definition, check_definition  state machine definitions with their ARNs, checked
     wait_for_executions, Outcome         how executions ended, from DescribeExecution
 
-Modules: ``packaging`` (zips), ``functions`` (create-or-update Lambda), ``roles`` (IAM, with
-the policies in ``policies/``), ``alerts`` (SNS), ``definition`` + ``templates`` (ASL),
-``statemachines``, ``executions``, ``smoke`` (post-deployment checks), ``traffic`` (load for
-the monitor), ``cli`` (``scones traffic``). Errors: ``errors``.
+Its settings are ``Settings.workflow`` (:class:`scones.settings.WorkflowSettings`, env
+``SCONES_WORKFLOW_<NAME>``); its resource names come from :mod:`scones.names`.
+
+Modules: ``components`` (its functions and state machines), ``packaging`` (zips),
+``functions`` (create-or-update Lambda), ``roles`` (IAM, with the policies in ``policies/``),
+``alerts`` (SNS), ``definition`` + ``templates`` (ASL), ``statemachines``, ``deploy`` (the
+deployment's steps, one per DAG task), ``executions``, ``smoke_executions`` (post-deployment
+checks), ``traffic`` (load for the monitor), ``cli`` (``scones traffic``). Errors: ``errors``.
 """
 
 from __future__ import annotations
@@ -22,11 +24,8 @@ from typing import Any
 
 _EXPORTS = {
     "Outcome": "scones.workflow.executions",
-    "WorkflowConfig": "scones.workflow.config",
-    "WorkflowNames": "scones.workflow.config",
     "check_definition": "scones.workflow.definition",
     "deploy_workflow": "scones.workflow.deploy",
-    "load_workflow_config": "scones.workflow.config",
     "package_function": "scones.workflow.packaging",
     "render_definition": "scones.workflow.definition",
     "wait_for_executions": "scones.workflow.executions",

@@ -8,7 +8,7 @@ import math
 import os
 import sys
 
-from scones.workflow.config import MAX_BATCH_SIZE
+from scones.settings import MAX_BATCH_SIZE
 
 
 #: Error names that are the workflow working as designed, not a failure of the traffic.
@@ -55,21 +55,19 @@ def traffic(args: argparse.Namespace) -> int:
     from scones.errors import SconesError
     from scones.layout import DatasetLayout
     from scones.settings import load_settings
-    from scones.workflow.config import WorkflowNames, load_workflow_config
     from scones.workflow.roles import account_context
     from scones.workflow.statemachines import state_machine_arn
     from scones.workflow.traffic import choose_images, list_images, run_batches, run_sequentially, run_stream
 
     settings = None
     try:
-        settings = load_settings({"bucket": args.bucket})
-        config = load_workflow_config({"max_batch_size": args.batch_size})
-        names = WorkflowNames(settings, config)
+        settings = load_settings({"bucket": args.bucket, "workflow": {"max_batch_size": args.batch_size}})
+        config = settings.workflow
         # boto3 honours AWS_ENDPOINT_URL: the same command serves AWS and the local emulator.
         session = boto3.Session(region_name=settings.region)
         sfn = session.client("stepfunctions")
         context = account_context(session.client("sts"), settings.region)
-        machine = state_machine_arn(context, names.state_machine("classify_batch" if args.batch else "classify_image"))
+        machine = state_machine_arn(context, settings.names.state_machine("classify_batch" if args.batch else "classify_image"))
         try:
             sfn.describe_state_machine(stateMachineArn=machine)
         except sfn.exceptions.StateMachineDoesNotExist:

@@ -27,10 +27,6 @@ class ConcurrencyLimit:
         self._active = 0
         self._changed = threading.Condition()
 
-    @property
-    def active(self) -> int:
-        return self._active
-
     def __enter__(self) -> None:
         with self._changed:
             # Re-check now and then: a raised limit wakes nobody up.
@@ -140,11 +136,6 @@ class WorkerPool:
                                                                else f"{function_arn}:")]  # fmt: skip
             for arn in doomed:
                 self._retire(self._functions.pop(arn))
-
-    def idle_count(self, function_arn: str) -> int:
-        with self._lock:
-            environments = self._functions.get(function_arn)
-            return len(environments.idle) if environments else 0
 
     def shutdown(self) -> None:
         """Stop every worker and remove the unzipped code (the emulator is exiting)."""

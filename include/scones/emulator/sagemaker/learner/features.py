@@ -76,10 +76,6 @@ class PatchEncoder:
         atoms /= np.linalg.norm(atoms, axis=1, keepdims=True) + 1e-8
         return cls(mean.astype(np.float32), whitening.astype(np.float32), atoms.astype(np.float32))
 
-    @property
-    def dimension(self) -> int:
-        return 4 * 2 * len(self.atoms)  # quadrants x polarities x atoms
-
     @cached_property
     def _projection(self) -> tuple[np.ndarray, np.ndarray]:
         """Whitening and correlation with the atoms folded into one map, and its offset.

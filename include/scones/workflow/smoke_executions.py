@@ -13,15 +13,17 @@ Cases and expectations are plain dicts, so they travel through XCom::
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from scones.deployment import describe_endpoint
-from scones.deployment.smoke import SmokeTestFailed as EndpointAnswerInvalid
-from scones.deployment.smoke import check_probabilities
-from scones.workflow.errors import EndpointNotReady, SmokeTestFailed
+from scones.deployment.endpoint_smoke import check_probabilities
+from scones.errors import SmokeTestFailed
+from scones.workflow.errors import EndpointNotReady, EndpointNotServing
 from scones.workflow.executions import Outcome
 
 log = logging.getLogger(__name__)
@@ -45,24 +47,22 @@ class Probe:
 def check_endpoint(sagemaker: Any, name: str) -> dict[str, Any]:
     """The endpoint's description if it serves.
 
-    :raises EndpointNotReady: it does not exist (``transient`` False: retrying will not help) or
-        is not InService (``transient`` True while it is being created or updated).
+    :raises EndpointNotServing: it does not exist, or is in a state it will not leave by itself
+        (retrying will not help: ``transient`` False).
+    :raises EndpointNotReady: it is being created or updated (``transient`` True: a retry may pass).
     """
     # Throttled, denied, a service error: raised as they are, not a verdict on the endpoint (the
     # task's retries apply).
     endpoint = describe_endpoint(sagemaker, name)
     if endpoint is None:
-        error = EndpointNotReady(
+        raise EndpointNotServing(
             f"endpoint {name!r} does not exist, so the workflow cannot classify: deploy a model first "
             "(trigger scones_train_deploy), then rerun this DAG"
         )
-        error.transient = False
-        raise error
     status = endpoint["EndpointStatus"]
     if status != "InService":
-        error = EndpointNotReady(f"endpoint {name!r} is {status}, not InService: {endpoint.get('FailureReason') or 'wait for it'}")
-        error.transient = status in TRANSIENT_ENDPOINT_STATUSES
-        raise error
+        kind = EndpointNotReady if status in TRANSIENT_ENDPOINT_STATUSES else EndpointNotServing
+        raise kind(f"endpoint {name!r} is {status}, not InService: {endpoint.get('FailureReason') or 'wait for it'}")
     return endpoint
 
 
@@ -97,7 +97,7 @@ def probe(s3: Any, runtime: Any, bucket: str, key: str, endpoint: str, num_class
     body = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="image/png", Body=image)["Body"].read()
     try:
         probabilities = check_probabilities(body, num_classes)
-    except EndpointAnswerInvalid as exc:
+    except SmokeTestFailed as exc:
         raise SmokeTestFailed(f"endpoint {endpoint!r} on s3://{bucket}/{key}: {exc}") from exc
     label = max(range(num_classes), key=probabilities.__getitem__)
     return Probe(key, label, probabilities[label])
@@ -146,6 +146,46 @@ def plan_smoke_cases(probes: list[Probe], bucket: str, threshold: float, batch_s
         {"kind": "batch", "state_machine": "batch", "input": {"images": images},
          "expect": {"status": "SUCCEEDED", "results": results}},
     ]  # fmt: skip
+
+
+def name_smoke_cases(cases: list[dict[str, Any]], machines: Mapping[str, str], run_id: str | None) -> list[dict[str, Any]]:
+    """Each case with the ARN of the state machine it runs on and a unique execution name that says
+    where an alert came from: ``smoke-low_confidence-<run>-<random>`` (``<run>``: the run id's hash)."""
+    run = hashlib.sha1((run_id or "manual").encode()).hexdigest()[:8]
+    return [{**case, "state_machine_arn": machines["classify_batch" if case["state_machine"] == "batch" else "classify_image"],
+             "name": f"smoke-{case['kind']}-{run}-{uuid.uuid4().hex[:8]}"} for case in cases]  # fmt: skip
+
+
+def plan_smoke_executions(
+    s3: Any, runtime: Any, sagemaker: Any, settings: Any, machines: Mapping[str, str], run_id: str | None
+) -> list[dict[str, Any]]:
+    """What ``plan_smoke_executions`` of the DAG does: check the endpoint serves, score validation
+    images on it, choose the cases, name them. The whole plan uses one dataset version."""
+    check_endpoint(sagemaker, settings.endpoint_name)
+    config = settings.workflow
+    classes = _serving_classes(s3, settings)
+    images = validation_prefix(s3, settings)  # resolved once
+    keys = validation_keys(s3, settings.bucket, images, classes)
+    probes = probe_until_planned(
+        (probe(s3, runtime, settings.bucket, key, settings.endpoint_name, len(classes)) for key in keys),
+        settings.confidence_threshold, config.smoke_batch_size, config.smoke_candidates,
+    )  # fmt: skip
+    for p in probes:
+        log.info("%s: %s %.4f", p.key, classes[p.predicted_label], p.confidence)
+    missing = f"{images}_smoke/{uuid.uuid4().hex}.png"
+    cases = plan_smoke_cases(probes, settings.bucket, settings.confidence_threshold, config.smoke_batch_size, missing)
+    return name_smoke_cases(cases, machines, run_id)
+
+
+def _serving_classes(s3: Any, settings: Any) -> list[str]:
+    from scones.workflow.deploy import serving_classes
+
+    return serving_classes(s3, settings)
+
+
+def start_kwargs(case: Mapping[str, Any]) -> dict[str, Any]:
+    """The start operator's arguments for one smoke case (the expectation stays behind)."""
+    return {"state_machine_arn": case["state_machine_arn"], "name": case["name"], "state_machine_input": case["input"]}
 
 
 def _result_mismatches(where: str, expected: Mapping[str, Any], got: Mapping[str, Any]) -> list[str]:

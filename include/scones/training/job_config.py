@@ -9,17 +9,16 @@ https://docs.aws.amazon.com/sagemaker/latest/dg/image-classification.html#IC-inp
 from __future__ import annotations
 
 import logging
-import re
 import unicodedata
 from typing import Any
 
 from scones.layout import CHANNELS
+from scones.names import ResourceNames
 
 ALGORITHM = "image-classification"
 #: Tag keys on the training job: which dataset version trained the model.
 DATASET_VERSION_TAG = "scones:dataset-version"
 DATASET_URI_TAG = "scones:dataset-uri"
-MAX_NAME = 63  # SageMaker's limit for job, model and endpoint config names
 #: A SageMaker tag value: at most 256 of [\p{L}\p{Z}\p{N}_.:/=+\-@] (checked only by real AWS).
 MAX_TAG_VALUE = 256
 _TAG_PUNCTUATION = frozenset("_.:/=+-@")
@@ -42,9 +41,8 @@ def image_uri(region: str) -> str:
 
 
 def job_name(project: str, stamp: str) -> str:
-    """``scones-train-20261123T020000``: unique per run, valid as a SageMaker name."""
-    clean = re.sub(r"[^A-Za-z0-9-]", "", stamp.replace(":", "").replace("+0000", ""))
-    return f"{project}-train-{clean}"[:MAX_NAME].rstrip("-")
+    """``scones-train-20261123T020000``: unique per run, valid as a SageMaker name (:mod:`scones.names`)."""
+    return ResourceNames(project).training_job(stamp)
 
 
 def hyperparameters(

@@ -7,19 +7,14 @@ first night and updates it in place (blue/green) after that.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from scones.training.configs import MAX_NAME
+from scones.names import ResourceNames
 
 VARIANT = "AllTraffic"
-
-
-def model_name(job_name: str) -> str:
-    return job_name[:MAX_NAME]
-
-
-def endpoint_config_name(job_name: str) -> str:
-    return f"{job_name[: MAX_NAME - 7]}-config"
+model_name = ResourceNames.model
+endpoint_config_name = ResourceNames.endpoint_config
 
 
 def data_capture_config(destination_uri: str, sampling_percentage: int, kms_key_id: str = "") -> dict[str, Any]:
@@ -67,3 +62,18 @@ def deployment_config(
         },
         "Endpoint": {"EndpointName": endpoint_name, "EndpointConfigName": config_name},
     }  # fmt: skip
+
+
+def deployment_config_for(settings: Any, training_job: Mapping[str, Any], prepared: Mapping[str, Any]) -> dict[str, Any]:
+    """The config of this run's deployment: its trained model (a DescribeTrainingJob answer: the
+    job's final name, even if a retry renamed it) on the settings' endpoint, data capture on.
+
+    :param prepared: ``image`` and ``role_arn``, as ``prepare_training_config`` returned them.
+    """
+    return deployment_config(
+        job_name=training_job["TrainingJobName"], image=prepared["image"],
+        model_data_url=training_job["ModelArtifacts"]["S3ModelArtifacts"], role_arn=prepared["role_arn"],
+        endpoint_name=settings.endpoint_name, instance_type=settings.endpoint_instance_type,
+        capture_uri=settings.data_capture_uri, sampling_percentage=settings.data_capture_sampling_percentage,
+        kms_key_id=settings.data_capture_kms_key_id,
+    )  # fmt: skip

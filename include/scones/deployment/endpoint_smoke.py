@@ -8,11 +8,9 @@ import math
 import time
 from typing import Any
 
+from scones.errors import SmokeTestFailed
+
 log = logging.getLogger(__name__)
-
-
-class SmokeTestFailed(RuntimeError):
-    """The endpoint answered, but not with what a classifier of these classes must answer."""
 
 
 def check_probabilities(body: bytes, num_classes: int, tolerance: float = 1e-3) -> list[float]:

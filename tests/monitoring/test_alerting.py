@@ -1,0 +1,64 @@
+"""The monitor's last decision: publish a day's violations, then fail the run (not retried) or only warn."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from scones.errors import NonRetryableError
+from scones.monitoring.daily import alert_on_violations
+from scones.monitoring.errors import ViolationsFound
+
+TOPIC = "scones-monitor-alerts"
+BAD_DAY = {"day": "2026-11-22", "violations": [{"check": "min_records"}], "report_uri": "s3://b/report.json",
+           "records": 0, "summary": "0 inferences"}  # fmt: skip
+
+
+@pytest.fixture
+def sns():
+    with mock_aws():
+        yield boto3.client("sns", region_name="us-east-1")
+
+
+def published(sns) -> int:
+    topics = sns.list_topics()["Topics"]
+    return sum(1 for t in topics if t["TopicArn"].endswith(f":{TOPIC}"))
+
+
+def test_a_calm_day_publishes_nothing(sns):
+    assert alert_on_violations(sns, TOPIC, {**BAD_DAY, "violations": [], "records": 40}, "scones-endpoint") is None
+    assert published(sns) == 0
+
+
+def test_a_bad_day_is_published_then_fails_the_run_without_retries(sns):
+    with pytest.raises(ViolationsFound, match="2026-11-22: 1 violation.*min_records; see s3://b/report.json") as raised:
+        alert_on_violations(sns, TOPIC, BAD_DAY, "scones-endpoint")
+    assert isinstance(raised.value, NonRetryableError)
+    assert published(sns) == 1, "the alert goes out before the run fails"
+
+
+def test_with_fail_off_a_bad_day_only_warns(sns):
+    assert alert_on_violations(sns, TOPIC, BAD_DAY, "scones-endpoint", fail=False)
+
+
+def test_the_monitor_reports_on_the_recorded_deployment_where_it_captures():
+    from scones.deployment.record import Deployment, write_current
+    from scones.monitoring.checks import Thresholds
+    from scones.monitoring.daily import serving_deployment
+    from scones.settings import load_settings
+
+    settings = load_settings({"bucket": "monitor-test", "confidence_threshold": 0.8, "min_daily_records": 5}, environ={})
+    assert Thresholds.of(settings).confidence_threshold == 0.8 and Thresholds.of(settings).min_records == 5
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=settings.bucket)
+        assert serving_deployment(s3, settings) is None, "nothing deployed yet: the DAG skips"
+        record = Deployment(endpoint_name="scones-endpoint", training_job="j", model_name="m", endpoint_config="c",
+                            model_data_url="s3://b/m", validation_accuracy=0.9, classes=["bus", "tank"],
+                            deployed_at="2026-11-22T02:00:00+00:00", data_capture_uri="s3://elsewhere/capture",
+                            dataset_version="v1")  # fmt: skip
+        write_current(s3, settings.bucket, settings.models_prefix, record)
+        deployment = serving_deployment(s3, settings)
+    assert deployment["data_capture_uri"] == "s3://elsewhere/capture", "as recorded, not the settings' current one"
+    assert (deployment["classes"], deployment["dataset_version"]) == (["bus", "tank"], "v1")
