@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 import tempfile
 from pathlib import Path
 
@@ -344,3 +345,44 @@ def test_a_free_port_is_never_one_already_promised_to_another_server(monkeypatch
 
     monkeypatch.setattr(servers.socket, "socket", Socket)
     assert servers.free_port() == 1234
+
+
+STACK_PARENT = """
+import os, sys, time
+from pathlib import Path
+from scones.localrun.servers import RedisServer
+from scones.localrun.stack import Stack, start_emulator
+
+home = Path(sys.argv[1])
+emulator, _ = start_emulator(home)
+stack = Stack("http://127.0.0.1:1", "admin", "", home, emulator)
+stack.servers.append(RedisServer(home / "redis").start())
+stack.start_process("component", [sys.executable, "-c", "import time; time.sleep(600)"], dict(os.environ))
+print("up", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_stacks_children_die_with_its_process_even_by_kill_9(home):
+    """The servers run in sessions of their own: a `scones up` killed -9 left them all running."""
+    import subprocess
+
+    parent = subprocess.Popen([sys.executable, "-c", STACK_PARENT, str(home)], stdout=subprocess.PIPE, text=True)
+    children: list[psutil.Process] = []
+    try:
+        assert parent.stdout.readline().strip() == "up"
+        children = psutil.Process(parent.pid).children(recursive=True)
+        names = {" ".join(c.cmdline()) for c in children}
+        assert any("redis-server" in n for n in names) and any("local-aws" in n for n in names), names
+        parent.kill()
+        parent.wait()
+        _, alive = psutil.wait_procs(children, timeout=30)
+        assert not alive, [" ".join(p.cmdline()) for p in alive]
+    finally:
+        parent.kill()
+        for child in children:  # what the test failed to see die
+            try:
+                child.kill()
+            except psutil.NoSuchProcess:
+                pass
