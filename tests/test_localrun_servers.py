@@ -48,12 +48,26 @@ def test_postgres_and_redis_listen_on_loopback_and_want_their_passwords(home):
         with psycopg2.connect(postgres.sqlalchemy_url.replace("+psycopg2", "")) as db, db.cursor() as cur:
             cur.execute("SELECT current_database(), current_setting('listen_addresses')")
             assert cur.fetchone() == ("airflow", "127.0.0.1")
+            # Airflow's role owns its database and is nothing more (it was the superuser).
+            cur.execute("SELECT rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls FROM pg_roles "
+                        "WHERE rolname = current_user")  # fmt: skip
+            assert cur.fetchone() == (False, False, False, False, False)
+            cur.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()")
+            assert cur.fetchone() == ("airflow",)
+            cur.execute("CREATE TABLE what_a_migration_does (id int)")
+        db = psycopg2.connect(postgres.sqlalchemy_url.replace("+psycopg2", ""))
+        try:
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege), db.cursor() as cur:
+                cur.execute("COPY (SELECT 1) TO PROGRAM 'true'")  # a superuser's way to run programs
+        finally:
+            db.close()
         with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
             psycopg2.connect(host="127.0.0.1", port=postgres.port, user="airflow", password="wrong", dbname="airflow")
         assert redis.Redis.from_url(broker.broker_url).ping()
         with pytest.raises(redis.exceptions.AuthenticationError):
             redis.Redis(host="127.0.0.1", port=broker.port, password="wrong").ping()
         assert (home / "postgres.password").stat().st_mode & 0o777 == 0o600
+        assert (home / "postgres.airflow-password").stat().st_mode & 0o777 == 0o600
 
         with pytest.raises(ServerError, match=f"already runs on {home / 'postgres'}: stop the stack"):
             PostgresServer(home / "postgres").start()
@@ -75,6 +89,9 @@ def test_a_stale_or_foreign_data_folder_is_refused_and_kept(home):
         PostgresServer(junk).start()
     (junk / "PG_VERSION").write_text("18\n")
     with pytest.raises(ServerError, match="password file .* is gone: remove the folder"):
+        PostgresServer(junk).start()
+    (home / "postgres.password").write_text("the superuser's")  # an earlier scones: airflow was the superuser
+    with pytest.raises(ServerError, match="no postgres.airflow-password .*: remove the folder"):
         PostgresServer(junk).start()
     assert (junk / "notes.txt").read_text() == "mine", "nothing of the user's is deleted"
 
@@ -246,6 +263,7 @@ def test_a_stale_postmaster_pid_of_another_process_is_not_a_running_server(home)
     data.mkdir()
     (data / "PG_VERSION").write_text(_postgres_version().split(".")[0] + "\n")
     (home / "postgres.password").write_text("pw")
+    (home / "postgres.airflow-password").write_text("pw")
     (data / "postmaster.pid").write_text(f"{os.getpid()}\n{data}\n")  # this pytest process: alive, not postgres
     PostgresServer(data)._check_stale()  # no error: PostgreSQL recovers from the crash by itself
 
