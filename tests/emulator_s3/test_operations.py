@@ -315,6 +315,37 @@ def test_bucket_notifications_are_delivered_to_sqs(s3, emulator) -> None:  # noq
 
 
 @pytest.mark.e2e
+def test_bucket_notifications_run_the_lambda_function(s3, emulator) -> None:  # noqa: ANN001
+    """moto's delivery calls LambdaFunction.invoke: the emulator runs the handler, asynchronously as S3 does."""
+    import time
+
+    from tests.emulator_lambda.functions import deploy
+
+    session = emulator.session()
+    bucket = f"scones-notify-fn-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    name = deploy(session, f"""
+        import boto3
+        from urllib.parse import unquote_plus
+        def handler(event, context):
+            for record in event["Records"]:
+                key = unquote_plus(record["s3"]["object"]["key"])
+                boto3.client("s3").put_object(Bucket="{bucket}", Key="seen/" + key, Body=b"by the function")
+        """)  # fmt: skip
+    arn = session.client("lambda").get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": [
+        {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": [
+            {"Name": "prefix", "Value": "in/"}]}}}]})  # fmt: skip
+    s3.put_object(Bucket=bucket, Key="in/a.png", Body=b"png")
+    deadline = time.monotonic() + 60
+    while s3.list_objects_v2(Bucket=bucket, Prefix="seen/")["KeyCount"] == 0:
+        assert time.monotonic() < deadline, "the function never ran for the new object"
+        time.sleep(0.3)
+    assert s3.get_object(Bucket=bucket, Key="seen/in/a.png")["Body"].read() == b"by the function"
+    session.client("lambda").delete_function(FunctionName=name)
+
+
+@pytest.mark.e2e
 def test_object_lambda_and_batch_jobs_are_refused_with_a_4xx(emulator) -> None:  # noqa: ANN001
     session = emulator.session()
     # The host prefix ({RequestRoute}.127.0.0.1) would not resolve: sent to the emulator itself.

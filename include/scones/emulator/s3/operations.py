@@ -58,7 +58,7 @@ COMPUTED: dict[str, str] = {
     "RestoreObject": "an archived (GLACIER, DEEP_ARCHIVE) object becomes readable at once (AWS: minutes to hours)",
     "PutBucketVersioning": "objects keep their versions from then on",
     "PutBucketNotification": "object events are delivered to the configured SQS queues, SNS topics, Lambda "
-    "functions (run before the write is answered, AWS runs them asynchronously) and EventBridge",
+    "functions (an asynchronous invocation on the emulator's workers, as S3's) and EventBridge",
     "PutBucketNotificationConfiguration": "as PutBucketNotification",
     "PutBucketLogging": "each request to the bucket writes an access log object under the target bucket and prefix",
 }
