@@ -158,3 +158,20 @@ def test_hostname_is_the_components_address(monkeypatch):
     assert hostname() == "127.0.0.3"
     monkeypatch.delenv(ADDRESS_VARIABLE)
     assert hostname() == getfqdn()
+
+
+def test_a_log_server_that_does_not_start_is_one_line_naming_its_log(env, tmp_path):
+    """E.g. its port taken on the component's address meanwhile: the start fails, saying where to look."""
+    import subprocess
+    import sys
+
+    from scones.localrun.celery_stack import LOG_SERVERS, _wait_log_servers
+    from scones.localrun.stack import Stack
+    from scones.localrun.servers import ServerError
+
+    stack = Stack("http://127.0.0.1:8080", "admin", "", tmp_path, FakeEmulator(), env=env)
+    for server in LOG_SERVERS:
+        stack.processes[server] = subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
+        stack.processes[server].wait()
+    with pytest.raises(ServerError, match=r"the log server of worker-1 exited at start; see .*worker-1-log-server.log"):
+        _wait_log_servers(stack, timeout=5)
