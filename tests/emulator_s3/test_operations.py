@@ -142,7 +142,6 @@ def served_by_moto() -> set[str]:
 def test_every_operation_moto_serves_is_classified_once() -> None:
     served = served_by_moto()
     assert {"PutObject", "GetObject", "SelectObjectContent", "CompleteMultipartUpload"} <= served and len(served) > 70
-    assert not {"PutBucketMetricsConfiguration", "DeleteBucketAnalyticsConfiguration", "RenameObject"} & served
     tables = [set(operations.COMPUTED), set(operations.FAILS_AS_AWS), set(operations.BOOKKEEPING), set(operations.REFUSED)]
     assert sum(map(len, tables)) == len(set().union(*tables)), "an operation in two classes"
     assert set().union(*tables) <= set(S3.operation_names)
@@ -151,6 +150,8 @@ def test_every_operation_moto_serves_is_classified_once() -> None:
         f"classify in scones.emulator.s3.operations: {sorted(served - set().union(*tables))}; "
         f"not served by moto: {sorted(classified - served)}"
     )
+    # The walk tells served from not: these fell through to other operations in moto 5.2.5.
+    assert not {"PutBucketMetricsConfiguration", "DeleteBucketAnalyticsConfiguration", "RenameObject"} & served
 
 
 def test_every_unserved_or_refused_operation_has_a_refusal_naming_it() -> None:
