@@ -79,6 +79,7 @@ def test_no_airflow_process_but_the_init_step_sees_the_admin_password(tmp_path, 
     monkeypatch.setattr(celery_stack.Stack, "start_process", lambda self, name, cmd, env: seen.setdefault(name, env))
     monkeypatch.setattr(celery_stack, "wait_healthy", lambda *_: None)
     monkeypatch.setattr(celery_stack, "_wait_workers_ready", lambda *_: None)
+    monkeypatch.setattr(celery_stack, "_wait_log_servers", lambda *_: None)
     monkeypatch.setattr(celery_stack.Stack, "stop", lambda self: None)
     celery_stack.start_celery_stack(tmp_path, 0)
     assert seen["scones.localrun.fab_admin"]["_AIRFLOW_WWW_USER_PASSWORD"] == "s3cret"
@@ -115,8 +116,62 @@ def test_the_emulator_does_not_see_the_admin_password(monkeypatch):
 
 
 def test_workers_and_the_triggerer_start_without_airflows_log_server():
-    """It binds every interface; on one machine the API server reads the shared logs folder."""
-    from scones.localrun.celery_stack import WORKERS, component_command
+    """Airflow's binds every interface: the stack runs the same app on each one's own address."""
+    from scones.localrun.celery_stack import LOG_SERVERS, WORKERS, component_command
 
     for name in (*WORKERS, "triggerer"):
         assert "--skip-serve-logs" in component_command(name), name
+    assert set(LOG_SERVERS.values()) == {*WORKERS, "triggerer"}
+
+
+def test_each_log_writer_has_its_own_folder_and_loopback_address(env, tmp_path):
+    """The API server (<home>/logs) cannot read a worker's logs but through its log server, whose
+    address is the worker's hostname in Airflow (what the API server builds the log's URL from)."""
+    import ipaddress
+
+    from scones.localrun.celery_stack import LOG_SERVERS, WORKERS, component_env, log_server_url
+    from scones.localrun.log_server import ADDRESS_VARIABLE
+
+    assert env["AIRFLOW__CORE__HOSTNAME_CALLABLE"] == "scones.localrun.log_server.hostname"
+    assert "AIRFLOW__LOGGING__BASE_LOG_FOLDER" not in env  # the API server's: <home>/logs, Airflow's default
+    folders, addresses = set(), set()
+    for server, name in LOG_SERVERS.items():
+        mine, its_server = component_env(env, name), component_env(env, server)
+        assert mine[ADDRESS_VARIABLE] == its_server[ADDRESS_VARIABLE], "the log server listens on its component's address"
+        assert mine["AIRFLOW__LOGGING__BASE_LOG_FOLDER"] == its_server["AIRFLOW__LOGGING__BASE_LOG_FOLDER"]
+        folders.add(mine["AIRFLOW__LOGGING__BASE_LOG_FOLDER"])
+        addresses.add(mine[ADDRESS_VARIABLE])
+        assert ipaddress.ip_address(mine[ADDRESS_VARIABLE]).is_loopback
+    assert len(folders) == len(addresses) == 3
+    assert str(tmp_path / "logs") not in folders
+    assert component_env(env, "api-server") is env
+    worker_ports = {log_server_url(env, w).rsplit(":", 1)[1] for w in WORKERS}
+    assert worker_ports == {env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"]}, "one port, as on two machines"
+
+
+def test_hostname_is_the_components_address(monkeypatch):
+    from airflow.utils.net import getfqdn
+
+    from scones.localrun.log_server import ADDRESS_VARIABLE, hostname
+
+    monkeypatch.setenv(ADDRESS_VARIABLE, "127.0.0.3")
+    assert hostname() == "127.0.0.3"
+    monkeypatch.delenv(ADDRESS_VARIABLE)
+    assert hostname() == getfqdn()
+
+
+def test_a_log_server_that_does_not_start_is_one_line_naming_its_log(env, tmp_path):
+    """E.g. its port taken on the component's address meanwhile: the start fails, saying where to look."""
+    import subprocess
+    import sys
+
+    from scones.localrun.celery_stack import LOG_SERVERS, _wait_log_servers
+    from scones.localrun.stack import Stack
+    from scones.localrun.servers import ServerError
+
+    stack = Stack("http://127.0.0.1:8080", "admin", "", tmp_path, FakeEmulator(), env=env)
+    for server in LOG_SERVERS:
+        stack.processes[server] = subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
+        stack.processes[server].wait()
+    with pytest.raises(ServerError, match=r"the log server of worker-1 exited at start; see .*worker-1-log-server.log"):
+        _wait_log_servers(stack, timeout=5)

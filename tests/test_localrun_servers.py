@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 import tempfile
 from pathlib import Path
 
@@ -47,12 +48,26 @@ def test_postgres_and_redis_listen_on_loopback_and_want_their_passwords(home):
         with psycopg2.connect(postgres.sqlalchemy_url.replace("+psycopg2", "")) as db, db.cursor() as cur:
             cur.execute("SELECT current_database(), current_setting('listen_addresses')")
             assert cur.fetchone() == ("airflow", "127.0.0.1")
+            # Airflow's role owns its database and is nothing more (it was the superuser).
+            cur.execute("SELECT rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls FROM pg_roles "
+                        "WHERE rolname = current_user")  # fmt: skip
+            assert cur.fetchone() == (False, False, False, False, False)
+            cur.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()")
+            assert cur.fetchone() == ("airflow",)
+            cur.execute("CREATE TABLE what_a_migration_does (id int)")
+        db = psycopg2.connect(postgres.sqlalchemy_url.replace("+psycopg2", ""))
+        try:
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege), db.cursor() as cur:
+                cur.execute("COPY (SELECT 1) TO PROGRAM 'true'")  # a superuser's way to run programs
+        finally:
+            db.close()
         with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
             psycopg2.connect(host="127.0.0.1", port=postgres.port, user="airflow", password="wrong", dbname="airflow")
         assert redis.Redis.from_url(broker.broker_url).ping()
         with pytest.raises(redis.exceptions.AuthenticationError):
             redis.Redis(host="127.0.0.1", port=broker.port, password="wrong").ping()
         assert (home / "postgres.password").stat().st_mode & 0o777 == 0o600
+        assert (home / "postgres.airflow-password").stat().st_mode & 0o777 == 0o600
 
         with pytest.raises(ServerError, match=f"already runs on {home / 'postgres'}: stop the stack"):
             PostgresServer(home / "postgres").start()
@@ -74,6 +89,9 @@ def test_a_stale_or_foreign_data_folder_is_refused_and_kept(home):
         PostgresServer(junk).start()
     (junk / "PG_VERSION").write_text("18\n")
     with pytest.raises(ServerError, match="password file .* is gone: remove the folder"):
+        PostgresServer(junk).start()
+    (home / "postgres.password").write_text("the superuser's")  # an earlier scones: airflow was the superuser
+    with pytest.raises(ServerError, match="no postgres.airflow-password .*: remove the folder"):
         PostgresServer(junk).start()
     assert (junk / "notes.txt").read_text() == "mine", "nothing of the user's is deleted"
 
@@ -245,6 +263,7 @@ def test_a_stale_postmaster_pid_of_another_process_is_not_a_running_server(home)
     data.mkdir()
     (data / "PG_VERSION").write_text(_postgres_version().split(".")[0] + "\n")
     (home / "postgres.password").write_text("pw")
+    (home / "postgres.airflow-password").write_text("pw")
     (data / "postmaster.pid").write_text(f"{os.getpid()}\n{data}\n")  # this pytest process: alive, not postgres
     PostgresServer(data)._check_stale()  # no error: PostgreSQL recovers from the crash by itself
 
@@ -318,3 +337,70 @@ def test_the_embedded_stacks_login_file_is_private(tmp_path):
     path = tmp_path / "simple_auth_manager_passwords.json"
     assert path.stat().st_mode & 0o777 == 0o600
     assert json.loads(path.read_text()) == {USERNAME: password} and _password(tmp_path) == password
+
+
+def test_a_free_port_is_never_one_already_promised_to_another_server(monkeypatch):
+    """The API server's port was free until it listened: Redis was once handed the same one."""
+    from scones.localrun import servers
+
+    api_port = servers.free_port()
+    servers.require_free_port(api_port, "the Airflow UI", "--port")
+    other = servers.free_port()
+    answers = iter([api_port, other, api_port, 1234])  # the kernel offers the API server's port again
+
+    class Socket:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def bind(self, address):
+            pass
+
+        def getsockname(self):
+            return ("127.0.0.1", next(answers))
+
+    monkeypatch.setattr(servers.socket, "socket", Socket)
+    assert servers.free_port() == 1234
+
+
+STACK_PARENT = """
+import os, sys, time
+from pathlib import Path
+from scones.localrun.servers import RedisServer
+from scones.localrun.stack import Stack, start_emulator
+
+home = Path(sys.argv[1])
+emulator, _ = start_emulator(home)
+stack = Stack("http://127.0.0.1:1", "admin", "", home, emulator)
+stack.servers.append(RedisServer(home / "redis").start())
+stack.start_process("component", [sys.executable, "-c", "import time; time.sleep(600)"], dict(os.environ))
+print("up", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_stacks_children_die_with_its_process_even_by_kill_9(home):
+    """The servers run in sessions of their own: a `scones up` killed -9 left them all running."""
+    import subprocess
+
+    parent = subprocess.Popen([sys.executable, "-c", STACK_PARENT, str(home)], stdout=subprocess.PIPE, text=True)
+    children: list[psutil.Process] = []
+    try:
+        assert parent.stdout.readline().strip() == "up"
+        children = psutil.Process(parent.pid).children(recursive=True)
+        names = {" ".join(c.cmdline()) for c in children}
+        assert any("redis-server" in n for n in names) and any("local-aws" in n for n in names), names
+        parent.kill()
+        parent.wait()
+        _, alive = psutil.wait_procs(children, timeout=30)
+        assert not alive, [" ".join(p.cmdline()) for p in alive]
+    finally:
+        parent.kill()
+        for child in children:  # what the test failed to see die
+            try:
+                child.kill()
+            except psutil.NoSuchProcess:
+                pass

@@ -1,9 +1,10 @@
 """`scones up --stack celery` as production runs it: the FAB login, the whole pipeline through the
-REST API on Celery workers, the triggerer waiting on SageMaker, a worker killed, the scheduler
-restarted."""
+REST API on Celery workers, the triggerer waiting on SageMaker, task logs read from the worker
+that ran the task through its log server, a worker killed, the scheduler restarted."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import signal
@@ -13,7 +14,8 @@ from datetime import datetime, timezone
 import psutil
 import pytest
 
-from scones.localrun.celery_stack import WORKERS, start_celery_stack, start_component
+from scones.localrun.celery_stack import (LOG_ADDRESSES, LOG_SERVERS, WORKERS, log_folder, log_server_url,
+                                          start_celery_stack, start_component)  # fmt: skip
 from scones.localrun.rest import AirflowClient, status_of
 from tests.e2e.test_stack import free_port, listening_sockets, stack_home
 
@@ -66,8 +68,24 @@ def test_the_rest_api_wants_a_fab_login(stack, client):
 def test_every_server_of_the_stack_listens_on_this_machine_only(stack):
     """Airflow's worker and triggerer log servers bound every interface."""
     listening = listening_sockets(stack)
-    assert len(listening) >= 4, listening  # the API server, PostgreSQL, Redis, the emulator at least
-    assert set(listening.values()) == {"127.0.0.1"}, listening
+    assert len(listening) >= 4 + len(LOG_SERVERS), listening  # the API server, PostgreSQL, Redis, the emulator at least
+    assert all(ipaddress.ip_address(address).is_loopback for address in listening.values()), listening
+    assert set(listening.values()) <= {"127.0.0.1", *LOG_ADDRESSES.values()}, listening
+    for server, name in LOG_SERVERS.items():  # each on its component's own address (two share a port)
+        sockets = psutil.Process(stack.processes[server].pid).net_connections(kind="inet")
+        assert {c.laddr.ip for c in sockets if c.status == psutil.CONN_LISTEN} == {LOG_ADDRESSES[name]}, server
+
+
+def test_the_log_servers_want_a_token_signed_with_the_stacks_secret(stack):
+    """Airflow's log server app: no JWT, or one signed with another key, and nothing is served."""
+    import jwt
+
+    for name in LOG_ADDRESSES:
+        url = f"{log_server_url(stack.env, name)}/log/dag_id=x/attempt=1.log"
+        assert status_of(url) == 403, name
+        forged = jwt.encode({"filename": "dag_id=x/attempt=1.log", "aud": "task-instance-logs"}, "not-the-stacks-secret-" * 4,
+                            algorithm="HS512")  # fmt: skip
+        assert status_of(url, headers={"Authorization": forged}) == 403, name
 
 
 FINAL = ("success", "failed", "upstream_failed", "skipped")
@@ -100,6 +118,16 @@ def task_processes(worker: psutil.Process) -> list[psutil.Process]:
     return found
 
 
+def log_sources(client: AirflowClient, run_id: str, try_number: int = 1) -> list[str]:
+    """Where the API server says it read train_model's log from (its "Log message source details")."""
+    path = f"/api/v2/dags/scones_train_deploy/dagRuns/{run_id}/taskInstances/train_model/logs/{try_number}?full_content=true"
+    events = [line.get("event", "") for line in client.call(path)["content"]]
+    if "::group::Log message source details" not in events:
+        return []
+    start = events.index("::group::Log message source details") + 1
+    return events[start:events.index("::endgroup::", start)]
+
+
 def test_the_pipeline_on_celery_survives_a_killed_worker_and_a_scheduler_restart(stack, client):
     for dag_id in PIPELINE:
         client.unpause(dag_id)  # production creates them paused
@@ -113,6 +141,11 @@ def test_the_pipeline_on_celery_survives_a_killed_worker_and_a_scheduler_restart
     train_state = wait_until(lambda: settled(client.task_instances("scones_train_deploy", train_run)["train_model"]["state"],
                                              "deferred"), interval=0.5, what="train_model deferred")  # fmt: skip
     assert train_state == "deferred", f"train_model was never seen deferred (it ended {train_state})"
+    # Deferred, its log comes from the triggerer that runs the trigger, through its log server.
+    triggerer_logs = f"{log_server_url(stack.env, 'triggerer')}/log/"
+    served_by_triggerer = wait_until(lambda: any(s.startswith(triggerer_logs) for s in log_sources(client, train_run)) or settled(
+        client.task_instances("scones_train_deploy", train_run)["train_model"]["state"], "-"), what="the trigger's log")  # fmt: skip
+    assert served_by_triggerer is True, f"train_model's trigger log was not served by the triggerer (train_model {served_by_triggerer})"
     stack.stop_process("scheduler")
     start_component(stack, "scheduler")
 
@@ -120,10 +153,25 @@ def test_the_pipeline_on_celery_survives_a_killed_worker_and_a_scheduler_restart
     instances = client.task_instances("scones_train_deploy", train_run)
     assert state == "success", {t: i["state"] for t, i in instances.items()}
     train = instances["train_model"]
+    # The API server asks the worker that ran the task (the task instance's hostname is that
+    # worker's address) for its log, with a JWT: no copy of it is in the API server's folder.
+    worker = {address: name for name, address in LOG_ADDRESSES.items()}.get(train["hostname"])
+    assert worker in WORKERS, f"train_model's hostname {train['hostname']!r} is no worker's address"
     log = client.task_log("scones_train_deploy", train_run, "train_model", train["try_number"])
-    assert "Pausing task as DEFERRED" in log and "Trigger fired event" in log, "deferred to the triggerer"
-    assert "completed." in log.split("Trigger fired event")[1], "resumed on a worker after the trigger fired"
+    worker_logs = f"{log_server_url(stack.env, worker)}/log/"
+    sources = log_sources(client, train_run, train["try_number"])
+    served = [source for source in sources if source.startswith(worker_logs)]
+    assert served, f"the log's sources name no log server of {worker}: {sources}"
+    relative = served[0].removeprefix(worker_logs)
+    assert not list((stack.home / "logs").glob(f"{relative}*")), "the API server has the log itself"
+    assert (log_folder(stack.home, worker) / relative).is_file()
     assert "Validation-accuracy" in log, "the training job's epochs belong in the task log"
+    assert "SageMaker job" in log and "completed." in log, "resumed on a worker after the trigger fired"
+    # The trigger ran in the triggerer, which kept its own log; the task deferred on a worker.
+    trigger_logs = list(log_folder(stack.home, "triggerer").glob(f"{relative}.trigger.*.log"))
+    assert trigger_logs and "Trigger fired event" in trigger_logs[0].read_text()
+    assert any("Pausing task as DEFERRED" in (log_folder(stack.home, w) / relative).read_text()
+               for w in WORKERS if (log_folder(stack.home, w) / relative).is_file())  # fmt: skip
 
     # The workflow: kill -9 the worker that runs one of its tasks; the task is retried elsewhere.
     # Every task of the run keeps its process ('airflow worker -- ...') for seconds; a 0.1 s

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 #: Credentials the emulator accepts; never real ones.
@@ -49,8 +49,10 @@ class EmulatorFailedToStart(RuntimeError):
 class EmulatorProcess:
     """``scones local-aws --port PORT`` as a child (0: a free port); ``endpoint_url`` once started."""
 
-    def __init__(self, startup_timeout: float = 60.0, env: dict[str, str] | None = None, port: int = 0) -> None:
+    def __init__(self, startup_timeout: float = 60.0, env: dict[str, str] | None = None, port: int = 0,
+                 preexec_fn: Callable[[], None] | None = None) -> None:  # fmt: skip
         self.startup_timeout = startup_timeout
+        self.preexec_fn = preexec_fn  # scones up: die with the stack's process (localrun.servers.die_with_parent)
         self.env = env
         self.port = port
         self.endpoint_url: str = ""
@@ -67,6 +69,7 @@ class EmulatorProcess:
             stderr=subprocess.STDOUT,
             text=True,
             env=env,
+            preexec_fn=self.preexec_fn,
         )
         ready = threading.Event()
 

@@ -11,12 +11,13 @@ backoff, for boto3's standard mode) before showing a message that says nothing; 
 - a host no moto service claims (``ecr-public``...): ``DomainDispatcherApplication`` builds an
   app for the service ``None`` and crashes (moto/moto_server/werkzeug_app.py).
 
-- a REST request (Lambda's API...) whose path no moto route matches: Flask's HTML 404 page.
+- a REST request (Lambda's API, s3control's jobs...) whose path no moto route matches: Flask's
+  HTML 404 page.
 
 Here the first is answered as an AWS error in the service's own protocol (JSON for JSON
 services, XML for query services), HTTP 400, code ``UnsupportedOperation``, naming the
-operation; the second as a JSON 400 ``UnknownService`` naming the host; the third as a JSON
-400 ``UnsupportedOperation`` naming the method and path. A 4xx is not retried. Any other crash
+operation; the second as a JSON 400 ``UnknownService`` naming the host; the third as a 400
+``UnsupportedOperation`` naming the method and path (XML for XML services, else JSON). A 4xx is not retried. Any other crash
 in moto's request handling (S3's aside) is AWS's ``InternalFailure``, HTTP 500, in the
 service's format and naming the exception, instead of an HTML page; and when even that answer
 cannot be built (a request that fails before moto has parsed it, e.g. ``Content-Encoding: gzip``
@@ -168,8 +169,25 @@ def _unrouted(service: str, error: Exception) -> Any:
         return error
     message = (f"The local AWS emulator does not implement {request.method} {request.path} of {service} "
                f"(moto {_moto_version()} has no route for it).")  # fmt: skip
+    if _speaks_xml(service):  # s3control (batch operations' jobs...): an SDK reads no JSON error there
+        from xml.sax.saxutils import escape
+
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Code>{ERROR_CODE}</Code>'
+                f"<Message>{escape(message)}</Message></Error></ErrorResponse>")  # fmt: skip
+        return Response(body, status=400, headers={"Content-Type": "application/xml"})
     body = json.dumps({"__type": ERROR_CODE, "message": message, "Message": message})
     return Response(body, status=400, headers={"Content-Type": "application/json", "x-amzn-ErrorType": ERROR_CODE})
+
+
+def _speaks_xml(service: str) -> bool:
+    """Whether the AWS service moto calls ``service`` answers errors in XML (rest-xml, query)."""
+    import botocore.session
+
+    try:
+        protocol = botocore.session.get_session().get_service_model(service).protocol
+    except Exception:  # noqa: BLE001 - moto's name is not botocore's (awslambda...): those speak JSON
+        return False
+    return protocol in ("rest-xml", "query", "ec2")
 
 
 def unknown_service_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

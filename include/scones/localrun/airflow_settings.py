@@ -47,6 +47,8 @@ NATIVE_ONLY: dict[str, str] = {
     "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "compose: the container's own network",
     "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": "compose: one scheduler per container, port 8974",
     "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": "compose: one worker per container, port 8793",
+    "AIRFLOW__CORE__HOSTNAME_CALLABLE": "compose: each container's hostname reaches its log server; here "
+                                        "each worker's own loopback address does",
     "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": "compose: one triggerer per container, port 8794",
     # Sizes for one shared machine; compose scales by containers.
     "AIRFLOW__API__WORKERS": "compose: the image's default, one container per API server",

