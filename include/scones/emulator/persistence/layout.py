@@ -1,0 +1,133 @@
+"""The state folder: what is in it, whose it is, and one emulator at a time.
+
+::
+
+    <state dir>/
+      manifest.json          format, project and moto versions: a folder written by another is refused
+      emulator.lock          flock'ed by the running emulator: a second one on the folder is refused
+      backends/<name>.pickle one moto BackendDict (a service's backends, every account and region)
+      s3/keys/<account>/<bucket>/<sha1 of key>.pickle   one key's versions, without their bodies
+      s3/blobs/<id>          one object version's body
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+#: Bumped when the folder's layout or what its pickles mean changes; an older folder is refused.
+STATE_FORMAT = 1
+MANIFEST = "manifest.json"
+
+
+class StateRefused(RuntimeError):
+    """The state folder cannot be loaded (another version, corrupt, in use); nothing was loaded."""
+
+
+def project_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("scones")
+    except PackageNotFoundError:  # run from a source tree without the package installed
+        return "unknown"
+
+
+def expected_manifest() -> dict[str, object]:
+    import moto
+
+    return {"format": STATE_FORMAT, "scones": project_version(), "moto": moto.__version__}
+
+
+def _get_going(root: Path) -> str:
+    return f"start with --ephemeral, or with --state-dir pointing at a new folder (or move {root} away)"
+
+
+@dataclass
+class StateDir:
+    root: Path
+
+    @property
+    def backends(self) -> Path:
+        return self.root / "backends"
+
+    @property
+    def keys(self) -> Path:
+        return self.root / "s3" / "keys"
+
+    @property
+    def blobs(self) -> Path:
+        return self.root / "s3" / "blobs"
+
+    def open(self) -> IO[str]:
+        """Create or check the folder; return the held lock file (closing it releases the folder).
+
+        :raises StateRefused: written by another format, project or moto version, or in use
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = open(self.root / "emulator.lock", "a+")  # noqa: SIM115 - held for the emulator's life
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise StateRefused(f"the state folder {self.root} is in use by another local AWS emulator") from None
+        try:
+            self._check_manifest()
+        except BaseException:
+            lock.close()
+            raise
+        for folder in (self.backends, self.keys, self.blobs):
+            folder.mkdir(parents=True, exist_ok=True)
+        return lock
+
+    def _check_manifest(self) -> None:
+        path = self.root / MANIFEST
+        expected = expected_manifest()
+        if not path.exists():
+            if any(p.name != "emulator.lock" for p in self.root.iterdir()):
+                raise StateRefused(f"{self.root} is not empty and has no {MANIFEST}: it is not a local AWS "
+                                   f"state folder; {_get_going(self.root)}")  # fmt: skip
+            write_atomically(path, json.dumps(expected, indent=1).encode())
+            return
+        try:
+            found = json.loads(path.read_text())
+            if not isinstance(found, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as exc:
+            raise StateRefused(f"the state folder's {path} is corrupt ({exc}); {_get_going(self.root)}") from None
+        differ = [f"{name} {found.get(name)!r} (this emulator: {value!r})" for name, value in expected.items()
+                  if found.get(name) != value]  # fmt: skip
+        if differ:
+            raise StateRefused(f"the state folder {self.root} was written by another version: {', '.join(differ)}; "
+                               f"it is not loaded (moto's objects are pickled, and another version may read them "
+                               f"wrong); {_get_going(self.root)}")  # fmt: skip
+
+
+#: fsync each file and its folder before a request is answered: survives a power cut, not only a kill -9.
+FSYNC = os.environ.get("SCONES_AWS_STATE_FSYNC", "1") != "0"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``path`` as a whole or not at all: a temporary file, fsync, rename over the old one."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with open(temporary, "wb") as out:
+        out.write(data)
+        if FSYNC:
+            out.flush()
+            os.fsync(out.fileno())
+    os.replace(temporary, path)
+    if FSYNC:
+        sync_folder(path.parent)
+
+
+def sync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

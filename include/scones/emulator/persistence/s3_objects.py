@@ -1,0 +1,206 @@
+"""S3 objects on disk: each body a file, each key's versions a small record written before S3 answers.
+
+moto keeps every object's body in a ``SpooledTemporaryFile`` (in memory up to 16 MB), so the
+emulator's memory grew with what it stored. Here moto's ``tempfile`` is swapped for one that
+opens a file in ``s3/blobs/``: the body is written there once, as moto writes it, and is
+the persisted copy too. moto's key store (``_VersionedKeyStore.setlist`` / ``__setitem__`` /
+``pop``) is where a PutObject, CopyObject, CompleteMultipartUpload or DeleteObject lands,
+from a request or from our own compute (data capture, training output): after each, that
+key's versions are written to ``s3/keys/<account>/<bucket>/<sha1>.pickle`` (their metadata
+and the names of their body files), atomically, before the request returns. A dropped
+version's body file is unlinked at once: a request still reading it keeps its open file
+(POSIX), as moto's plug-in keeps dropped objects open for their last reader.
+
+Cost per object write: its record (a few hundred bytes) and, with fsync on, two fsyncs.
+Not kept: a completed multipart object's part list (``FakeKey.multipart``): GetObject with
+PartNumber answers for the whole object after a restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import threading
+import types
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from scones.emulator.persistence.layout import FSYNC, StateDir, write_atomically
+from scones.emulator.persistence.pickling import StatePickler, load_file
+
+_state: StateDir | None = None
+_paused = threading.local()  # set while loading: the key store's hooks write nothing
+
+
+def blob_path(name: str) -> Path:
+    assert _state is not None
+    return _state.blobs / name
+
+
+def _new_blob(max_size: int = 0, *args: Any, **kwargs: Any) -> io.BufferedRandom:
+    """What ``tempfile.SpooledTemporaryFile`` gives moto's FakeKey: here a file in the state folder."""
+    return open(blob_path(uuid.uuid4().hex), "w+b")  # noqa: SIM115 - the FakeKey owns and closes it
+
+
+def blob_name(key: Any) -> str | None:
+    buffer = getattr(key, "_value_buffer", None)
+    name = getattr(buffer, "name", None)
+    return os.path.basename(name) if isinstance(name, str) else None
+
+
+def _restore_key(state: dict[str, Any], blob: str) -> Any:
+    from moto.s3.models import FakeKey
+
+    key = FakeKey.__new__(FakeKey)
+    key.__dict__.update(state)
+    key._value_buffer = open(blob_path(blob), "r+b")  # noqa: SIM115 - as moto's own buffer, owned by the key
+    key.lock = threading.Lock()
+    key.multipart = None
+    key._scones_synced = True
+    return key
+
+
+class KeyPickler(StatePickler):
+    """A key's versions without their bodies: each FakeKey as its metadata plus its body file's name."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        from moto.s3.models import FakeKey
+
+        if type(obj) is FakeKey:
+            state = {k: v for k, v in obj.__dict__.items() if k not in ("_value_buffer", "lock", "multipart")}
+            return _restore_key, (state, blob_name(obj))
+        return super().reducer_override(obj)
+
+
+def record_path(account: str, bucket: str, key: str) -> Path:
+    assert _state is not None
+    return _state.keys / account / bucket / f"{hashlib.sha1(key.encode()).hexdigest()}.pickle"
+
+
+def _owner(versions: list[Any]) -> tuple[str, str] | None:
+    for version in versions:
+        key = getattr(version, "key", version)  # a delete marker names the key it hides
+        if getattr(key, "bucket_name", None):
+            return key.account_id, key.bucket_name
+    return None
+
+
+def _sync_body(version: Any) -> None:
+    """fsync a new body once, before the record naming it is written."""
+    if FSYNC and not getattr(version, "_scones_synced", False) and blob_name(version):
+        with version.lock:
+            version._value_buffer.flush()
+            os.fsync(version._value_buffer.fileno())
+        version._scones_synced = True
+
+
+def write_record(name: str, versions: list[Any], owner: tuple[str, str] | None = None) -> None:
+    """Write (or, with no versions, remove) key ``name``'s record."""
+    owner = owner or _owner(versions)
+    if owner is None:
+        return
+    path = record_path(owner[0], owner[1], name)
+    if not versions:
+        path.unlink(missing_ok=True)
+        return
+    for version in versions:
+        _sync_body(getattr(version, "key", version))
+    header = {"bucket": owner[1], "key": name, "blobs": [b for v in versions if (b := blob_name(v))]}
+    buffer = io.BytesIO()
+    pickle.dump(header, buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    KeyPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(list(versions))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, buffer.getvalue())
+
+
+def _unlink_dropped(dropped: list[Any]) -> None:
+    for version in dropped:
+        if (name := blob_name(version)) is not None:
+            blob_path(name).unlink(missing_ok=True)
+
+
+def _hooked(store_method: Callable[..., Any], kind: str) -> Callable[..., Any]:
+    def method(self: Any, key: str, *args: Any) -> Any:
+        if getattr(_paused, "on", False) or _state is None:
+            return store_method(self, key, *args)
+        before = list(self.getlist(key, []))
+        result = store_method(self, key, *args)
+        after = list(self.getlist(key, [])) if kind != "pop" else []
+        write_record(key, after, _owner(after) or _owner(before))
+        _unlink_dropped([v for v in before if all(v is not a for a in after)])
+        return result
+
+    method.__wrapped__ = store_method  # type: ignore[attr-defined]
+    return method
+
+
+def install(state: StateDir) -> None:
+    """Bodies into ``state``'s blobs; every key store change into its record. Before any S3 object exists."""
+    global _state
+    import moto.s3.models
+    from moto.s3.utils import _VersionedKeyStore
+
+    _state = state
+    moto.s3.models.tempfile = types.SimpleNamespace(SpooledTemporaryFile=_new_blob)  # type: ignore[attr-defined]
+    _VersionedKeyStore.setlist = _hooked(_VersionedKeyStore.setlist, "setlist")  # type: ignore[method-assign]
+    _VersionedKeyStore.__setitem__ = _hooked(_VersionedKeyStore.__setitem__, "setitem")  # type: ignore[method-assign]
+    _VersionedKeyStore.pop = _hooked(_VersionedKeyStore.pop, "pop")  # type: ignore[method-assign,assignment]
+
+
+def persist_key(backend: Any, bucket: str, key: str) -> None:
+    """Rewrite one key's record: after a request that changed a stored object in place (tags, ACL...)."""
+    found = backend.buckets.get(bucket)
+    if found is not None:
+        write_record(key, list(found.keys.getlist(key, [])), (backend.account_id, bucket))
+
+
+def records() -> Iterator[Path]:
+    assert _state is not None
+    yield from _state.keys.glob("*/*/*.pickle")
+
+
+def collect_garbage() -> int:
+    """Remove body files no record names (left by a crash between a write and its record); return how many."""
+    assert _state is not None
+    named: set[str] = set()
+    for path in records():
+        with open(path, "rb") as source:
+            try:
+                named.update(pickle.load(source)["blobs"])
+            except Exception:  # noqa: BLE001 - refused, naming it, when the records are loaded
+                return 0
+    removed = 0
+    for blob in _state.blobs.iterdir():
+        if blob.name not in named:
+            blob.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def load_keys(s3_backends: Any) -> int:
+    """Put every recorded key back in its bucket (the buckets loaded first); return how many keys."""
+    loaded = 0
+    _paused.on = True
+    try:
+        for path in records():
+            header, versions = load_file(path, parts=2)
+            account = path.parent.parent.name
+            for name in header["blobs"]:
+                if not blob_path(name).exists():
+                    from scones.emulator.persistence.layout import StateRefused
+
+                    raise StateRefused(f"the state file {path} names the body {blob_path(name)}, which is missing; "
+                                       "nothing was loaded; start with --ephemeral, or with --state-dir pointing at a new folder")  # fmt: skip
+            bucket = s3_backends[account]["aws"].buckets.get(header["bucket"])
+            if bucket is None:  # the bucket's deletion was recorded after this key's: the key is gone too
+                path.unlink()
+                continue
+            dict.__setitem__(bucket.keys, header["key"], versions)
+            loaded += 1
+    finally:
+        _paused.on = False
+    return loaded
