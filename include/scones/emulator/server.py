@@ -63,11 +63,13 @@ class LocalAWS:
 
         :raises scones.emulator.persistence.StateRefused: the state folder cannot be loaded
         """
-        self.plugins = install_plugins()
         if self.state_dir is not None:
             from scones.emulator.persistence import Persistence
 
-            self.persistence = Persistence(self.state_dir).open()
+            self.persistence = Persistence(self.state_dir).claim()  # refused in a second, not after the imports
+        self.plugins = install_plugins()
+        if self.persistence is not None:
+            self.persistence.open()
         # moto's Step Functions interpreter only runs definitions when switched on, and
         # calls Lambda/SNS back through boto3 at localhost:$MOTO_PORT.
         default_user_config["stepfunctions"]["execute_state_machine"] = True

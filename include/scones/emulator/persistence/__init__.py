@@ -9,7 +9,8 @@ atomically (temporary file, fsync, rename), so a kill -9 leaves the old file or 
 
 Public surface::
 
-    Persistence(state_dir).open()   check, load, recover, then hook the writes (before serving)
+    Persistence(state_dir).claim()  lock the folder and check its versions (before moto is patched)
+    Persistence.open()              load, recover, then hook the writes (before serving)
     Persistence.close()             a last snapshot, and the folder released
     StateRefused                    another version's folder, a corrupt file, or a folder in use
 
@@ -46,6 +47,15 @@ class Persistence:
         self._stop = threading.Event()
         self._saver: threading.Thread | None = None
 
+    def claim(self) -> Persistence:
+        """Hold the folder and check it was written by this format, project and moto version.
+
+        :raises StateRefused: another version's folder, or one in use
+        """
+        if self._lock_file is None:
+            self._lock_file = self.state.open()
+        return self
+
     def open(self) -> Persistence:
         """Load the folder into moto (plug-ins installed, server not yet answering); then write on change.
 
@@ -54,9 +64,10 @@ class Persistence:
         from scones.emulator.persistence import recovery, requests, s3_objects, seams
         from scones.emulator.persistence.backends import BackendFiles
 
-        seams.check_seams()
-        self._lock_file = self.state.open()
+        self.claim()
+        assert self._lock_file is not None
         try:
+            seams.check_seams()
             s3_objects.install(self.state)
             self._files = BackendFiles(self.state)
             removed = s3_objects.collect_garbage()

@@ -51,8 +51,16 @@ def _name_of(target: Any) -> str | None:
     found = [f"{name}.{attr}" for name, module in list(sys.modules.items())
              if name.startswith("moto.") and module is not None
              for attr, value in list(vars(module).items()) if value is target]  # fmt: skip
-    found.sort(key=lambda n: (not n.rsplit(".", 1)[0].endswith(".models"), len(n), n))
+    found.sort(key=lambda n: (not _defines(n), not n.rsplit(".", 1)[0].endswith(".models"), len(n), n))
     return found[0] if found else None
+
+
+def _defines(name: str) -> bool:
+    """``moto.sqs.models.sqs_backends``: the module of the service the attribute is named after
+    (not ``moto.sns.models.sqs_backends``, the same object imported by SNS)."""
+    module, _, attribute = name.rpartition(".")
+    service = "_".join(part for part in module.split(".")[1:] if part != "models")
+    return attribute.startswith(f"{service}_")
 
 
 class BackendFiles:

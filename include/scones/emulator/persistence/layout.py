@@ -33,7 +33,7 @@ def project_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("scones")
+        return version("scones-ml")
     except PackageNotFoundError:  # run from a source tree without the package installed
         return "unknown"
 

@@ -123,14 +123,27 @@ def _unlink_dropped(dropped: list[Any]) -> None:
             blob_path(name).unlink(missing_ok=True)
 
 
+def _after(store: Any, kind: str, key: str, args: tuple[Any, ...]) -> list[Any]:
+    """The key's versions once ``kind`` is done (moto's setlist accepts one version or a tuple too)."""
+    if kind == "pop":
+        return []
+    if kind == "setitem":
+        return [*store.getlist(key, []), args[0]]
+    versions = args[0]
+    return list(versions) if isinstance(versions, (list, tuple)) else [versions]
+
+
 def _hooked(store_method: Callable[..., Any], kind: str) -> Callable[..., Any]:
     def method(self: Any, key: str, *args: Any) -> Any:
         if getattr(_paused, "on", False) or _state is None:
             return store_method(self, key, *args)
         before = list(self.getlist(key, []))
-        result = store_method(self, key, *args)
-        after = list(self.getlist(key, [])) if kind != "pop" else []
+        after = _after(self, kind, key, args)
+        # The record first: once the key store changes, a listing shows the change, and what
+        # a client was shown must survive a crash. (A crash between the two keeps a write
+        # that was never answered: allowed, as for any request cut short.)
         write_record(key, after, _owner(after) or _owner(before))
+        result = store_method(self, key, *args)
         _unlink_dropped([v for v in before if all(v is not a for a in after)])
         return result
 
