@@ -9,8 +9,10 @@ import sys
 import threading
 from pathlib import Path
 
-#: Where ``scones local-aws`` and ``scones up`` keep the emulator's state unless told otherwise.
-DEFAULT_STATE_DIR = Path(__file__).resolve().parents[3] / ".local" / "aws-state"
+_SOURCE_TREE = Path(__file__).resolve().parents[3]
+#: Where ``scones local-aws`` and ``scones up`` keep the emulator's state unless told otherwise:
+#: the project's .local/ (git-ignored), or the working directory's when installed elsewhere.
+DEFAULT_STATE_DIR = (_SOURCE_TREE if (_SOURCE_TREE / "pyproject.toml").exists() else Path.cwd()) / ".local" / "aws-state"
 
 
 def local_aws(args: argparse.Namespace) -> int:
