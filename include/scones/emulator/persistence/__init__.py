@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 #: Background snapshot period: state that changes without a request (a training job's
 #: progress, an execution's history, logs) is written this often, and at a clean stop.
 BACKGROUND_SECONDS = 2.0
+#: ``GET /moto-api/scones/persistence``: time requests spent writing state (seconds, writes, ms_per_write).
+COSTS_PATH = "scones/persistence"
 
 
 class Persistence:
@@ -80,6 +82,9 @@ class Persistence:
         except BaseException:
             self._lock_file.close()
             raise
+        from scones.emulator.sagemaker.seams import add_control_route
+
+        add_control_route(COSTS_PATH, requests.COSTS.answer)
         requests.install_wsgi_hook(lambda: self._files.save(include_s3=False))
         requests.install_s3_hooks(lambda: self._files.save(only_s3=True), s3_objects.persist_key)
         self._saver = threading.Thread(target=self._save_periodically, name="state-saver", daemon=True)

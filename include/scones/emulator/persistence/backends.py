@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from scones.emulator.persistence.layout import StateDir, write_atomically
+from scones.emulator.persistence.layout import StateDir, commit, write_atomically
 from scones.emulator.persistence.pickling import StatePickler, dumps, load_file
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,8 @@ class BackendFiles:
                     write_atomically(self.path(name), data)
                     self._last[name] = data
                     written += 1
+        if written:
+            commit()
         return written
 
     @staticmethod

@@ -11,7 +11,8 @@ and the names of their body files), atomically, before the request returns. A dr
 version's body file is unlinked at once: a request still reading it keeps its open file
 (POSIX), as moto's plug-in keeps dropped objects open for their last reader.
 
-Cost per object write: its record (a few hundred bytes) and, with fsync on, two fsyncs.
+Cost per object write: its record (a few hundred bytes) and a share of a group commit
+(``layout.GroupCommit``: one syncfs for all the writes made while the previous one ran).
 Not kept: a completed multipart object's part list (``FakeKey.multipart``): GetObject with
 PartNumber answers for the whole object after a restart.
 """
@@ -23,14 +24,16 @@ import io
 import os
 import pickle
 import threading
+import time
 import types
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from scones.emulator.persistence.layout import FSYNC, StateDir, write_atomically
+from scones.emulator.persistence.layout import StateDir, commit, write_atomically
 from scones.emulator.persistence.pickling import StatePickler, load_file
+from scones.emulator.persistence.requests import COSTS
 
 _state: StateDir | None = None
 _paused = threading.local()  # set while loading: the key store's hooks write nothing
@@ -89,12 +92,11 @@ def _owner(versions: list[Any]) -> tuple[str, str] | None:
     return None
 
 
-def _sync_body(version: Any) -> None:
-    """fsync a new body once, before the record naming it is written."""
-    if FSYNC and not getattr(version, "_scones_synced", False) and blob_name(version):
+def _flush_body(version: Any) -> None:
+    """Hand a new body to the kernel (out of the file object's buffer) before the record naming it is written."""
+    if not getattr(version, "_scones_synced", False) and blob_name(version):
         with version.lock:
             version._value_buffer.flush()
-            os.fsync(version._value_buffer.fileno())
         version._scones_synced = True
 
 
@@ -108,7 +110,7 @@ def write_record(name: str, versions: list[Any], owner: tuple[str, str] | None =
         path.unlink(missing_ok=True)
         return
     for version in versions:
-        _sync_body(getattr(version, "key", version))
+        _flush_body(getattr(version, "key", version))
     header = {"bucket": owner[1], "key": name, "blobs": [b for v in versions if (b := blob_name(v))]}
     buffer = io.BytesIO()
     pickle.dump(header, buffer, protocol=pickle.HIGHEST_PROTOCOL)
@@ -142,7 +144,10 @@ def _hooked(store_method: Callable[..., Any], kind: str) -> Callable[..., Any]:
         # The record first: once the key store changes, a listing shows the change, and what
         # a client was shown must survive a crash. (A crash between the two keeps a write
         # that was never answered: allowed, as for any request cut short.)
+        started = time.perf_counter()
         write_record(key, after, _owner(after) or _owner(before))
+        commit()  # the body and the record on disk, with those of every concurrent write
+        COSTS.add(started)
         result = store_method(self, key, *args)
         _unlink_dropped([v for v in before if all(v is not a for a in after)])
         return result
