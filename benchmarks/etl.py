@@ -174,9 +174,11 @@ def main() -> None:
     print(f"etl_peak_memory_mb: {peak_memory_mb(archive, classes):.0f}")
 
     ref_upload = reference_upload(work / "ref")
-    etl_rate, bare_rate, _ = upload_rates(archive, classes, label_ids, work, state_dir=None)
+    etl_rate, bare_rate, ephemeral = upload_rates(archive, classes, label_ids, work, state_dir=None)
     with tempfile.TemporaryDirectory(prefix="etl-bench-state-") as state:
         kept_etl_rate, kept_bare_rate, costs = upload_rates(archive, classes, label_ids, work, state_dir=Path(state))
+    costs["ephemeral_rss_mb"] = ephemeral["emulator_rss_mb"]
+    costs["ephemeral_cpu_ms_per_object"] = ephemeral["emulator_cpu_ms_per_object"]
     shutil.rmtree(work, ignore_errors=True)
 
     print(f"reference_upload_images_per_s: {ref_upload:.0f}")
@@ -196,6 +198,10 @@ def print_persistence(etl_rate: float, bare_rate: float, kept_etl_rate: float, k
     print(f"persistence_ms_per_write: {costs['ms_per_write']:.2f}  (in the emulator: key record + fsyncs, {costs['writes']} writes)")
     per_put = (1 / kept_bare_rate - 1 / bare_rate) * CONCURRENCY * 1000
     print(f"persistence_latency_ms_per_put: {per_put:.2f}  (at {CONCURRENCY} concurrent puts, from the two bare rates)")
+    cpu_on, cpu_off = costs["emulator_cpu_ms_per_object"], costs["ephemeral_cpu_ms_per_object"]
+    print(f"persistence_cpu_ms_per_put: {cpu_on - cpu_off:.2f}  (emulator CPU per object: {cpu_on:.2f} persistent, "
+          f"{cpu_off:.2f} ephemeral, start-up included)")
+    print(f"emulator_rss_mb: {costs['ephemeral_rss_mb']:.0f} ephemeral, {costs['emulator_rss_mb']:.0f} persistent  (holding 12,000 objects)")
 
 
 def reference_upload(folder: Path) -> float:
@@ -236,7 +242,22 @@ def upload_rates(archive: Path, classes: list[str], label_ids: list[int], work: 
             list(pool.map(lambda ib: s3.put_object(Bucket="bench", Key=f"bare/{ib[0]}.png", Body=ib[1]), enumerate(bodies)))
         bare_rate = len(bodies) / (time.perf_counter() - t0)
         costs = requests.get(f"{emu.endpoint_url}/moto-api/scones/persistence", timeout=10).json() if state_dir else {}
+        costs["emulator_rss_mb"] = emulator_rss_mb(emu)
+        costs["emulator_cpu_ms_per_object"] = emulator_cpu_seconds(emu) * 1000 / (result.uploaded + len(bodies))
     return etl_rate, bare_rate, costs
+
+
+def emulator_cpu_seconds(emu: EmulatorProcess) -> float:
+    """CPU the emulator process used so far (user + system): unlike rates, not moved by other load."""
+    with open(f"/proc/{emu.pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def emulator_rss_mb(emu: EmulatorProcess) -> float:
+    """The emulator's resident memory once it holds both uploads (12,000 objects)."""
+    with open(f"/proc/{emu.pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
 
 
 def upload_only() -> None:
@@ -244,9 +265,11 @@ def upload_only() -> None:
     archive, classes = full_size_archive(), list(VEHICLE_CLASSES)
     label_ids = resolve_classes(classes)
     work = Path(tempfile.mkdtemp(prefix="etl-bench-"))
-    etl_rate, bare_rate, _ = upload_rates(archive, classes, label_ids, work, state_dir=None)
+    etl_rate, bare_rate, ephemeral = upload_rates(archive, classes, label_ids, work, state_dir=None)
     with tempfile.TemporaryDirectory(prefix="etl-bench-state-") as state:
         kept_etl_rate, kept_bare_rate, costs = upload_rates(archive, classes, label_ids, work, state_dir=Path(state))
+    costs["ephemeral_rss_mb"] = ephemeral["emulator_rss_mb"]
+    costs["ephemeral_cpu_ms_per_object"] = ephemeral["emulator_cpu_ms_per_object"]
     shutil.rmtree(work, ignore_errors=True)
     print(f"etl_end_to_end_images_per_s: {etl_rate:.0f}")
     print(f"bare_put_images_per_s: {bare_rate:.0f}")

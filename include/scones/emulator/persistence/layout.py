@@ -71,6 +71,7 @@ class StateDir:
         :raises StateRefused: written by another format, project or moto version, or in use
         """
         self.root.mkdir(parents=True, exist_ok=True)
+        fresh = not (self.root / "emulator.lock").exists()
         lock = open(self.root / "emulator.lock", "a+")  # noqa: SIM115 - held for the emulator's life
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -82,6 +83,8 @@ class StateDir:
             self._check_manifest()
         except BaseException:
             lock.close()
+            if fresh and not (self.root / MANIFEST).exists():
+                (self.root / "emulator.lock").unlink(missing_ok=True)  # leave a folder that is not ours as it was
             raise
         for folder in (self.backends, self.keys, self.blobs):
             folder.mkdir(parents=True, exist_ok=True)
