@@ -3,13 +3,14 @@
 moto keeps every object's body in a ``SpooledTemporaryFile`` (in memory up to 16 MB), so the
 emulator's memory grew with what it stored. Here moto's ``tempfile`` is swapped for one that
 opens a file in ``s3/blobs/``: the body is written there once, as moto writes it, and is
-the persisted copy too. moto's key store (``_VersionedKeyStore.setlist`` / ``__setitem__`` /
+the persisted copy too (a :class:`Blob`, opened per read or write, holding no file
+descriptor). moto's key store (``_VersionedKeyStore.setlist`` / ``__setitem__`` /
 ``pop``) is where a PutObject, CopyObject, CompleteMultipartUpload or DeleteObject lands,
 from a request or from our own compute (data capture, training output): after each, that
 key's versions are written to ``s3/keys/<account>/<bucket>/<sha1>.pickle`` (their metadata
 and the names of their body files), atomically, before the request returns. A dropped
-version's body file is unlinked at once: a request still reading it keeps its open file
-(POSIX), as moto's plug-in keeps dropped objects open for their last reader.
+version's body file is removed once its FakeKey is gone, after the last request reading it
+(as the S3 plug-in closes dropped objects only then).
 
 Cost per object write: its record (a few hundred bytes) and a share of a group commit
 (``layout.GroupCommit``: one syncfs for all the writes made while the previous one ran).
@@ -27,6 +28,7 @@ import threading
 import time
 import types
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -44,15 +46,69 @@ def blob_path(name: str) -> Path:
     return _state.blobs / name
 
 
-def _new_blob(max_size: int = 0, *args: Any, **kwargs: Any) -> io.BufferedRandom:
+class Blob:
+    """A FakeKey's body as a file in ``s3/blobs/``, opened for each use, never held open.
+
+    What moto calls on its buffer (``seek``, ``read``, ``write``, ``truncate``, ``close``),
+    without a file descriptor per stored object: an emulator holding 100,000 objects would
+    otherwise need 100,000 of them (1,024 is a common limit).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.name = str(path)
+        self._position = 0
+        self.closed = False
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size()}[whence]
+        self._position = base + offset
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def _size(self) -> int:
+        try:
+            return os.path.getsize(self.name)
+        except FileNotFoundError:
+            return 0
+
+    def read(self, size: int = -1) -> bytes:
+        with open(self.name, "rb") as body:
+            body.seek(self._position)
+            data = body.read() if size is None or size < 0 else body.read(size)
+        self._position += len(data)
+        return data
+
+    def write(self, data: bytes) -> int:
+        with open(self.name, "r+b" if os.path.exists(self.name) else "wb") as body:
+            body.seek(self._position)
+            body.write(data)
+        self._position += len(data)
+        return len(data)
+
+    def truncate(self, size: int | None = None) -> int:
+        size = self._position if size is None else size
+        with open(self.name, "ab"):
+            pass
+        os.truncate(self.name, size)
+        return size
+
+    def flush(self) -> None:
+        """Every write is closed at once: the kernel has it (the group commit puts it on disk)."""
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _new_blob(max_size: int = 0, *args: Any, **kwargs: Any) -> Blob:
     """What ``tempfile.SpooledTemporaryFile`` gives moto's FakeKey: here a file in the state folder."""
-    return open(blob_path(uuid.uuid4().hex), "w+b")  # noqa: SIM115 - the FakeKey owns and closes it
+    return Blob(blob_path(uuid.uuid4().hex))
 
 
 def blob_name(key: Any) -> str | None:
     buffer = getattr(key, "_value_buffer", None)
-    name = getattr(buffer, "name", None)
-    return os.path.basename(name) if isinstance(name, str) else None
+    return os.path.basename(buffer.name) if isinstance(buffer, Blob) else None
 
 
 def _restore_key(state: dict[str, Any], blob: str) -> Any:
@@ -60,10 +116,9 @@ def _restore_key(state: dict[str, Any], blob: str) -> Any:
 
     key = FakeKey.__new__(FakeKey)
     key.__dict__.update(state)
-    key._value_buffer = open(blob_path(blob), "r+b")  # noqa: SIM115 - as moto's own buffer, owned by the key
+    key._value_buffer = Blob(blob_path(blob))
     key.lock = threading.Lock()
     key.multipart = None
-    key._scones_synced = True
     return key
 
 
@@ -92,14 +147,6 @@ def _owner(versions: list[Any]) -> tuple[str, str] | None:
     return None
 
 
-def _flush_body(version: Any) -> None:
-    """Hand a new body to the kernel (out of the file object's buffer) before the record naming it is written."""
-    if not getattr(version, "_scones_synced", False) and blob_name(version):
-        with version.lock:
-            version._value_buffer.flush()
-        version._scones_synced = True
-
-
 def write_record(name: str, versions: list[Any], owner: tuple[str, str] | None = None) -> None:
     """Write (or, with no versions, remove) key ``name``'s record."""
     owner = owner or _owner(versions)
@@ -109,8 +156,6 @@ def write_record(name: str, versions: list[Any], owner: tuple[str, str] | None =
     if not versions:
         path.unlink(missing_ok=True)
         return
-    for version in versions:
-        _flush_body(getattr(version, "key", version))
     header = {"bucket": owner[1], "key": name, "blobs": [b for v in versions if (b := blob_name(v))]}
     buffer = io.BytesIO()
     pickle.dump(header, buffer, protocol=pickle.HIGHEST_PROTOCOL)
@@ -120,9 +165,13 @@ def write_record(name: str, versions: list[Any], owner: tuple[str, str] | None =
 
 
 def _unlink_dropped(dropped: list[Any]) -> None:
+    """A dropped version's body goes when its FakeKey does: after the last request reading it.
+
+    (Not at exit: a version still referenced then is removed by the next start's garbage collection.)
+    """
     for version in dropped:
         if (name := blob_name(version)) is not None:
-            blob_path(name).unlink(missing_ok=True)
+            weakref.finalize(version, blob_path(name).unlink, missing_ok=True).atexit = False
 
 
 def _after(store: Any, kind: str, key: str, args: tuple[Any, ...]) -> list[Any]:
