@@ -119,14 +119,18 @@ class StateDir:
 FSYNC = os.environ.get("SCONES_AWS_STATE_FSYNC", "1") != "0"
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: str | Path, data: bytes) -> None:
     """Write ``path`` as a whole or not at all: a temporary file renamed over the old one.
 
     Durable against a kill -9 once this returns; :func:`commit` makes it durable on disk.
     """
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(temporary, "wb") as out:
-        out.write(data)
+    folder, name = os.path.split(path)
+    temporary = os.path.join(folder, f".{name}.{threading.get_ident()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
     os.replace(temporary, path)
 
 

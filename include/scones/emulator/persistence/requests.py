@@ -2,7 +2,8 @@
 
 - S3, key level: PutObject, CopyObject, DeleteObject and CompleteMultipartUpload write their
   key's record in moto's key store itself (``s3_objects``); a request that changes a stored
-  object in place (``?tagging``, ``?acl``, ``?retention``...) rewrites its record here.
+  object in place (``?tagging``, ``?acl``, ``?retention``...) rewrites its record here (and
+  S3's backends file: object tags are kept in the backend's tagger).
   Bucket level (CreateBucket, its settings, DeleteBucket) and multipart uploads in progress
   (kept in the bucket): S3's backends file.
 - Every other service: after any request but a read (GET/HEAD, an ``X-Amz-Target`` action
@@ -118,10 +119,9 @@ def install_s3_hooks(save_buckets: Callable[[], Any], persist_key: Callable[[Any
             query = self._get_querystring(request, full_url)
             if any(name in query for name in _IN_PLACE):
                 persist_key(self.backend, self.parse_bucket_name_from_url(request, full_url), self.parse_key_name())
+            if any(name in query for name in (*_IN_PLACE, *_MULTIPART)):
+                save_buckets()  # object tags live in the backend's tagger; uploads in progress in their bucket
                 commit()
-                COSTS.add(started)
-            if any(name in query for name in _MULTIPART):
-                save_buckets()
                 COSTS.add(started)
         return answer
 

@@ -20,6 +20,8 @@ PartNumber answers for the whole object after a restart.
 
 from __future__ import annotations
 
+import contextlib
+import copyreg
 import hashlib
 import io
 import os
@@ -41,6 +43,9 @@ _state: StateDir | None = None
 _paused = threading.local()  # set while loading: the key store's hooks write nothing
 
 
+_blobs = ""  # the blobs folder as a string, for the per-object path
+
+
 def blob_path(name: str) -> Path:
     assert _state is not None
     return _state.blobs / name
@@ -54,9 +59,10 @@ class Blob:
     otherwise need 100,000 of them (1,024 is a common limit).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str | Path, exists: bool = True) -> None:
         self.name = str(path)
         self._position = 0
+        self._exists = exists  # a new body's file is created by its first write
         self.closed = False
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
@@ -81,17 +87,20 @@ class Blob:
         return data
 
     def write(self, data: bytes) -> int:
-        with open(self.name, "r+b" if os.path.exists(self.name) else "wb") as body:
+        with open(self.name, "r+b" if self._exists else "wb") as body:
             body.seek(self._position)
             body.write(data)
+        self._exists = True
         self._position += len(data)
         return len(data)
 
     def truncate(self, size: int | None = None) -> int:
         size = self._position if size is None else size
-        with open(self.name, "ab"):
-            pass
-        os.truncate(self.name, size)
+        if self._exists:
+            os.truncate(self.name, size)
+        elif size:
+            self.write(b"")
+            os.truncate(self.name, size)
         return size
 
     def flush(self) -> None:
@@ -103,7 +112,7 @@ class Blob:
 
 def _new_blob(max_size: int = 0, *args: Any, **kwargs: Any) -> Blob:
     """What ``tempfile.SpooledTemporaryFile`` gives moto's FakeKey: here a file in the state folder."""
-    return Blob(blob_path(uuid.uuid4().hex))
+    return Blob(os.path.join(_blobs, uuid.uuid4().hex), exists=False)
 
 
 def blob_name(key: Any) -> str | None:
@@ -122,21 +131,48 @@ def _restore_key(state: dict[str, Any], blob: str) -> Any:
     return key
 
 
+def _reduce_key(key: Any) -> tuple[Any, ...]:
+    """A FakeKey in a record: its metadata and its body file's name, not the body."""
+    state = {k: v for k, v in key.__dict__.items() if k not in ("_value_buffer", "lock", "multipart")}
+    return _restore_key, (state, blob_name(key))
+
+
 class KeyPickler(StatePickler):
-    """A key's versions without their bodies: each FakeKey as its metadata plus its body file's name."""
+    """A key's versions, when something in them needs :class:`StatePickler`'s care (a lock...)."""
 
     def reducer_override(self, obj: Any) -> Any:
         from moto.s3.models import FakeKey
 
-        if type(obj) is FakeKey:
-            state = {k: v for k, v in obj.__dict__.items() if k not in ("_value_buffer", "lock", "multipart")}
-            return _restore_key, (state, blob_name(obj))
-        return super().reducer_override(obj)
+        return _reduce_key(obj) if type(obj) is FakeKey else super().reducer_override(obj)
 
 
-def record_path(account: str, bucket: str, key: str) -> Path:
+def _pickle_versions(versions: list[Any], buffer: io.BytesIO) -> None:
+    """The C pickler with FakeKey in its dispatch table (no Python call per object: 3x faster
+    than :class:`KeyPickler`, which is the fallback)."""
+    from moto.s3.models import FakeKey
+
+    start = buffer.tell()
+    try:
+        fast = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        fast.dispatch_table = {**copyreg.dispatch_table, FakeKey: _reduce_key}
+        fast.dump(versions)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        buffer.seek(start)
+        buffer.truncate()
+        KeyPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(versions)
+
+
+_made_folders: set[str] = set()
+
+
+def record_path(account: str, bucket: str, key: str) -> str:
+    """``s3/keys/<account>/<bucket>/<sha1 of key>.pickle`` (strings, not Path: this is per request)."""
     assert _state is not None
-    return _state.keys / account / bucket / f"{hashlib.sha1(key.encode()).hexdigest()}.pickle"
+    folder = os.path.join(_state.keys, account, bucket)
+    if folder not in _made_folders:
+        os.makedirs(folder, exist_ok=True)
+        _made_folders.add(folder)
+    return os.path.join(folder, f"{hashlib.sha1(key.encode()).hexdigest()}.pickle")
 
 
 def _owner(versions: list[Any]) -> tuple[str, str] | None:
@@ -154,13 +190,15 @@ def write_record(name: str, versions: list[Any], owner: tuple[str, str] | None =
         return
     path = record_path(owner[0], owner[1], name)
     if not versions:
-        path.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
         return
-    header = {"bucket": owner[1], "key": name, "blobs": [b for v in versions if (b := blob_name(v))]}
+    # A delete marker holds the version it hides: its body is named too (kept by the garbage collection).
+    bodies = [blob_name(v) for v in versions] + [blob_name(getattr(v, "key", None)) for v in versions]
+    header = {"bucket": owner[1], "key": name, "blobs": sorted({b for b in bodies if b})}
     buffer = io.BytesIO()
     pickle.dump(header, buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    KeyPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(list(versions))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _pickle_versions(list(versions), buffer)
     write_atomically(path, buffer.getvalue())
 
 
@@ -207,11 +245,11 @@ def _hooked(store_method: Callable[..., Any], kind: str) -> Callable[..., Any]:
 
 def install(state: StateDir) -> None:
     """Bodies into ``state``'s blobs; every key store change into its record. Before any S3 object exists."""
-    global _state
+    global _state, _blobs
     import moto.s3.models
     from moto.s3.utils import _VersionedKeyStore
 
-    _state = state
+    _state, _blobs = state, str(state.blobs)
     moto.s3.models.tempfile = types.SimpleNamespace(SpooledTemporaryFile=_new_blob)  # type: ignore[attr-defined]
     _VersionedKeyStore.setlist = _hooked(_VersionedKeyStore.setlist, "setlist")  # type: ignore[method-assign]
     _VersionedKeyStore.__setitem__ = _hooked(_VersionedKeyStore.__setitem__, "setitem")  # type: ignore[method-assign]
