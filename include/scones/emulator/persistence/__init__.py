@@ -72,11 +72,11 @@ class Persistence:
             seams.check_seams()
             s3_objects.install(self.state)
             self._files = BackendFiles(self.state)
-            removed = s3_objects.collect_garbage()
             services = self._files.load()
             from moto.s3.models import s3_backends
 
-            keys = s3_objects.load_keys(s3_backends)
+            keys, bodies = s3_objects.load_keys(s3_backends)
+            removed = s3_objects.collect_garbage(bodies, s3_backends)
             self.summary = {"services": len(services), "s3_keys": keys, "orphan_bodies_removed": removed,
                             **recovery.recover_sagemaker(), "executions_failed": recovery.recover_stepfunctions()}  # fmt: skip
         except BaseException:

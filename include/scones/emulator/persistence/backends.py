@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from scones.emulator.persistence.layout import StateDir, commit, write_atomically
+from scones.emulator.persistence.layout import StateDir, StateRefused, commit, write_atomically
 from scones.emulator.persistence.pickling import StatePickler, dumps, load_file
 
 log = logging.getLogger(__name__)
@@ -114,15 +114,18 @@ class BackendFiles:
 
     def load(self) -> list[str]:
         """Put every saved BackendDict back (S3's buckets without keys); return their names."""
-        loaded = []
-        for path in sorted(self.state.backends.glob("*.pickle")):
+        read = []
+        for path in sorted(self.state.backends.glob("*.pickle")):  # every file read before any is put back
             name = path.name.removesuffix(".pickle")
             module_name, _, attribute = name.rpartition(".")
-            accounts = load_file(path, BucketsUnpickler if name == S3_BACKENDS else pickle.Unpickler)
-            backend_dict = getattr(importlib.import_module(module_name), attribute)
+            try:
+                backend_dict = getattr(importlib.import_module(module_name), attribute)
+            except (ImportError, AttributeError):
+                raise StateRefused(f"the state file {path} is for {name}, which this moto does not have; nothing was "
+                                   "loaded; start with --ephemeral, or with --state-dir pointing at a new folder") from None
+            read.append((name, backend_dict, load_file(path, BucketsUnpickler if name == S3_BACKENDS else pickle.Unpickler)))
+        for name, backend_dict, accounts in read:
             for account, regions in accounts.items():
                 for region, backend in regions.items():
                     dict.__setitem__(backend_dict[account], region, backend)
-            self._last[name] = path.read_bytes()
-            loaded.append(name)
-        return loaded
+        return [name for name, _, _ in read]

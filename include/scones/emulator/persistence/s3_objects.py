@@ -268,44 +268,52 @@ def records() -> Iterator[Path]:
     yield from _state.keys.glob("*/*/*.pickle")
 
 
-def collect_garbage() -> int:
-    """Remove body files no record names (left by a crash between a write and its record); return how many."""
+def collect_garbage(named: set[str], s3_backends: Any) -> int:
+    """Remove body files that neither a key record (``named``) nor a multipart upload in
+    progress uses: left by a crash between a body's write and its record, or dropped while
+    still read at a stop. Run once everything is loaded; return how many were removed."""
     assert _state is not None
-    named: set[str] = set()
-    for path in records():
-        with open(path, "rb") as source:
-            try:
-                named.update(pickle.load(source)["blobs"])
-            except Exception:  # noqa: BLE001 - refused, naming it, when the records are loaded
-                return 0
+    in_use = set(named)
+    for _, regions in list(s3_backends.items()):
+        for backend in list(regions.values()):
+            for bucket in list(backend.buckets.values()):
+                for upload in list(bucket.multiparts.values()):
+                    in_use.update(b for part in list(upload.parts.values()) if (b := blob_name(part)))
     removed = 0
     for blob in _state.blobs.iterdir():
-        if blob.name not in named:
+        if blob.name not in in_use:
             blob.unlink(missing_ok=True)
             removed += 1
     return removed
 
 
-def load_keys(s3_backends: Any) -> int:
-    """Put every recorded key back in its bucket (the buckets loaded first); return how many keys."""
-    loaded = 0
+def load_keys(s3_backends: Any) -> tuple[int, set[str]]:
+    """Put every recorded key back in its bucket (the buckets loaded first); return how many
+    keys, and the body files they name. Every record is read and checked before any is put back.
+
+    :raises StateRefused: a record is corrupt or names a body file that is missing
+    """
+    from scones.emulator.persistence.layout import StateRefused
+
+    found, stale, named = [], [], set()
     _paused.on = True
     try:
         for path in records():
             header, versions = load_file(path, parts=2)
-            account = path.parent.parent.name
             for name in header["blobs"]:
                 if not blob_path(name).exists():
-                    from scones.emulator.persistence.layout import StateRefused
-
                     raise StateRefused(f"the state file {path} names the body {blob_path(name)}, which is missing; "
                                        "nothing was loaded; start with --ephemeral, or with --state-dir pointing at a new folder")  # fmt: skip
-            bucket = s3_backends[account]["aws"].buckets.get(header["bucket"])
+            bucket = s3_backends[path.parent.parent.name]["aws"].buckets.get(header["bucket"])
             if bucket is None:  # the bucket's deletion was recorded after this key's: the key is gone too
-                path.unlink()
+                stale.append(path)
                 continue
-            dict.__setitem__(bucket.keys, header["key"], versions)
-            loaded += 1
+            found.append((bucket, header["key"], versions))
+            named.update(header["blobs"])
+        for bucket, key, versions in found:
+            dict.__setitem__(bucket.keys, key, versions)
     finally:
         _paused.on = False
-    return loaded
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(found), named

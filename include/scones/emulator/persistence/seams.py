@@ -5,7 +5,7 @@
 - ``moto.s3.models.tempfile.SpooledTemporaryFile`` (FakeKey's body buffer, ``_value_buffer``)
   and ``FakeKey.lock``: swapped for a file in the state folder.
 - ``_VersionedKeyStore.setlist`` / ``__setitem__`` / ``pop`` / ``getlist``: every change of a key.
-- ``FakeBucket.keys`` and ``S3Backend.buckets``; ``S3Response.key_response`` /
+- ``FakeBucket.keys`` / ``.multiparts``, ``FakeMultipart.parts`` and ``S3Backend.buckets``; ``S3Response.key_response`` /
   ``bucket_response`` (``request, full_url, headers``) and ``_get_querystring``.
 - ``DomainDispatcherApplication.get_application`` and ``__call__(environ, start_response)``.
 - The recovery's: SageMaker's ``training_jobs`` / ``transform_jobs`` /
@@ -24,7 +24,7 @@ def check_seams() -> None:
     import moto.s3.models
     from moto.core.base_backend import AccountSpecificBackend, BackendDict
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-    from moto.s3.models import FakeBucket, FakeKey, S3Backend
+    from moto.s3.models import FakeBucket, FakeKey, FakeMultipart, S3Backend
     from moto.s3.responses import S3Response
     from moto.s3.utils import _VersionedKeyStore
     from moto.sagemaker.models import SageMakerModelBackend
@@ -42,6 +42,9 @@ def check_seams() -> None:
     check.signature(_VersionedKeyStore, "setlist", ("key", "list_"))
     bucket = FakeBucket("probe-bucket", account_id="123456789012", region_name="us-east-1")
     check.expect(isinstance(getattr(bucket, "keys", None), _VersionedKeyStore), "FakeBucket.keys is no longer a _VersionedKeyStore")
+    check.expect(isinstance(getattr(bucket, "multiparts", None), dict), "FakeBucket.multiparts moved")
+    check.expect("parts" in FakeMultipart("probe", {}, account_id="123456789012", region_name="us-east-1").__dict__,
+                 "FakeMultipart.parts moved")  # fmt: skip
     check.expect("buckets" in S3Backend("us-east-1", "123456789012").__dict__, "S3Backend.buckets moved")
     check.signature(S3Response, "key_response", ("request", "full_url", "headers"))
     check.signature(S3Response, "bucket_response", ("request", "full_url", "headers"))
