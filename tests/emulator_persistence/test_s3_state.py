@@ -18,7 +18,7 @@ def _versions(s3) -> list[tuple[str, str, bool]]:  # noqa: ANN001
                   + [(m["Key"], m["VersionId"], True) for m in listing.get("DeleteMarkers", [])])  # fmt: skip
 
 
-def test_versions_tags_replaced_bodies_and_uploads_in_progress_survive_a_crash(restartable: Restartable) -> None:
+def test_versions_delete_markers_tags_and_uploads_in_progress_survive_a_crash(restartable: Restartable) -> None:
     s3 = restartable.session().client("s3")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
