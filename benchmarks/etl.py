@@ -13,12 +13,17 @@ Generates a full-size CIFAR-100 archive (50,000 + 10,000 rows, all 100 classes; 
   emulator, and bare concurrent ``put_object`` calls of the same bytes to the same emulator;
 - upload_efficiency (ETL end to end / bare puts) and, last, speedup (reference extract +
   transform time / this ETL's);
+- persistent_*: the same two uploads into an emulator keeping its state in a folder
+  (``--state-dir``, fsync on): persistent_upload_efficiency (goal >= 0.80),
+  persistence_ms_per_write (the emulator's own time per key record written) and
+  persistence_latency_ms_per_put (from the bare rates with and without);
 - etl_peak_memory_mb: the peak resident memory of a fresh process that imports the ETL, then
   decodes, encodes and builds the manifests of the ten classes (as etl_extract_transform_s),
   next to the same for two classes and for the imports alone (import_only_peak_memory_mb):
   what the ETL itself needs is the difference.
 
-Run: ``.venv/bin/python benchmarks/etl.py`` (about two minutes on two cores).
+Run: ``.venv/bin/python benchmarks/etl.py`` (about three minutes on two cores);
+``--upload-only`` for the upload and persistence figures alone.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from pathlib import Path
 
 import boto3
 import numpy as np
+import requests
 
 from scones.emulator import LOCAL_CREDENTIALS, EmulatorProcess
 from scones.etl.cifar import read_cifar_archive
@@ -141,7 +147,13 @@ def timed(fn, *args) -> tuple[float, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2, help="runs of each local step; the best is kept")
+    parser.add_argument("--upload-only", action="store_true",
+                        help="only the upload figures, ephemeral and persistent emulator (no reference or memory steps)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="with --upload-only: ETL and bare uploads alternately this many times per emulator; the best is kept")
     args = parser.parse_args()
+    if args.upload_only:
+        return upload_only(args.rounds)
     archive = full_size_archive()
     classes = list(VEHICLE_CLASSES)
     label_ids = resolve_classes(classes)
@@ -163,34 +175,113 @@ def main() -> None:
     print(f"etl_peak_memory_two_classes_mb: {peak_memory_mb(archive, classes[:2]):.0f}")
     print(f"etl_peak_memory_mb: {peak_memory_mb(archive, classes):.0f}")
 
-    with EmulatorProcess() as emu:
-        os.environ.update(LOCAL_CREDENTIALS)  # the emulator's fake keys, never real ones
-        s3 = boto3.client("s3", endpoint_url=emu.endpoint_url, region_name="us-east-1",
-                          config=boto3.session.Config(max_pool_connections=CONCURRENCY + 4))  # fmt: skip
-        s3.create_bucket(Bucket="bench")
-        files = sorted(p for p in (work / "ref").glob("*/*.png"))
-        t0 = time.perf_counter()
-        with ThreadPoolExecutor(10) as pool:  # aws s3 sync's default max_concurrent_requests
-            list(pool.map(lambda p: s3.upload_file(str(p), "bench", f"reference/{p.parent.name}/{p.name}"), files))
-        ref_upload = len(files) / (time.perf_counter() - t0)
-
-        t0 = time.perf_counter()
-        result = run_etl(s3, source=str(archive), classes=classes, dataset_uri="s3://bench/etl",
-                         cache_dir=work / "cache", concurrency=CONCURRENCY)  # fmt: skip
-        etl_rate = result.uploaded / (time.perf_counter() - t0)
-
-        bodies = [f.body for chunk in iter_image_files(read_cifar_archive(archive, label_ids), classes, label_ids) for f in chunk]
-        t0 = time.perf_counter()
-        with ThreadPoolExecutor(CONCURRENCY) as pool:
-            list(pool.map(lambda ib: s3.put_object(Bucket="bench", Key=f"bare/{ib[0]}.png", Body=ib[1]), enumerate(bodies)))
-        bare_rate = len(bodies) / (time.perf_counter() - t0)
+    ref_upload = reference_upload(work / "ref")
+    etl_rate, bare_rate, ephemeral = upload_rates(archive, classes, label_ids, work, state_dir=None)
+    with tempfile.TemporaryDirectory(prefix="etl-bench-state-") as state:
+        kept_etl_rate, kept_bare_rate, costs = upload_rates(archive, classes, label_ids, work, state_dir=Path(state))
+    costs["ephemeral_rss_mb"] = ephemeral["emulator_rss_mb"]
+    costs["ephemeral_cpu_ms_per_object"] = ephemeral["emulator_cpu_ms_per_object"]
     shutil.rmtree(work, ignore_errors=True)
 
     print(f"reference_upload_images_per_s: {ref_upload:.0f}")
     print(f"etl_end_to_end_images_per_s: {etl_rate:.0f}")
     print(f"bare_put_images_per_s: {bare_rate:.0f}")
     print(f"upload_efficiency: {etl_rate / bare_rate:.2f}")
+    print_persistence(etl_rate, bare_rate, kept_etl_rate, kept_bare_rate, costs)
     print(f"speedup: {ref_best / etl_best:.2f}")
+
+
+def print_persistence(etl_rate: float, bare_rate: float, kept_etl_rate: float, kept_bare_rate: float, costs: dict) -> None:
+    """The same uploads into an emulator that keeps its state in a folder (``--state-dir``)."""
+    print(f"persistent_etl_end_to_end_images_per_s: {kept_etl_rate:.0f}")
+    print(f"persistent_bare_put_images_per_s: {kept_bare_rate:.0f}")
+    print(f"persistent_upload_efficiency: {kept_etl_rate / kept_bare_rate:.2f}  (ETL / bare puts, both into the persistent emulator; goal >= 0.80)")
+    print(f"persistent_vs_ephemeral_bare_put: {kept_bare_rate / bare_rate:.2f}  (ETL: {kept_etl_rate / etl_rate:.2f})")
+    print(f"persistence_ms_per_write: {costs['ms_per_write']:.2f}  (in the emulator: key record + fsyncs, {costs['writes']} writes)")
+    per_put = (1 / kept_bare_rate - 1 / bare_rate) * CONCURRENCY * 1000
+    print(f"persistence_latency_ms_per_put: {per_put:.2f}  (at {CONCURRENCY} concurrent puts, from the two bare rates)")
+    cpu_on, cpu_off = costs["emulator_cpu_ms_per_object"], costs["ephemeral_cpu_ms_per_object"]
+    print(f"persistence_cpu_ms_per_put: {cpu_on - cpu_off:.2f}  (emulator CPU per object: {cpu_on:.2f} persistent, "
+          f"{cpu_off:.2f} ephemeral, start-up included)")
+    print(f"emulator_rss_mb: {costs['ephemeral_rss_mb']:.0f} ephemeral, {costs['emulator_rss_mb']:.0f} persistent  (holding every object uploaded)")
+
+
+def reference_upload(folder: Path) -> float:
+    """The reference's PNG folders uploaded as ``aws s3 sync`` does, to an in-memory emulator."""
+    with EmulatorProcess() as emu:
+        s3 = bench_client(emu)
+        files = sorted(p for p in folder.glob("*/*.png"))
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(10) as pool:  # aws s3 sync's default max_concurrent_requests
+            list(pool.map(lambda p: s3.upload_file(str(p), "bench", f"reference/{p.parent.name}/{p.name}"), files))
+        return len(files) / (time.perf_counter() - t0)
+
+
+def bench_client(emu: EmulatorProcess):  # noqa: ANN201 - a boto3 S3 client
+    os.environ.update(LOCAL_CREDENTIALS)  # the emulator's fake keys, never real ones
+    s3 = boto3.client("s3", endpoint_url=emu.endpoint_url, region_name="us-east-1",
+                      config=boto3.session.Config(max_pool_connections=CONCURRENCY + 4))  # fmt: skip
+    s3.create_bucket(Bucket="bench")
+    return s3
+
+
+def upload_rates(archive: Path, classes: list[str], label_ids: list[int], work: Path,
+                 state_dir: Path | None, rounds: int = 1) -> tuple[float, float, dict]:  # fmt: skip
+    """This ETL end to end, then bare concurrent put_object calls of the same bytes, into one emulator
+    (its state in ``state_dir``, None: in memory), ``rounds`` times alternately; the best images per
+    second of each (the machine is shared: the best is the least disturbed), and the emulator's
+    own account of time spent persisting, its CPU per object and its memory."""
+    with EmulatorProcess(state_dir=state_dir) as emu:
+        s3 = bench_client(emu)
+        bodies = [f.body for chunk in iter_image_files(read_cifar_archive(archive, label_ids), classes, label_ids) for f in chunk]
+        etl_rates, bare_rates, objects = [], [], 0
+        for round_ in range(rounds):
+            t0 = time.perf_counter()
+            result = run_etl(s3, source=str(archive), classes=classes, dataset_uri=f"s3://bench/etl{round_}",
+                             cache_dir=work / "cache", concurrency=CONCURRENCY)  # fmt: skip
+            etl_rates.append(result.uploaded / (time.perf_counter() - t0))
+            shutil.rmtree(work / "cache", ignore_errors=True)
+            t0 = time.perf_counter()
+            with ThreadPoolExecutor(CONCURRENCY) as pool:
+                list(pool.map(lambda ib: s3.put_object(Bucket="bench", Key=f"bare{round_}/{ib[0]}.png", Body=ib[1]),
+                              enumerate(bodies)))  # fmt: skip
+            bare_rates.append(len(bodies) / (time.perf_counter() - t0))
+            objects += result.uploaded + len(bodies)
+        costs = requests.get(f"{emu.endpoint_url}/moto-api/scones/persistence", timeout=10).json() if state_dir else {}
+        costs["emulator_rss_mb"] = emulator_rss_mb(emu)
+        costs["emulator_cpu_ms_per_object"] = emulator_cpu_seconds(emu) * 1000 / objects
+    return max(etl_rates), max(bare_rates), costs
+
+
+def emulator_cpu_seconds(emu: EmulatorProcess) -> float:
+    """CPU the emulator process used so far (user + system): unlike rates, not moved by other load."""
+    with open(f"/proc/{emu.pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def emulator_rss_mb(emu: EmulatorProcess) -> float:
+    """The emulator's resident memory once it holds both uploads (12,000 objects)."""
+    with open(f"/proc/{emu.pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+
+
+def upload_only(rounds: int) -> None:
+    """``--upload-only``: the four upload figures and persistence's cost, without the local steps."""
+    archive, classes = full_size_archive(), list(VEHICLE_CLASSES)
+    label_ids = resolve_classes(classes)
+    work = Path(tempfile.mkdtemp(prefix="etl-bench-"))
+    etl_rate, bare_rate, ephemeral = upload_rates(archive, classes, label_ids, work, state_dir=None, rounds=rounds)
+    with tempfile.TemporaryDirectory(prefix="etl-bench-state-") as state:
+        kept_etl_rate, kept_bare_rate, costs = upload_rates(archive, classes, label_ids, work, state_dir=Path(state),
+                                                            rounds=rounds)  # fmt: skip
+    costs["ephemeral_rss_mb"] = ephemeral["emulator_rss_mb"]
+    costs["ephemeral_cpu_ms_per_object"] = ephemeral["emulator_cpu_ms_per_object"]
+    shutil.rmtree(work, ignore_errors=True)
+    print(f"etl_end_to_end_images_per_s: {etl_rate:.0f}")
+    print(f"bare_put_images_per_s: {bare_rate:.0f}")
+    print(f"upload_efficiency: {etl_rate / bare_rate:.2f}")
+    print_persistence(etl_rate, bare_rate, kept_etl_rate, kept_bare_rate, costs)
 
 
 if __name__ == "__main__":

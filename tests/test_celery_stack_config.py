@@ -72,7 +72,7 @@ def test_no_airflow_process_but_the_init_step_sees_the_admin_password(tmp_path, 
 
     seen: dict[str, dict[str, str]] = {}
     monkeypatch.setenv("_AIRFLOW_WWW_USER_PASSWORD", "s3cret")
-    monkeypatch.setattr(celery_stack, "start_emulator", lambda home, port: (FakeEmulator(), {}))
+    monkeypatch.setattr(celery_stack, "start_emulator", lambda home, port, state_dir=None: (FakeEmulator(), {}))
     monkeypatch.setattr(PostgresServer, "start", lambda self: setattr(self, "password", "pg") or self)
     monkeypatch.setattr(RedisServer, "start", lambda self: self)
     monkeypatch.setattr(subprocess, "run", lambda cmd, env, **_: seen.setdefault(cmd[-1], env) and Done())

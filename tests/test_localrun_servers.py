@@ -230,7 +230,7 @@ def test_a_stop_signal_during_the_start_stops_what_was_started(sig, tmp_path, mo
 
     started: list[subprocess.Popen[bytes]] = []
 
-    def start_stack(home, port, host, aws_port):
+    def start_stack(home, port, host, aws_port, state_dir=None):
         stack = stack_module.Stack("http://127.0.0.1:0", "admin", "", home, emulator=FakeEmulator())
         try:
             started.append(stack.start_process("scheduler", ["sleep", "300"], {}))

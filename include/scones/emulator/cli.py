@@ -5,13 +5,21 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 import threading
+from pathlib import Path
+
+_SOURCE_TREE = Path(__file__).resolve().parents[3]
+#: Where ``scones local-aws`` and ``scones up`` keep the emulator's state unless told otherwise:
+#: the project's .local/ (git-ignored), or the working directory's when installed elsewhere.
+DEFAULT_STATE_DIR = (_SOURCE_TREE if (_SOURCE_TREE / "pyproject.toml").exists() else Path.cwd()) / ".local" / "aws-state"
 
 
 def local_aws(args: argparse.Namespace) -> int:
     import numpy  # noqa: F401 - loads OpenBLAS, which threadpool_limits can only limit once loaded
     from threadpoolctl import threadpool_limits
 
+    from scones.emulator.persistence import StateRefused
     from scones.emulator.server import LocalAWS
 
     # One BLAS thread: the emulator runs many small matrix products from many threads, and
@@ -28,9 +36,19 @@ def local_aws(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    aws = LocalAWS(host=args.host, port=args.port).start()
+    state_dir = None if args.ephemeral else Path(args.state_dir or DEFAULT_STATE_DIR)
+    try:
+        aws = LocalAWS(host=args.host, port=args.port, state_dir=state_dir).start()
+    except StateRefused as exc:
+        print(f"scones local-aws: {exc}", file=sys.stderr, flush=True)
+        return 2
     # The first line is machine-readable: EmulatorProcess waits for it.
     print(f"local AWS ready at {aws.endpoint_url}", flush=True)
+    if aws.persistence is not None:
+        loaded = ", ".join(f"{k} {v}" for k, v in aws.persistence.summary.items())
+        print(f"  state kept in {aws.persistence.state.root} (loaded: {loaded})", flush=True)
+    else:
+        print("  state in memory only (--ephemeral): lost when it stops", flush=True)
     print(f"  plug-ins: {', '.join(aws.plugins) or 'none'}", flush=True)
     print("  point clients at it with AWS_ENDPOINT_URL; Ctrl-C stops it", flush=True)
     stop.wait()
@@ -43,4 +61,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("local-aws", help="run the local AWS emulator in the foreground")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5000, help="0 picks a free port")
+    add_state_arguments(p)
     p.set_defaults(func=local_aws)
+
+
+def add_state_arguments(p: argparse.ArgumentParser) -> None:
+    """``--state-dir DIR`` / ``--ephemeral``: shared by ``scones local-aws`` and ``scones up``."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--state-dir", help=f"keep the local AWS's state in DIR across restarts (default {DEFAULT_STATE_DIR})")
+    group.add_argument("--ephemeral", action="store_true", help="keep the local AWS's state in memory only: lost when it stops")

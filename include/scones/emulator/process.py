@@ -47,14 +47,20 @@ class EmulatorFailedToStart(RuntimeError):
 
 
 class EmulatorProcess:
-    """``scones local-aws --port PORT`` as a child (0: a free port); ``endpoint_url`` once started."""
+    """``scones local-aws --port PORT`` as a child (0: a free port); ``endpoint_url`` once started.
+
+    ``state_dir``: the folder it keeps its state in; None (the default, for tests and
+    ``scones demo``): ``--ephemeral``, in memory only.
+    """
 
     def __init__(self, startup_timeout: float = 60.0, env: dict[str, str] | None = None, port: int = 0,
+                 state_dir: str | os.PathLike[str] | None = None,
                  preexec_fn: Callable[[], None] | None = None) -> None:  # fmt: skip
         self.startup_timeout = startup_timeout
         self.preexec_fn = preexec_fn  # scones up: die with the stack's process (localrun.servers.die_with_parent)
         self.env = env
         self.port = port
+        self.state_dir = state_dir
         self.endpoint_url: str = ""
         self.output: deque[str] = deque(maxlen=2000)  # its recent log lines, for diagnosis
         self._proc: subprocess.Popen[str] | None = None
@@ -64,7 +70,8 @@ class EmulatorProcess:
         env.pop("AWS_ENDPOINT_URL", None)  # the emulator itself talks to no other AWS
         env.pop("_AIRFLOW_WWW_USER_PASSWORD", None)  # the Airflow admin's (scones up --stack celery): not its business
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "scones.cli", "local-aws", "--port", str(self.port)],
+            [sys.executable, "-m", "scones.cli", "local-aws", "--port", str(self.port),
+             *(["--state-dir", str(self.state_dir)] if self.state_dir is not None else ["--ephemeral"])],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -101,6 +108,16 @@ class EmulatorProcess:
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
         }
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, as the persistence tests need one."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
 
     def stop(self, timeout: float = 15.0) -> None:
         if self._proc is None or self._proc.poll() is not None:

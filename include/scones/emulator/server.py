@@ -6,6 +6,7 @@ import importlib
 import logging
 import os
 import threading
+from pathlib import Path
 
 from moto.core.config import default_user_config
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -48,14 +49,27 @@ class LocalAWS:
     """moto's server on ``host:port`` with our compute installed.
 
     ``port=0`` picks a free port; ``endpoint_url`` tells which one after ``start()``.
+    ``state_dir``: the folder its state is loaded from and kept in (None: in memory only).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 5000) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 5000, state_dir: str | Path | None = None) -> None:
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self.plugins: list[str] = []
+        self.state_dir = state_dir
+        self.persistence = None
 
     def start(self) -> LocalAWS:
+        """Install the plug-ins, load the state folder (if any), then answer.
+
+        :raises scones.emulator.persistence.StateRefused: the state folder cannot be loaded
+        """
+        if self.state_dir is not None:
+            from scones.emulator.persistence import Persistence
+
+            self.persistence = Persistence(self.state_dir).claim()  # refused in a second, not after the imports
         self.plugins = install_plugins()
+        if self.persistence is not None:
+            self.persistence.open()
         # moto's Step Functions interpreter only runs definitions when switched on, and
         # calls Lambda/SNS back through boto3 at localhost:$MOTO_PORT.
         default_user_config["stepfunctions"]["execute_state_machine"] = True
@@ -66,6 +80,8 @@ class LocalAWS:
 
     def stop(self) -> None:
         self._server.stop()
+        if self.persistence is not None:
+            self.persistence.close()  # after the last request: the last snapshot has everything
 
     @property
     def port(self) -> int:

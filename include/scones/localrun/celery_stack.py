@@ -171,7 +171,8 @@ def _wait_workers_ready(stack: Stack, offsets: dict[str, int], timeout: float) -
 
 
 def start_celery_stack(home: Path, port: int = 8080, timeout: float = 420.0, host: str = DEFAULT_HOST,
-                       extra_env: dict[str, str] | None = None, aws_port: int = 0) -> Stack:  # fmt: skip
+                       extra_env: dict[str, str] | None = None, aws_port: int = 0,
+                       state_dir: Path | None = None) -> Stack:  # fmt: skip
     """Start the whole stack; return once every component is up. Anything fails: all is stopped."""
     try:
         username, password = admin_login()  # a missing secret fails before anything starts
@@ -180,7 +181,7 @@ def start_celery_stack(home: Path, port: int = 8080, timeout: float = 420.0, hos
     home.mkdir(parents=True, exist_ok=True)
     require_free_port(port, "the Airflow UI", "--port")
     url = f"http://{client_address(host)}:{port}"
-    emulator, scones_env = start_emulator(home, aws_port)
+    emulator, scones_env = start_emulator(home, aws_port, state_dir)
     stack = Stack(url, username, password, home, emulator)
     try:
         postgres = PostgresServer(home / "postgres")

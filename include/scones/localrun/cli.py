@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from scones.emulator.cli import add_state_arguments
+
 
 def demo(args: argparse.Namespace) -> int:
     from scones.localrun.demo import run_demo
@@ -14,9 +16,12 @@ def demo(args: argparse.Namespace) -> int:
 def up(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from scones.emulator.cli import DEFAULT_STATE_DIR
     from scones.localrun.stack import DEFAULT_HOME, run_up
 
-    return run_up(Path(args.home) if args.home else DEFAULT_HOME, args.port, args.host, args.stack, args.aws_port)
+    state_dir = None if args.ephemeral else Path(args.state_dir or DEFAULT_STATE_DIR)
+    return run_up(Path(args.home) if args.home else DEFAULT_HOME, args.port, args.host, args.stack, args.aws_port,
+                  state_dir)  # fmt: skip
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--aws-port", type=int, default=5000,
                    help="the local AWS emulator's port (default 5000, as scones local-aws; 0 picks a free one)")
     p.add_argument("--home", help="AIRFLOW_HOME to use (default .local/airflow in the project)")
+    add_state_arguments(p)
     p.set_defaults(func=up)
 
     p = sub.add_parser("demo", help="run the pipeline's DAGs on the local AWS emulator")

@@ -30,7 +30,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scones.emulator.process import LOCAL_CREDENTIALS, EmulatorProcess
+from scones.emulator.process import LOCAL_CREDENTIALS, EmulatorFailedToStart, EmulatorProcess
 from scones.localrun.airflow_home import AIRFLOW, LOCAL_POLLING, PROJECT_ROOT, airflow_env
 from scones.localrun.demo import default_source
 from scones.localrun.servers import PostgresServer, ServerError, _secret, die_with_parent, free_port, require_free_port
@@ -170,15 +170,18 @@ def client_exports(endpoint_url: str, region: str) -> str:
     return f"export AWS_ENDPOINT_URL={endpoint_url} {keys} AWS_DEFAULT_REGION={region}"
 
 
-def start_emulator(home: Path, aws_port: int = 0) -> tuple[EmulatorProcess, dict[str, str]]:
-    """The emulator (on ``aws_port``, 0: a free one), with the project's bucket; and the SCONES_*
-    settings that point at it."""
+def start_emulator(home: Path, aws_port: int = 0, state_dir: Path | None = None) -> tuple[EmulatorProcess, dict[str, str]]:
+    """The emulator (on ``aws_port``, 0: a free one; its state kept in ``state_dir``, None: in
+    memory only), with the project's bucket; and the SCONES_* settings that point at it."""
     settings = load_settings({"source_url": default_source()})
     if aws_port:
         require_free_port(aws_port, "the local AWS emulator", "--aws-port")
-    emulator = EmulatorProcess(port=aws_port, preexec_fn=die_with_parent()).start()
+    emulator = EmulatorProcess(port=aws_port, state_dir=state_dir, preexec_fn=die_with_parent()).start()
+    s3 = emulator.session(settings.region).client("s3")
     try:
-        emulator.session(settings.region).client("s3").create_bucket(Bucket=settings.bucket)
+        s3.create_bucket(Bucket=settings.bucket)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass  # kept in the state folder from the last start
     except BaseException:
         emulator.stop()
         raise
@@ -195,7 +198,8 @@ def embedded_command(name: str) -> list[str]:
 
 
 def start_stack(home: Path = DEFAULT_HOME, port: int = 8080, timeout: float = 300.0,
-                extra_env: dict[str, str] | None = None, host: str = DEFAULT_HOST, aws_port: int = 0) -> Stack:  # fmt: skip
+                extra_env: dict[str, str] | None = None, host: str = DEFAULT_HOST, aws_port: int = 0,
+                state_dir: Path | None = None) -> Stack:  # fmt: skip
     """The embedded stack; returns once the API answers and the scheduler is healthy.
 
     The API server listens on ``host`` only: loopback unless the caller widens it.
@@ -203,7 +207,7 @@ def start_stack(home: Path = DEFAULT_HOME, port: int = 8080, timeout: float = 30
     home.mkdir(parents=True, exist_ok=True)
     require_free_port(port, "the Airflow UI", "--port")
     url = f"http://{client_address(host)}:{port}"
-    emulator, scones_env = start_emulator(home, aws_port)
+    emulator, scones_env = start_emulator(home, aws_port, state_dir)
     stack = Stack(url, USERNAME, "", home, emulator)
     try:
         stack.password = _password(home)
@@ -280,27 +284,28 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def run_up(home: Path, port: int, host: str = DEFAULT_HOST, kind: str = "embedded",
-           aws_port: int = DEFAULT_AWS_PORT) -> int:  # fmt: skip
+           aws_port: int = DEFAULT_AWS_PORT, state_dir: Path | None = None) -> int:  # fmt: skip
     previous = {sig: signal.signal(sig, _interrupt) for sig in STOP_SIGNALS}
     try:
-        return _run_up(home, port, host, kind, aws_port)
+        return _run_up(home, port, host, kind, aws_port, state_dir)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
-def _run_up(home: Path, port: int, host: str, kind: str, aws_port: int) -> int:
+def _run_up(home: Path, port: int, host: str, kind: str, aws_port: int, state_dir: Path | None) -> int:
     # Before anything starts, a stop signal is a KeyboardInterrupt (:func:`_interrupt`): the
     # start's cleanup stops what it started (a SIGTERM or SIGHUP used to orphan the servers).
     print(f"starting the local AWS emulator and Airflow ({kind}) in {home} (first start takes a minute)...", flush=True)
+    print(f"  the local AWS's state: {state_dir or 'in memory only (--ephemeral)'}", flush=True)
     try:
         if kind == "celery":
             from scones.localrun.celery_stack import start_celery_stack
 
-            stack = start_celery_stack(home, port, host=host, aws_port=aws_port)
+            stack = start_celery_stack(home, port, host=host, aws_port=aws_port, state_dir=state_dir)
         else:
-            stack = start_stack(home, port, host=host, aws_port=aws_port)
-    except ServerError as exc:
+            stack = start_stack(home, port, host=host, aws_port=aws_port, state_dir=state_dir)
+    except (ServerError, EmulatorFailedToStart) as exc:  # a refused state folder says why in the latter
         print(f"scones up: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

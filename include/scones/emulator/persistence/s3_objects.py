@@ -1,0 +1,319 @@
+"""S3 objects on disk: each body a file, each key's versions a small record written before S3 answers.
+
+moto keeps every object's body in a ``SpooledTemporaryFile`` (in memory up to 16 MB), so the
+emulator's memory grew with what it stored. Here moto's ``tempfile`` is swapped for one that
+opens a file in ``s3/blobs/``: the body is written there once, as moto writes it, and is
+the persisted copy too (a :class:`Blob`, opened per read or write, holding no file
+descriptor). moto's key store (``_VersionedKeyStore.setlist`` / ``__setitem__`` /
+``pop``) is where a PutObject, CopyObject, CompleteMultipartUpload or DeleteObject lands,
+from a request or from our own compute (data capture, training output): after each, that
+key's versions are written to ``s3/keys/<account>/<bucket>/<sha1>.pickle`` (their metadata
+and the names of their body files), atomically, before the request returns. A dropped
+version's body file is removed once its FakeKey is gone, after the last request reading it
+(as the S3 plug-in closes dropped objects only then).
+
+Cost per object write: its record (a few hundred bytes) and a share of a group commit
+(``layout.GroupCommit``: one syncfs for all the writes made while the previous one ran).
+Not kept: a completed multipart object's part list (``FakeKey.multipart``): GetObject with
+PartNumber answers for the whole object after a restart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copyreg
+import hashlib
+import io
+import os
+import pickle
+import threading
+import time
+import types
+import uuid
+import weakref
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from scones.emulator.persistence.layout import StateDir, commit, write_atomically
+from scones.emulator.persistence.pickling import StatePickler, load_file
+from scones.emulator.persistence.requests import COSTS
+
+_state: StateDir | None = None
+_paused = threading.local()  # set while loading: the key store's hooks write nothing
+
+
+_blobs = ""  # the blobs folder as a string, for the per-object path
+
+
+def blob_path(name: str) -> Path:
+    assert _state is not None
+    return _state.blobs / name
+
+
+class Blob:
+    """A FakeKey's body as a file in ``s3/blobs/``, opened for each use, never held open.
+
+    What moto calls on its buffer (``seek``, ``read``, ``write``, ``truncate``, ``close``),
+    without a file descriptor per stored object: an emulator holding 100,000 objects would
+    otherwise need 100,000 of them (1,024 is a common limit).
+    """
+
+    def __init__(self, path: str | Path, exists: bool = True) -> None:
+        self.name = str(path)
+        self._position = 0
+        self._exists = exists  # a new body's file is created by its first write
+        self.closed = False
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size()}[whence]
+        self._position = base + offset
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def _size(self) -> int:
+        try:
+            return os.path.getsize(self.name)
+        except FileNotFoundError:
+            return 0
+
+    def read(self, size: int = -1) -> bytes:
+        with open(self.name, "rb") as body:
+            body.seek(self._position)
+            data = body.read() if size is None or size < 0 else body.read(size)
+        self._position += len(data)
+        return data
+
+    def write(self, data: bytes) -> int:
+        with open(self.name, "r+b" if self._exists else "wb") as body:
+            body.seek(self._position)
+            body.write(data)
+        self._exists = True
+        self._position += len(data)
+        return len(data)
+
+    def truncate(self, size: int | None = None) -> int:
+        size = self._position if size is None else size
+        if self._exists:
+            os.truncate(self.name, size)
+        elif size:
+            self.write(b"")
+            os.truncate(self.name, size)
+        return size
+
+    def flush(self) -> None:
+        """Every write is closed at once: the kernel has it (the group commit puts it on disk)."""
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _new_blob(max_size: int = 0, *args: Any, **kwargs: Any) -> Blob:
+    """What ``tempfile.SpooledTemporaryFile`` gives moto's FakeKey: here a file in the state folder."""
+    return Blob(os.path.join(_blobs, uuid.uuid4().hex), exists=False)
+
+
+def blob_name(key: Any) -> str | None:
+    buffer = getattr(key, "_value_buffer", None)
+    return os.path.basename(buffer.name) if isinstance(buffer, Blob) else None
+
+
+def _restore_key(state: dict[str, Any], blob: str) -> Any:
+    from moto.s3.models import FakeKey
+
+    key = FakeKey.__new__(FakeKey)
+    key.__dict__.update(state)
+    key._value_buffer = Blob(blob_path(blob))
+    key.lock = threading.Lock()
+    key.multipart = None
+    return key
+
+
+def _reduce_key(key: Any) -> tuple[Any, ...]:
+    """A FakeKey in a record: its metadata and its body file's name, not the body."""
+    state = {k: v for k, v in key.__dict__.items() if k not in ("_value_buffer", "lock", "multipart")}
+    return _restore_key, (state, blob_name(key))
+
+
+class KeyPickler(StatePickler):
+    """A key's versions, when something in them needs :class:`StatePickler`'s care (a lock...)."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        from moto.s3.models import FakeKey
+
+        return _reduce_key(obj) if type(obj) is FakeKey else super().reducer_override(obj)
+
+
+def _pickle_versions(versions: list[Any], buffer: io.BytesIO) -> None:
+    """The C pickler with FakeKey in its dispatch table (no Python call per object: 3x faster
+    than :class:`KeyPickler`, which is the fallback)."""
+    from moto.s3.models import FakeKey
+
+    start = buffer.tell()
+    try:
+        fast = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        fast.dispatch_table = {**copyreg.dispatch_table, FakeKey: _reduce_key}
+        fast.dump(versions)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        buffer.seek(start)
+        buffer.truncate()
+        KeyPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(versions)
+
+
+_made_folders: set[str] = set()
+
+
+def record_path(account: str, bucket: str, key: str) -> str:
+    """``s3/keys/<account>/<bucket>/<sha1 of key>.pickle`` (strings, not Path: this is per request)."""
+    assert _state is not None
+    folder = os.path.join(_state.keys, account, bucket)
+    if folder not in _made_folders:
+        os.makedirs(folder, exist_ok=True)
+        _made_folders.add(folder)
+    return os.path.join(folder, f"{hashlib.sha1(key.encode()).hexdigest()}.pickle")
+
+
+def _owner(versions: list[Any]) -> tuple[str, str] | None:
+    for version in versions:
+        key = getattr(version, "key", version)  # a delete marker names the key it hides
+        if getattr(key, "bucket_name", None):
+            return key.account_id, key.bucket_name
+    return None
+
+
+def write_record(name: str, versions: list[Any], owner: tuple[str, str] | None = None) -> None:
+    """Write (or, with no versions, remove) key ``name``'s record."""
+    owner = owner or _owner(versions)
+    if owner is None:
+        return
+    path = record_path(owner[0], owner[1], name)
+    if not versions:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        return
+    # A delete marker holds the version it hides: its body is named too (kept by the garbage collection).
+    bodies = [blob_name(v) for v in versions] + [blob_name(getattr(v, "key", None)) for v in versions]
+    header = {"bucket": owner[1], "key": name, "blobs": sorted({b for b in bodies if b})}
+    buffer = io.BytesIO()
+    pickle.dump(header, buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    _pickle_versions(list(versions), buffer)
+    write_atomically(path, buffer.getvalue())
+
+
+def _unlink_dropped(dropped: list[Any]) -> None:
+    """A dropped version's body goes when its FakeKey does: after the last request reading it.
+
+    (Not at exit: a version still referenced then is removed by the next start's garbage collection.)
+    """
+    for version in dropped:
+        if (name := blob_name(version)) is not None:
+            weakref.finalize(version, blob_path(name).unlink, missing_ok=True).atexit = False
+
+
+def _after(store: Any, kind: str, key: str, args: tuple[Any, ...]) -> list[Any]:
+    """The key's versions once ``kind`` is done (moto's setlist accepts one version or a tuple too)."""
+    if kind == "pop":
+        return []
+    if kind == "setitem":
+        return [*store.getlist(key, []), args[0]]
+    versions = args[0]
+    return list(versions) if isinstance(versions, (list, tuple)) else [versions]
+
+
+def _hooked(store_method: Callable[..., Any], kind: str) -> Callable[..., Any]:
+    def method(self: Any, key: str, *args: Any) -> Any:
+        if getattr(_paused, "on", False) or _state is None:
+            return store_method(self, key, *args)
+        before = list(self.getlist(key, []))
+        after = _after(self, kind, key, args)
+        # The record first: once the key store changes, a listing shows the change, and what
+        # a client was shown must survive a crash. (A crash between the two keeps a write
+        # that was never answered: allowed, as for any request cut short.)
+        started = time.perf_counter()
+        write_record(key, after, _owner(after) or _owner(before))
+        commit()  # the body and the record on disk, with those of every concurrent write
+        COSTS.add(started)
+        result = store_method(self, key, *args)
+        _unlink_dropped([v for v in before if all(v is not a for a in after)])
+        return result
+
+    method.__wrapped__ = store_method  # type: ignore[attr-defined]
+    return method
+
+
+def install(state: StateDir) -> None:
+    """Bodies into ``state``'s blobs; every key store change into its record. Before any S3 object exists."""
+    global _state, _blobs
+    import moto.s3.models
+    from moto.s3.utils import _VersionedKeyStore
+
+    _state, _blobs = state, str(state.blobs)
+    moto.s3.models.tempfile = types.SimpleNamespace(SpooledTemporaryFile=_new_blob)  # type: ignore[attr-defined]
+    _VersionedKeyStore.setlist = _hooked(_VersionedKeyStore.setlist, "setlist")  # type: ignore[method-assign]
+    _VersionedKeyStore.__setitem__ = _hooked(_VersionedKeyStore.__setitem__, "setitem")  # type: ignore[method-assign]
+    _VersionedKeyStore.pop = _hooked(_VersionedKeyStore.pop, "pop")  # type: ignore[method-assign,assignment]
+
+
+def persist_key(backend: Any, bucket: str, key: str) -> None:
+    """Rewrite one key's record: after a request that changed a stored object in place (tags, ACL...)."""
+    found = backend.buckets.get(bucket)
+    if found is not None:
+        write_record(key, list(found.keys.getlist(key, [])), (backend.account_id, bucket))
+
+
+def records() -> Iterator[Path]:
+    assert _state is not None
+    yield from _state.keys.glob("*/*/*.pickle")
+
+
+def collect_garbage(named: set[str], s3_backends: Any) -> int:
+    """Remove body files that neither a key record (``named``) nor a multipart upload in
+    progress uses: left by a crash between a body's write and its record, or dropped while
+    still read at a stop. Run once everything is loaded; return how many were removed."""
+    assert _state is not None
+    in_use = set(named)
+    for _, regions in list(s3_backends.items()):
+        for backend in list(regions.values()):
+            for bucket in list(backend.buckets.values()):
+                for upload in list(bucket.multiparts.values()):
+                    in_use.update(b for part in list(upload.parts.values()) if (b := blob_name(part)))
+    removed = 0
+    for blob in _state.blobs.iterdir():
+        if blob.name not in in_use:
+            blob.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def load_keys(s3_backends: Any) -> tuple[int, set[str]]:
+    """Put every recorded key back in its bucket (the buckets loaded first); return how many
+    keys, and the body files they name. Every record is read and checked before any is put back.
+
+    :raises StateRefused: a record is corrupt or names a body file that is missing
+    """
+    from scones.emulator.persistence.layout import StateRefused
+
+    found, stale, named = [], [], set()
+    _paused.on = True
+    try:
+        for path in records():
+            header, versions = load_file(path, parts=2)
+            for name in header["blobs"]:
+                if not blob_path(name).exists():
+                    raise StateRefused(f"the state file {path} names the body {blob_path(name)}, which is missing; "
+                                       "nothing was loaded; start with --ephemeral, or with --state-dir pointing at a new folder")  # fmt: skip
+            bucket = s3_backends[path.parent.parent.name]["aws"].buckets.get(header["bucket"])
+            if bucket is None:  # the bucket's deletion was recorded after this key's: the key is gone too
+                stale.append(path)
+                continue
+            found.append((bucket, header["key"], versions))
+            named.update(header["blobs"])
+        for bucket, key, versions in found:
+            dict.__setitem__(bucket.keys, key, versions)
+    finally:
+        _paused.on = False
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(found), named

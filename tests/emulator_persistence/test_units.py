@@ -1,0 +1,83 @@
+"""The persistence's parts that need no emulator: its seams, what it pickles, what counts as a read."""
+
+from __future__ import annotations
+
+import collections
+import pickle
+import threading
+import weakref
+
+import pytest
+
+from scones.emulator._seams import SeamMoved
+from scones.emulator.persistence import seams
+from scones.emulator.persistence.layout import StateDir, StateRefused, expected_manifest
+from scones.emulator.persistence.pickling import dumps
+from scones.emulator.persistence.requests import is_read
+
+
+def test_seams_are_where_the_persistence_expects_them() -> None:
+    seams.check_seams()
+
+
+def test_a_moved_seam_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.s3.utils import _VersionedKeyStore
+
+    monkeypatch.delattr(_VersionedKeyStore, "setlist")
+    with pytest.raises(SeamMoved, match="_VersionedKeyStore.setlist is gone"):
+        seams.check_seams()
+
+
+class _Holder:
+    pass
+
+
+def test_running_things_come_back_new_and_state_comes_back_whole() -> None:
+    owner = _Holder()
+    held = _Holder()
+    held.lock, held.rlock, held.event, held.cond = threading.Lock(), threading.RLock(), threading.Event(), threading.Condition()
+    held.event.set()
+    held.lock.acquire()  # held at the snapshot: a new one after the load
+    held.index = weakref.WeakValueDictionary({"fn": owner})
+    held.owner = owner
+    held.aliases = collections.defaultdict(lambda: {}, {"a": {"x": 1}})
+    held.thread = threading.Thread(target=lambda: None)
+    loaded = pickle.loads(dumps(held))
+    assert loaded.lock.acquire(blocking=False) and loaded.rlock.acquire(blocking=False)
+    assert loaded.event.is_set() and isinstance(loaded.cond, threading.Condition)
+    assert loaded.index["fn"] is loaded.owner  # the weak index keeps its entries (their owner is pickled too)
+    assert loaded.aliases == {"a": {"x": 1}} and loaded.aliases["new"] == {}
+    assert loaded.thread is None
+
+
+def test_a_defaultdict_factory_that_makes_state_is_refused_not_guessed() -> None:
+    with pytest.raises(pickle.PicklingError):
+        dumps(collections.defaultdict(lambda: {"default": 1}))
+
+
+@pytest.mark.parametrize(("method", "path", "target", "read"), [
+    ("GET", "/bucket/key", "", True),
+    ("PUT", "/bucket/key", "", False),
+    ("POST", "/", "SageMaker.DescribeEndpoint", True),
+    ("POST", "/", "SageMaker.CreateEndpoint", False),
+    ("POST", "/", "AmazonSQS.ReceiveMessage", False),  # changes receipt state
+    ("POST", "/2015-03-31/functions/f/invocations", "", True),
+    ("POST", "/", "", False),  # a query-protocol request (IAM, SNS): checked, written if changed
+])  # fmt: skip
+def test_what_counts_as_a_read(method: str, path: str, target: str, read: bool) -> None:
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, **({"HTTP_X_AMZ_TARGET": target} if target else {})}
+    assert is_read(environ) is read
+
+
+def test_a_non_empty_folder_without_a_manifest_is_refused(tmp_path) -> None:  # noqa: ANN001
+    (tmp_path / "photos").mkdir()
+    with pytest.raises(StateRefused, match="not a local AWS state folder"):
+        StateDir(tmp_path).open()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photos"], "a folder that is not ours is left as it was"
+
+
+def test_a_new_folder_gets_this_versions_manifest(tmp_path) -> None:  # noqa: ANN001
+    import json
+
+    StateDir(tmp_path / "state").open().close()
+    assert json.loads((tmp_path / "state" / "manifest.json").read_text()) == expected_manifest()
