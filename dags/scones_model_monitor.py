@@ -13,7 +13,8 @@ Daily: analyse the endpoint's captured inferences for the day, write confidence 
    rewrites the same files. The summary is in this task's log.
 3. **alert_on_violations**: when a check is violated (a day with fewer than `min_daily_records`
    inferences is one: no traffic, or data capture is off), publishes the summary to the SNS topic
-   `scones-monitor-alerts` and fails (or only warns, with `fail_on_violation` off).
+   `<project>-monitor-alerts` (`scones-monitor-alerts` by default; setting `alerts_topic` names
+   another) and fails (or only warns, with `fail_on_violation` off).
 
 Backfill a missed day: `airflow backfill create --dag-id scones_model_monitor --from-date 2026-11-20 --to-date 2026-11-21`.
 The reports are also on the **Model monitor** page (Browse menu).

@@ -5,6 +5,7 @@ Hierarchy::
     SconesError
     ├── NonRetryableError             retrying cannot help: the DAGs fail the task at once
     │   ├── ConfigurationError        a setting or parameter has a bad value
+    │   │   ├── OutOfRange            a setting's value is outside what can work
     │   │   ├── UnknownClassError     a class name that CIFAR-100 does not have
     │   │   ├── EmptyClassError       a class the archive has no images of (in a split)
     │   │   └── DatasetNotFound       no dataset is published where the settings point
@@ -42,6 +43,15 @@ class NonRetryableError(SconesError):
 
 class ConfigurationError(NonRetryableError, ValueError):
     """A setting or a trigger parameter has a value that cannot work."""
+
+
+class OutOfRange(ConfigurationError):
+    """A setting's value is outside its range; ``settings`` names the fields the check is about, so
+    :func:`scones.settings.load_settings` can say where their values came from."""
+
+    def __init__(self, message: str, *settings: str) -> None:
+        super().__init__(message)
+        self.settings = settings
 
 
 class UnknownClassError(ConfigurationError):
