@@ -27,8 +27,9 @@ AWS_CONN_ID = "aws_default"
 #: still updating) gets the normal retries with exponential backoff. Tasks raise these errors
 #: (never AirflowFailException); the tree is drawn in scones.errors.
 RETRY_POLICY = ExceptionRetryPolicy(
-    rules=[RetryRule(exception=NonRetryableError, action=RetryAction.FAIL, reason="retrying cannot fix this: see the error")]
-)
+    rules=[RetryRule(exception=NonRetryableError, action=RetryAction.FAIL,
+                     reason="a NonRetryableError (scones.errors): retrying cannot fix it, see the error")]
+)  # fmt: skip
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,

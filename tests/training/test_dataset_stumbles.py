@@ -13,7 +13,7 @@ from airflow.sdk.definitions.retry_policy import RetryAction
 from airflow.sdk.exceptions import AirflowSkipException
 from moto import mock_aws
 
-from scones.airflow_glue import RETRY_POLICY as NO_RETRY_ON_BAD_INPUT
+from scones.airflow_glue import RETRY_POLICY
 from scones.errors import DatasetNotFound, SourceUnreachable
 from scones.etl import extract
 from scones.settings import load_settings
@@ -52,7 +52,7 @@ def test_a_manual_run_with_no_dataset_still_fails(check_dataset):
 
 def test_a_source_that_cannot_be_read_is_not_retried_by_the_task():
     """The download already retried; five task tries on top made 13 minutes of it."""
-    decision = NO_RETRY_ON_BAD_INPUT.evaluate(SourceUnreachable("gone"), try_number=1, max_tries=5)
+    decision = RETRY_POLICY.evaluate(SourceUnreachable("gone"), try_number=1, max_tries=5)
     assert decision.action == RetryAction.FAIL
 
 

@@ -6,9 +6,12 @@ import io
 import json
 
 import pytest
+from airflow.sdk.definitions.retry_policy import RetryAction
 from botocore.exceptions import ClientError
 
-from scones.workflow.errors import EndpointNotReady, SmokeTestFailed
+from scones.airflow_glue import RETRY_POLICY
+from scones.errors import NonRetryableError, SmokeTestFailed
+from scones.workflow.errors import EndpointNotServing
 from scones.workflow.executions import Outcome, wait_for_executions, start_execution
 from scones.workflow.smoke_executions import (
     Probe,
@@ -87,10 +90,12 @@ def test_mismatches_are_reported_per_case_and_per_image():
         check_smoke_outcomes([success, low], [outcome("SUCCEEDED", {"predicted_label": 0}), outcome("SUCCEEDED", {})])
 
 
-def test_a_missing_endpoint_is_named_and_not_transient(moto_aws):
-    with pytest.raises(EndpointNotReady, match="endpoint 'scones-endpoint' does not exist.*trigger scones_train_deploy") as error:
+def test_a_missing_endpoint_is_named_and_not_retried(moto_aws):
+    with pytest.raises(EndpointNotServing, match="endpoint 'scones-endpoint' does not exist.*trigger scones_train_deploy") as error:
         check_endpoint(moto_aws("sagemaker"), "scones-endpoint")
-    assert error.value.transient is False
+    assert isinstance(error.value, NonRetryableError)
+    decision = RETRY_POLICY.evaluate(error.value, try_number=1, max_tries=3)
+    assert decision.action == RetryAction.FAIL and "NonRetryableError" in decision.reason
 
 
 def test_an_error_that_is_no_verdict_on_the_endpoint_is_raised_as_is(moto_aws):
