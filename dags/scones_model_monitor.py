@@ -80,8 +80,9 @@ def alert_on_violations(summary: dict, deployment: dict, params: dict | None = N
     from scones.monitoring.daily import alert_on_violations as alert
 
     settings = task_settings(params)
+    # Airflow fills every declared param: the default lives in the Param below, not here.
     message_id = alert(aws_client("sns", settings), settings.names.monitor_alerts_topic, summary, deployment["endpoint_name"],
-                       fail=(params or {}).get("fail_on_violation", True))  # fmt: skip
+                       fail=params["fail_on_violation"])  # fmt: skip
     return {"alerted": True, "message_id": message_id} if message_id else {"alerted": False}
 
 

@@ -21,7 +21,8 @@ Hierarchy::
     │   ├── DeploymentRolledBack      the endpoint serves its previous config, not this run's
     │   ├── RollbackFailed            the endpoint could not be put back on the recorded deployment
     │   └── SmokeTestFailed           the endpoint or the workflow answered wrongly
-    └── DestinationUnavailable        S3 kept failing (network, 5xx, throttling) after retries: transient
+    ├── DestinationUnavailable        S3 kept failing (network, 5xx, throttling) after retries: transient
+    └── NothingToDoYet                a scheduled run finds nothing to work on yet: its task ends skipped
 
 Areas add their own below these (``scones.workflow.errors``, ``scones.monitoring.errors``);
 one that retrying cannot fix derives from :class:`NonRetryableError` too. Every other
@@ -92,6 +93,11 @@ class DestinationError(NonRetryableError):
 
 class DestinationUnavailable(SconesError):
     """S3 (or the network to it) kept failing after retries: not the input's fault, retry later."""
+
+
+class NothingToDoYet(SconesError):
+    """A scheduled run has nothing to work on yet (no dataset before the first ETL): not a failure,
+    the task ends skipped with this message (``scones.airflow_glue.skipped_when_nothing_to_do``)."""
 
 
 class PublishConflict(NonRetryableError):

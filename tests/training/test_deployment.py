@@ -15,9 +15,9 @@ from scones.deployment.record import Deployment, read_current, write_current
 from scones.deployment.sagemaker_role import ensure_sagemaker_role
 from scones.deployment.endpoint_smoke import check_probabilities, model_failed, smoke_test
 from scones.deployment.verify import verify_serving
-from scones.errors import DeploymentRolledBack, SmokeTestFailed
+from scones.errors import DatasetNotFound, DeploymentRolledBack, SmokeTestFailed
 from scones.settings import load_settings
-from scones.training.dataset import DatasetNotFound, describe_dataset
+from scones.training.dataset import describe_dataset
 
 from .test_training_configs import TEST_IMAGE, TEST_ROLE
 
