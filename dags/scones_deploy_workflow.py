@@ -76,7 +76,7 @@ def package_functions(params: dict | None = None) -> list[dict]:
     """Zip each function's folder; the CodeSha256 lets deploy_function check nothing changed since."""
     from scones.workflow.deploy import package_functions as package
 
-    return package(task_settings(params))
+    return [p.summary() for p in package(task_settings(params))]
 
 
 @task(map_index_template="{{ function_folder }}")
