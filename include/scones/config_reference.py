@@ -7,6 +7,7 @@ file differs from what this renders, so the reference cannot fall behind the set
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 from dataclasses import MISSING, Field, fields
 from pathlib import Path
@@ -77,7 +78,7 @@ def render() -> str:
     """The reference as Markdown."""
     parts = [_HEADER, "## Settings\n", "\n".join(_rows(Settings)), ""]
     for section, cls in SECTIONS.items():
-        parts += [f"## The `{section}` section\n", (cls.__doc__ or "").strip() + "\n", "\n".join(_rows(cls, section)), ""]
+        parts += [f"## The `{section}` section\n", inspect.cleandoc(cls.__doc__ or "") + "\n", "\n".join(_rows(cls, section)), ""]
     return "\n".join(parts)
 
 

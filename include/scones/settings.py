@@ -98,7 +98,7 @@ class WorkflowSettings:
     max_batch_size: int = _setting(MAX_BATCH_SIZE, f"images per batch execution (1-{MAX_BATCH_SIZE}: its output must stay under 256 KiB)")
     alerts_topic: str = _setting(
         "",
-        "SNS topic failed classifications go to; empty: <project>-workflow-alerts. Set by the Variable or "
+        "SNS topic failed classifications go to; empty: `<project>-workflow-alerts`. Set by the Variable or "
         "environment only: a trigger param named alerts_topic sets the monitor's (`alerts_topic` above)",
     )
     images_prefix: str = _setting("", "the S3 prefix serialize_image_data may read; empty: the dataset prefix")
@@ -170,7 +170,7 @@ class Settings:
     mini_batch_size: int = _setting(32, "training mini-batch size")
     max_training_seconds: int = _setting(3 * 3600, "a training job is stopped after this long (MaxRuntimeInSeconds)")
     poll_seconds: int = _setting(30, "how often operators poll SageMaker and Step Functions (the emulator wants 2)")
-    sagemaker_role_arn: str = _setting("", "SageMaker execution role; empty: the DAG creates (or reuses) <project>-sagemaker-execution")
+    sagemaker_role_arn: str = _setting("", "SageMaker execution role; empty: the DAG creates (or reuses) `<project>-sagemaker-execution`")
     models_prefix: str = _setting("models", "where training output and the deployment record live in the bucket")
     endpoint_instance_type: str = _setting("ml.m5.large", "SageMaker hosting instance")
     min_validation_accuracy: float = _setting(0.80, "the quality gate: a model below it is not deployed (0-1)")
@@ -183,9 +183,9 @@ class Settings:
     min_daily_records: int = _setting(1, "the monitor flags a day with fewer captured inferences (0: never)")
     alerts_topic: str = _setting(
         "",
-        "SNS topic the monitor publishes violations to; empty: <project>-monitor-alerts (scones-monitor-alerts by default). "
-        "Until issue 20 it was always scones-monitor-alerts: a project other than scones keeps that topic with "
-        "SCONES_ALERTS_TOPIC=scones-monitor-alerts. A trigger param alerts_topic sets this one, not the workflow's",
+        "SNS topic the monitor publishes violations to; empty: `<project>-monitor-alerts` (`scones-monitor-alerts` by default). "
+        "Until issue 20 it was always `scones-monitor-alerts`: a project other than scones keeps that topic with "
+        "`SCONES_ALERTS_TOPIC=scones-monitor-alerts`. A trigger param `alerts_topic` sets this one, not the workflow's",
     )
     data_capture_prefix: str = _setting("data_capture", "where the endpoint's data capture goes in the bucket")
     data_capture_sampling_percentage: int = _setting(100, "share of requests the endpoint captures (0-100)")
