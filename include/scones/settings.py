@@ -3,7 +3,8 @@
 A value is looked up, first match wins, in: explicit overrides (Airflow Params or CLI
 flags), Airflow Variables (``scones_<name>``), the environment (``SCONES_<NAME>``), then the
 defaults below. A section (``workflow``) is set the same way with its name in front:
-``SCONES_WORKFLOW_MAX_CONCURRENCY``, Variable ``scones_workflow_max_concurrency``. DAG files
+``SCONES_WORKFLOW_MAX_CONCURRENCY``, Variable ``scones_workflow_max_concurrency``; a bad value
+there fails only where the section is read (:class:`InvalidSection`), not every DAG. DAG files
 call :func:`load_settings` inside tasks (Variables are never read at parse time); at parse time
 only the environment and defaults are used.
 
