@@ -41,12 +41,15 @@ from pathlib import Path
 
 import numpy as np
 
+from scones.settings import load_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data" / "cifar-100-python-bikes.tar.gz"
 CLASSES = ("bicycle", "motorcycle")
 DAY = datetime(2026, 11, 23, tzinfo=timezone.utc)
 THRESHOLD = 0.93
-ENDPOINT = "scones-endpoint"
+#: The capture is written under the endpoint's name, as SageMaker does: the default project's, from its one owner.
+ENDPOINT = load_settings(environ={}).names.endpoint
 
 
 def test_pngs() -> tuple[list[str], np.ndarray]:

@@ -79,12 +79,10 @@ def transform_and_upload(inputs: dict, archive: dict, params: dict | None = None
 def publish_manifests(staged: dict, params: dict | None = None, outlet_events=None) -> dict:
     """Publish the new version (one conditional write of the pointer), then announce it."""
     from scones.airflow_glue import aws_client
-    from scones.etl import publish
+    from scones.etl import publish_staged
 
     settings = task_settings(params)
-    pointer = publish(aws_client("s3", settings), dataset_uri=staged["dataset_uri"], version=staged["version"])
-    summary = {"dataset_uri": staged["dataset_uri"], "dataset_version": staged["version"], "version_uri": staged["version_uri"],
-               "classes": staged["classes"], "counts": staged["counts"], "pointer": pointer}  # fmt: skip
+    summary = publish_staged(aws_client("s3", settings), staged)
     outlet_events[DATASET_ASSET].extra = summary
     print(f"published {staged['dataset_uri']} version {staged['version']}: {staged['counts']} ({staged['uploaded']} images)")
     return summary

@@ -4,14 +4,15 @@ Deploy the classification workflow (three Lambda functions and two Step Function
 ### What it does
 1. **create_function_roles** / **create_alerts_topic**: one IAM role per function, each with
    only the permissions in `include/scones/workflow/policies/<function>.json`; the SNS topic
-   `scones-workflow-alerts` that failed classifications are published to.
+   `<project>-workflow-alerts` (`scones-workflow-alerts` by default) that failed classifications are
+   published to.
 2. **package_functions**: each `lambdas/<function>/` as a deterministic zip (same code, same
    bytes, same CodeSha256).
 3. **deploy_function** (one per function): created, or updated only where the code
    (CodeSha256) or configuration differs; unchanged functions are left alone.
 4. **create_state_machine_role** / **deploy_state_machines**: `statemachine/*.asl.json`
    rendered with the real ARNs (a placeholder left is an error) and checked, then created or
-   updated: `scones-image-classification` (one image) and `scones-batch-classification` (a Map
+   updated: `<project>-image-classification` (one image) and `<project>-batch-classification` (a Map
    fan-out over `{"images": [...]}`, `max_concurrency` at a time).
 5. **plan_smoke_executions**: the endpoint must serve (a missing endpoint fails here, at once,
    saying to run `scones_train_deploy`); validation images are scored on it to choose one that
@@ -33,7 +34,7 @@ from airflow.providers.amazon.aws.operators.step_function import StepFunctionSta
 from airflow.sdk import Param, chain, dag, task
 
 from scones.airflow_glue import AWS_CONN_ID, DEFAULT_ARGS, task_settings
-from scones.settings import load_settings
+from scones.settings import MAX_BATCH_SIZE, MAX_CONCURRENCY, SMOKE_CANDIDATES_RANGE, load_settings
 from scones.workflow.smoke_executions import start_kwargs
 
 DAG_ID = Path(__file__).stem
@@ -75,7 +76,7 @@ def package_functions(params: dict | None = None) -> list[dict]:
     """Zip each function's folder; the CodeSha256 lets deploy_function check nothing changed since."""
     from scones.workflow.deploy import package_functions as package
 
-    return package(task_settings(params))
+    return [p.summary() for p in package(task_settings(params))]
 
 
 @task(map_index_template="{{ function_folder }}")
@@ -174,12 +175,13 @@ def check_smoke_outcomes(cases: list[dict], outcomes: list[dict]) -> dict:
     params={
         "confidence_threshold": Param(DEFAULTS.confidence_threshold, type="number", minimum=0, maximum=1,
                                       title="Confidence threshold", description="Below it, an image fails with ThresholdConfidenceNotMet"),
-        "max_concurrency": Param(DEFAULTS.workflow.max_concurrency, type="integer", minimum=1, maximum=40, title="Batch concurrency",
+        "max_concurrency": Param(DEFAULTS.workflow.max_concurrency, type="integer", minimum=1, maximum=MAX_CONCURRENCY, title="Batch concurrency",
                                  description="Images a batch execution classifies at once (the Map state's MaxConcurrency)"),
         "smoke_tests": Param(DEFAULTS.workflow.smoke_tests, type="boolean", title="Run the smoke executions",
                              description="Needs the endpoint (scones_train_deploy); off: deploy only"),
-        "smoke_batch_size": Param(DEFAULTS.workflow.smoke_batch_size, type="integer", minimum=1, maximum=100, title="Smoke batch size"),
-        "smoke_candidates": Param(DEFAULTS.workflow.smoke_candidates, type="integer", minimum=2, maximum=500, title="Images to score",
+        "smoke_batch_size": Param(DEFAULTS.workflow.smoke_batch_size, type="integer", minimum=1, maximum=MAX_BATCH_SIZE, title="Smoke batch size"),
+        "smoke_candidates": Param(DEFAULTS.workflow.smoke_candidates, type="integer", minimum=SMOKE_CANDIDATES_RANGE[0], maximum=SMOKE_CANDIDATES_RANGE[1],
+                                  title="Images to score",
                                   description="At most this many validation images are scored to choose the smoke cases"),
     },  # fmt: skip
 )

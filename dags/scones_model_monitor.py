@@ -13,7 +13,8 @@ Daily: analyse the endpoint's captured inferences for the day, write confidence 
    rewrites the same files. The summary is in this task's log.
 3. **alert_on_violations**: when a check is violated (a day with fewer than `min_daily_records`
    inferences is one: no traffic, or data capture is off), publishes the summary to the SNS topic
-   `scones-monitor-alerts` and fails (or only warns, with `fail_on_violation` off).
+   `<project>-monitor-alerts` (`scones-monitor-alerts` by default; setting `alerts_topic` names
+   another) and fails (or only warns, with `fail_on_violation` off).
 
 Backfill a missed day: `airflow backfill create --dag-id scones_model_monitor --from-date 2026-11-20 --to-date 2026-11-21`.
 The reports are also on the **Model monitor** page (Browse menu).
@@ -79,8 +80,9 @@ def alert_on_violations(summary: dict, deployment: dict, params: dict | None = N
     from scones.monitoring.daily import alert_on_violations as alert
 
     settings = task_settings(params)
+    # Airflow fills every declared param: the default lives in the Param below, not here.
     message_id = alert(aws_client("sns", settings), settings.names.monitor_alerts_topic, summary, deployment["endpoint_name"],
-                       fail=(params or {}).get("fail_on_violation", True))  # fmt: skip
+                       fail=params["fail_on_violation"])  # fmt: skip
     return {"alerted": True, "message_id": message_id} if message_id else {"alerted": False}
 
 

@@ -62,21 +62,14 @@ def check_dataset(params: dict | None = None, dag_run=None) -> dict:
     A scheduled run that finds no dataset yet (the first start of `scones up`) ends skipped
     with the same message; a manual run fails with it.
     """
-    from airflow.sdk.exceptions import AirflowSkipException
-
-    from scones.airflow_glue import aws_client
-    from scones.errors import DatasetNotFound
-    from scones.training.dataset import describe_dataset, refresh_dataset
+    from scones.airflow_glue import aws_client, skipped_when_nothing_to_do
+    from scones.training.dataset import dataset_for_run
 
     settings = task_settings(params)
     s3 = aws_client("s3", settings, max_pool_connections=settings.upload_concurrency + 4)
-    version = refresh_dataset(s3, settings) if (params or {}).get("refresh_dataset") else None
-    try:
-        dataset = describe_dataset(s3, settings, version)
-    except DatasetNotFound as exc:
-        if getattr(dag_run, "run_type", None) == "scheduled":
-            raise AirflowSkipException(f"{exc} (this scheduled run has nothing to train on yet)") from exc
-        raise
+    with skipped_when_nothing_to_do():
+        dataset = dataset_for_run(s3, settings, refresh=bool((params or {}).get("refresh_dataset")),
+                                  run_type=getattr(dag_run, "run_type", None))  # fmt: skip
     print(f"dataset version {dataset['dataset_version']} ({dataset['dataset_uri']}): classes {dataset['classes']}, "
           f"{dataset['num_training_samples']} training images")  # fmt: skip
     return dataset

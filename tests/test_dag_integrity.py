@@ -95,3 +95,23 @@ def test_smoke_executions_are_only_started_even_where_operators_defer_by_default
     out = subprocess.run([sys.executable, "-c", code, str(DAGS_FOLDER / "scones_deploy_workflow.py")],
                          capture_output=True, text=True, env=env, check=True)  # fmt: skip
     assert out.stdout.strip().splitlines()[-1] == "False", out.stdout + out.stderr
+
+
+def test_a_bad_workflow_value_breaks_only_the_workflow_dag():
+    # A fresh interpreter, since scones.airflow_glue reads the environment when first imported.
+    code = (
+        "import runpy, sys, json\n"
+        "errors = {}\n"
+        "for path in sys.argv[1:]:\n"
+        "    try:\n"
+        "        runpy.run_path(path)\n"
+        "    except Exception as exc:\n"
+        "        errors[path.rsplit('/', 1)[1]] = f'{type(exc).__name__}: {exc}'\n"
+        "print(json.dumps(errors))"
+    )
+    env = {**os.environ, "SCONES_WORKFLOW_MAX_CONCURRENCY": "100"}
+    out = subprocess.run([sys.executable, "-c", code, *map(str, DAG_FILES)], capture_output=True, text=True, env=env, check=True)
+    errors = json.loads(out.stdout.strip().splitlines()[-1])
+    assert set(errors) <= {"scones_deploy_workflow.py"}, errors
+    for message in errors.values():  # the workflow DAG itself says what to fix
+        assert "max_concurrency='100' from environment SCONES_WORKFLOW_MAX_CONCURRENCY" in message

@@ -40,11 +40,34 @@ def test_sagemaker_names_fit_its_limit_and_follow_the_job():
     assert names.model(job) == job and len(names.endpoint_config(job)) <= MAX_NAME
 
 
+def _resources_allowing(policy: dict, action: str) -> set[str]:
+    """Every Resource of the statements that allow ``action``."""
+    found: set[str] = set()
+    for statement in policy["Statement"]:
+        actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        if statement["Effect"] == "Allow" and action in actions:
+            resources = statement["Resource"]
+            found.update([resources] if isinstance(resources, str) else resources)
+    return found
+
+
 def test_the_policy_allows_the_names_the_tasks_use():
     settings = load_settings({"project": "muffins", "bucket": "muffin-data"}, environ={})
-    policy = json.dumps(airflow_tasks_policy(settings, "123456789012"))
+    document = airflow_tasks_policy(settings, "123456789012")
+    policy = json.dumps(document)
     names = settings.names
-    for name in (names.endpoint, names.sagemaker_role, names.state_machine_role, names.workflow_alerts_topic,
-                 names.monitor_alerts_topic, *(names.function(f) for f in FUNCTIONS)):  # fmt: skip
-        assert name in policy, name
+    arn = "arn:aws:{}:us-east-1:123456789012:{}".format
+    role = "arn:aws:iam::123456789012:role/{}".format
+    wanted = {
+        "sagemaker:UpdateEndpoint": [arn("sagemaker", f"endpoint/{names.endpoint}")],
+        "iam:PassRole": [role(names.sagemaker_role), role(names.state_machine_role),
+                         *(role(names.function_role(f)) for f in FUNCTIONS)],
+        "lambda:UpdateFunctionCode": [arn("lambda", f"function:{names.function(f)}") for f in FUNCTIONS],
+        "states:UpdateStateMachine": [arn("states", f"stateMachine:{names.state_machine(s)}") for s in STATE_MACHINES],
+        "sns:Publish": [arn("sns", names.workflow_alerts_topic), arn("sns", names.monitor_alerts_topic)],
+    }  # fmt: skip
+    for action, resources in wanted.items():
+        allowed = _resources_allowing(document, action)
+        for resource in resources:
+            assert resource in allowed, f"{action} on {resource}: the policy allows only {sorted(allowed)}"
     assert f"training-job/{names.training_job_prefix}*" in policy and f"transform-job/{names.backlog_job_prefix}*" in policy

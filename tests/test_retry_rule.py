@@ -45,13 +45,6 @@ def test_every_non_retryable_error_fails_at_once(product_errors):
         assert decision(cls.__new__(cls)) == RetryAction.FAIL, cls
 
 
-def test_one_smoke_test_failure_class():
-    from scones.deployment.endpoint_smoke import SmokeTestFailed as from_endpoint
-    from scones.workflow.errors import SmokeTestFailed as from_workflow
-
-    assert from_endpoint is from_workflow
-
-
 @pytest.mark.parametrize(
     "error",
     [DestinationUnavailable("S3 kept failing"), RuntimeError("anything else"),

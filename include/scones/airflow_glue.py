@@ -6,14 +6,15 @@ and this package's small modules (no numpy, boto3 clients are built inside tasks
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import Asset
 from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
 
-from scones.errors import NonRetryableError
+from scones.errors import NonRetryableError, NothingToDoYet
 from scones.settings import Settings, airflow_variables, load_settings, split_overrides
 
 OWNER = "ml-platform"
@@ -27,8 +28,9 @@ AWS_CONN_ID = "aws_default"
 #: still updating) gets the normal retries with exponential backoff. Tasks raise these errors
 #: (never AirflowFailException); the tree is drawn in scones.errors.
 RETRY_POLICY = ExceptionRetryPolicy(
-    rules=[RetryRule(exception=NonRetryableError, action=RetryAction.FAIL, reason="retrying cannot fix this: see the error")]
-)
+    rules=[RetryRule(exception=NonRetryableError, action=RetryAction.FAIL,
+                     reason="a NonRetryableError (scones.errors): retrying cannot fix it, see the error")]
+)  # fmt: skip
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,
@@ -52,6 +54,17 @@ def task_settings(params: Mapping[str, Any] | None = None) -> Settings:
     other param is a run option the task reads itself.
     """
     return load_settings(split_overrides(params or {}), variables=airflow_variables())
+
+
+@contextmanager
+def skipped_when_nothing_to_do() -> Iterator[None]:
+    """A :class:`~scones.errors.NothingToDoYet` raised inside ends the task skipped, with its message."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    try:
+        yield
+    except NothingToDoYet as exc:
+        raise AirflowSkipException(str(exc)) from exc
 
 
 def aws_client(service: str, settings: Settings, **config: Any) -> Any:

@@ -7,6 +7,7 @@ file differs from what this renders, so the reference cannot fall behind the set
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 from dataclasses import MISSING, Field, fields
 from pathlib import Path
@@ -27,6 +28,8 @@ has a field of that name), the Airflow Variable, the environment variable, then 
 DAGs read Variables only inside running tasks; at parse time (the trigger form's defaults) only
 the environment and the defaults count. A value that cannot be turned into the setting's type,
 or is out of its range, fails with a message naming the setting and where the value came from.
+A bad value in the `workflow` section fails only what reads that section (the workflow DAG's
+tasks and `scones traffic`); the other DAGs and the monitor page do not read it.
 
 Lists are comma-separated in Variables and the environment (`bicycle,motorcycle`); booleans are
 `true`/`false` (or `1`/`0`, `yes`/`no`, `on`/`off`).
@@ -65,7 +68,8 @@ def _rows(cls: type, section: str = "") -> list[str]:
         doc = f.metadata.get("doc") or ""
         if not doc:
             raise ValueError(f"setting {key} has no doc: give it one in include/scones/settings.py")
-        rows.append(f"| `{f.name}` | `SCONES_{key.upper()}` | `scones_{key}` | {_type_name(hints[f.name])} | {_default(f)} | "
+        variable = "(none: environment only)" if f.metadata.get("env_only") else f"`scones_{key}`"
+        rows.append(f"| `{f.name}` | `SCONES_{key.upper()}` | {variable} | {_type_name(hints[f.name])} | {_default(f)} | "
                     f"{doc.replace('|', '/')} |")  # fmt: skip
     return rows
 
@@ -74,7 +78,7 @@ def render() -> str:
     """The reference as Markdown."""
     parts = [_HEADER, "## Settings\n", "\n".join(_rows(Settings)), ""]
     for section, cls in SECTIONS.items():
-        parts += [f"## The `{section}` section\n", (cls.__doc__ or "").strip() + "\n", "\n".join(_rows(cls, section)), ""]
+        parts += [f"## The `{section}` section\n", inspect.cleandoc(cls.__doc__ or "") + "\n", "\n".join(_rows(cls, section)), ""]
     return "\n".join(parts)
 
 

@@ -5,6 +5,7 @@ Hierarchy::
     SconesError
     ├── NonRetryableError             retrying cannot help: the DAGs fail the task at once
     │   ├── ConfigurationError        a setting or parameter has a bad value
+    │   │   ├── OutOfRange            a setting's value is outside what can work
     │   │   ├── UnknownClassError     a class name that CIFAR-100 does not have
     │   │   ├── EmptyClassError       a class the archive has no images of (in a split)
     │   │   └── DatasetNotFound       no dataset is published where the settings point
@@ -20,7 +21,8 @@ Hierarchy::
     │   ├── DeploymentRolledBack      the endpoint serves its previous config, not this run's
     │   ├── RollbackFailed            the endpoint could not be put back on the recorded deployment
     │   └── SmokeTestFailed           the endpoint or the workflow answered wrongly
-    └── DestinationUnavailable        S3 kept failing (network, 5xx, throttling) after retries: transient
+    ├── DestinationUnavailable        S3 kept failing (network, 5xx, throttling) after retries: transient
+    └── NothingToDoYet                a scheduled run finds nothing to work on yet: its task ends skipped
 
 Areas add their own below these (``scones.workflow.errors``, ``scones.monitoring.errors``);
 one that retrying cannot fix derives from :class:`NonRetryableError` too. Every other
@@ -42,6 +44,15 @@ class NonRetryableError(SconesError):
 
 class ConfigurationError(NonRetryableError, ValueError):
     """A setting or a trigger parameter has a value that cannot work."""
+
+
+class OutOfRange(ConfigurationError):
+    """A setting's value is outside its range; ``settings`` names the fields the check is about, so
+    :func:`scones.settings.load_settings` can say where their values came from."""
+
+    def __init__(self, message: str, *settings: str) -> None:
+        super().__init__(message)
+        self.settings = settings
 
 
 class UnknownClassError(ConfigurationError):
@@ -82,6 +93,11 @@ class DestinationError(NonRetryableError):
 
 class DestinationUnavailable(SconesError):
     """S3 (or the network to it) kept failing after retries: not the input's fault, retry later."""
+
+
+class NothingToDoYet(SconesError):
+    """A scheduled run has nothing to work on yet (no dataset before the first ETL): not a failure,
+    the task ends skipped with this message (``scones.airflow_glue.skipped_when_nothing_to_do``)."""
 
 
 class PublishConflict(NonRetryableError):

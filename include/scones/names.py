@@ -15,8 +15,10 @@ Light on purpose (DAG files import it at parse time through :mod:`scones.setting
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from scones.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from scones.settings import Settings
@@ -35,10 +37,15 @@ class ResourceNames:
     project: str
     monitor_alerts: str = ""  # Settings.alerts_topic
     workflow_alerts: str = ""  # Settings.workflow.alerts_topic
+    #: The workflow section's error, raised when its topic is asked: other names do not need it.
+    workflow_error: ConfigurationError | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, settings: Settings) -> ResourceNames:
-        return cls(settings.project, settings.alerts_topic, settings.workflow.alerts_topic)
+        try:
+            return cls(settings.project, settings.alerts_topic, settings.workflow.alerts_topic)
+        except ConfigurationError as exc:  # a bad workflow value (scones.settings.InvalidSection)
+            return cls(settings.project, settings.alerts_topic, workflow_error=exc)
 
     def _name(self, suffix: str) -> str:
         return f"{self.project}-{suffix}"
@@ -100,6 +107,8 @@ class ResourceNames:
     @property
     def workflow_alerts_topic(self) -> str:
         """Where failed classifications are published."""
+        if self.workflow_error is not None:
+            raise type(self.workflow_error)(*self.workflow_error.args) from self.workflow_error
         return self.workflow_alerts or self._name("workflow-alerts")
 
     @property

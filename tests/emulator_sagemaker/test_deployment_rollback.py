@@ -14,8 +14,7 @@ from botocore.response import StreamingBody
 
 from scones.deployment.record import Deployment, read_current, write_current
 from scones.deployment.rollback import roll_back
-from scones.deployment.verify import DeploymentRolledBack, RollbackFailed
-from scones.errors import SmokeTestFailed
+from scones.errors import DeploymentRolledBack, RollbackFailed, SmokeTestFailed
 from scones.localrun.airflow_home import DAGS_FOLDER
 from scones.settings import load_settings
 from tests.emulator_sagemaker.conftest import TEST_BUCKET, endpoint_config, in_service, unique

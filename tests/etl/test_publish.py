@@ -166,3 +166,19 @@ def test_a_publish_whose_answer_was_lost_then_superseded_says_so(s3, monkeypatch
     with pytest.raises(PublishConflict, match=f"{ours} was published at .*, then superseded by {newer}"):
         publish_version(s3, LAYOUT, ours)
     assert read_pointer(s3, LAYOUT).version == newer
+
+
+def test_the_dags_publish_announces_the_version_it_made_current(s3):
+    from scones.etl.pipeline import publish_staged
+
+    older, version = complete(s3), complete(s3)
+    counts = {"train": {"a": 2, "b": 2}, "validation": {"a": 1, "b": 1}}
+    staged = {"dataset_uri": LAYOUT.uri, "version": version, "version_uri": LAYOUT.version_uri(version),
+              "classes": ["a", "b"], "counts": counts, "uploaded": 6, "seconds": {}}  # what stage's XCom holds  # fmt: skip
+    summary = publish_staged(s3, staged)
+    assert summary == {"dataset_uri": LAYOUT.uri, "dataset_version": version, "version_uri": LAYOUT.version_uri(version),
+                       "classes": ["a", "b"], "counts": counts, "pointer": LAYOUT.pointer_key}  # fmt: skip
+    assert read_pointer(s3, LAYOUT).version == version and json.loads(json.dumps(summary)) == summary
+    with pytest.raises(PublishConflict):  # a newer version is current: the older one is not announced
+        publish_staged(s3, {**staged, "version": older, "version_uri": LAYOUT.version_uri(older)})
+    assert read_pointer(s3, LAYOUT).version == version

@@ -132,14 +132,14 @@ def test_an_outage_that_outlasts_the_retries_is_not_called_bad_input(s3, tmp_pat
                                                                       monkeypatch: pytest.MonkeyPatch):  # fmt: skip
     from airflow.sdk.definitions.retry_policy import RetryAction
 
-    from scones.airflow_glue import RETRY_POLICY as NO_RETRY_ON_BAD_INPUT
+    from scones.airflow_glue import RETRY_POLICY
 
     monkeypatch.setattr("scones.s3retry.time.sleep", lambda s: None)
     Outage(s3, after=3, failures=10_000)
     with pytest.raises(DestinationUnavailable, match="not the input's fault") as raised:
         run_etl(s3, source=str(cifar_all_classes), classes=["bicycle", "motorcycle"], dataset_uri=URI,
                 cache_dir=tmp_path, concurrency=1)  # fmt: skip
-    assert NO_RETRY_ON_BAD_INPUT.evaluate(raised.value, try_number=1, max_tries=3).action != RetryAction.FAIL
+    assert RETRY_POLICY.evaluate(raised.value, try_number=1, max_tries=3).action != RetryAction.FAIL
     assert "current.json" not in " ".join(all_keys(s3)), "nothing published"
 
 

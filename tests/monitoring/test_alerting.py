@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -21,25 +23,41 @@ def sns():
         yield boto3.client("sns", region_name="us-east-1")
 
 
-def published(sns) -> int:
-    topics = sns.list_topics()["Topics"]
-    return sum(1 for t in topics if t["TopicArn"].endswith(f":{TOPIC}"))
+@pytest.fixture
+def inbox(sns) -> str:
+    """An SQS queue subscribed to the alerts topic: what a subscriber would receive."""
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="monitor-alerts-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=sns.create_topic(Name=TOPIC)["TopicArn"], Protocol="sqs", Endpoint=queue_arn)
+    return url
 
 
-def test_a_calm_day_publishes_nothing(sns):
+def published(inbox: str) -> list[dict]:
+    """The SNS notifications delivered to the inbox (each with its Subject and Message)."""
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    messages = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def test_a_calm_day_publishes_nothing(sns, inbox):
     assert alert_on_violations(sns, TOPIC, {**BAD_DAY, "violations": [], "records": 40}, "scones-endpoint") is None
-    assert published(sns) == 0
+    assert published(inbox) == []
 
 
-def test_a_bad_day_is_published_then_fails_the_run_without_retries(sns):
+def test_a_bad_day_is_published_then_fails_the_run_without_retries(sns, inbox):
     with pytest.raises(ViolationsFound, match="2026-11-22: 1 violation.*min_records; see s3://b/report.json") as raised:
         alert_on_violations(sns, TOPIC, BAD_DAY, "scones-endpoint")
     assert isinstance(raised.value, NonRetryableError)
-    assert published(sns) == 1, "the alert goes out before the run fails"
+    [alert] = published(inbox)  # the alert goes out before the run fails
+    assert "scones-endpoint" in alert["Subject"] and "2026-11-22" in alert["Subject"]
+    assert "min_records" in alert["Message"] and "s3://b/report.json" in alert["Message"]
 
 
-def test_with_fail_off_a_bad_day_only_warns(sns):
-    assert alert_on_violations(sns, TOPIC, BAD_DAY, "scones-endpoint", fail=False)
+def test_with_fail_off_a_bad_day_only_warns(sns, inbox):
+    message_id = alert_on_violations(sns, TOPIC, BAD_DAY, "scones-endpoint", fail=False)
+    [alert] = published(inbox)
+    assert alert["MessageId"] == message_id and "min_records" in alert["Message"]
 
 
 def test_the_monitor_reports_on_the_recorded_deployment_where_it_captures():

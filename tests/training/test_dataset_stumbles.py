@@ -13,7 +13,7 @@ from airflow.sdk.definitions.retry_policy import RetryAction
 from airflow.sdk.exceptions import AirflowSkipException
 from moto import mock_aws
 
-from scones.airflow_glue import RETRY_POLICY as NO_RETRY_ON_BAD_INPUT
+from scones.airflow_glue import RETRY_POLICY
 from scones.errors import DatasetNotFound, SourceUnreachable
 from scones.etl import extract
 from scones.settings import load_settings
@@ -52,7 +52,7 @@ def test_a_manual_run_with_no_dataset_still_fails(check_dataset):
 
 def test_a_source_that_cannot_be_read_is_not_retried_by_the_task():
     """The download already retried; five task tries on top made 13 minutes of it."""
-    decision = NO_RETRY_ON_BAD_INPUT.evaluate(SourceUnreachable("gone"), try_number=1, max_tries=5)
+    decision = RETRY_POLICY.evaluate(SourceUnreachable("gone"), try_number=1, max_tries=5)
     assert decision.action == RetryAction.FAIL
 
 
@@ -81,3 +81,48 @@ def test_an_unreachable_url_gives_up_within_two_minutes(tmp_path: Path, monkeypa
     worst_case = sum(attempts) + sum(slept) + (time.monotonic() - t0)
     assert len(attempts) >= 2, "a transient error is still retried"
     assert worst_case <= 120, f"an unreachable source would take {worst_case:.0f} s to fail"
+
+
+@pytest.fixture
+def empty_bucket():
+    settings = load_settings(environ={})
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=settings.bucket)
+        yield s3, settings
+
+
+@pytest.mark.parametrize("run_type", ["manual", "backfill", "asset_triggered", None])
+def test_only_a_scheduled_run_is_skipped_when_nothing_is_published(empty_bucket, run_type):
+    from scones.errors import NothingToDoYet
+    from scones.training.dataset import dataset_for_run
+
+    s3, settings = empty_bucket
+    with pytest.raises(NothingToDoYet, match="run the scones_cifar_etl DAG first.*nothing to train on yet"):
+        dataset_for_run(s3, settings, refresh=False, run_type="scheduled")
+    with pytest.raises(DatasetNotFound, match="run the scones_cifar_etl DAG first") as raised:
+        dataset_for_run(s3, settings, refresh=False, run_type=run_type)
+    assert not isinstance(raised.value, NothingToDoYet)
+
+
+@pytest.mark.parametrize("refresh", [True, False])
+def test_a_refresh_trains_on_the_version_the_etl_just_wrote(empty_bucket, monkeypatch, refresh):
+    from scones.training import dataset
+
+    s3, settings = empty_bucket
+    pinned = []
+    monkeypatch.setattr(dataset, "refresh_dataset", lambda s3, settings: "20261129T020000-new")
+    monkeypatch.setattr(dataset, "describe_dataset", lambda s3, settings, version: pinned.append(version) or {"v": version})
+    assert dataset.dataset_for_run(s3, settings, refresh=refresh, run_type="manual") == {"v": pinned[0]}
+    assert pinned == ["20261129T020000-new" if refresh else None], "no refresh: the published version (resolved)"
+
+
+def test_nothing_to_do_yet_ends_the_task_skipped_with_its_message():
+    from scones.airflow_glue import skipped_when_nothing_to_do
+    from scones.errors import NothingToDoYet
+
+    with pytest.raises(AirflowSkipException, match="no dataset yet"):
+        with skipped_when_nothing_to_do():
+            raise NothingToDoYet("no dataset yet")
+    with pytest.raises(DatasetNotFound), skipped_when_nothing_to_do():
+        raise DatasetNotFound("other errors pass through")

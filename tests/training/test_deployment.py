@@ -13,10 +13,11 @@ from scones.deployment.cleanup import cleanup, stale_versions
 from scones.deployment.endpoint_config import deployment_config
 from scones.deployment.record import Deployment, read_current, write_current
 from scones.deployment.sagemaker_role import ensure_sagemaker_role
-from scones.deployment.endpoint_smoke import SmokeTestFailed, check_probabilities, model_failed, smoke_test
-from scones.deployment.verify import DeploymentRolledBack, verify_serving
+from scones.deployment.endpoint_smoke import check_probabilities, model_failed, smoke_test
+from scones.deployment.verify import verify_serving
+from scones.errors import DatasetNotFound, DeploymentRolledBack, SmokeTestFailed
 from scones.settings import load_settings
-from scones.training.dataset import DatasetNotFound, describe_dataset
+from scones.training.dataset import describe_dataset
 
 from .test_training_configs import TEST_IMAGE, TEST_ROLE
 

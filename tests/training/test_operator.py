@@ -8,7 +8,7 @@ import pytest
 from airflow.providers.amazon.aws.operators.sagemaker import SageMakerTrainingOperator
 from airflow.sdk.definitions.retry_policy import RetryAction
 
-from scones.airflow_glue import RETRY_POLICY as NO_RETRY_ON_BAD_INPUT
+from scones.airflow_glue import RETRY_POLICY
 from scones.errors import TrainingJobFailed
 from scones.training.job_operator import TrainingJobOperator
 
@@ -54,7 +54,7 @@ def test_a_failed_job_fails_without_retry_naming_the_reason(monkeypatch: pytest.
         op.execute({})
 
     assert hook.asked == ["scones-train-1"]
-    decision = NO_RETRY_ON_BAD_INPUT.evaluate(raised.value, try_number=1, max_tries=3)
+    decision = RETRY_POLICY.evaluate(raised.value, try_number=1, max_tries=3)
     assert decision.action == RetryAction.FAIL
 
 
@@ -76,7 +76,7 @@ def test_other_failures_stay_retryable(description: Any, monkeypatch: pytest.Mon
     op, _ = operator_whose_job(description, monkeypatch)
     with pytest.raises(RuntimeError) as raised:
         op.execute({})
-    assert NO_RETRY_ON_BAD_INPUT.evaluate(raised.value, try_number=1, max_tries=3).action != RetryAction.FAIL
+    assert RETRY_POLICY.evaluate(raised.value, try_number=1, max_tries=3).action != RetryAction.FAIL
 
 
 def test_a_resumed_task_checks_the_job_its_trigger_watched(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from scones.training.job_config import CHANNELS, hyperparameters, image_uri, job_name, training_config
+from scones.names import ResourceNames
+from scones.training.job_config import CHANNELS, hyperparameters, image_uri, training_config
 from scones.training.gate import MissingMetric, decide, final_metric
 
 TEST_ROLE = "arn:aws:iam::123456789012:role/scones-sagemaker-execution"
@@ -15,9 +16,10 @@ NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # SageMaker's name 
 
 
 def test_job_names_are_valid_and_unique_per_stamp():
-    a, b = job_name("scones", "20261123T020000"), job_name("scones", "20261124T020000")
+    names = ResourceNames("scones")
+    a, b = names.training_job("20261123T020000"), names.training_job("20261124T020000")
     assert a == "scones-train-20261123T020000" and a != b
-    assert NAME_RE.match(job_name("x" * 80, "2026-11-23T02:00:00+00:00"))
+    assert NAME_RE.match(ResourceNames("x" * 80).training_job("2026-11-23T02:00:00+00:00"))
 
 
 def test_hyperparameters_are_strings_sagemaker_accepts():

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from scones.errors import ConfigurationError
 from scones.settings import PROJECT_ROOT, WorkflowSettings, load_settings
+from scones.ui.context import PageContext
 
 
 def test_defaults_and_environment():
@@ -32,13 +34,56 @@ def test_variables_set_the_section_too():
      ({"smoke_tests": "maybe"}, "smoke_tests='maybe'.*say one of"), ({"colour": "red"}, "unknown workflow setting")],
 )  # fmt: skip
 def test_bad_values_are_named(overrides, message):
+    settings = load_settings({"workflow": overrides}, environ={})
     with pytest.raises(ConfigurationError, match=message):
-        load_settings({"workflow": overrides}, environ={})
+        settings.workflow.max_concurrency
 
 
 def test_a_bad_environment_value_names_its_variable():
     with pytest.raises(ConfigurationError, match="environment SCONES_WORKFLOW_LAMBDA_TIMEOUT"):
-        load_settings(environ={"SCONES_WORKFLOW_LAMBDA_TIMEOUT": "30s"})
+        load_settings(environ={"SCONES_WORKFLOW_LAMBDA_TIMEOUT": "30s"}).workflow.lambda_timeout
+
+
+@pytest.mark.parametrize(
+    ("environ", "variables"),
+    [({"SCONES_WORKFLOW_MAX_CONCURRENCY": "100"}, {}), ({}, {"scones_workflow_max_concurrency": "100"}),
+     ({}, {"scones_workflow_smoke_tests": "maybe"})],
+)  # fmt: skip
+def test_a_bad_workflow_value_fails_only_where_the_section_is_read(environ, variables):
+    settings = load_settings(variables=variables.get, environ=environ)  # what every task and the UI page do
+    assert settings.endpoint_name == "scones-endpoint" and settings.names.monitor_alerts_topic == "scones-monitor-alerts"
+    assert PageContext(s3=lambda: None, variables=lambda: variables.get).bucket() == "scones-unlimited-ml"
+    source = "environment SCONES_WORKFLOW_MAX_CONCURRENCY" if environ else f"Airflow Variable {next(iter(variables))}"
+    with pytest.raises(ConfigurationError, match=source):
+        settings.workflow.max_concurrency
+    with pytest.raises(ConfigurationError, match=source):
+        settings.names.workflow_alerts_topic
+
+
+@pytest.mark.parametrize(
+    ("environ", "variables", "source"),
+    [({"SCONES_WORKFLOW_MAX_CONCURRENCY": "100"}, {}, "max_concurrency='100' from environment SCONES_WORKFLOW_MAX_CONCURRENCY"),
+     ({}, {"scones_workflow_lambda_memory": "64"}, "lambda_memory='64' from Airflow Variable scones_workflow_lambda_memory"),
+     ({"SCONES_UPLOAD_CONCURRENCY": "0"}, {}, "upload_concurrency='0' from environment SCONES_UPLOAD_CONCURRENCY")],
+)  # fmt: skip
+def test_an_out_of_range_value_names_where_it_came_from(environ, variables, source):
+    with pytest.raises(ConfigurationError, match=re.escape(source)):
+        load_settings(variables=variables.get, environ=environ).workflow.max_concurrency
+
+
+def test_a_section_that_is_not_a_mapping_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match="workflow is a section"):
+        load_settings({"workflow": "x"}, environ={})
+
+
+def test_only_the_environment_chooses_the_directory_zipped_into_the_lambdas(tmp_path):
+    from scones.settings import split_overrides
+
+    elsewhere = str(tmp_path)
+    by_variable = load_settings(variables={"scones_workflow_source_dir": elsewhere}.get, environ={})
+    by_param = load_settings(split_overrides({"source_dir": elsewhere}), environ={})
+    assert by_variable.workflow.source_dir == by_param.workflow.source_dir == PROJECT_ROOT
+    assert load_settings(environ={"SCONES_WORKFLOW_SOURCE_DIR": elsewhere}).workflow.source_dir == tmp_path
 
 
 def test_every_name_derives_from_the_project_id():

@@ -145,3 +145,27 @@ def test_the_dag_and_deploy_workflow_run_the_same_steps():
     steps = {"deploy_function_roles", "deploy_alerts_topic", "package_functions", "deploy_function",
              "deploy_state_machine_role", "deploy_state_machines", "serving_classes"}  # fmt: skip
     assert dag_steps == steps and steps <= called
+
+
+def test_deploy_workflow_zips_each_function_once(moto_aws, monkeypatch):
+    from scones.workflow import deploy
+
+    zipped: list[str] = []
+    real = deploy.package_function
+    monkeypatch.setattr(deploy, "package_function", lambda root, folder: zipped.append(folder) or real(root, folder))
+    moto_aws("s3").create_bucket(Bucket=TEST_SETTINGS.bucket)
+    deployed = deploy_workflow(moto_aws, TEST_SETTINGS, TEST_CONFIG)
+    assert sorted(zipped) == sorted(FUNCTIONS) and set(deployed["functions"]) == set(FUNCTIONS)
+
+
+def test_a_deploy_task_given_the_packaging_tasks_hash_refuses_changed_code(moto_aws, source_dir):
+    """In the DAG the zip does not travel between tasks: deploy_function packages again and compares."""
+    from scones.workflow.deploy import deploy_function, package_functions
+    from scones.workflow.errors import PackagingError
+
+    settings = dataclasses.replace(TEST_SETTINGS, workflow=dataclasses.replace(TEST_CONFIG, source_dir=source_dir))
+    summary = {p.folder: p.summary() for p in package_functions(settings)}["classify_image"]
+    (source_dir / "lambdas" / "classify_image" / "handler.py").write_text("# changed\n", encoding="utf-8")
+    with pytest.raises(PackagingError, match="changed since it was packaged"):
+        deploy_function(moto_aws("lambda"), "classify_image", settings, "arn:aws:iam::123456789012:role/r", ["bus"],
+                        expected_sha256=summary["code_sha256"])  # fmt: skip

@@ -6,14 +6,18 @@ import io
 import json
 
 import pytest
+from airflow.sdk.definitions.retry_policy import RetryAction
 from botocore.exceptions import ClientError
 
-from scones.workflow.errors import EndpointNotReady, SmokeTestFailed
+from scones.airflow_glue import RETRY_POLICY
+from scones.errors import NonRetryableError, SmokeTestFailed
+from scones.workflow.errors import EndpointNotServing
 from scones.workflow.executions import Outcome, wait_for_executions, start_execution
 from scones.workflow.smoke_executions import (
     Probe,
     check_endpoint,
     check_smoke_outcomes,
+    name_smoke_cases,
     outcome_mismatches,
     plan_smoke_cases,
     probe,
@@ -87,10 +91,12 @@ def test_mismatches_are_reported_per_case_and_per_image():
         check_smoke_outcomes([success, low], [outcome("SUCCEEDED", {"predicted_label": 0}), outcome("SUCCEEDED", {})])
 
 
-def test_a_missing_endpoint_is_named_and_not_transient(moto_aws):
-    with pytest.raises(EndpointNotReady, match="endpoint 'scones-endpoint' does not exist.*trigger scones_train_deploy") as error:
+def test_a_missing_endpoint_is_named_and_not_retried(moto_aws):
+    with pytest.raises(EndpointNotServing, match="endpoint 'scones-endpoint' does not exist.*trigger scones_train_deploy") as error:
         check_endpoint(moto_aws("sagemaker"), "scones-endpoint")
-    assert error.value.transient is False
+    assert isinstance(error.value, NonRetryableError)
+    decision = RETRY_POLICY.evaluate(error.value, try_number=1, max_tries=3)
+    assert decision.action == RetryAction.FAIL and "NonRetryableError" in decision.reason
 
 
 def test_an_error_that_is_no_verdict_on_the_endpoint_is_raised_as_is(moto_aws):
@@ -137,3 +143,64 @@ def test_smoke_end_to_end_in_moto(moto_aws, dataset, monkeypatch):
     assert summary["success"]["status"] == "SUCCEEDED"
     assert (summary["low_confidence"]["status"], summary["low_confidence"]["error"]) == ("FAILED", "ThresholdConfidenceNotMet")
     assert summary["batch"]["status"] == "SUCCEEDED"
+
+
+MACHINES = {"classify_image": "arn:aws:states:us-east-1:123456789012:stateMachine:scones-image-classification",
+            "classify_batch": "arn:aws:states:us-east-1:123456789012:stateMachine:scones-batch-classification"}  # fmt: skip
+NAME_RE = r"smoke-(success|low_confidence|batch)-(?P<run>[0-9a-f]{8})-[0-9a-f]{8}"
+
+
+def test_each_case_runs_on_its_state_machine_under_a_name_that_says_where_it_came_from():
+    import hashlib
+    import re
+
+    cases = plan_smoke_cases(PROBES, BUCKET, 0.93, 2, MISSING)
+    named = name_smoke_cases(cases, MACHINES, "scheduled__2026-11-29T02:00:00+00:00")
+    assert [c["state_machine_arn"] for c in named] == [MACHINES["classify_image"], MACHINES["classify_image"], MACHINES["classify_batch"]]
+    run = hashlib.sha1(b"scheduled__2026-11-29T02:00:00+00:00").hexdigest()[:8]
+    for case, original in zip(named, cases, strict=True):
+        match = re.fullmatch(NAME_RE, case["name"])
+        assert match and case["name"].startswith(f"smoke-{case['kind']}-{run}-"), case["name"]
+        assert {k: v for k, v in case.items() if k not in ("name", "state_machine_arn")} == original
+    again = name_smoke_cases(cases, MACHINES, "scheduled__2026-11-29T02:00:00+00:00")
+    assert {c["name"] for c in again}.isdisjoint(c["name"] for c in named), "a rerun must not reuse an execution name"
+    manual = name_smoke_cases(cases, MACHINES, None)[0]["name"]
+    assert manual.startswith(f"smoke-success-{hashlib.sha1(b'manual').hexdigest()[:8]}-")
+
+
+def serving_endpoint(sagemaker) -> None:
+    """An InService endpoint named as the settings name it (moto creates it InService)."""
+    sagemaker.create_model(ModelName="scones-train-1", ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+                           PrimaryContainer={"Image": "image-classification:1"})  # fmt: skip
+    sagemaker.create_endpoint_config(EndpointConfigName="scones-train-1-config", ProductionVariants=[
+        {"VariantName": "AllTraffic", "ModelName": "scones-train-1", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}])  # fmt: skip
+    sagemaker.create_endpoint(EndpointName=TEST_SETTINGS.endpoint_name, EndpointConfigName="scones-train-1-config")
+
+
+def test_plan_smoke_executions_scores_the_validation_images_and_names_the_cases(moto_aws, dataset):
+    import re
+
+    from scones.settings import load_settings
+    from scones.workflow.smoke_executions import plan_smoke_executions
+
+    serving_endpoint(moto_aws("sagemaker"))
+    settings = load_settings({"bucket": BUCKET, "workflow": {"smoke_batch_size": 3}}, environ={})
+    runtime = FakeRuntime(dataset)
+    cases = plan_smoke_executions(moto_aws("s3"), runtime, moto_aws("sagemaker"), settings, MACHINES, "manual__1")
+    success, low, batch = cases
+    keys = list(IMAGES)  # bicycle 0.99, motorcycle 0.97, bicycle 0.55, motorcycle 0.80: interleaved, in that order
+    assert success["input"] == {"s3_bucket": BUCKET, "s3_key": keys[0]} and success["expect"]["predicted_label"] == 0
+    assert low["input"]["s3_key"] == keys[2] and low["expect"]["error"] == "ThresholdConfidenceNotMet"
+    batch_keys = [i["s3_key"] for i in batch["input"]["images"]]
+    assert batch_keys[:3] == keys[:3], "the batch is the first smoke_batch_size probed images"
+    assert re.fullmatch(rf"{DATASET}/validation/_smoke/[0-9a-f]{{32}}\.png", batch_keys[3]), "plus one missing image"
+    assert [c["state_machine_arn"] for c in cases] == [MACHINES["classify_image"]] * 2 + [MACHINES["classify_batch"]]
+    assert all(re.fullmatch(NAME_RE, c["name"]) for c in cases)
+    json.dumps(cases)  # they travel through XCom
+
+
+def test_plan_smoke_executions_fails_at_once_without_an_endpoint(moto_aws, dataset):
+    from scones.workflow.smoke_executions import plan_smoke_executions
+
+    with pytest.raises(EndpointNotServing, match="does not exist"):
+        plan_smoke_executions(moto_aws("s3"), FakeRuntime(dataset), moto_aws("sagemaker"), TEST_SETTINGS, MACHINES, None)

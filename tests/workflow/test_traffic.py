@@ -62,6 +62,13 @@ def test_scones_traffic_before_deployment_says_so(moto_aws, capsys):
     assert "deploy the workflow first (trigger scones_deploy_workflow)" in capsys.readouterr().err
 
 
+def test_scones_traffic_names_a_bad_workflow_value_before_any_aws_call(moto_aws, capsys, monkeypatch):
+    monkeypatch.setenv("SCONES_WORKFLOW_WAIT_TIMEOUT", "0")
+    assert main(["traffic", "--count", "1", "--bucket", BUCKET]) == 1
+    err = capsys.readouterr().err
+    assert "wait_timeout='0' from environment SCONES_WORKFLOW_WAIT_TIMEOUT" in err and "deploy the workflow first" not in err
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [(["--batch", "--rate", "5"], "choose one"), (["--batch-size", "5"], "--batch-size applies to --batch only"),

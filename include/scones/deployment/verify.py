@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from scones.errors import DeploymentRolledBack, RollbackFailed
+from scones.errors import DeploymentRolledBack
 
-__all__ = ["DeploymentRolledBack", "RollbackFailed", "check_still_serving", "verify_serving"]
+__all__ = ["check_still_serving", "verify_serving"]
 
 
 def verify_serving(endpoint: Mapping[str, Any], expected_config: str) -> Mapping[str, Any]:

@@ -7,11 +7,12 @@ Public surface::
     resolve_classes(names)                  class names -> CIFAR fine label ids
     build_manifests / iter_image_files      transform: .lst manifests, PNG files
     stage / publish / run_etl               load: a new version, then one conditional pointer write
+    publish_staged                          the DAG's publish: the pointer write, then the asset event's summary
 """
 
 from scones.etl.cifar import CIFAR100_FINE_LABELS, read_cifar_archive
 from scones.etl.extract import FetchedArchive, fetch_archive
-from scones.etl.pipeline import EtlResult, parse_s3_uri, publish, run_etl, stage
+from scones.etl.pipeline import EtlResult, parse_s3_uri, publish, publish_staged, run_etl, stage
 from scones.etl.transform import build_manifests, iter_image_files, resolve_classes
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "iter_image_files",
     "parse_s3_uri",
     "publish",
+    "publish_staged",
     "read_cifar_archive",
     "resolve_classes",
     "run_etl",

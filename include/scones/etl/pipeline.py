@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 log = logging.getLogger(__name__)
-__all__ = ["EtlResult", "parse_s3_uri", "publish", "run_etl", "stage"]
+__all__ = ["EtlResult", "parse_s3_uri", "publish", "publish_staged", "run_etl", "stage"]
 
 
 @dataclass
@@ -102,6 +103,17 @@ def publish(s3: S3Client, *, dataset_uri: str, version: str) -> str:
     layout = DatasetLayout.from_uri(dataset_uri)
     publish_version(s3, layout, version)
     return layout.pointer_key
+
+
+def publish_staged(s3: S3Client, staged: Mapping[str, Any]) -> dict[str, Any]:
+    """Publish what :func:`stage` wrote (``staged``: its ``EtlResult.to_dict()``, the DAG's XCom);
+    return the announcement: what the dataset asset's event carries, for training to pin.
+
+    :raises PublishConflict: a newer version was published meanwhile (nothing is announced).
+    """
+    pointer = publish(s3, dataset_uri=staged["dataset_uri"], version=staged["version"])
+    return {"dataset_uri": staged["dataset_uri"], "dataset_version": staged["version"], "version_uri": staged["version_uri"],
+            "classes": staged["classes"], "counts": staged["counts"], "pointer": pointer}  # fmt: skip
 
 
 def run_etl(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from scones.datasets import PinnedDataset, pin_version, resolve_dataset
-from scones.errors import ConfigurationError, DatasetNotFound
+from scones.errors import ConfigurationError, DatasetNotFound, NothingToDoYet
 from scones.layout import DatasetLayout
 from scones.s3retry import with_retries
 from scones.settings import Settings
@@ -20,7 +20,26 @@ from scones.settings import Settings
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["DatasetNotFound", "describe_dataset", "first_validation_image", "refresh_dataset"]
+__all__ = ["dataset_for_run", "describe_dataset", "first_validation_image", "refresh_dataset"]
+
+
+def dataset_for_run(s3: S3Client, settings: Settings, *, refresh: bool, run_type: str | None) -> dict[str, Any]:
+    """The dataset version this run trains on: a new one from the ETL when ``refresh``, else the
+    published one; its classes checked (:func:`describe_dataset`).
+
+    :param run_type: the DAG run's type (``scheduled``, ``manual``...).
+    :raises NothingToDoYet: nothing is published and the run is scheduled (the first start of
+        ``scones up``, before any ETL): the task ends skipped, saying why.
+    :raises DatasetNotFound: nothing is published and a person triggered the run: it fails,
+        saying to run the ETL first.
+    """
+    version = refresh_dataset(s3, settings) if refresh else None
+    try:
+        return describe_dataset(s3, settings, version)
+    except DatasetNotFound as exc:
+        if run_type == "scheduled":
+            raise NothingToDoYet(f"{exc} (this scheduled run has nothing to train on yet)") from exc
+        raise
 
 
 def describe_dataset(s3: S3Client, settings: Settings, version: str | None = None) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import unicodedata
 from typing import Any
 
 from scones.layout import CHANNELS
-from scones.names import ResourceNames
 
 ALGORITHM = "image-classification"
 #: Tag keys on the training job: which dataset version trained the model.
@@ -38,11 +37,6 @@ def image_uri(region: str) -> str:
     from sagemaker.core import image_uris  # slow import (seconds): only inside a task
 
     return image_uris.retrieve(ALGORITHM, region, version="1")
-
-
-def job_name(project: str, stamp: str) -> str:
-    """``scones-train-20261123T020000``: unique per run, valid as a SageMaker name (:mod:`scones.names`)."""
-    return ResourceNames(project).training_job(stamp)
 
 
 def hyperparameters(

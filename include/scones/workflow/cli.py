@@ -62,7 +62,8 @@ def traffic(args: argparse.Namespace) -> int:
     settings = None
     try:
         settings = load_settings({"bucket": args.bucket, "workflow": {"max_batch_size": args.batch_size}})
-        config = settings.workflow
+        # Read before any AWS call: a bad workflow value fails here, naming the setting and its source.
+        batch_size, timeout = settings.workflow.max_batch_size, settings.workflow.wait_timeout
         # boto3 honours AWS_ENDPOINT_URL: the same command serves AWS and the local emulator.
         session = boto3.Session(region_name=settings.region)
         sfn = session.client("stepfunctions")
@@ -78,11 +79,11 @@ def traffic(args: argparse.Namespace) -> int:
         keys = choose_images(list_images(session.client("s3"), settings.bucket, prefix), args.count, args.seed)
         wait = not args.no_wait
         if args.batch:
-            report = run_batches(sfn, machine, settings.bucket, keys, config.max_batch_size, wait=wait, timeout=config.wait_timeout)
+            report = run_batches(sfn, machine, settings.bucket, keys, batch_size, wait=wait, timeout=timeout)
         elif args.rate:
-            report = run_stream(sfn, machine, settings.bucket, keys, args.rate, wait=wait, timeout=config.wait_timeout)
+            report = run_stream(sfn, machine, settings.bucket, keys, args.rate, wait=wait, timeout=timeout)
         else:
-            report = run_sequentially(sfn, machine, settings.bucket, keys, timeout=config.wait_timeout)
+            report = run_sequentially(sfn, machine, settings.bucket, keys, timeout=timeout)
     except SconesError as exc:
         print(f"scones traffic: {exc}", file=sys.stderr)
         return 1

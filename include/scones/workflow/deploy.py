@@ -22,7 +22,7 @@ from scones.workflow.components import FUNCTIONS, STATE_MACHINES
 from scones.workflow.definition import load_definition, render_definition
 from scones.workflow.errors import PackagingError
 from scones.workflow.functions import FunctionSpec, ensure_function
-from scones.workflow.packaging import package_function
+from scones.workflow.packaging import FunctionPackage, package_function
 from scones.workflow.roles import LAMBDA_TRUST, STATE_MACHINE_POLICY, STATES_TRUST, account_context, ensure_role, policy_document
 from scones.workflow.statemachines import ensure_state_machine, state_machine_arn
 
@@ -79,24 +79,28 @@ def deploy_alerts_topic(sns: Any, settings: Settings) -> str:
     return ensure_topic(sns, settings.names.workflow_alerts_topic)
 
 
-def package_functions(settings: Settings) -> list[dict[str, str]]:
-    """Step 2: each function's folder as a zip; its CodeSha256 lets step 3 check nothing changed since."""
+def package_functions(settings: Settings) -> list[FunctionPackage]:
+    """Step 2: each function's folder as a zip. The DAG passes on each one's ``summary()``: its
+    CodeSha256 lets step 3, in another task, check nothing changed since."""
     packages = [package_function(settings.workflow.lambdas_dir, folder) for folder in FUNCTIONS]
     for p in packages:
         log.info("%s: %d bytes, CodeSha256 %s", p.folder, p.size, p.code_sha256)
-    return [{"folder": p.folder, "code_sha256": p.code_sha256} for p in packages]
+    return packages
 
 
 def deploy_function(
-    client: Any, folder: str, settings: Settings, role_arn: str, classes: Sequence[str], expected_sha256: str | None = None
+    client: Any, folder: str, settings: Settings, role_arn: str, classes: Sequence[str], expected_sha256: str | None = None,
+    package: FunctionPackage | None = None,
 ) -> dict[str, Any]:
-    """Step 3, per function: package ``lambdas/<folder>`` and create or update its function.
+    """Step 3, per function: create or update its function from ``package``, or (in another task
+    than step 2's) from ``lambdas/<folder>`` packaged again.
 
     :param expected_sha256: the CodeSha256 an earlier packaging step saw; a different one means
         the code changed in between, and nothing is deployed.
+    :param package: step 2's package, in the same process: used as it is, not zipped again.
     """
     config = settings.workflow
-    package = package_function(config.lambdas_dir, folder)
+    package = package or package_function(config.lambdas_dir, folder)
     if expected_sha256 and package.code_sha256 != expected_sha256:
         raise PackagingError(f"lambdas/{folder} changed since it was packaged ({expected_sha256} -> {package.code_sha256}); rerun")
     spec = FunctionSpec(
@@ -156,8 +160,7 @@ def deploy_workflow(client: Callable[[str], Any], settings: Settings, config: Wo
     topic_arn = deploy_alerts_topic(client("sns"), settings)
     packages = package_functions(settings)
     classes = serving_classes(client("s3"), settings)
-    functions = [deploy_function(client("lambda"), p["folder"], settings, roles[p["folder"]], classes, p["code_sha256"])
-                 for p in packages]  # fmt: skip
+    functions = [deploy_function(client("lambda"), p.folder, settings, roles[p.folder], classes, package=p) for p in packages]
     role_arn = deploy_state_machine_role(client("iam"), settings, context, functions, topic_arn)
     machines = deploy_state_machines(client("stepfunctions"), settings, context, functions, topic_arn, role_arn)
     for what in (*functions, *machines.values()):

@@ -9,19 +9,15 @@ Hierarchy::
     │   ├── EndpointNotReady        the SageMaker endpoint the workflow calls is being created or updated
     │   │   └── EndpointNotServing  it does not exist, or failed: retrying will not bring it               (not retried)
     │   └── ExecutionTimeout        an execution did not finish in time
-    └── NonRetryableError
-        └── SmokeTestFailed         an execution's outcome differs from what was expected (scones.errors)
 
 "(not retried)": also a :class:`~scones.errors.NonRetryableError`, which the DAGs' retry
-policy fails at once.
+policy fails at once. An execution whose outcome differs from what was expected raises
+:class:`scones.errors.SmokeTestFailed`.
 """
 
 from __future__ import annotations
 
-from scones.errors import NonRetryableError, SconesError, SmokeTestFailed
-
-__all__ = ["DefinitionError", "EndpointNotReady", "EndpointNotServing", "ExecutionTimeout", "PackagingError",
-           "SmokeTestFailed", "WorkflowError"]  # fmt: skip
+from scones.errors import NonRetryableError, SconesError
 
 
 class WorkflowError(SconesError):
@@ -39,13 +35,9 @@ class PackagingError(WorkflowError, NonRetryableError):
 class EndpointNotReady(WorkflowError):
     """The endpoint the classify Lambda calls is not InService yet (being created or updated)."""
 
-    transient = True
-
 
 class EndpointNotServing(EndpointNotReady, NonRetryableError):
     """The endpoint does not exist, or is in a state it will not leave by itself (Failed)."""
-
-    transient = False
 
 
 class ExecutionTimeout(WorkflowError):

@@ -39,6 +39,10 @@ class FunctionPackage:
     def size(self) -> int:
         return len(self.zip_bytes)
 
+    def summary(self) -> dict[str, str]:
+        """What travels to another task (an XCom): the folder and the CodeSha256, not the zip."""
+        return {"folder": self.folder, "code_sha256": self.code_sha256}
+
 
 def code_sha256(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")

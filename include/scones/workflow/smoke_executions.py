@@ -48,8 +48,8 @@ def check_endpoint(sagemaker: Any, name: str) -> dict[str, Any]:
     """The endpoint's description if it serves.
 
     :raises EndpointNotServing: it does not exist, or is in a state it will not leave by itself
-        (retrying will not help: ``transient`` False).
-    :raises EndpointNotReady: it is being created or updated (``transient`` True: a retry may pass).
+        (a :class:`~scones.errors.NonRetryableError`: the task fails at once).
+    :raises EndpointNotReady: it is being created or updated (the task's retries apply: one may pass).
     """
     # Throttled, denied, a service error: raised as they are, not a verdict on the endpoint (the
     # task's retries apply).
