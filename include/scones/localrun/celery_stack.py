@@ -17,6 +17,7 @@ that ran a task for its log, as across machines.
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
 import time
@@ -127,7 +128,10 @@ def component_env(env: dict[str, str], name: str) -> dict[str, str]:
 
 def start_component(stack: Stack, name: str, env: dict[str, str] | None = None) -> None:
     """Start (or start again, after a crash or a stop) one component with the stack's environment."""
-    stack.start_process(name, component_command(name), component_env(env or stack.env, name))
+    # A worker killed with the stack's process gets SIGQUIT (Celery's cold shutdown): SIGTERM, its
+    # warm shutdown, would let it run its tasks to their end, orphaned.
+    death_signal = signal.SIGQUIT if name in WORKERS else signal.SIGTERM
+    stack.start_process(name, component_command(name), component_env(env or stack.env, name), death_signal)
 
 
 def log_server_url(env: dict[str, str], name: str) -> str:
