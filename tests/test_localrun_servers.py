@@ -339,7 +339,9 @@ def test_a_free_port_is_never_one_already_promised_to_another_server(monkeypatch
     """The API server's port was free until it listened: Redis was once handed the same one."""
     from scones.localrun import servers
 
-    api_port = servers.free_port()
+    with socket.socket() as sock:  # a port the user chose (--port): never one free_port returned
+        sock.bind(("127.0.0.1", 0))
+        api_port = sock.getsockname()[1]
     servers.require_free_port(api_port, "the Airflow UI", "--port")
     other = servers.free_port()
     answers = iter([api_port, other, api_port, 1234])  # the kernel offers the API server's port again
