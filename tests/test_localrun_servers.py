@@ -40,11 +40,24 @@ def our_children() -> set[int]:
     return {p.pid for p in psutil.Process().children(recursive=True)}
 
 
-def test_postgres_and_redis_listen_on_loopback_and_want_their_passwords(home):
+def test_postgres_and_redis_listen_on_loopback_and_want_their_passwords(home, monkeypatch):
     import psycopg2
+    import psycopg2.extensions
     import redis
 
+    sent: list[bytes] = []
+
+    class Recording(psycopg2.extensions.cursor):
+        def execute(self, query, vars=None):
+            sent.append(self.mogrify(query, vars))
+            return super().execute(query, vars)
+
+    connect = psycopg2.connect
+    monkeypatch.setattr(psycopg2, "connect", lambda *a, **kw: connect(*a, cursor_factory=Recording, **kw))
     postgres = PostgresServer(home / "postgres").start()
+    monkeypatch.undo()
+    # Never the role's password in a statement: PostgreSQL logs the statements that fail.
+    assert any(b"ROLE airflow" in q for q in sent) and not any(postgres.password.encode() in q for q in sent)
     broker = RedisServer(home / "redis").start()
     try:
         with psycopg2.connect(postgres.sqlalchemy_url.replace("+psycopg2", "")) as db, db.cursor() as cur:

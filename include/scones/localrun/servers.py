@@ -374,6 +374,7 @@ class PostgresServer(_Server):
     def _create_database(self) -> None:
         """Airflow's role (no superuser, its password as in the file) and its database, owned by it."""
         import psycopg2
+        from psycopg2.extensions import encrypt_password
 
         db = psycopg2.connect(host="127.0.0.1", port=self.port, user=POSTGRES_SUPERUSER, password=self.superuser_password,
                               dbname="postgres")  # fmt: skip
@@ -382,8 +383,10 @@ class PostgresServer(_Server):
             with db.cursor() as cur:
                 cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (POSTGRES_USER,))
                 verb = "ALTER" if cur.fetchone() else "CREATE"
+                # Its SCRAM verifier, not the password: a failing statement is written to the server's log.
+                verifier = encrypt_password(self.password, POSTGRES_USER, db, "scram-sha-256")
                 cur.execute(f"{verb} ROLE {POSTGRES_USER} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
-                            "NOBYPASSRLS PASSWORD %s", (self.password,))  # fmt: skip
+                            "NOBYPASSRLS PASSWORD %s", (verifier,))  # fmt: skip
                 cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (POSTGRES_DB,))
                 if cur.fetchone() is None:
                     cur.execute(f"CREATE DATABASE {POSTGRES_DB} OWNER {POSTGRES_USER}")
