@@ -376,6 +376,15 @@ def test_a_free_port_is_never_one_already_promised_to_another_server(monkeypatch
     assert servers.free_port() == 1234
 
 
+def test_log_server_addresses_missing_from_the_loopback_say_so_in_one_line():
+    """macOS's loopback is 127.0.0.1 only: the Celery stack's 127.0.0.2... cannot be bound there."""
+    from scones.localrun.celery_stack import free_port_on
+
+    with pytest.raises(ServerError, match=r"192\.0\.2\.1 is no address of this machine: .*127\.0\.0\.0/8") as exc:
+        free_port_on("127.0.0.1", "192.0.2.1")  # TEST-NET-1: on no interface here
+    assert "\n" not in str(exc.value)
+
+
 STACK_PARENT = """
 import os, signal, sys, threading, time
 from pathlib import Path

@@ -17,6 +17,7 @@ that ran a task for its log, as across machines.
 
 from __future__ import annotations
 
+import errno
 import signal
 import socket
 import sys
@@ -93,7 +94,11 @@ def free_port_on(*addresses: str) -> int:
             for address in addresses:
                 with socket.socket() as sock:
                     sock.bind((address, port))
-        except OSError:
+        except OSError as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:  # macOS: lo0 has 127.0.0.1 only
+                raise ServerError(f"{address} is no address of this machine: the Celery stack needs Linux's whole "
+                                  f"127.0.0.0/8 loopback (on macOS, `sudo ifconfig lo0 alias {address}` for each of "
+                                  f"{', '.join(LOG_ADDRESSES.values())}, or run `scones up` or docker compose)") from None  # fmt: skip
             continue
         return port
     raise ServerError(f"no port free on {', '.join(addresses)}: is 127.0.0.0/8 loopback here (Linux)?")
