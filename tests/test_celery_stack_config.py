@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+from pathlib import Path
+
 import pytest
 
 from scones.localrun.airflow_settings import CELERY_STACK_SETTINGS, PER_DEPLOYMENT
@@ -76,7 +80,7 @@ def test_no_airflow_process_but_the_init_step_sees_the_admin_password(tmp_path, 
     monkeypatch.setattr(PostgresServer, "start", lambda self: setattr(self, "password", "pg") or self)
     monkeypatch.setattr(RedisServer, "start", lambda self: self)
     monkeypatch.setattr(subprocess, "run", lambda cmd, env, **_: seen.setdefault(cmd[-1], env) and Done())
-    monkeypatch.setattr(celery_stack.Stack, "start_process", lambda self, name, cmd, env: seen.setdefault(name, env))
+    monkeypatch.setattr(celery_stack.Stack, "start_process", lambda self, name, cmd, env, *_: seen.setdefault(name, env))
     monkeypatch.setattr(celery_stack, "wait_healthy", lambda *_: None)
     monkeypatch.setattr(celery_stack, "_wait_workers_ready", lambda *_: None)
     monkeypatch.setattr(celery_stack, "_wait_log_servers", lambda *_: None)
@@ -115,13 +119,117 @@ def test_the_emulator_does_not_see_the_admin_password(monkeypatch):
     assert not [v for v in environ if v.startswith(b"_AIRFLOW_WWW_USER_PASSWORD=")]
 
 
-def test_workers_and_the_triggerer_start_without_airflows_log_server():
-    """Airflow's binds every interface: the stack runs the same app on each one's own address."""
-    from scones.localrun.celery_stack import LOG_SERVERS, WORKERS, component_command
+def _started(env, tmp_path, monkeypatch) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """The command line and environment each component of the stack is started with (nothing runs)."""
+    import subprocess
 
+    from scones.localrun import stack as stack_module
+    from scones.localrun.celery_stack import COMPONENTS, start_component
+    from scones.localrun.stack import Stack
+
+    started = {}
+    real_popen = subprocess.Popen
+
+    def popen(cmd, env=None, **kwargs):
+        started[Path(kwargs["stdout"].name).stem] = (cmd, env)
+        return real_popen(["true"])
+
+    monkeypatch.setattr(stack_module.subprocess, "Popen", popen)
+    stack = Stack("http://127.0.0.1:8080", "admin", "", tmp_path, FakeEmulator(), env=env)
+    for name in COMPONENTS:
+        start_component(stack, name)
+    for proc in stack.processes.values():
+        proc.wait()
+    return started
+
+
+def test_workers_and_the_triggerer_start_without_airflows_log_server(env, tmp_path, monkeypatch):
+    """Airflow's binds every interface: the stack runs the same app on each one's own address."""
+    from scones.localrun.airflow_home import AIRFLOW
+    from scones.localrun.celery_stack import LOG_ADDRESSES, WORKERS
+    from scones.localrun.log_server import ADDRESS_VARIABLE
+
+    started = _started(env, tmp_path, monkeypatch)
     for name in (*WORKERS, "triggerer"):
-        assert "--skip-serve-logs" in component_command(name), name
-    assert set(LOG_SERVERS.values()) == {*WORKERS, "triggerer"}
+        cmd, _ = started[name]
+        shim, component = cmd[: cmd.index("--")], cmd[cmd.index("--") + 1 :]
+        assert component[0] == AIRFLOW and component[1:3] == (["celery", "worker"] if name in WORKERS else ["triggerer", "--skip-serve-logs"])
+        assert "--skip-serve-logs" in component, name
+        # Orphaned by a killed stack, a worker gets SIGQUIT (cold shutdown), not SIGTERM (it would finish its tasks).
+        assert shim[:3] == [sys.executable, "-m", "scones.localrun.pdeathsig"], cmd
+        assert int(shim[4]) == (signal.SIGQUIT if name in WORKERS else signal.SIGTERM), name
+    servers = {env_[ADDRESS_VARIABLE]: cmd[cmd.index("--") + 1 :] for cmd, env_ in started.values()
+               if "scones.localrun.log_server" in cmd}  # fmt: skip
+    assert servers == {LOG_ADDRESSES[w]: [sys.executable, "-m", "scones.localrun.log_server", "worker"] for w in WORKERS} | {
+        LOG_ADDRESSES["triggerer"]: [sys.executable, "-m", "scones.localrun.log_server", "trigger"]}  # fmt: skip
+
+
+def test_log_servers_get_none_of_the_stacks_other_secrets(env, tmp_path, monkeypatch):
+    """A log server only checks tokens signed with [api] secret_key and serves files: the Fernet key,
+    the database's and broker's passwords are not in its environment."""
+    from scones.localrun.celery_stack import LOG_SERVERS
+
+    started = _started(env, tmp_path, monkeypatch)
+    secrets = [env["AIRFLOW__CORE__FERNET_KEY"], env["AIRFLOW__API_AUTH__JWT_SECRET"], "pg-secret",
+               env["AIRFLOW__CELERY__BROKER_URL"].split(":")[2].split("@")[0]]  # fmt: skip
+    for server in LOG_SERVERS:
+        _, server_env = started[server]
+        assert server_env["AIRFLOW__API__SECRET_KEY"] == env["AIRFLOW__API__SECRET_KEY"]
+        leaked = [k for k, v in server_env.items() if any(secret in v for secret in secrets)]
+        assert not leaked, (server, leaked)
+        assert not {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__BROKER_URL"} & set(server_env)
+    worker_env = started["worker-1"][1]  # the workers keep everything (they run tasks)
+    assert worker_env["AIRFLOW__CORE__FERNET_KEY"] == env["AIRFLOW__CORE__FERNET_KEY"]
+
+
+def test_a_log_server_with_that_environment_serves_a_log_to_its_token_only(env, tmp_path):
+    """Started as the stack starts it: a token for the file gets it; one for another file (Airflow
+    ties a token to one log file), or signed with another key, gets 403."""
+    import subprocess
+    import time
+    import urllib.error
+    import urllib.request
+
+    import jwt
+
+    from scones.localrun.celery_stack import component_command, component_env, log_folder, log_server_url
+
+    server_env = component_env(env, "worker-1-log-server")
+    folder = log_folder(tmp_path, "worker-1")
+    (folder / "dag_id=d").mkdir(parents=True)
+    (folder / "dag_id=d" / "attempt=1.log").write_text("the task's log\n")
+    (folder / "dag_id=d" / "attempt=2.log").write_text("another\n")
+    proc = subprocess.Popen(component_command("worker-1-log-server"), env=server_env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)  # fmt: skip
+
+    def get(path: str, secret: str, filename: str) -> tuple[int, bytes]:
+        now = int(time.time())
+        token = jwt.encode({"filename": filename, "aud": "task-instance-logs", "iat": now, "nbf": now, "exp": now + 30},
+                           secret, algorithm="HS512")  # fmt: skip
+        request = urllib.request.Request(f"{log_server_url(env, 'worker-1')}/log/{path}", headers={"Authorization": token})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, b""
+
+    secret = env["AIRFLOW__API__SECRET_KEY"]
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            try:
+                answer = get("dag_id=d/attempt=1.log", secret, "dag_id=d/attempt=1.log")
+                break
+            except urllib.error.URLError:
+                assert time.monotonic() < deadline, "the log server did not come up"
+                time.sleep(0.3)
+        assert answer == (200, b"the task's log\n")
+        assert get("dag_id=d/attempt=2.log", secret, "dag_id=d/attempt=1.log")[0] == 403
+        assert get("dag_id=d/attempt=1.log", "another-key-" * 8, "dag_id=d/attempt=1.log")[0] == 403
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def test_each_log_writer_has_its_own_folder_and_loopback_address(env, tmp_path):

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import socket
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import psutil
 import pytest
 
-from scones.localrun.servers import PostgresServer, RedisServer, ServerError
+from scones.localrun.servers import UNPRIVILEGED_USER, PostgresServer, RedisServer, ServerError, free_port
 from scones.localrun.stack import client_exports, run_up
 
 
@@ -38,11 +40,24 @@ def our_children() -> set[int]:
     return {p.pid for p in psutil.Process().children(recursive=True)}
 
 
-def test_postgres_and_redis_listen_on_loopback_and_want_their_passwords(home):
+def test_postgres_and_redis_listen_on_loopback_and_want_their_passwords(home, monkeypatch):
     import psycopg2
+    import psycopg2.extensions
     import redis
 
+    sent: list[bytes] = []
+
+    class Recording(psycopg2.extensions.cursor):
+        def execute(self, query, vars=None):
+            sent.append(self.mogrify(query, vars))
+            return super().execute(query, vars)
+
+    connect = psycopg2.connect
+    monkeypatch.setattr(psycopg2, "connect", lambda *a, **kw: connect(*a, cursor_factory=Recording, **kw))
     postgres = PostgresServer(home / "postgres").start()
+    monkeypatch.undo()
+    # Never the role's password in a statement: PostgreSQL logs the statements that fail.
+    assert any(b"ROLE airflow" in q for q in sent) and not any(postgres.password.encode() in q for q in sent)
     broker = RedisServer(home / "redis").start()
     try:
         with psycopg2.connect(postgres.sqlalchemy_url.replace("+psycopg2", "")) as db, db.cursor() as cur:
@@ -103,7 +118,7 @@ def test_a_port_in_use_is_one_line_and_nothing_starts(home, busy_port, capsys):
     assert err == f"scones up: port {busy_port} (the Airflow UI) is in use: stop what listens there, or choose another with --port"
     assert our_children() <= before
 
-    assert run_up(home, _free_port(), aws_port=busy_port) == 1
+    assert run_up(home, free_port(), aws_port=busy_port) == 1
     assert f"port {busy_port} (the local AWS emulator) is in use" in capsys.readouterr().err
     assert our_children() <= before
 
@@ -111,7 +126,7 @@ def test_a_port_in_use_is_one_line_and_nothing_starts(home, busy_port, capsys):
 def test_the_celery_stack_without_the_admin_password_says_so_before_starting(home, monkeypatch, capsys):
     monkeypatch.delenv("_AIRFLOW_WWW_USER_PASSWORD", raising=False)
     before = our_children()
-    assert run_up(home, _free_port(), kind="celery", aws_port=0) == 1
+    assert run_up(home, free_port(), kind="celery", aws_port=0) == 1
     assert "set _AIRFLOW_WWW_USER_PASSWORD" in capsys.readouterr().err
     assert our_children() <= before and not (home / "postgres").exists()
 
@@ -120,12 +135,6 @@ def test_the_printed_exports_point_at_the_emulator():
     line = client_exports("http://127.0.0.1:5000", "eu-west-1")
     assert line == ("export AWS_ENDPOINT_URL=http://127.0.0.1:5000 AWS_ACCESS_KEY_ID=testing "
                     "AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing AWS_DEFAULT_REGION=eu-west-1")  # fmt: skip
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_stopping_a_component_stops_its_whole_process_group(tmp_path):
@@ -343,7 +352,9 @@ def test_a_free_port_is_never_one_already_promised_to_another_server(monkeypatch
     """The API server's port was free until it listened: Redis was once handed the same one."""
     from scones.localrun import servers
 
-    api_port = servers.free_port()
+    with socket.socket() as sock:  # a port the user chose (--port): never one free_port returned
+        sock.bind(("127.0.0.1", 0))
+        api_port = sock.getsockname()[1]
     servers.require_free_port(api_port, "the Airflow UI", "--port")
     other = servers.free_port()
     answers = iter([api_port, other, api_port, 1234])  # the kernel offers the API server's port again
@@ -365,20 +376,46 @@ def test_a_free_port_is_never_one_already_promised_to_another_server(monkeypatch
     assert servers.free_port() == 1234
 
 
+def test_log_server_addresses_missing_from_the_loopback_say_so_in_one_line():
+    """macOS's loopback is 127.0.0.1 only: the Celery stack's 127.0.0.2... cannot be bound there."""
+    from scones.localrun.celery_stack import free_port_on
+
+    with pytest.raises(ServerError, match=r"192\.0\.2\.1 is no address of this machine: .*127\.0\.0\.0/8") as exc:
+        free_port_on("127.0.0.1", "192.0.2.1")  # TEST-NET-1: on no interface here
+    assert "\n" not in str(exc.value)
+
+
 STACK_PARENT = """
-import os, sys, time
+import os, signal, sys, threading, time
 from pathlib import Path
-from scones.localrun.servers import RedisServer
+from scones.localrun.servers import PostgresServer, RedisServer
 from scones.localrun.stack import Stack, start_emulator
 
 home = Path(sys.argv[1])
-emulator, _ = start_emulator(home)
+emulator, _ = start_emulator(home)  # its output reader thread runs from here on
 stack = Stack("http://127.0.0.1:1", "admin", "", home, emulator)
+stack.servers.append(PostgresServer(home / "postgres").start())
 stack.servers.append(RedisServer(home / "redis").start())
-stack.start_process("component", [sys.executable, "-c", "import time; time.sleep(600)"], dict(os.environ))
+sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]
+stack.start_process("component", sleeper, dict(os.environ))
+# A Celery worker's signal: SIGTERM (its warm shutdown) would let it finish its tasks, orphaned.
+worker = [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"]
+stack.start_process("worker", worker, dict(os.environ), signal.SIGQUIT)
 print("up", flush=True)
-time.sleep(600)
+stack.run_step("step", sleeper, dict(os.environ))  # a one-off step (db migrate) under way
 """
+
+
+def _children_of(pid: int, expected: int, timeout: float = 10) -> list[psutil.Process]:
+    """The processes under ``pid`` once it has ``expected`` children, each past the death signal shim."""
+    deadline = time.monotonic() + timeout
+    while True:
+        children = psutil.Process(pid).children(recursive=True)
+        direct = [c for c in children if c.ppid() == pid]
+        shimmed = any("scones.localrun.pdeathsig" in " ".join(c.cmdline()) for c in direct)
+        if (len(direct) >= expected and not shimmed) or time.monotonic() > deadline:
+            return children
+        time.sleep(0.1)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
@@ -390,9 +427,14 @@ def test_the_stacks_children_die_with_its_process_even_by_kill_9(home):
     children: list[psutil.Process] = []
     try:
         assert parent.stdout.readline().strip() == "up"
-        children = psutil.Process(parent.pid).children(recursive=True)
-        names = {" ".join(c.cmdline()) for c in children}
-        assert any("redis-server" in n for n in names) and any("local-aws" in n for n in names), names
+        children = _children_of(parent.pid, expected=6)  # emulator, postgres, redis, component, worker, step
+        names = [" ".join(c.cmdline()) for c in children]
+        for part in ("local-aws", "bin/postgres", "redis-server", "SIG_IGN"):
+            assert any(part in n for n in names), (part, names)
+        assert sum("time.sleep(600)" in n for n in names) == 3, names  # component, worker, step
+        assert all("scones.localrun.pdeathsig" not in n for n in names), names  # the shim exec'd its command
+        postgres = next(c for c in children if "bin/postgres" in " ".join(c.cmdline()))
+        assert postgres.uids().real == (UNPRIVILEGED_USER if os.geteuid() == 0 else os.geteuid())  # as root: 'nobody', signal kept
         parent.kill()
         parent.wait()
         _, alive = psutil.wait_procs(children, timeout=30)
@@ -404,3 +446,27 @@ def test_the_stacks_children_die_with_its_process_even_by_kill_9(home):
                 child.kill()
             except psutil.NoSuchProcess:
                 pass
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_death_signal_shim_says_when_the_kernel_refuses_it():
+    from scones.localrun import pdeathsig
+
+    with pytest.raises(OSError) as exc:
+        pdeathsig.ask_for_signal(1000)  # no such signal: EINVAL
+    assert exc.value.errno == errno.EINVAL
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_death_signal_shim_runs_nothing_for_a_parent_already_gone():
+    """The parent died before the request was made: no signal will ever come, so nothing runs."""
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    proc = subprocess.run([sys.executable, "-m", "scones.localrun.pdeathsig", str(gone.pid), "15", "--", "echo", "ran"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 1 and "ran" not in proc.stdout
+    mine = subprocess.run([sys.executable, "-m", "scones.localrun.pdeathsig", str(os.getpid()), "15", "--", "echo", "ran"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert mine.returncode == 0 and mine.stdout == "ran\n"

@@ -77,7 +77,8 @@ def test_every_server_of_the_stack_listens_on_this_machine_only(stack):
 
 
 def test_the_log_servers_want_a_token_signed_with_the_stacks_secret(stack):
-    """Airflow's log server app: no JWT, or one signed with another key, and nothing is served."""
+    """Airflow's log server app: no JWT, one signed with another key, or one for another file, and
+    nothing is served."""
     import jwt
 
     for name in LOG_ADDRESSES:
@@ -86,6 +87,14 @@ def test_the_log_servers_want_a_token_signed_with_the_stacks_secret(stack):
         forged = jwt.encode({"filename": "dag_id=x/attempt=1.log", "aud": "task-instance-logs"}, "not-the-stacks-secret-" * 4,
                             algorithm="HS512")  # fmt: skip
         assert status_of(url, headers={"Authorization": forged}) == 403, name
+        # Signed with the stack's secret, a token opens the one file it names (Airflow's rule).
+        now = int(time.time())
+        claims = {"aud": "task-instance-logs", "iat": now, "nbf": now, "exp": now + 30}
+        secret = stack.env["AIRFLOW__API__SECRET_KEY"]
+        other_file = jwt.encode({**claims, "filename": "dag_id=x/attempt=2.log"}, secret, algorithm="HS512")
+        assert status_of(url, headers={"Authorization": other_file}) == 403, name
+        this_file = jwt.encode({**claims, "filename": "dag_id=x/attempt=1.log"}, secret, algorithm="HS512")
+        assert status_of(url, headers={"Authorization": this_file}) == 404, name  # accepted; no such log
 
 
 FINAL = ("success", "failed", "upstream_failed", "skipped")

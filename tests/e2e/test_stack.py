@@ -15,15 +15,10 @@ import psutil
 import pytest
 
 from scones.localrun.rest import AirflowClient, status_of
+from scones.localrun.servers import free_port
 from scones.localrun.stack import client_exports, start_stack
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def stack_home() -> Path:

@@ -154,27 +154,21 @@ def test_every_operation_moto_serves_is_classified_once() -> None:
     assert not {"PutBucketMetricsConfiguration", "DeleteBucketAnalyticsConfiguration", "RenameObject"} & served
 
 
-def test_every_unserved_or_refused_operation_has_a_refusal_naming_it() -> None:
-    for op in S3.operation_names:
-        message = operations.refusal((op,))
-        served = op in operations.COMPUTED or op in operations.BOOKKEEPING or op in operations.FAILS_AS_AWS
-        assert (message is None) == served, op
-        if message:
-            assert f"s3:{op}" in message and "README" in message
-
-
 class Sent(Exception):
     pass
 
 
-def _value(shape: Any, name: str) -> Any:
-    """A value botocore accepts for a required member (the request's shape is what matters)."""
+def _value(shape: Any, name: str, every: bool = False) -> Any:
+    """A value botocore accepts for a required member (the request's shape is what matters);
+    ``every``: with every optional member of the request filled in too."""
     kind = shape.type_name
     if kind == "structure":
         members = shape.required_members or ([next(iter(shape.members))] if shape.is_tagged_union else [])
-        return {m: _value(shape.members[m], m) for m in members}
+        if every and not shape.is_tagged_union:
+            members = list(shape.members)
+        return {m: _value(shape.members[m], m, every) for m in members}
     if kind == "list":
-        return [_value(shape.member, name)]
+        return [_value(shape.member, name, every)]
     if kind == "map":
         return {}
     if kind in ("integer", "long"):
@@ -185,12 +179,16 @@ def _value(shape: Any, name: str) -> Any:
         return datetime.datetime(2026, 1, 1)
     if kind == "blob":
         return b"x"
+    if enum := getattr(shape, "enum", None):
+        return "CRC32" if "CRC32" in enum else enum[0]  # (the CRT checksums need botocore[crt])
     known = {"Bucket": "bucket", "Key": "key", "CopySource": "bucket/other", "RenameSource": "bucket/other"}
     return known.get(name, "x" * max(1, shape.metadata.get("min", 1)))
 
 
-def test_botocore_requests_are_identified_as_the_operation_they_are() -> None:
-    """The wire shapes ``identify`` matches are the ones botocore sends (path-style, as the emulator's clients)."""
+@pytest.mark.parametrize("every", [False, True], ids=["required-members", "every-member"])
+def test_botocore_requests_are_identified_as_the_operation_they_are(every: bool) -> None:
+    """The wire shapes ``identify`` matches are the ones botocore sends (path-style, as the emulator's
+    clients), with the required members only and with every optional header and query key too."""
     client = boto3.client("s3", endpoint_url="http://127.0.0.1:9", region_name="us-east-1", aws_access_key_id="a",
                           aws_secret_access_key="b", config=Config(s3={"addressing_style": "path"}, inject_host_prefix=False))  # fmt: skip
     captured: dict[str, Any] = {}
@@ -203,7 +201,7 @@ def test_botocore_requests_are_identified_as_the_operation_they_are() -> None:
     wrong = {}
     for op in S3.operation_names:
         model = S3.operation_model(op)
-        params = _value(model.input_shape, "") if model.input_shape is not None else {}
+        params = _value(model.input_shape, "", every) if model.input_shape is not None else {}
         with pytest.raises(Sent):
             getattr(client, camelcase_to_underscores(op))(**params)
         request = captured["request"]
@@ -217,6 +215,102 @@ def test_botocore_requests_are_identified_as_the_operation_they_are() -> None:
         if op not in found:
             wrong[op] = found
     assert not wrong, wrong
+
+
+# The refusing wrapper in moto's own server (Flask), in a thread of this process.
+
+
+@pytest.fixture(scope="module")
+def moto_server():
+    """moto's server with the emulator's refusals in front of moto's S3 dispatch (for this module only)."""
+    import urllib.request
+
+    from moto.server import ThreadedMotoServer
+
+    from scones.emulator.s3 import responses
+
+    patch = mock.patch.multiple(S3Response, _bucket_response=responses._refusing(S3Response._bucket_response, "bucket"),
+                                _key_response=responses._refusing(S3Response._key_response, "key"))  # fmt: skip
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    with patch:
+        server.start()
+        host, port = server.get_host_and_port()
+        url = f"http://{host}:{port}"
+        urllib.request.urlopen(urllib.request.Request(f"{url}/refusals", method="PUT")).close()  # CreateBucket
+        try:
+            yield url
+        finally:
+            server.stop()
+
+
+def _send(url: str, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"") -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    auth = {"Authorization": "AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0"}
+    request = urllib.request.Request(url + path, data=body or None, method=method, headers={**auth, **(headers or {})})
+    try:
+        with urllib.request.urlopen(request) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_requests_that_are_no_operation_of_s3_are_refused_not_answered_as_list_buckets(moto_server) -> None:  # noqa: ANN001
+    for method in ("PUT", "DELETE", "POST"):
+        status, body = _send(moto_server, method, "/")
+        assert (status, "<Code>NotImplemented</Code>") == (400, body[body.find("<Code>"):body.find("</Code>") + 7]), body
+        assert f"{method} /: it is no operation of S3" in body and "ListAllMyBucketsResult" not in body
+    assert _send(moto_server, "GET", "/")[0] == 200  # ListBuckets itself
+    # What the model does not describe but S3 serves: a CORS preflight, a browser's form upload.
+    assert _send(moto_server, "OPTIONS", "/refusals/key", {"Origin": "http://x", "Access-Control-Request-Method": "GET"})[0] != 400
+    form = (b'--b\r\nContent-Disposition: form-data; name="key"\r\n\r\nposted\r\n--b\r\nContent-Disposition: form-data; '
+            b'name="file"; filename="f"\r\n\r\nbody\r\n--b--\r\n')  # fmt: skip
+    status, _ = _send(moto_server, "POST", "/refusals", {"Content-Type": "multipart/form-data; boundary=b"}, form)
+    assert status in (200, 204) and _send(moto_server, "GET", "/refusals/posted") == (200, "body")
+
+
+def test_the_refusal_names_the_operation_from_flasks_query_args(moto_server) -> None:  # noqa: ANN001
+    # The query as Flask parses it: a key with no value, and one whose value names the operation.
+    status, body = _send(moto_server, "PUT", "/refusals?metrics&id=m")
+    assert status == 400 and "s3:PutBucketMetricsConfiguration" in body
+    status, body = _send(moto_server, "GET", "/refusals?list-type=2")
+    assert status == 200 and "<ListBucketResult" in body  # ListObjectsV2, served
+    status, body = _send(moto_server, "PUT", "/refusals/key?renameObject", {"x-amz-rename-source": "refusals/other"})
+    assert status == 400 and "s3:RenameObject" in body
+    status, body = _send(moto_server, "PUT", "/refusals?replication", body=b"<ReplicationConfiguration/>")
+    assert status == 400 and "s3:PutBucketReplication" in body and "not replicated" in body
+
+
+def test_a_fixed_path_is_its_operation_not_a_bucket(moto_server) -> None:  # noqa: ANN001
+    status, body = _send(moto_server, "POST", "/WriteGetObjectResponse",
+                         {"x-amz-request-route": "r", "x-amz-request-token": "t"}, b"x")  # fmt: skip
+    assert status == 400 and "s3:WriteGetObjectResponse" in body
+
+
+def test_a_directory_buckets_request_is_refused_naming_what_it_is(moto_server) -> None:  # noqa: ANN001
+    express = {"Authorization": "AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/s3express/aws4_request, "
+                                "SignedHeaders=host, Signature=0"}  # fmt: skip
+    status, body = _send(moto_server, "GET", "/", express)
+    assert status == 400 and "s3:ListDirectoryBuckets on directory buckets" in body
+    status, body = _send(moto_server, "PUT", "/", express)  # no operation at all: named by its method and path
+    assert status == 400 and "does not implement PUT / on directory buckets" in body
+
+
+def test_a_sample_of_refused_operations_is_answered_with_a_refusal_naming_each(moto_server) -> None:  # noqa: ANN001
+    """Every operation neither computed nor bookkeeping gets S3's 400 NotImplemented naming it, with its reason."""
+    shapes = {  # one wire shape per kind of refusal: not served by moto, and each of REFUSED's reasons
+        "DeleteBucketAnalyticsConfiguration": ("DELETE", "/refusals?analytics&id=a", b""),
+        "GetObjectRetention": ("GET", "/refusals/key?retention", b""),
+        "SelectObjectContent": ("POST", "/refusals/key?select&select-type=2", b"<x/>"),
+        "PutBucketInventoryConfiguration": ("PUT", "/refusals?inventory&id=i", b"<x/>"),
+    }
+    for op, (method, path, body) in shapes.items():
+        assert operations.refusal((op,)) is not None, op
+        status, answer = _send(moto_server, method, path, body=body)
+        assert status == 400 and "<Code>NotImplemented</Code>" in answer and f"s3:{op}" in answer, (op, answer)
+        reason = operations.REFUSED.get(op, operations.NOT_SERVED)
+        assert reason.split("(")[0].strip() in answer.replace("&quot;", '"'), (op, answer)
 
 
 # Against the emulator process.

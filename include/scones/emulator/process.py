@@ -12,8 +12,10 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+
+from scones.localrun import pdeathsig
 
 #: Credentials the emulator accepts; never real ones.
 LOCAL_CREDENTIALS = {
@@ -55,9 +57,9 @@ class EmulatorProcess:
 
     def __init__(self, startup_timeout: float = 60.0, env: dict[str, str] | None = None, port: int = 0,
                  state_dir: str | os.PathLike[str] | None = None,
-                 preexec_fn: Callable[[], None] | None = None) -> None:  # fmt: skip
+                 die_with_parent: bool = False) -> None:  # fmt: skip
         self.startup_timeout = startup_timeout
-        self.preexec_fn = preexec_fn  # scones up: die with the stack's process (localrun.servers.die_with_parent)
+        self.die_with_parent = die_with_parent  # scones up: SIGTERM when the stack's process dies (Linux)
         self.env = env
         self.port = port
         self.state_dir = state_dir
@@ -69,14 +71,16 @@ class EmulatorProcess:
         env = {**os.environ, **LOCAL_CREDENTIALS, "PYTHONUNBUFFERED": "1", **(self.env or {})}
         env.pop("AWS_ENDPOINT_URL", None)  # the emulator itself talks to no other AWS
         env.pop("_AIRFLOW_WWW_USER_PASSWORD", None)  # the Airflow admin's (scones up --stack celery): not its business
+        cmd = [sys.executable, "-m", "scones.cli", "local-aws", "--port", str(self.port),
+               *(["--state-dir", str(self.state_dir)] if self.state_dir is not None else ["--ephemeral"])]  # fmt: skip
+        if self.die_with_parent and pdeathsig.supported():
+            cmd = pdeathsig.wrap(cmd)
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "scones.cli", "local-aws", "--port", str(self.port),
-             *(["--state-dir", str(self.state_dir)] if self.state_dir is not None else ["--ephemeral"])],
+            cmd,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             env=env,
-            preexec_fn=self.preexec_fn,
         )
         ready = threading.Event()
 

@@ -179,6 +179,7 @@ def _unrouted(service: str, error: Exception) -> Any:
     return Response(body, status=400, headers={"Content-Type": "application/json", "x-amzn-ErrorType": ERROR_CODE})
 
 
+@functools.cache  # a botocore session per unrouted request otherwise
 def _speaks_xml(service: str) -> bool:
     """Whether the AWS service moto calls ``service`` answers errors in XML (rest-xml, query)."""
     import botocore.session
@@ -193,7 +194,7 @@ def _speaks_xml(service: str) -> bool:
 def unknown_service_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     """WSGI app for a request no moto service claims: 400, JSON naming the host and the signing service."""
     host = environ.get("HTTP_HOST", "")
-    signed_for = _signing_service(environ.get("HTTP_AUTHORIZATION", ""))
+    signed_for = signing_service(environ.get("HTTP_AUTHORIZATION", ""))
     message = (
         f"The local AWS emulator does not serve {signed_for or 'the service at ' + host!s} "
         f"(moto {_moto_version()} has no such service); point this client at real AWS, or use a service the "
@@ -207,7 +208,7 @@ def unknown_service_app(environ: dict[str, Any], start_response: Callable[..., A
     return [body]
 
 
-def _signing_service(authorization: str) -> str:
+def signing_service(authorization: str) -> str:
     """``ecr-public`` from ``AWS4-HMAC-SHA256 Credential=AK/20250101/us-east-1/ecr-public/aws4_request, ...``."""
     try:
         return authorization.split("Credential=", 1)[1].split(",", 1)[0].split("/")[3]

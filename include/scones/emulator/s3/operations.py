@@ -21,7 +21,9 @@ and the query keys and headers that botocore's model gives them (:func:`identify
 :mod:`scones.emulator.s3.responses` refuses a request before moto sees it when the operation
 it is, is not classified COMPUTED or BOOKKEEPING. s3control (batch operations' CreateJob...)
 is another service: the operations moto has no route for are refused by
-``scones.emulator.unsupported`` (a JSON 400 naming the path).
+``scones.emulator.unsupported`` (a 400 naming the path, in s3control's XML error format).
+A request that is no operation of the model at all (``PUT /``, which moto answered as
+ListBuckets) is refused too, except CORS preflights and browser form uploads.
 
 ``tests/emulator_s3/test_operations.py`` walks every S3 operation against moto's dispatch and
 fails on one moto serves that is not classified here, so a moto upgrade is reviewed.
@@ -162,6 +164,7 @@ def routes() -> tuple[Route, ...]:
     return tuple(found)
 
 
+@functools.cache
 def fixed_paths() -> frozenset[str]:
     """Paths of operations that name no bucket (``POST /WriteGetObjectResponse``)."""
     return frozenset(r.target for r in routes() if r.target.startswith("/"))

@@ -139,26 +139,31 @@ def _check_completion(self: Any, request: Any, bucket: str, key: str, upload_id:
 
 def _refusing(original: Callable[..., Any], kind: str) -> Callable[..., Any]:
     """``_bucket_response`` / ``_key_response``: a request that is an operation the emulator does
-    not classify as computed or bookkeeping (scones.emulator.s3.operations) is refused before
-    moto answers it, perhaps as another operation."""
+    not classify as computed or bookkeeping (scones.emulator.s3.operations), or no operation of
+    S3's API at all, is refused before moto answers it, perhaps as another operation."""
 
     def respond(self: Any, request: Any, full_url: str) -> Any:
         from urllib.parse import urlparse
 
         from scones.emulator.s3 import operations
-        from scones.emulator.unsupported import _signing_service
+        from scones.emulator.unsupported import signing_service
 
         path = urlparse(full_url).path
-        signed_for = _signing_service(request.headers.get("Authorization", "")) or "s3"
+        signed_for = signing_service(request.headers.get("Authorization", "")) or "s3"
         target = kind
         if kind == "bucket":
             bucket = self.parse_bucket_name_from_url(request, full_url)
             target = "service" if not bucket else f"/{bucket}" if f"/{bucket}" in operations.fixed_paths() else "bucket"
         headers = {name.lower() for name in request.headers.keys()}
         found = operations.identify(request.method, target, self._get_querystring(request, full_url), headers, signed_for)
+        named = " / ".join(f"s3:{op}" for op in found) or f"{request.method} {path}"
         if signed_for == "s3express":  # a directory bucket's request: none is served
-            return not_implemented(f"The local AWS emulator does not implement {' / '.join(f's3:{op}' for op in found)} "
+            return not_implemented(f"The local AWS emulator does not implement {named} "
                                    f"on directory buckets (S3 Express One Zone); {operations.SUPPORTED}.", path)  # fmt: skip
+        if not found and not _unmodelled_but_served(request, target):
+            # moto falls back to the plain operation: PUT / and DELETE / were answered as ListBuckets.
+            return not_implemented(f"The local AWS emulator does not implement {named}: it is no operation of "
+                                   f"S3's API. {operations.SUPPORTED[0].upper()}{operations.SUPPORTED[1:]}.", path)  # fmt: skip
         refused = operations.refusal(found) if found else None
         if refused is not None:
             return not_implemented(refused, path)
@@ -168,8 +173,21 @@ def _refusing(original: Callable[..., Any], kind: str) -> Callable[..., Any]:
     return respond
 
 
+def _unmodelled_but_served(request: Any, target: str) -> bool:
+    """Requests S3 answers that botocore's model does not describe: CORS preflights (OPTIONS) and
+    browser form uploads (POST /bucket, multipart/form-data: presigned POST)."""
+    if request.method == "OPTIONS":
+        return True
+    content_type = request.headers.get("Content-Type", "")
+    return request.method == "POST" and target == "bucket" and content_type.startswith("multipart/form-data")
+
+
 def install_responses() -> None:
     from moto.s3.responses import S3Response
+
+    from scones.emulator.s3 import operations
+
+    operations.fixed_paths()  # botocore's model read now, not while the first request waits
 
     S3Response._bucket_response = _refusing(S3Response._bucket_response, "bucket")  # type: ignore[method-assign]
     S3Response._key_response = _refusing(S3Response._key_response, "key")  # type: ignore[method-assign]
