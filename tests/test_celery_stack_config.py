@@ -156,7 +156,7 @@ def test_workers_and_the_triggerer_start_without_airflows_log_server(env, tmp_pa
         assert component[0] == AIRFLOW and component[1:3] == (["celery", "worker"] if name in WORKERS else ["triggerer", "--skip-serve-logs"])
         assert "--skip-serve-logs" in component, name
         # Orphaned by a killed stack, a worker gets SIGQUIT (cold shutdown), not SIGTERM (it would finish its tasks).
-        assert shim[:3] == [sys.executable, "-m", "scones.localrun.pdeathsig"], cmd
+        assert shim[:3] == [sys.executable, "-m", "scones.pdeathsig"], cmd
         assert int(shim[4]) == (signal.SIGQUIT if name in WORKERS else signal.SIGTERM), name
     servers = {env_[ADDRESS_VARIABLE]: cmd[cmd.index("--") + 1 :] for cmd, env_ in started.values()
                if "scones.localrun.log_server" in cmd}  # fmt: skip

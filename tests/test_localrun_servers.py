@@ -412,7 +412,7 @@ def _children_of(pid: int, expected: int, timeout: float = 10) -> list[psutil.Pr
     while True:
         children = psutil.Process(pid).children(recursive=True)
         direct = [c for c in children if c.ppid() == pid]
-        shimmed = any("scones.localrun.pdeathsig" in " ".join(c.cmdline()) for c in direct)
+        shimmed = any("scones.pdeathsig" in " ".join(c.cmdline()) for c in direct)
         if (len(direct) >= expected and not shimmed) or time.monotonic() > deadline:
             return children
         time.sleep(0.1)
@@ -432,7 +432,7 @@ def test_the_stacks_children_die_with_its_process_even_by_kill_9(home):
         for part in ("local-aws", "bin/postgres", "redis-server", "SIG_IGN"):
             assert any(part in n for n in names), (part, names)
         assert sum("time.sleep(600)" in n for n in names) == 3, names  # component, worker, step
-        assert all("scones.localrun.pdeathsig" not in n for n in names), names  # the shim exec'd its command
+        assert all("scones.pdeathsig" not in n for n in names), names  # the shim exec'd its command
         postgres = next(c for c in children if "bin/postgres" in " ".join(c.cmdline()))
         assert postgres.uids().real == (UNPRIVILEGED_USER if os.geteuid() == 0 else os.geteuid())  # as root: 'nobody', signal kept
         parent.kill()
@@ -450,7 +450,7 @@ def test_the_stacks_children_die_with_its_process_even_by_kill_9(home):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_the_death_signal_shim_says_when_the_kernel_refuses_it():
-    from scones.localrun import pdeathsig
+    from scones import pdeathsig
 
     with pytest.raises(OSError) as exc:
         pdeathsig.ask_for_signal(1000)  # no such signal: EINVAL
@@ -464,9 +464,9 @@ def test_the_death_signal_shim_runs_nothing_for_a_parent_already_gone():
 
     gone = subprocess.Popen(["true"])
     gone.wait()
-    proc = subprocess.run([sys.executable, "-m", "scones.localrun.pdeathsig", str(gone.pid), "15", "--", "echo", "ran"],
+    proc = subprocess.run([sys.executable, "-m", "scones.pdeathsig", str(gone.pid), "15", "--", "echo", "ran"],
                           capture_output=True, text=True)  # fmt: skip
     assert proc.returncode == 1 and "ran" not in proc.stdout
-    mine = subprocess.run([sys.executable, "-m", "scones.localrun.pdeathsig", str(os.getpid()), "15", "--", "echo", "ran"],
+    mine = subprocess.run([sys.executable, "-m", "scones.pdeathsig", str(os.getpid()), "15", "--", "echo", "ran"],
                           capture_output=True, text=True)  # fmt: skip
     assert mine.returncode == 0 and mine.stdout == "ran\n"

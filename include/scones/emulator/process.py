@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from scones.localrun import pdeathsig
+from scones import pdeathsig
 
 #: Credentials the emulator accepts; never real ones.
 LOCAL_CREDENTIALS = {

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from scones.localrun import pdeathsig
+from scones import pdeathsig
 
 #: PostgreSQL refuses to run as root: as root we run it as this unprivileged user.
 UNPRIVILEGED_USER = 65534  # nobody
@@ -118,7 +118,7 @@ def redis_server_bin() -> Path:
 
 def dying_with_parent(cmd: list[str], sig: int = signal.SIGTERM, user: int | None = None) -> tuple[list[str], dict[str, object]]:
     """``cmd`` and extra Popen arguments for a child that gets ``sig`` when this process dies, even
-    by ``kill -9`` (Linux: through :mod:`scones.localrun.pdeathsig`; elsewhere nothing does this),
+    by ``kill -9`` (Linux: through :mod:`scones.pdeathsig`; elsewhere nothing does this),
     running as ``user`` if given.
 
     The stack's servers run in sessions of their own, so no terminal signal reaches them: without

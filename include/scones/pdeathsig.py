@@ -1,4 +1,4 @@
-"""``python -m scones.localrun.pdeathsig PARENT_PID SIGNAL [--user UID] -- CMD...``: run CMD so
+"""``python -m scones.pdeathsig PARENT_PID SIGNAL [--user UID] -- CMD...``: run CMD so
 that it gets SIGNAL when process PARENT_PID (the one that started it) dies, even by ``kill -9``.
 
 An exec shim rather than a ``preexec_fn``: a ``preexec_fn`` runs Python between fork and exec,
@@ -37,7 +37,7 @@ def main(argv: list[str]) -> None:
             raise ValueError
         parent_pid, signum = int(parent), int(sig)
     except ValueError:
-        sys.exit("usage: python -m scones.localrun.pdeathsig PARENT_PID SIGNAL [--user UID] -- CMD...")
+        sys.exit("usage: python -m scones.pdeathsig PARENT_PID SIGNAL [--user UID] -- CMD...")
     if user is not None:
         os.setgroups([])
         os.setgid(user)
