@@ -17,8 +17,6 @@ import pytest
 from scones.localrun.rest import AirflowClient, status_of
 from scones.localrun.stack import client_exports, start_stack
 
-pytestmark = pytest.mark.e2e
-
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -9,7 +9,6 @@ import pytest
 
 from .conftest import assert_ok, list_keys, published_root
 
-pytestmark = pytest.mark.e2e
 DAG = "scones_train_deploy"
 FAST = {"epochs": 3}  # the emulator's learner honours epochs; keep end-to-end runs short
 
