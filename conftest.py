@@ -8,6 +8,11 @@
 The directory is the only source of a test's tier: this hook marks every collected test, so
 ``-m unit`` can never pick up a test that trains a model. A tier mark written in a test file
 would contradict it; ``tests/test_tiers.py`` fails on one.
+
+The same hook orders the run for ``./run test`` (xdist ``--dist loadgroup
+--no-loadscope-reorder``: each group goes to one worker, in the order of the items): the longest
+files first, so the two Airflow stacks start at once on different workers and the short unit
+files fill in at the end; and one group for the files that share a worker's trained endpoint.
 """
 
 from __future__ import annotations
@@ -18,6 +23,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent
 TIERS = ("unit", "emulator", "e2e")
+#: Started first, in this order (they take minutes: each is a tail if it starts last).
+LONGEST_FIRST = ("tests/e2e/test_celery_stack.py", "tests/e2e/test_stack.py", "tests/e2e/test_train_deploy_dag.py",
+                 "tests/e2e/test_deploy_workflow_dag.py", "tests/e2e/test_model_monitor_dag.py")  # fmt: skip
+#: Files that run on one worker, one after the other: the train-and-deploy tests leave the
+#: endpoint that the deploy-workflow tests serve from (each would otherwise train its own).
+GROUPS = {"tests/e2e/test_train_deploy_dag.py": "e2e-endpoint", "tests/e2e/test_deploy_workflow_dag.py": "e2e-endpoint"}
 
 
 def tier_of(path: Path) -> str:
@@ -30,10 +41,24 @@ def tier_of(path: Path) -> str:
     return "unit"
 
 
-@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        item.add_marker(tier_of(item.path))
+def run_order(relative: str, tier: str) -> tuple[int, int]:
+    """Where a file's tests go in the run: :data:`LONGEST_FIRST`, then e2e, emulator, unit."""
+    if relative in LONGEST_FIRST:
+        return (LONGEST_FIRST.index(relative), 0)
+    return (len(LONGEST_FIRST), ("e2e", "emulator", "unit").index(tier))
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker, and before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    grouped = config.pluginmanager.hasplugin("xdist")
+    keys = {}
+    for index, item in enumerate(items):
+        relative, tier = Path(item.path).resolve().relative_to(ROOT).as_posix(), tier_of(item.path)
+        item.add_marker(tier)
+        if grouped:  # one file, one worker, as --dist loadfile; or the file's group
+            item.add_marker(pytest.mark.xdist_group(GROUPS.get(relative, relative)))
+        keys[item] = (*run_order(relative, tier), index)  # a file's tests stay together, in order
+    items.sort(key=keys.__getitem__)
 
 
 #: The bucket the in-process ``s3`` fixture creates.
