@@ -48,7 +48,7 @@ class Settings:
     learning_rate: float = 0.001
     mini_batch_size: int = 32
     max_training_seconds: int = 3 * 3600
-    poll_seconds: int = 30  # how often operators poll SageMaker (the emulator wants 2)
+    poll_seconds: int = 30  # how often operators poll SageMaker (the emulator wants 1)
     sagemaker_role_arn: str = ""  # empty: the DAG creates (or reuses) the role it needs
     models_prefix: str = "models"
     endpoint_instance_type: str = "ml.m5.large"

@@ -64,7 +64,7 @@ def test_first_night_deploys_and_captures_then_second_night_updates(local_airflo
     assert len(answer) == 2 and abs(sum(answer) - 1) < 1e-3
     deadline = time.monotonic() + 60
     while not capture_keys(s3, settings) and time.monotonic() < deadline:
-        time.sleep(2)
+        time.sleep(0.2)
     keys = capture_keys(s3, settings)
     assert keys, "data capture wrote nothing"
     line = s3.get_object(Bucket=settings.bucket, Key=keys[0])["Body"].read().decode().splitlines()[0]
