@@ -9,10 +9,11 @@ The directory is the only source of a test's tier: this hook marks every collect
 ``-m unit`` can never pick up a test that trains a model. A tier mark written in a test file
 would contradict it; ``tests/test_tiers.py`` fails on one.
 
-The same hook orders the run for ``./run test`` (xdist ``--dist loadgroup
---no-loadscope-reorder``: each group goes to one worker, in the order of the items): the longest
-files first, so the two Airflow stacks start at once on different workers and the short unit
-files fill in at the end; and one group for the files that share a worker's trained endpoint.
+The run's order is set here too, for ``./run test`` (xdist ``--dist loadfile
+--no-loadscope-reorder``: each file, or group of files, goes to one worker, in the order of the
+items): the longest files first, so the two Airflow stacks start at once on different workers and
+the short unit files fill in at the end; and one group for the files that share a worker's
+trained endpoint.
 """
 
 from __future__ import annotations
@@ -48,17 +49,36 @@ def run_order(relative: str, tier: str) -> tuple[int, int]:
     return (len(LONGEST_FIRST), ("e2e", "emulator", "unit").index(tier))
 
 
-@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker, and before xdist reads the groups
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    grouped = config.pluginmanager.hasplugin("xdist")
-    keys = {}
-    for index, item in enumerate(items):
-        relative, tier = Path(item.path).resolve().relative_to(ROOT).as_posix(), tier_of(item.path)
-        item.add_marker(tier)
-        if grouped:  # one file, one worker, as --dist loadfile; or the file's group
-            item.add_marker(pytest.mark.xdist_group(GROUPS.get(relative, relative)))
-        keys[item] = (*run_order(relative, tier), index)  # a file's tests stay together, in order
-    items.sort(key=keys.__getitem__)
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """The tier mark, as the test is collected: before -m deselects (in pytest_collection_modifyitems)."""
+    item.add_marker(tier_of(item.path))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def key(indexed: tuple[int, pytest.Item]) -> tuple[int, int, int]:
+        index, item = indexed
+        relative = Path(item.path).resolve().relative_to(ROOT).as_posix()
+        return (*run_order(relative, tier_of(item.path)), index)  # a file's tests stay together, in order
+
+    items[:] = [item for _, item in sorted(enumerate(items), key=key)]
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """``--dist loadfile`` with :data:`GROUPS`: a group's files are one unit of work. (Not
+    ``--dist loadgroup``: xdist 3.8 names a test's group by rewriting its node id, which pytest 9
+    no longer reads, so every test went its own way.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class GroupedFileScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = super()._split_scope(nodeid)
+            return GROUPS.get(file, file)
+
+    return GroupedFileScheduling(config, log)
 
 
 #: The bucket the in-process ``s3`` fixture creates.
