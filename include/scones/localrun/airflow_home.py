@@ -89,6 +89,8 @@ class LocalAirflow:
         import time
 
         cmd = [AIRFLOW, "dags", "test", dag_id]
+        if (DAGS_FOLDER / f"{dag_id}.py").exists():  # parse (and store) this DAG only, not the whole folder
+            cmd += ["--dagfile-path", str(DAGS_FOLDER / f"{dag_id}.py")]
         if logical_date:
             cmd.append(logical_date)
         if conf:
