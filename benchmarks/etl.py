@@ -48,11 +48,13 @@ import requests
 from scones.emulator import LOCAL_CREDENTIALS, EmulatorProcess
 from scones.etl.cifar import read_cifar_archive
 from scones.etl.pipeline import run_etl
-from scones.etl.synthetic import write_cifar_archive
 from scones.etl.transform import build_manifests, iter_image_files, resolve_classes
 from scones.settings import VEHICLE_CLASSES
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the tests' synthetic archive writer (tests/support, not part of the package)
+
+from tests.support.synthetic_cifar import write_cifar_archive  # noqa: E402
 CACHE = ROOT / ".cache" / "bench"
 CONCURRENCY = 16
 

@@ -44,6 +44,10 @@ import numpy as np
 from scones.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the tests' capture-record builder (tests/support, not part of the package)
+
+from tests.support.capture_records import capture_line  # noqa: E402
+
 SHARED_DATA = ROOT.parent / "shared" / "data" / "cifar-100-python-bikes.tar.gz"
 CLASSES = ("bicycle", "motorcycle")
 DAY = datetime(2026, 11, 23, tzinfo=timezone.utc)
@@ -100,16 +104,10 @@ def generate(folder: Path, records: int, files: int, encoding: str, seed: int = 
                 top = float(confidence[i])
                 other = float(np.float32(1.0 - top))
                 vector = f"[{top!r}, {other!r}]" if predicted[i] == 0 else f"[{other!r}, {top!r}]"
-                data = vector if encoding == "JSON" else base64.b64encode(vector.encode()).decode()
                 when = (start + timedelta(seconds=int(seconds[i]))).strftime("%Y-%m-%dT%H:%M:%SZ")
                 event = f"{ids[i, 0]:016x}{ids[i, 1]:016x}"
                 event = f"{event[:8]}-{event[8:12]}-{event[12:16]}-{event[16:20]}-{event[20:32]}"
-                lines.append(
-                    '{"captureData":{"endpointInput":{"observedContentType":"image/png","mode":"INPUT",'
-                    f'"data":"{pngs[image[i]]}","encoding":"BASE64"}},"endpointOutput":{{'
-                    f'"observedContentType":"application/json","mode":"OUTPUT","data":"{data}","encoding":"{encoding}"}}}},'
-                    f'"eventMetadata":{{"eventId":"{event}","inferenceTime":"{when}"}},"eventVersion":"0"}}\n'
-                )
+                lines.append(capture_line(vector, when, encoding=encoding, event_id=event, input_b64=pngs[image[i]]) + "\n")
                 if len(lines) == 4096:
                     f.write("".join(lines))
                     lines.clear()

@@ -27,9 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-from scones.localrun.stack import start_stack
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the tests' capture-record builder (tests/support, not part of the package)
 
-OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+from scones.localrun.stack import start_stack  # noqa: E402
+from tests.support.capture_records import capture_line  # noqa: E402
+from tests.support.images import solid_png  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
 # The flags that keep Chromium quiet on a machine with no internet (no update, sync or QUIC traffic).
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -61,9 +66,7 @@ def screenshot(chromium: str, url: str, target: Path, height: int = 900) -> None
 def capture_day(rng: np.random.Generator, day: date, records: int, slide: float) -> dict[str, list[str]]:
     """A day of capture records, as SageMaker writes them, by hourly partition; ``slide`` in [0, 1]
     moves confidence down and the class mix towards motorcycles."""
-    from scones.etl.png import encode_png
-
-    png = base64.b64encode(encode_png(np.full((32, 32, 3), 128, dtype=np.uint8))).decode()
+    png = base64.b64encode(solid_png(32, 32, (128, 128, 128))).decode()
     start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
     # More traffic in the day than at night: an hour's weight follows a smooth daily curve.
     weights = 1.2 + np.sin((np.arange(24) - 9) / 24 * 2 * np.pi)
@@ -74,17 +77,9 @@ def capture_day(rng: np.random.Generator, day: date, records: int, slide: float)
         top = 1.0 - rng.beta(1.2, 14 - 8 * slide) * 0.5  # top-class confidence, lower as the model drifts
         first = rng.random() < 0.55 - 0.3 * slide
         probabilities = [top, 1 - top] if first else [1 - top, top]
-        record = {
-            "captureData": {
-                "endpointInput": {"observedContentType": "image/png", "mode": "INPUT", "data": png, "encoding": "BASE64"},
-                "endpointOutput": {"observedContentType": "application/json", "mode": "OUTPUT",
-                                   "data": json.dumps([round(p, 6) for p in probabilities]), "encoding": "JSON"},
-            },
-            "eventMetadata": {"eventId": f"{int(when.timestamp())}-{rng.integers(1 << 30)}",
-                              "inferenceTime": when.strftime("%Y-%m-%dT%H:%M:%SZ")},
-            "eventVersion": "0",
-        }  # fmt: skip
-        by_partition.setdefault(when.strftime("%Y/%m/%d/%H"), []).append(json.dumps(record, separators=(",", ":")))
+        record = capture_line([round(p, 6) for p in probabilities], when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                              event_id=f"{int(when.timestamp())}-{rng.integers(1 << 30)}", input_b64=png)  # fmt: skip
+        by_partition.setdefault(when.strftime("%Y/%m/%d/%H"), []).append(record)
     return by_partition
 
 

@@ -1,7 +1,9 @@
-"""Shared fixtures.
+"""Shared fixtures (the in-process ``s3`` and the tiers are the root conftest.py's).
 
 - ``emulator``: one local AWS emulator process for the whole session (end-to-end tests).
 - ``aws_env``: monkeypatched fake credentials so no test can ever reach real AWS.
+- ``airflow_aws_connection``: Airflow's ``aws_default`` connection pointed at the emulator.
+- :func:`wait_for_execution`: a Step Functions execution's description once it has ended.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 # Airflow reads its configuration when first imported: give the test session its own
 # AIRFLOW_HOME so no test writes to ~/airflow, and no example DAG loads.
@@ -56,3 +59,19 @@ def shared_tarball() -> Path:
     if not SHARED_DATA.exists():
         pytest.skip(f"shared CIFAR-100 subset not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def airflow_aws_connection(emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Airflow's ``aws_default`` connection pointed at the emulator (its endpoint_url extra)."""
+    from tests.emulator_lambda.functions import aws_connection_uri
+
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", aws_connection_uri(emulator.endpoint_url))
+
+
+def wait_for_execution(sfn: Any, execution_arn: str, timeout: float = 30) -> dict[str, Any]:
+    """DescribeExecution once the execution has ended, waited for by the product's own waiter."""
+    from scones.workflow.executions import wait_for_executions
+
+    wait_for_executions(sfn, [execution_arn], timeout=timeout, poll=0.05)
+    return sfn.describe_execution(executionArn=execution_arn)

@@ -33,15 +33,57 @@ def test_imports_without_error(dagbag, path: Path):
     assert path.name not in errors, errors.get(path.name)
 
 
+#: Parses each DAG file given in a fresh process forked from one interpreter that has imported
+#: only the Task SDK (what every DAG file imports first): one Airflow import for all the files,
+#: not one each. With ``--deferrable``, AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE is set in the
+#: child before the file imports the provider, which reads it at import. Prints one JSON line a
+#: file: the heavy modules it imported, and its DAG's start_smoke_executions.deferrable if any.
+PARSE_IN_FORKS = """
+import json, os, runpy, sys, traceback
+import airflow.sdk
+heavy = json.loads(sys.argv[1])
+for arg in sys.argv[2:]:
+    read, write = os.pipe()
+    if os.fork() == 0:
+        code = 1
+        try:
+            os.close(read)
+            path = arg.removeprefix("--deferrable=")
+            if path != arg:
+                os.environ["AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE"] = "true"
+            namespace = runpy.run_path(path)
+            task = None
+            if "scones_deploy_workflow" in namespace:
+                task = namespace["scones_deploy_workflow"]().get_task("start_smoke_executions").partial_kwargs["deferrable"]
+            os.write(write, json.dumps({"heavy": [m for m in heavy if m in sys.modules], "deferrable": task}).encode())
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(code)  # the child never returns into the loop
+    os.close(write)
+    with os.fdopen(read) as answer:
+        line = answer.read()
+    _, status = os.wait()
+    print(json.dumps({"arg": arg, "status": status, **(json.loads(line) if line else {})}))
+"""
+
+
+@pytest.fixture(scope="module")
+def parsed_in_fresh_processes() -> dict[str, dict]:
+    """What parsing each DAG file imports, in a process with nothing the tests loaded; and the deploy
+    workflow's file parsed where operators defer by default."""
+    args = [str(p) for p in DAG_FILES] + [f"--deferrable={DAGS_FOLDER / 'scones_deploy_workflow.py'}"]
+    out = subprocess.run([sys.executable, "-c", PARSE_IN_FORKS, json.dumps(HEAVY_MODULES), *args],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    results = [json.loads(line) for line in out.stdout.splitlines() if line.startswith('{"arg"')]
+    assert [r["arg"] for r in results] == args and all(r["status"] == 0 for r in results), out.stdout + out.stderr
+    return {r["arg"]: r for r in results}
+
+
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
-def test_parsing_imports_no_heavy_module(path: Path):
-    # A fresh interpreter: what parsing this file imports, and nothing the tests loaded.
-    code = (
-        "import runpy, sys, json; runpy.run_path(sys.argv[1]); "
-        f"print(json.dumps([m for m in {list(HEAVY_MODULES)!r} if m in sys.modules]))"
-    )
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+def test_parsing_imports_no_heavy_module(parsed_in_fresh_processes, path: Path):
+    assert parsed_in_fresh_processes[str(path)]["heavy"] == []
 
 
 def test_dag_ids_match_file_names(dagbag):
@@ -83,18 +125,12 @@ def test_every_dag_can_be_triggered_from_the_ui_with_its_defaults(dagbag):
             jsonschema.validate(value, schema)
 
 
-def test_smoke_executions_are_only_started_even_where_operators_defer_by_default(tmp_path: Path):
+def test_smoke_executions_are_only_started_even_where_operators_defer_by_default(parsed_in_fresh_processes):
     # docker-compose sets default_deferrable; the provider reads it when its module is
-    # imported, hence a fresh interpreter. Deferred, StepFunctionStartExecutionOperator would
+    # imported, hence a fresh process. Deferred, StepFunctionStartExecutionOperator would
     # fail the task on the threshold case's FAILED execution, which the DAG expects.
-    code = (
-        "import runpy, sys; dag = runpy.run_path(sys.argv[1])['scones_deploy_workflow'](); "
-        "print(dag.get_task('start_smoke_executions').partial_kwargs['deferrable'])"
-    )
-    env = {**os.environ, "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "true"}
-    out = subprocess.run([sys.executable, "-c", code, str(DAGS_FOLDER / "scones_deploy_workflow.py")],
-                         capture_output=True, text=True, env=env, check=True)  # fmt: skip
-    assert out.stdout.strip().splitlines()[-1] == "False", out.stdout + out.stderr
+    parsed = parsed_in_fresh_processes[f"--deferrable={DAGS_FOLDER / 'scones_deploy_workflow.py'}"]
+    assert parsed["deferrable"] is False, parsed
 
 
 def test_a_bad_workflow_value_breaks_only_the_workflow_dag():

@@ -170,7 +170,7 @@ class Settings:
     learning_rate: float = _setting(0.001, "training learning rate")
     mini_batch_size: int = _setting(32, "training mini-batch size")
     max_training_seconds: int = _setting(3 * 3600, "a training job is stopped after this long (MaxRuntimeInSeconds)")
-    poll_seconds: int = _setting(30, "how often operators poll SageMaker and Step Functions (the emulator wants 2)")
+    poll_seconds: int = _setting(30, "how often operators poll SageMaker and Step Functions (the emulator wants 1)")
     sagemaker_role_arn: str = _setting("", "SageMaker execution role; empty: the DAG creates (or reuses) `<project>-sagemaker-execution`")
     models_prefix: str = _setting("models", "where training output and the deployment record live in the bucket")
     endpoint_instance_type: str = _setting("ml.m5.large", "SageMaker hosting instance")

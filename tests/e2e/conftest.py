@@ -11,9 +11,6 @@ from scones.localrun.demo import SHARED_SUBSET as SHARED_DATA
 from scones.settings import load_settings
 
 
-pytestmark = pytest.mark.e2e
-
-
 @pytest.fixture(scope="session")
 def settings():
     return load_settings(environ={})

@@ -19,7 +19,6 @@ from scones.localrun.celery_stack import (LOG_ADDRESSES, LOG_SERVERS, WORKERS, l
 from scones.localrun.rest import AirflowClient, status_of
 from tests.e2e.test_stack import free_port, listening_sockets, stack_home
 
-pytestmark = pytest.mark.e2e
 
 PIPELINE = ("scones_cifar_etl", "scones_train_deploy", "scones_deploy_workflow", "scones_model_monitor")
 ADMIN_PASSWORD = "celery-stack-test-password"

@@ -20,10 +20,10 @@ from scones.settings import MAX_BATCH_SIZE
 from scones.workflow.components import FUNCTIONS
 from scones.workflow.executions import start_execution, wait_for_executions
 from scones.workflow.smoke_executions import probe
+from tests.support.images import solid_png
 
 from .conftest import assert_ok, list_keys, published_root
 
-pytestmark = pytest.mark.e2e
 DAG = "scones_deploy_workflow"
 FAST_TRAINING = {"epochs": 3}
 
@@ -34,10 +34,7 @@ def load_settings_for(project: str):
 
 
 #: A 1x1 PNG: enough for serialize_image_data, which checks only the signature.
-TINY_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
-    "0000000c4944415478da63f8cfc0000003010100c9fe92ef0000000049454e44ae426082"
-)
+TINY_PNG = solid_png(1, 1)
 
 
 @pytest.fixture(scope="module")

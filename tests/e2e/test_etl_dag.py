@@ -2,11 +2,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from .conftest import assert_ok, list_keys, published_root
-
-pytestmark = pytest.mark.e2e
 
 
 def test_etl_dag_publishes_the_shared_subset(local_airflow, emulator_session, settings):

@@ -7,11 +7,10 @@ import json
 import pytest
 
 from scones.deployment.record import Deployment, current_key, write_current
+from tests.support.capture_records import capture_line
 
-from ..monitoring.conftest import capture_line
 from .conftest import list_keys
 
-pytestmark = pytest.mark.e2e
 DAY = "2026-11-22"
 
 

@@ -18,8 +18,6 @@ from scones.localrun.rest import AirflowClient, status_of
 from scones.localrun.servers import free_port
 from scones.localrun.stack import client_exports, start_stack
 
-pytestmark = pytest.mark.e2e
-
 
 def stack_home() -> Path:
     """A home PostgreSQL can use when the tests run as root (it runs as 'nobody', who must enter it;

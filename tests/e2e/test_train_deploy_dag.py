@@ -9,7 +9,6 @@ import pytest
 
 from .conftest import assert_ok, list_keys, published_root
 
-pytestmark = pytest.mark.e2e
 DAG = "scones_train_deploy"
 FAST = {"epochs": 3}  # the emulator's learner honours epochs; keep end-to-end runs short
 
@@ -65,7 +64,7 @@ def test_first_night_deploys_and_captures_then_second_night_updates(local_airflo
     assert len(answer) == 2 and abs(sum(answer) - 1) < 1e-3
     deadline = time.monotonic() + 60
     while not capture_keys(s3, settings) and time.monotonic() < deadline:
-        time.sleep(2)
+        time.sleep(0.2)
     keys = capture_keys(s3, settings)
     assert keys, "data capture wrote nothing"
     line = s3.get_object(Bucket=settings.bucket, Key=keys[0])["Body"].read().decode().splitlines()[0]

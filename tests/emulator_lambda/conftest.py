@@ -7,9 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator_lambda.functions import aws_connection_uri, deploy, restore_lambda_config, set_lambda_config
-
-
+from tests.emulator_lambda.functions import deploy, restore_lambda_config, set_lambda_config
 
 @pytest.fixture
 def lambda_client(emulator_session):
@@ -44,9 +42,3 @@ def lambda_config(emulator) -> Iterator[Callable[..., None]]:
     yield _set
     if saved:
         restore_lambda_config(emulator.endpoint_url, saved[0])
-
-
-@pytest.fixture
-def airflow_aws_connection(emulator, monkeypatch):
-    """Airflow's ``aws_default`` connection pointed at the emulator (its endpoint_url extra)."""
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", aws_connection_uri(emulator.endpoint_url))

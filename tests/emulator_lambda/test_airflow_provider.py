@@ -13,7 +13,7 @@ from airflow.providers.amazon.aws.triggers.lambda_function import LambdaCreateFu
 
 from tests.emulator_lambda.functions import first_event, zip_source
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("airflow_aws_connection")]
+pytestmark = pytest.mark.usefixtures("airflow_aws_connection")
 
 GREETS = """
     def handler(event, context):

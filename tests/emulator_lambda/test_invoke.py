@@ -14,7 +14,6 @@ from botocore.exceptions import ClientError
 
 from tests.emulator_lambda.functions import payload, zip_source
 
-pytestmark = pytest.mark.e2e
 
 READS_S3_AND_ENVIRONMENT = """
     import os

@@ -40,7 +40,6 @@ def test_every_operation_moto_serves_is_classified_once() -> None:
     )
 
 
-@pytest.mark.e2e
 def test_a_refused_operation_is_a_400_naming_why(deploy_function, lambda_client) -> None:  # noqa: ANN001
     name = deploy_function("def handler(event, context):\n    return 1\n")
     with pytest.raises(ClientError) as refused:
@@ -50,7 +49,6 @@ def test_a_refused_operation_is_a_400_naming_why(deploy_function, lambda_client)
     assert "PutFunctionEventInvokeConfig" in refused.value.response["Error"]["Message"]
 
 
-@pytest.mark.e2e
 def test_a_function_with_layers_is_refused_rather_than_run_without_them(deploy_function, lambda_client) -> None:  # noqa: ANN001
     layer = lambda_client.publish_layer_version(LayerName="helpers", Content={"ZipFile": zip_source({"python/h.py": "X = 1\n"})})
     name = deploy_function("import h\ndef handler(event, context):\n    return h.X\n", Layers=[layer["LayerVersionArn"]])
@@ -59,7 +57,6 @@ def test_a_function_with_layers_is_refused_rather_than_run_without_them(deploy_f
     assert refused.value.response["Error"]["Code"] == "InvalidRuntimeException"
 
 
-@pytest.mark.e2e
 def test_reserved_concurrency_throttles(deploy_function, emulator_session) -> None:  # noqa: ANN001
     # No client retries: botocore retries a throttle, which would hide it.
     lambda_client = emulator_session.client("lambda", config=Config(retries={"total_max_attempts": 1}))
@@ -86,7 +83,6 @@ def test_reserved_concurrency_throttles(deploy_function, emulator_session) -> No
     assert payload(lambda_client.invoke(FunctionName=name, Payload=json.dumps({"sleep": 0}))) == "done"
 
 
-@pytest.mark.e2e
 def test_an_operation_moto_has_no_route_for_is_a_json_400_and_not_found_stays_404(lambda_client, emulator_session) -> None:  # noqa: ANN001
     with pytest.raises(ClientError) as unrouted:
         lambda_client.get_function_recursion_config(FunctionName="anything")
@@ -104,7 +100,6 @@ def test_an_operation_moto_has_no_route_for_is_a_json_400_and_not_found_stays_40
     assert no_key.value.response["Error"]["Code"] == "NoSuchKey"
 
 
-@pytest.mark.e2e
 def test_an_sqs_event_source_runs_the_function(deploy_function, emulator_session) -> None:  # noqa: ANN001
     import time
 

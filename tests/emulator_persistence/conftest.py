@@ -13,7 +13,6 @@ import pytest
 
 from scones.emulator import EmulatorProcess
 
-pytestmark = pytest.mark.e2e
 
 
 class Restartable:

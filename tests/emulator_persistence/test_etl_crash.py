@@ -15,16 +15,14 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from scones.datasets import list_versions, resolve_dataset
 from scones.etl.pipeline import run_etl
-from scones.etl.synthetic import write_cifar_archive
+from tests.support.synthetic_cifar import write_cifar_archive
 from scones.etl.transform import resolve_classes
 from scones.layout import DatasetLayout
 from tests.emulator_persistence.conftest import Restartable
 
-pytestmark = pytest.mark.e2e
 
 BUCKET = "scones-persistence-etl"
 LAYOUT = DatasetLayout(BUCKET, "datasets/vehicles")

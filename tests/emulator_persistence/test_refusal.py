@@ -15,7 +15,6 @@ import pytest
 from scones.emulator import EmulatorProcess
 from scones.emulator.process import EmulatorFailedToStart
 
-pytestmark = pytest.mark.e2e
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

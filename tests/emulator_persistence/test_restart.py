@@ -27,7 +27,6 @@ from tests.emulator_sagemaker.conftest import (
     TEST_IMAGE, TEST_ROLE, SmallDataset, endpoint_config, finished_job, in_service, training_request,
 )  # fmt: skip
 
-pytestmark = pytest.mark.e2e
 
 BUCKET = "scones-persistence-tests"
 FUNCTION = """

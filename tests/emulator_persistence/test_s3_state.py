@@ -7,7 +7,6 @@ import pytest
 
 from tests.emulator_persistence.conftest import Restartable
 
-pytestmark = pytest.mark.e2e
 
 BUCKET = "scones-persistence-s3"
 

@@ -334,7 +334,6 @@ def refused(exc: pytest.ExceptionInfo[ClientError], operation: str) -> bool:
         f"s3:{operation}" in error["Message"])  # fmt: skip
 
 
-@pytest.mark.e2e
 def test_an_operation_moto_would_answer_as_another_is_refused_and_changes_nothing(s3) -> None:  # noqa: ANN001
     bucket = f"scones-refused-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
@@ -355,7 +354,6 @@ def test_an_operation_moto_would_answer_as_another_is_refused_and_changes_nothin
     assert refused(exc, "ListDirectoryBuckets")
 
 
-@pytest.mark.e2e
 def test_configurations_whose_output_never_comes_are_refused(s3) -> None:  # noqa: ANN001
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     with pytest.raises(ClientError) as exc:
@@ -372,7 +370,6 @@ def test_configurations_whose_output_never_comes_are_refused(s3) -> None:  # noq
     assert s3.list_bucket_inventory_configurations(Bucket=BUCKET).get("InventoryConfigurationList", []) == []
 
 
-@pytest.mark.e2e
 def test_select_object_content_is_refused_rather_than_answered_wrongly(s3) -> None:  # noqa: ANN001
     s3.put_object(Bucket=BUCKET, Key="labels.csv", Body=b"name,label\nbike,bicycle\nbus,bus\nvan,pickup_truck\n")
     with pytest.raises(ClientError) as exc:  # moto answered 4 (the header counted), or crashed on FROM S3Object
@@ -381,7 +378,6 @@ def test_select_object_content_is_refused_rather_than_answered_wrongly(s3) -> No
     assert refused(exc, "SelectObjectContent") and "GetObject" in exc.value.response["Error"]["Message"]
 
 
-@pytest.mark.e2e
 def test_restore_object_makes_an_archived_object_readable(s3) -> None:  # noqa: ANN001
     s3.put_object(Bucket=BUCKET, Key="archived", Body=b"cold", StorageClass="GLACIER")
     with pytest.raises(ClientError) as exc:
@@ -391,7 +387,6 @@ def test_restore_object_makes_an_archived_object_readable(s3) -> None:  # noqa: 
     assert s3.get_object(Bucket=BUCKET, Key="archived")["Body"].read() == b"cold"
 
 
-@pytest.mark.e2e
 def test_bucket_notifications_are_delivered_to_sqs(s3, emulator) -> None:  # noqa: ANN001
     sqs = emulator.session().client("sqs")
     bucket = f"scones-notify-{uuid.uuid4().hex[:8]}"
@@ -409,7 +404,6 @@ def test_bucket_notifications_are_delivered_to_sqs(s3, emulator) -> None:  # noq
     assert keys == ["images/new.png"], bodies
 
 
-@pytest.mark.e2e
 def test_bucket_notifications_run_the_lambda_function(s3, emulator) -> None:  # noqa: ANN001
     """moto's delivery calls LambdaFunction.invoke: the emulator runs the handler, asynchronously as S3 does."""
     import time
@@ -440,7 +434,6 @@ def test_bucket_notifications_run_the_lambda_function(s3, emulator) -> None:  # 
     session.client("lambda").delete_function(FunctionName=name)
 
 
-@pytest.mark.e2e
 def test_object_lambda_and_batch_jobs_are_refused_with_a_4xx(emulator) -> None:  # noqa: ANN001
     session = emulator.session()
     # The host prefix ({RequestRoute}.127.0.0.1) would not resolve: sent to the emulator itself.

@@ -1,7 +1,7 @@
 """Test data: the shared CIFAR-100 bikes tarball as arrays, and written to S3 in the ETL's layout.
 
 Deliberately independent of ``scones.etl`` (developed separately): a few lines of
-``tarfile`` + a numpy-only unpickler + PIL, writing what ``docs/dataset-layout.md`` says
+``tarfile`` + a numpy-only unpickler + the tests' own PNG writer, writing what ``docs/dataset-layout.md`` says
 training reads.
 """
 
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from tests.support.images import png
 
 CLASSES = {8: "bicycle", 48: "motorcycle"}  # CIFAR-100 fine label id -> name; labels 0, 1 in this order
 _ARRAY_GLOBALS = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
@@ -50,14 +52,6 @@ def read_split(tarball: Path, split: str) -> Split:
     labels = np.searchsorted(sorted(CLASSES), fine[keep])
     names = [n.decode() for n, k in zip(raw[b"filenames"], keep) if k]
     return Split(np.ascontiguousarray(images), labels, names)
-
-
-def png(image: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def write_channel(s3, bucket: str, prefix: str, channel: str, split: Split) -> None:  # noqa: ANN001 - boto3 client

@@ -17,7 +17,6 @@ import pytest
 
 from tests.emulator_sagemaker.cifar_subset import Split, channels, read_split, write_channel
 
-pytestmark = pytest.mark.e2e
 
 TEST_IMAGE = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
 TEST_ROLE = "arn:aws:iam::123456789012:role/scones-sagemaker"

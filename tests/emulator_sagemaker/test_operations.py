@@ -76,7 +76,6 @@ def call(emulator, operation: str, body: dict | None = None) -> requests.Respons
     )  # fmt: skip
 
 
-@pytest.mark.e2e
 @pytest.mark.parametrize("operation", sorted(operations.REFUSED))
 def test_a_refused_operation_is_a_400_naming_it_and_what_is_supported(emulator, operation) -> None:  # noqa: ANN001
     started = time.monotonic()
@@ -89,7 +88,6 @@ def test_a_refused_operation_is_a_400_naming_it_and_what_is_supported(emulator, 
     assert operation in message and "CreateTrainingJob" in message
 
 
-@pytest.mark.e2e
 def test_operations_moto_does_not_serve_are_a_400_not_an_html_500(emulator) -> None:  # noqa: ANN001
     unserved = sorted(set(SAGEMAKER.operation_names) - EMULATOR_SERVES)
     assert "CreateAutoMLJob" in unserved and len(unserved) > 200
@@ -100,7 +98,6 @@ def test_operations_moto_does_not_serve_are_a_400_not_an_html_500(emulator) -> N
         assert operation in (error.get("message") or error["Message"]), operation
 
 
-@pytest.mark.e2e
 def test_the_sdk_sees_a_refusal_as_a_client_error_without_retries(sm) -> None:  # noqa: ANN001
     with pytest.raises(ClientError) as refused:
         sm.create_auto_ml_job(AutoMLJobName="x", RoleArn=TEST_ROLE, OutputDataConfig={"S3OutputPath": "s3://b/o"},
@@ -112,7 +109,6 @@ def test_the_sdk_sees_a_refusal_as_a_client_error_without_retries(sm) -> None:  
         sm.start_pipeline_execution(PipelineName="p", ClientRequestToken="t" * 32)
 
 
-@pytest.mark.e2e
 def test_a_processing_job_fails_saying_why(sm) -> None:  # noqa: ANN001
     name = unique("processing")
     image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/no-such-image:latest"
@@ -133,7 +129,6 @@ def test_a_processing_job_fails_saying_why(sm) -> None:  # noqa: ANN001
                                                                         "VolumeSizeInGB": 5}})  # fmt: skip
 
 
-@pytest.mark.e2e
 def test_an_unknown_service_is_a_400_naming_it(emulator) -> None:  # noqa: ANN001
     import boto3
 
@@ -145,7 +140,6 @@ def test_an_unknown_service_is_a_400_naming_it(emulator) -> None:  # noqa: ANN00
     assert "ecr-public" in refused.value.response["Error"]["Message"]
 
 
-@pytest.mark.e2e
 def test_an_action_moto_lacks_on_another_service_is_a_400_in_its_protocol(emulator) -> None:  # noqa: ANN001
     import boto3
 
@@ -156,7 +150,6 @@ def test_an_action_moto_lacks_on_another_service_is_a_400_in_its_protocol(emulat
     assert "sqs:ListMessageMoveTasks" in refused.value.response["Error"]["Message"]
 
 
-@pytest.mark.e2e
 def test_update_endpoint_weights_moves_the_traffic(sm, runtime, model_name, small_dataset) -> None:  # noqa: ANN001
     from tests.emulator_sagemaker.cifar_subset import png
     from tests.emulator_sagemaker.conftest import in_service
@@ -183,7 +176,6 @@ def test_update_endpoint_weights_moves_the_traffic(sm, runtime, model_name, smal
     sm.delete_endpoint(EndpointName=endpoint)
 
 
-@pytest.mark.e2e
 def test_every_operation_served_answers_an_incomplete_request_with_a_validation_error(emulator) -> None:  # noqa: ANN001
     """What SageMaker says to a request without its required members; moto crashed on 17 of them (HTML 500)."""
     for operation in sorted(EMULATOR_SERVES):
@@ -194,7 +186,6 @@ def test_every_operation_served_answers_an_incomplete_request_with_a_validation_
     assert 'Missing required parameter in input: "ResourceArn"' in (error.get("message") or error["Message"])
 
 
-@pytest.mark.e2e
 def test_a_crash_in_moto_is_an_aws_error_naming_it_not_an_html_page(emulator) -> None:  # noqa: ANN001
     import boto3
     from botocore.config import Config
@@ -210,7 +201,6 @@ def test_a_crash_in_moto_is_an_aws_error_naming_it_not_an_html_page(emulator) ->
     assert "<html" not in response["Error"]["Message"]
 
 
-@pytest.mark.e2e
 def test_a_request_moto_cannot_parse_is_a_json_internal_failure_not_an_html_500(emulator) -> None:  # noqa: ANN001
     """Content-Encoding: gzip over a body that is not gzip fails before moto has the action: still JSON."""
     answer = requests.post(

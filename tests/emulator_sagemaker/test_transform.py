@@ -7,7 +7,6 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.emulator_lambda.functions import aws_connection_uri
 from tests.emulator_sagemaker.cifar_subset import png
 from tests.emulator_sagemaker.conftest import TEST_ROLE, unique, wait_for
 
@@ -124,10 +123,9 @@ def test_another_algorithm_s_model_fails_with_the_reason(sm, small_dataset, trai
     assert missing.value.response["Error"]["Code"] == "ValidationException"
 
 
-def test_the_provider_transform_operator_runs_a_job(emulator, monkeypatch, s3, small_dataset, model_name) -> None:  # noqa: ANN001
+def test_the_provider_transform_operator_runs_a_job(airflow_aws_connection, s3, small_dataset, model_name) -> None:  # noqa: ANN001
     from airflow.providers.amazon.aws.operators.sagemaker import SageMakerTransformOperator
 
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", aws_connection_uri(emulator.endpoint_url))
     bucket, name = small_dataset.bucket, unique("transform-operator")
     source = {"S3DataType": "S3Prefix", "S3Uri": f"s3://{bucket}/{small_dataset.prefix}/validation/motorcycle/"}
     operator = SageMakerTransformOperator(
@@ -142,10 +140,9 @@ def test_the_provider_transform_operator_runs_a_job(emulator, monkeypatch, s3, s
     assert outputs == int((small_dataset.validation.labels == 1).sum())
 
 
-def test_the_provider_transform_operator_fails_the_task_on_a_failed_job(emulator, monkeypatch, small_dataset) -> None:  # noqa: ANN001
+def test_the_provider_transform_operator_fails_the_task_on_a_failed_job(airflow_aws_connection, small_dataset) -> None:  # noqa: ANN001
     from airflow.providers.amazon.aws.operators.sagemaker import SageMakerTransformOperator
 
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", aws_connection_uri(emulator.endpoint_url))
     model, name = unique("xgb-model"), unique("transform-xgb")
     config = transform_request(name, model, {"S3DataType": "S3Prefix", "S3Uri": f"s3://{small_dataset.bucket}/{small_dataset.prefix}/"},
                                f"s3://{small_dataset.bucket}/out/{name}/")  # fmt: skip

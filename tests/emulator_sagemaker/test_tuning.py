@@ -7,7 +7,6 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.emulator_lambda.functions import aws_connection_uri
 from tests.emulator_sagemaker.conftest import TRAIN_PER_CLASS, training_request, unique, wait_for
 
 OBJECTIVE = {"Type": "Maximize", "MetricName": "validation:accuracy"}
@@ -103,10 +102,9 @@ def test_unsupported_requests_are_refused_and_other_algorithms_fail(sm, small_da
     assert "knn" in done["FailureReason"] and "image-classification" in done["FailureReason"]
 
 
-def test_the_provider_tuning_operator_returns_the_best_job(emulator, monkeypatch, small_dataset) -> None:  # noqa: ANN001
+def test_the_provider_tuning_operator_returns_the_best_job(airflow_aws_connection, small_dataset) -> None:  # noqa: ANN001
     from airflow.providers.amazon.aws.operators.sagemaker import SageMakerTuningOperator
 
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", aws_connection_uri(emulator.endpoint_url))
     name = unique("tune-operator")
     ranges = {"CategoricalParameterRanges": [{"Name": "optimizer", "Values": ["sgd", "adam"]}]}
     config = tuning_request(name, small_dataset, strategy="Random", ranges=ranges, max_jobs=2, max_parallel=2)

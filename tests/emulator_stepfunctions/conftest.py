@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from tests.emulator_lambda.functions import aws_connection_uri, deploy
+from tests.conftest import wait_for_execution  # noqa: F401 - the tests import it from here
+from tests.emulator_lambda.functions import deploy
 
 #: The function the state machines call. Module state counts attempts per key (the worker
 #: stays warm between a failure and its retry, as Lambda's environment does).
@@ -84,24 +84,9 @@ def create_state_machine(sfn, resources):
         sfn.delete_state_machine(stateMachineArn=arn)
 
 
-def wait_for_execution(sfn, execution_arn: str, timeout: float = 30) -> dict[str, Any]:
-    """DescribeExecution once the execution has left RUNNING."""
-    deadline = time.monotonic() + timeout
-    while (described := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
-        assert time.monotonic() < deadline, f"{execution_arn} still RUNNING after {timeout} s"
-        time.sleep(0.1)
-    return described
-
-
 def history(sfn, execution_arn: str) -> list[dict[str, Any]]:
     return sfn.get_execution_history(executionArn=execution_arn)["events"]
 
 
 def event_types(events: list[dict[str, Any]]) -> list[str]:
     return [event["type"] for event in events]
-
-
-@pytest.fixture
-def airflow_aws_connection(emulator, monkeypatch):
-    """Airflow's ``aws_default`` connection pointed at the emulator (its endpoint_url extra)."""
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", aws_connection_uri(emulator.endpoint_url))

@@ -18,7 +18,7 @@ from airflow.providers.common.compat.sdk import AirflowException
 from tests.emulator_lambda.functions import RecordingTaskInstance, first_event
 from tests.emulator_stepfunctions.conftest import wait_for_execution
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("airflow_aws_connection")]
+pytestmark = pytest.mark.usefixtures("airflow_aws_connection")
 
 
 @pytest.fixture

@@ -11,8 +11,6 @@ import pytest
 from tests.emulator_lambda.functions import deploy
 from tests.emulator_stepfunctions.conftest import event_types, history, wait_for_execution
 
-pytestmark = pytest.mark.e2e
-
 
 def classify_then_alert(resources) -> dict:
     """One Lambda task: retry a busy endpoint, catch a low confidence into an SNS alert, then fail."""

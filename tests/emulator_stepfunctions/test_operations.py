@@ -29,7 +29,6 @@ def test_every_operation_moto_serves_is_classified_once() -> None:
     )
 
 
-@pytest.mark.e2e
 def test_activities_are_refused_and_unserved_operations_are_a_400(sfn) -> None:  # noqa: ANN001
     with pytest.raises(ClientError, match="GetActivityTask") as refused:
         sfn.create_activity(name="workers")
@@ -40,7 +39,6 @@ def test_activities_are_refused_and_unserved_operations_are_a_400(sfn) -> None: 
     assert "RedriveExecution" in unserved.value.response["Error"]["Message"]
 
 
-@pytest.mark.e2e
 def test_an_input_over_256_kib_is_refused(sfn, create_state_machine) -> None:  # noqa: ANN001
     arn = create_state_machine({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
     limit = 256 * 1024
@@ -51,7 +49,6 @@ def test_an_input_over_256_kib_is_refused(sfn, create_state_machine) -> None:  #
     assert wait_for_execution(sfn, fits)["status"] == "SUCCEEDED"
 
 
-@pytest.mark.e2e
 def test_data_of_exactly_256_kib_is_accepted_by_start_execution_and_by_the_states(sfn, create_state_machine) -> None:  # noqa: ANN001
     arn = create_state_machine({"StartAt": "Same", "States": {"Same": {"Type": "Pass", "End": True}}})
     exactly = json.dumps({"a": "x" * (256 * 1024 - 9)})
@@ -62,7 +59,6 @@ def test_data_of_exactly_256_kib_is_accepted_by_start_execution_and_by_the_state
     assert done["status"] == "SUCCEEDED", (done.get("error"), (done.get("cause") or "")[:200])
 
 
-@pytest.mark.e2e
 def test_a_task_output_over_256_kib_is_refused_by_send_task_success(sfn) -> None:  # noqa: ANN001
     with pytest.raises(ClientError, match="less than or equal to 262144") as refused:
         sfn.send_task_success(taskToken="any-token", output=json.dumps({"a": "x" * 256 * 1024}))
@@ -72,7 +68,6 @@ def test_a_task_output_over_256_kib_is_refused_by_send_task_success(sfn) -> None
     assert unknown.value.response["Error"]["Code"] != "ValidationException"
 
 
-@pytest.mark.e2e
 def test_a_state_whose_data_outgrows_256_kib_fails_the_execution(sfn, create_state_machine) -> None:  # noqa: ANN001
     arn = create_state_machine({"StartAt": "Double", "States": {
         "Double": {"Type": "Pass", "Parameters": {"a.$": "$.a", "b.$": "$.a"}, "End": True}}})  # fmt: skip
@@ -82,7 +77,6 @@ def test_a_state_whose_data_outgrows_256_kib_fails_the_execution(sfn, create_sta
     assert "Double" in failed["cause"]
 
 
-@pytest.mark.e2e
 def test_a_timed_out_task_names_its_state(sfn, create_state_machine, resources) -> None:  # noqa: ANN001
     task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 1,
             "Parameters": {"FunctionName": resources.function_arn, "Payload": {"sleep": 3}}}  # fmt: skip

@@ -5,27 +5,16 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from scones.etl.synthetic import write_cifar_archive
-
-TEST_BUCKET = "scones-test-bucket"
+from conftest import TEST_BUCKET  # noqa: F401 - the bucket of the root conftest's s3 fixture
+from tests.support.synthetic_cifar import write_cifar_archive
 
 
 @pytest.fixture(scope="session")
 def cifar_all_classes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """All 100 classes, 3 train and 1 test image each, in the official layout."""
     return write_cifar_archive(tmp_path_factory.mktemp("cifar") / "cifar-100-python.tar.gz", 3, 1)
-
-
-@pytest.fixture
-def s3() -> Iterator:
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=TEST_BUCKET)
-        yield client
 
 
 class FileServer:

@@ -23,9 +23,9 @@ from botocore.exceptions import EndpointConnectionError
 
 from scones.datasets import new_version, resolve_dataset
 from scones.errors import CorruptArchive, DestinationUnavailable, EmptyClassError, PublishConflict
-from scones.etl import synthetic
 from scones.etl.pipeline import run_etl
 from scones.layout import DatasetLayout
+from tests.support import synthetic_cifar as synthetic
 
 from .conftest import TEST_BUCKET
 

@@ -1,52 +1,22 @@
-"""Capture files written as SageMaker Data Capture writes them, for the monitor's tests."""
+"""Capture files written as SageMaker Data Capture writes them (tests.support.capture_records),
+in the monitor's S3 (the root conftest's ``s3`` fixture) or in a folder."""
 
 from __future__ import annotations
 
-import base64
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-import boto3
-import numpy as np
-import pytest
-from moto import mock_aws
+from conftest import TEST_BUCKET
+from tests.support.capture_records import capture_line  # noqa: F401 - the monitor tests' import of it
 
-from scones.etl.png import encode_png
-
-TEST_BUCKET = "scones-monitor-test"
 TEST_ENDPOINT = "scones-endpoint"
 TEST_VARIANT = "AllTraffic"
 CAPTURE_PREFIX = "data_capture"
-# A real (tiny) PNG as the captured input; the monitor must skip it without decoding it.
-PNG_B64 = base64.b64encode(encode_png(np.full((4, 4, 3), 200, dtype=np.uint8))).decode()
 
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
-
-
-def capture_line(
-    probabilities: Sequence[float] | str,
-    when: str,
-    *,
-    encoding: str = "JSON",
-    event_id: str = "00000000-0000-0000-0000-000000000000",
-) -> str:
-    """One capture record exactly as SageMaker writes it (compact JSON, one line, no newline)."""
-    data = probabilities if isinstance(probabilities, str) else json.dumps(list(probabilities))
-    if encoding == "BASE64":
-        data = base64.b64encode(data.encode()).decode()
-    record = {
-        "captureData": {
-            "endpointInput": {"observedContentType": "image/png", "mode": "INPUT", "data": PNG_B64, "encoding": "BASE64"},
-            "endpointOutput": {"observedContentType": "application/json", "mode": "OUTPUT", "data": data, "encoding": encoding},
-        },
-        "eventMetadata": {"eventId": event_id, "inferenceTime": when},
-        "eventVersion": "0",
-    }  # fmt: skip
-    return json.dumps(record, separators=(",", ":"))
 
 
 def partition_key(when: str, name: str = "capture.jsonl", endpoint: str = TEST_ENDPOINT, variant: str = TEST_VARIANT) -> str:
@@ -58,14 +28,6 @@ def write_lines(path: Path, lines: Sequence[str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{line}\n" for line in lines))
     return path
-
-
-@pytest.fixture
-def s3() -> Iterator:
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=TEST_BUCKET)
-        yield client
 
 
 def put_lines(s3, key: str, lines: Sequence[str]) -> None:

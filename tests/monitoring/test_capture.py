@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from scones.monitoring.capture_decode import MALFORMED_REASONS, decode_capture_lines, read_capture_file
+from scones.monitoring.capture_decode import MALFORMED_REASONS, read_capture_file
 from scones.monitoring.window import Window
 
 from .conftest import capture_line, write_lines
@@ -16,7 +17,9 @@ WINDOW = Window("2026-11-23T10:00:00Z", "2026-11-23T11:00:00Z")
 
 
 def decode(lines: list[str], n_classes: int = 2, **kw):
-    return decode_capture_lines("".join(f"{line}\n" for line in lines).encode(), n_classes, **kw)
+    """The lines decoded as the monitor decodes a capture file."""
+    with tempfile.TemporaryDirectory() as folder:
+        return read_capture_file(write_lines(Path(folder) / "capture.jsonl", lines), n_classes, **kw)
 
 
 @pytest.mark.parametrize("encoding", ["JSON", "BASE64"])

@@ -95,7 +95,7 @@ def test_alert_subject_fits_sns_limit():
     assert len(subject) <= 100
 
 
-@pytest.mark.parametrize("bad", ["s3://scones-monitor-test/missing.json"])
+@pytest.mark.parametrize("bad", [f"s3://{TEST_BUCKET}/missing.json"])
 def test_an_unreadable_baseline_is_an_error_that_names_it(s3, bad):
     from scones.monitoring.errors import BaselineError
 

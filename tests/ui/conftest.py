@@ -1,17 +1,5 @@
-"""The UI tests' S3: moto in-process, one bucket."""
+"""The UI tests' S3 is the root conftest's ``s3`` fixture (moto in-process), with its bucket."""
 
 from __future__ import annotations
 
-import boto3
-import pytest
-from moto import mock_aws
-
-BUCKET = "scones-ui-test"
-
-
-@pytest.fixture
-def s3():
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
+from conftest import TEST_BUCKET as BUCKET  # noqa: F401 - the tests' name for it

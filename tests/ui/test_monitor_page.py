@@ -289,8 +289,9 @@ def test_the_monitors_own_reports_render_as_trends_and_days(server, s3):
     from scones.monitoring.checks import Thresholds
     from scones.monitoring.daily import monitor_window
     from scones.monitoring.window import Window
+    from tests.support.capture_records import capture_line
 
-    from ..monitoring.conftest import capture_line, partition_key
+    from ..monitoring.conftest import partition_key
 
     for day, (records, low) in {"2026-11-20": (30, 0), "2026-11-21": (40, 4), "2026-11-22": (50, 25)}.items():
         lines = [capture_line([0.5, 0.5] if i < low else [0.99, 0.01], f"{day}T{i % 24:02d}:10:00Z") for i in range(records)]

@@ -11,10 +11,8 @@ answers from :data:`ENDPOINT_ANSWERS`, keyed by the image's bytes.
 from __future__ import annotations
 
 import importlib
-import io
 import json
 import os
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -25,6 +23,7 @@ from moto import mock_aws
 from scones.settings import load_settings
 from scones.settings import WorkflowSettings
 from scones.workflow.components import FUNCTIONS
+from tests.support.images import solid_png
 
 TEST_REGION = "us-east-1"
 TEST_SETTINGS = load_settings({"bucket": "scones-workflow-test"}, environ={})
@@ -40,11 +39,8 @@ CONFIDENT_KEY, UNSURE_KEY = list(IMAGES)[0], list(IMAGES)[2]
 
 
 def png(seed: int) -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (32, 32), (seed * 40 % 256, 120, 200)).save(buffer, format="PNG")
-    return buffer.getvalue()
+    """A distinct image per seed."""
+    return solid_png(32, 32, (seed * 40 % 256, 120, 200))
 
 
 def run_handlers_as_lambdas(monkeypatch: pytest.MonkeyPatch, answers: dict[bytes, list[float]]) -> list[str]:
@@ -131,15 +127,6 @@ def subscribe_queue(client: Callable[[str], Any], topic_arn: str) -> str:
 def received_alerts(client: Callable[[str], Any], queue_url: str) -> list[dict[str, Any]]:
     messages = client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get("Messages", [])
     return [json.loads(m["Body"]) for m in messages]
-
-
-def wait(client: Callable[[str], Any], arn: str, timeout: float = 60) -> dict[str, Any]:
-    sfn = client("stepfunctions")
-    deadline = time.monotonic() + timeout
-    while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
-        assert time.monotonic() < deadline, f"{arn} still running after {timeout} s"
-        time.sleep(0.05)
-    return described
 
 
 TEST_CONFIG = WorkflowSettings(max_concurrency=4)

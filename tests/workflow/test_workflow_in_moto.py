@@ -12,8 +12,9 @@ import pytest
 
 from scones.workflow.deploy import deploy_workflow
 from scones.workflow.executions import start_execution
+from tests.conftest import wait_for_execution
 
-from .conftest import CONFIDENT_KEY, IMAGES, TEST_CONFIG, TEST_SETTINGS, UNSURE_KEY, received_alerts, run_handlers_as_lambdas, subscribe_queue, wait
+from .conftest import CONFIDENT_KEY, IMAGES, TEST_CONFIG, TEST_SETTINGS, UNSURE_KEY, received_alerts, run_handlers_as_lambdas, subscribe_queue
 
 BUCKET = TEST_SETTINGS.bucket
 
@@ -29,8 +30,8 @@ def workflow(moto_aws, dataset, monkeypatch):
 
 
 def execute(workflow, machine: str, payload) -> dict:
-    arn = start_execution(workflow["client"]("stepfunctions"), workflow[machine], payload)
-    return wait(workflow["client"], arn)
+    sfn = workflow["client"]("stepfunctions")
+    return wait_for_execution(sfn, start_execution(sfn, workflow[machine], payload), timeout=60)
 
 
 def test_a_confident_image_is_classified(workflow):

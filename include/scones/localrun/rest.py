@@ -12,6 +12,10 @@ import urllib.request
 from typing import Any
 
 
+#: How often the waits ask the API server: a run's end is seen within a second of it.
+POLL_SECONDS = 1.0
+
+
 class AirflowClient:
     def __init__(self, url: str, username: str, password: str) -> None:
         self.url = url
@@ -56,7 +60,7 @@ class AirflowClient:
                 return state
             if during is not None:
                 during()
-            time.sleep(3)
+            time.sleep(POLL_SECONDS)
         raise TimeoutError(f"{dag_id} {run_id} did not finish in {timeout:.0f}s")
 
     def wait_for_new_run(self, dag_id: str, known: set[str], run_type: str = "asset_triggered", timeout: float = 300) -> str:
@@ -66,7 +70,7 @@ class AirflowClient:
             for run in self.runs(dag_id):
                 if run["dag_run_id"] not in known and run["run_type"] == run_type:
                     return run["dag_run_id"]
-            time.sleep(3)
+            time.sleep(POLL_SECONDS)
         raise TimeoutError(f"no new run of {dag_id} in {timeout:.0f}s")
 
     def task_instances(self, dag_id: str, run_id: str) -> dict[str, dict]:

@@ -163,7 +163,7 @@ def wait_healthy(stack: Stack, timeout: float, components: tuple[str, ...] = ("s
                 return
         except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
             pass
-        time.sleep(2)
+        time.sleep(0.5)
     raise ServerError(f"Airflow did not report {', '.join(components)} healthy in {timeout:.0f}s; see the logs in {stack.home / 'processes'}")
 
 

@@ -290,32 +290,6 @@ def _decode_output(data: str, encoding: str) -> list[float]:
         raise ValueError(f"endpointOutput.data is not a JSON list of numbers ({exc}): {payload[:80]!r}") from None
 
 
-def decode_capture_lines(
-    data: bytes,
-    n_classes: int,
-    *,
-    start_us: int | None = None,
-    end_us: int | None = None,
-    source: str = "<bytes>",
-) -> Decoded:
-    """Decode capture lines held in memory (whole lines; a trailing newline is optional).
-
-    :param n_classes: the length every probability vector must have.
-    :param start_us: keep records at or after this time (microseconds since the epoch).
-    :param end_us: keep records strictly before this time.
-    :param source: names the data in malformed-record examples.
-    """
-    collector = _Collector(source, n_classes, start_us, end_us)
-    # Split on newlines near CHUNK_BYTES so each chunk holds whole lines.
-    position = 0
-    while position < len(data):
-        cut = data.find(b"\n", min(position + CHUNK_BYTES, len(data)) - 1)
-        end = len(data) if cut < 0 else cut + 1
-        collector.add_chunk(data[position:end], position)
-        position = end
-    return collector.result()
-
-
 def read_capture_file(
     path: str | Path,
     n_classes: int,

@@ -5,7 +5,7 @@ as the operator polls.
 but calls DescribeTrainingJob only once 30 s have passed since its last call, a literal in
 the provider: a completed job is noticed up to 30 s late whatever the operator's
 ``check_interval``. On real AWS (``poll_seconds`` 30) nothing changes; on the emulator
-(``poll_seconds`` 2) the wait ends within two polls of the job.
+(``poll_seconds`` 1) the wait ends within two polls of the job.
 """
 
 from __future__ import annotations

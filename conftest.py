@@ -1,0 +1,98 @@
+"""The test tiers, by directory (docs/testing.md says how to run each).
+
+- ``e2e``: ``tests/e2e``, the DAGs and the ``scones up`` stacks run end to end on the emulator;
+- ``emulator``: ``tests/emulator_*``, the emulator's services in its own process (real training,
+  real Lambda workers);
+- ``unit``: everything else (moto in-process), ``lambdas/`` included.
+
+The directory is the only source of a test's tier: this hook marks every collected test, so
+``-m unit`` can never pick up a test that trains a model. A tier mark written in a test file
+would contradict it; ``tests/test_tiers.py`` fails on one.
+
+The run's order is set here too, for ``./run test`` (xdist ``--dist loadfile
+--no-loadscope-reorder``: each file, or group of files, goes to one worker, in the order of the
+items): the longest files first, so the two Airflow stacks start at once on different workers and
+the short unit files fill in at the end; and one group for the files that share a worker's
+trained endpoint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+TIERS = ("unit", "emulator", "e2e")
+#: Started first, in this order (they take minutes: each is a tail if it starts last).
+LONGEST_FIRST = ("tests/e2e/test_celery_stack.py", "tests/e2e/test_stack.py", "tests/e2e/test_train_deploy_dag.py",
+                 "tests/e2e/test_deploy_workflow_dag.py", "tests/e2e/test_model_monitor_dag.py")  # fmt: skip
+#: Files that run on one worker, one after the other: the train-and-deploy tests leave the
+#: endpoint that the deploy-workflow tests serve from (each would otherwise train its own).
+GROUPS = {"tests/e2e/test_train_deploy_dag.py": "e2e-endpoint", "tests/e2e/test_deploy_workflow_dag.py": "e2e-endpoint"}
+
+
+def tier_of(path: Path) -> str:
+    """The tier of the test file at ``path``."""
+    parts = Path(path).resolve().relative_to(ROOT).parts
+    if parts[:2] == ("tests", "e2e"):
+        return "e2e"
+    if len(parts) > 2 and parts[0] == "tests" and parts[1].startswith("emulator_"):
+        return "emulator"
+    return "unit"
+
+
+def run_order(relative: str, tier: str) -> tuple[int, int]:
+    """Where a file's tests go in the run: :data:`LONGEST_FIRST`, then e2e, emulator, unit."""
+    if relative in LONGEST_FIRST:
+        return (LONGEST_FIRST.index(relative), 0)
+    return (len(LONGEST_FIRST), ("e2e", "emulator", "unit").index(tier))
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """The tier mark, as the test is collected: before -m deselects (in pytest_collection_modifyitems)."""
+    item.add_marker(tier_of(item.path))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def key(indexed: tuple[int, pytest.Item]) -> tuple[int, int, int]:
+        index, item = indexed
+        relative = Path(item.path).resolve().relative_to(ROOT).as_posix()
+        return (*run_order(relative, tier_of(item.path)), index)  # a file's tests stay together, in order
+
+    items[:] = [item for _, item in sorted(enumerate(items), key=key)]
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """``--dist loadfile`` with :data:`GROUPS`: a group's files are one unit of work. (Not
+    ``--dist loadgroup``: xdist 3.8 names a test's group by rewriting its node id, which pytest 9
+    no longer reads, so every test went its own way.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class GroupedFileScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = super()._split_scope(nodeid)
+            return GROUPS.get(file, file)
+
+    return GroupedFileScheduling(config, log)
+
+
+#: The bucket the in-process ``s3`` fixture creates.
+TEST_BUCKET = "scones-test-bucket"
+TEST_REGION = "us-east-1"
+
+
+@pytest.fixture
+def s3():
+    """S3 in-process (moto), with :data:`TEST_BUCKET`: the unit tests' S3, in tests/ and lambdas/."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client("s3", region_name=TEST_REGION)
+        client.create_bucket(Bucket=TEST_BUCKET)
+        yield client

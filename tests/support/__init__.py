@@ -1,0 +1,2 @@
+"""Test data made as AWS and the official archives make it, for the tests, the benchmarks and
+scripts/ (which put the repository root on ``sys.path``). Not part of the installed package."""
