@@ -81,7 +81,7 @@ def main() -> int:
         sm.create_endpoint(EndpointName="benchmark", EndpointConfigName="benchmark")
         sm.get_waiter("endpoint_in_service").wait(EndpointName="benchmark", WaiterConfig={"Delay": 1})
         correct, confidences = 0, []
-        for image, label in zip(test.images, test.labels):
+        for image, label in zip(test.images, test.labels, strict=True):
             answer = runtime.invoke_endpoint(EndpointName="benchmark", ContentType="image/png", Body=png(image))
             probabilities = json.loads(answer["Body"].read())
             correct += int(probabilities.index(max(probabilities)) == label)

@@ -85,7 +85,7 @@ def main() -> int:
         bodies = [png(image) for image in train.images]
         started = time.monotonic()
         correct = 0
-        for body, label in zip(bodies, train.labels):
+        for body, label in zip(bodies, train.labels, strict=True):
             probabilities = json.loads(runtime.invoke_endpoint(EndpointName="benchmark", ContentType="image/png", Body=body)["Body"].read())
             correct += probabilities.index(max(probabilities)) == label
         seconds = time.monotonic() - started

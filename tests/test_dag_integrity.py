@@ -102,7 +102,7 @@ def test_policy(dagbag):
 
 
 def test_params_defaults_validate(dagbag):
-    for dag_id, dag in dagbag.dags.items():
+    for dag in dagbag.dags.values():
         dag.params.validate()  # raises ParamValidationError on a default that breaks its schema
 
 

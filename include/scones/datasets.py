@@ -239,7 +239,7 @@ def publish_version(s3: S3Client, layout: DatasetLayout, version: str, *, attemp
         }
         condition = {"IfMatch": current.etag} if current else {"IfNoneMatch": "*"}
 
-        def put(condition: dict[str, str] = condition) -> Any:
+        def put(condition: dict[str, str] = condition, body: dict[str, Any] = body) -> Any:
             return s3.put_object(Bucket=layout.bucket, Key=layout.pointer_key, Body=json.dumps(body, indent=2).encode(),
                                  ContentType="application/json", **condition)  # fmt: skip
 

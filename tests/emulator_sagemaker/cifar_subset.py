@@ -50,7 +50,7 @@ def read_split(tarball: Path, split: str) -> Split:
     keep = np.isin(fine, list(CLASSES))
     images = np.asarray(raw[b"data"], np.uint8)[keep].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
     labels = np.searchsorted(sorted(CLASSES), fine[keep])
-    names = [n.decode() for n, k in zip(raw[b"filenames"], keep) if k]
+    names = [n.decode() for n, k in zip(raw[b"filenames"], keep, strict=True) if k]
     return Split(np.ascontiguousarray(images), labels, names)
 
 
@@ -58,7 +58,7 @@ def write_channel(s3, bucket: str, prefix: str, channel: str, split: Split) -> N
     """``<prefix>/<channel>/<class>/<file>.png`` and ``<prefix>/<channel>_lst/<channel>.lst``."""
     lines = []
     names = list(CLASSES.values())
-    for index, (image, label, filename) in enumerate(zip(split.images, split.labels, split.filenames)):
+    for index, (image, label, filename) in enumerate(zip(split.images, split.labels, split.filenames, strict=True)):
         relative = f"{names[label]}/{filename}"
         s3.put_object(Bucket=bucket, Key=f"{prefix}/{channel}/{relative}", Body=png(image))
         lines.append(f"{index}\t{label}\t{relative}")

@@ -43,7 +43,7 @@ def test_the_serving_model_classifies_every_image_into_one_file(cli_env, monkeyp
     assert summary["images"] == len(validation.labels) and summary["predictions"] == output
     lines = read_lines(s3, output)
     expected = sorted(f"s3://{bucket}/{small_dataset.prefix}/validation/{CLASSES[label]}/{file}"
-                      for label, file in zip(validation.labels, validation.filenames))  # fmt: skip
+                      for label, file in zip(validation.labels, validation.filenames, strict=True))  # fmt: skip
     assert [line["image"] for line in lines] == expected  # one line per image, sorted
     assert sum(summary["per_class"].values()) == len(lines)
     correct = sum(line["predicted_class"] == line["image"].split("/")[-2] for line in lines)

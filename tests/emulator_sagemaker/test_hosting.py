@@ -60,7 +60,7 @@ def test_an_endpoint_is_creating_then_in_service(sm, model_name) -> None:  # noq
 def test_predicts_probabilities_in_label_order(runtime, endpoint, small_dataset) -> None:  # noqa: ANN001
     images, labels = small_dataset.validation.images, small_dataset.validation.labels
     correct = 0
-    for image, label in zip(images, labels):
+    for image, label in zip(images, labels, strict=True):
         p, variant = probabilities(runtime, endpoint, png(image))
         assert len(p) == 2 and sum(p) == pytest.approx(1.0, abs=1e-5) and all(0 <= v <= 1 for v in p)
         assert variant == "AllTraffic"

@@ -44,10 +44,10 @@ def test_a_prefix_of_images_is_classified_into_out_files(sm, s3, runtime, small_
     assert "FailureReason" not in done and done["TransformStartTime"] <= done["TransformEndTime"]
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"out/{name}/")["Contents"]
     validation = small_dataset.validation
-    expected = {f"out/{name}/{['bicycle', 'motorcycle'][label]}/{file}.out" for label, file in zip(validation.labels, validation.filenames)}
+    expected = {f"out/{name}/{['bicycle', 'motorcycle'][label]}/{file}.out" for label, file in zip(validation.labels, validation.filenames, strict=True)}
     assert {o["Key"] for o in listed} == expected  # one .out per image, named after it, below S3OutputPath
     correct = 0
-    for label, file, image in list(zip(validation.labels, validation.filenames, validation.images)):
+    for label, file in zip(validation.labels, validation.filenames, strict=True):
         folder = ["bicycle", "motorcycle"][label]
         probabilities = json.loads(read_out(s3, bucket, f"out/{name}/{folder}/{file}.out"))
         assert len(probabilities) == 2 and sum(probabilities) == pytest.approx(1.0, abs=1e-5)
@@ -63,7 +63,7 @@ def test_a_prefix_of_images_is_classified_into_out_files(sm, s3, runtime, small_
 def test_a_manifest_with_jsonlines_assembled_by_line(sm, s3, small_dataset, model_name) -> None:  # noqa: ANN001
     bucket, name = small_dataset.bucket, unique("transform-manifest")
     validation = small_dataset.validation
-    chosen = [f"{['bicycle', 'motorcycle'][label]}/{file}" for label, file in zip(validation.labels[:3], validation.filenames[:3])]
+    chosen = [f"{['bicycle', 'motorcycle'][label]}/{file}" for label, file in zip(validation.labels[:3], validation.filenames[:3], strict=True)]
     manifest_key = f"manifests/{name}.json"
     s3.put_object(Bucket=bucket, Key=manifest_key, Body=json.dumps([{"prefix": f"s3://{bucket}/{small_dataset.prefix}/validation/"}, *chosen]))
     source = {"S3DataType": "ManifestFile", "S3Uri": f"s3://{bucket}/{manifest_key}"}

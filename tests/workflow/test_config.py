@@ -36,12 +36,12 @@ def test_variables_set_the_section_too():
 def test_bad_values_are_named(overrides, message):
     settings = load_settings({"workflow": overrides}, environ={})
     with pytest.raises(ConfigurationError, match=message):
-        settings.workflow.max_concurrency
+        _ = settings.workflow.max_concurrency
 
 
 def test_a_bad_environment_value_names_its_variable():
     with pytest.raises(ConfigurationError, match="environment SCONES_WORKFLOW_LAMBDA_TIMEOUT"):
-        load_settings(environ={"SCONES_WORKFLOW_LAMBDA_TIMEOUT": "30s"}).workflow.lambda_timeout
+        _ = load_settings(environ={"SCONES_WORKFLOW_LAMBDA_TIMEOUT": "30s"}).workflow.lambda_timeout
 
 
 @pytest.mark.parametrize(
@@ -55,9 +55,9 @@ def test_a_bad_workflow_value_fails_only_where_the_section_is_read(environ, vari
     assert PageContext(s3=lambda: None, variables=lambda: variables.get).bucket() == "scones-unlimited-ml"
     source = "environment SCONES_WORKFLOW_MAX_CONCURRENCY" if environ else f"Airflow Variable {next(iter(variables))}"
     with pytest.raises(ConfigurationError, match=source):
-        settings.workflow.max_concurrency
+        _ = settings.workflow.max_concurrency
     with pytest.raises(ConfigurationError, match=source):
-        settings.names.workflow_alerts_topic
+        _ = settings.names.workflow_alerts_topic
 
 
 @pytest.mark.parametrize(
@@ -68,7 +68,7 @@ def test_a_bad_workflow_value_fails_only_where_the_section_is_read(environ, vari
 )  # fmt: skip
 def test_an_out_of_range_value_names_where_it_came_from(environ, variables, source):
     with pytest.raises(ConfigurationError, match=re.escape(source)):
-        load_settings(variables=variables.get, environ=environ).workflow.max_concurrency
+        _ = load_settings(variables=variables.get, environ=environ).workflow.max_concurrency
 
 
 def test_a_section_that_is_not_a_mapping_is_a_configuration_error():

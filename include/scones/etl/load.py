@@ -150,7 +150,7 @@ def delete_prefix(s3: S3Client, bucket: str, prefix: str) -> int:
     for start in range(0, len(keys), 1000):
         pending = keys[start : start + 1000]
 
-        def delete_batch() -> None:
+        def delete_batch(pending: list[str] = pending) -> None:  # bound now: called within this iteration
             response = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in pending], "Quiet": True})
             errors = response.get("Errors", [])
             refused.extend(e for e in errors if e.get("Code") not in TRANSIENT_CODES)

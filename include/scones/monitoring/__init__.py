@@ -45,6 +45,33 @@ _EXPORTS = {
     "format_summary": "scones.monitoring.report",
 }
 
+__all__ = [  # the lazy names of _EXPORTS (checked equal by tests/monitoring/test_package.py)
+    "Analysis",
+    "Baseline",
+    "BaselineError",
+    "CHECKS",
+    "CallableSink",
+    "CaptureSourceError",
+    "LocalSink",
+    "MonitorError",
+    "ReportSink",
+    "S3Sink",
+    "Thresholds",
+    "Violation",
+    "Window",
+    "WindowError",
+    "analyze_capture",
+    "baseline_from_json",
+    "build_report",
+    "format_summary",
+    "list_report_days",
+    "load_baseline",
+    "read_report",
+    "render_html",
+    "report_prefix",
+    "write_report",
+]
+
 if TYPE_CHECKING:
     from scones.monitoring.analyze import Analysis, analyze_capture
     from scones.monitoring.checks import CHECKS, Thresholds, Violation

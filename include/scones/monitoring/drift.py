@@ -136,7 +136,7 @@ def compute_drift(current: WindowStatistics, baseline: Baseline, min_records: in
             f"{list(current.classes)}: pass the classes the model was trained on, in label order"
         )
     total = baseline.records or 1
-    baseline_share = {n: round(int(c) / total, 6) for n, c in zip(baseline.classes, baseline.class_counts)}
+    baseline_share = {n: round(int(c) / total, 6) for n, c in zip(baseline.classes, baseline.class_counts, strict=True)}
     baseline_quantiles = histogram_quantiles(baseline.confidence_histogram)
     common = {"baseline_source": baseline.source, "baseline_records": baseline.records,
               "baseline_class_share": baseline_share, "baseline_quantiles": baseline_quantiles}  # fmt: skip

@@ -61,7 +61,7 @@ def confidence_over_time(statistics: WindowStatistics, window: Window) -> bytes:
         for index, name in enumerate(statistics.classes):
             mask = statistics.sample_predicted == index
             if mask.any():
-                ax.scatter([w for w, m in zip(when, mask) if m], statistics.sample_confidence[mask],
+                ax.scatter([w for w, m in zip(when, mask, strict=True) if m], statistics.sample_confidence[mask],
                            s=4, alpha=0.5, label=f"predicted {name}", linewidths=0)  # fmt: skip
     else:
         _empty(ax)
@@ -87,7 +87,7 @@ def confidence_by_class(statistics: WindowStatistics) -> bytes:
     figure = _figure(4 * k, 3.2)
     axes = figure.subplots(1, k, squeeze=False)[0]
     edges = np.linspace(0, 1, HISTOGRAM_BINS + 1)
-    for index, (ax, name) in enumerate(zip(axes, statistics.classes)):
+    for index, (ax, name) in enumerate(zip(axes, statistics.classes, strict=True)):
         counts = statistics.histograms[index].reshape(HISTOGRAM_BINS, BINS // HISTOGRAM_BINS).sum(axis=1)
         total = int(counts.sum())
         if total:
@@ -139,4 +139,4 @@ def render_plots(statistics: WindowStatistics, window: Window) -> dict[str, byte
         confidence_over_time(statistics, window),
         confidence_by_class(statistics),
         hourly_volume(statistics, window),
-    )))  # fmt: skip
+    ), strict=True))  # fmt: skip

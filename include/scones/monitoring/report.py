@@ -57,7 +57,7 @@ def build_report(analysis: Analysis) -> dict[str, Any]:
         "files": s.files,
         "bytes_read": s.bytes_read,
         "classes": list(s.classes),
-        "class_counts": {name: int(c) for name, c in zip(s.classes, s.class_counts)},
+        "class_counts": {name: int(c) for name, c in zip(s.classes, s.class_counts, strict=True)},
         "class_share": s.class_share,
         "confidence": {
             "threshold": s.threshold,

@@ -128,7 +128,7 @@ class WindowStatistics:
     @property
     def class_share(self) -> dict[str, float]:
         total = self.records or 1
-        return {name: round(int(count) / total, 6) for name, count in zip(self.classes, self.class_counts)}
+        return {name: round(int(count) / total, 6) for name, count in zip(self.classes, self.class_counts, strict=True)}
 
     @property
     def mean_confidence(self) -> float | None:
@@ -201,7 +201,7 @@ class WindowStatistics:
                             "categorical": {
                                 "buckets": [
                                     {"value": name, "count": int(count)}
-                                    for name, count in zip(self.classes, self.class_counts)
+                                    for name, count in zip(self.classes, self.class_counts, strict=True)
                                 ]
                             }
                         },
@@ -268,14 +268,14 @@ class StatisticsBuilder:
         hours, inverse = np.unique(times_us // HOUR_US, return_inverse=True)
         counts = np.bincount(inverse, minlength=len(hours))
         lows = np.bincount(inverse, weights=low, minlength=len(hours))
-        for hour, count, low_count in zip(hours.tolist(), counts.tolist(), lows.tolist()):
+        for hour, count, low_count in zip(hours.tolist(), counts.tolist(), lows.tolist(), strict=True):
             self.hourly[hour] += count
             self.hourly_low[hour] += int(low_count)
         self._sample(times_us, confidence, predicted)
 
     def _sample(self, times_us: np.ndarray, confidence: np.ndarray, predicted: np.ndarray) -> None:
         keys = np.concatenate((self.sample[0], _sample_keys(times_us, confidence)))
-        columns = [np.concatenate((old, new)) for old, new in zip(self.sample[1:], (times_us, confidence, predicted))]
+        columns = [np.concatenate((old, new)) for old, new in zip(self.sample[1:], (times_us, confidence, predicted), strict=True)]
         if len(keys) > self.sample_size:
             keep = np.argpartition(keys, self.sample_size)[: self.sample_size]
             keys, columns = keys[keep], [c[keep] for c in columns]

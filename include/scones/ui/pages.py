@@ -185,9 +185,9 @@ def _hourly(report: dict[str, Any]) -> str:
         return ""
     limit = number(_dict(report, "thresholds").get("max_low_confidence_rate"))
     hours = [str(h.get("hour", ""))[11:16] or "?" for h in hourly]
-    volume = bar_chart("Inferences per hour (UTC)", [Point(t, number(h.get("records"))) for t, h in zip(hours, hourly)])
+    volume = bar_chart("Inferences per hour (UTC)", [Point(t, number(h.get("records"))) for t, h in zip(hours, hourly, strict=True)])
     low = line_chart("Low-confidence share per hour",
-                     [Point(t, number(h.get("low_confidence_rate"))) for t, h in zip(hours, hourly)],
+                     [Point(t, number(h.get("low_confidence_rate"))) for t, h in zip(hours, hourly, strict=True)],
                      fmt="{:.0%}".format, limit=limit, y_max=1.0)  # fmt: skip
     return f'<div class="charts">{volume}{low}</div>'
 

@@ -301,7 +301,7 @@ class TrainingRun:
         """Images and labels of ``split`` ("train" or "validation") from its images and .lst channels."""
         entries = read_manifest(self.store, channels[f"{split}_lst"], num_classes)
         images = np.empty((len(entries), IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8)
-        for i, (line, label, relative) in enumerate(entries):
+        for i, (line, _label, relative) in enumerate(entries):
             uri = channels[split].child(relative)
             try:
                 images[i] = decode_image(self.store.get(uri))

@@ -30,7 +30,7 @@ def install() -> list[type]:
         method = cls.__dict__.get("_from_error")
         if method is None or getattr(method, _WRAPPED, False):
             continue
-        setattr(cls, "_from_error", _naming_timeouts(method))
+        cls._from_error = _naming_timeouts(method)
         wrapped.append(cls)
     return wrapped
 
