@@ -81,3 +81,29 @@ def test_a_new_folder_gets_this_versions_manifest(tmp_path) -> None:  # noqa: AN
 
     StateDir(tmp_path / "state").open().close()
     assert json.loads((tmp_path / "state" / "manifest.json").read_text()) == expected_manifest()
+
+
+_SHORT_WRITE = """
+import os, resource, sys
+from scones.emulator.persistence.layout import write_atomically
+path = sys.argv[1]
+write_atomically(path, b"good" * 1000)
+resource.setrlimit(resource.RLIMIT_FSIZE, (6000, 6000))  # a disk nearly full, as a file-size limit
+try:
+    write_atomically(path, b"new!" * 4000)
+except OSError as exc:
+    print("refused", exc.errno)
+else:
+    print("written")
+"""
+
+
+def test_a_short_write_leaves_the_old_file_whole_and_no_temporary(tmp_path) -> None:  # noqa: ANN001
+    import subprocess
+    import sys
+
+    path = tmp_path / "backend.pickle"
+    ran = subprocess.run([sys.executable, "-c", _SHORT_WRITE, str(path)], capture_output=True, text=True, check=True)
+    assert ran.stdout.startswith("refused"), ran.stdout
+    assert path.read_bytes() == b"good" * 1000, "a truncated file was renamed over the good one"
+    assert [p.name for p in tmp_path.iterdir()] == ["backend.pickle"], "the temporary file is left behind"

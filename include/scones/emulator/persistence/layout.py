@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import functools
 import json
@@ -122,16 +124,31 @@ FSYNC = os.environ.get("SCONES_AWS_STATE_FSYNC", "1") != "0"
 def write_atomically(path: str | Path, data: bytes) -> None:
     """Write ``path`` as a whole or not at all: a temporary file renamed over the old one.
 
-    Durable against a kill -9 once this returns; :func:`commit` makes it durable on disk.
+    Durable against a kill -9 once this returns; :func:`commit` makes it durable on disk. A
+    short write (a disk nearly full, a file-size limit) raises ``OSError`` and leaves the old
+    file as it was: ``os.write`` may write fewer bytes than asked without failing, so it is
+    looped, and the temporary file is removed whatever fails.
     """
     folder, name = os.path.split(path)
     temporary = os.path.join(folder, f".{name}.{threading.get_ident()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.replace(temporary, path)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                if written <= 0:
+                    raise OSError(errno.ENOSPC, f"could not write {path}: no byte written")
+                view = view[written:]
+            if FSYNC:
+                os.fsync(fd)  # the rename must not reach the disk before the data it names
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 class GroupCommit:
