@@ -43,3 +43,30 @@ def test_versions_delete_markers_tags_and_uploads_in_progress_survive_a_crash(re
     s3.complete_multipart_upload(Bucket=BUCKET, Key="big.bin", UploadId=upload,
                                  MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})  # fmt: skip
     assert s3.get_object(Bucket=BUCKET, Key="big.bin")["Body"].read() == b"p" * (5 * 1024 * 1024)
+
+
+def test_a_write_the_disk_refuses_is_an_s3_error_and_stores_nothing(restartable: Restartable) -> None:
+    import resource
+
+    from botocore.config import Config
+
+    s3 = restartable.session().client("s3", config=Config(retries={"max_attempts": 1}))
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(Bucket=BUCKET, Key="small.txt", Body=b"kept")
+    assert restartable.emulator.pid is not None
+    limit = 1024 * 1024  # a disk nearly full, as a file-size limit on the emulator
+    resource.prlimit(restartable.emulator.pid, resource.RLIMIT_FSIZE, (limit, limit))
+    with pytest.raises(s3.exceptions.ClientError) as refused:
+        s3.put_object(Bucket=BUCKET, Key="big.bin", Body=b"b" * (2 * limit))
+    error = refused.value.response["Error"]
+    assert (error["Code"], refused.value.response["ResponseMetadata"]["HTTPStatusCode"]) == ("InternalError", 500)
+    assert "nothing was stored" in error["Message"]
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket=BUCKET, Key="big.bin")
+    blobs = restartable.state_dir / "s3" / "blobs"
+    assert all(body.stat().st_size < limit for body in blobs.iterdir()), "the refused body still takes room"
+
+    restartable.crash()  # the folder is still whole: it loads
+    s3 = restartable.session().client("s3")
+    assert s3.get_object(Bucket=BUCKET, Key="small.txt")["Body"].read() == b"kept"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]] == ["small.txt"]

@@ -107,30 +107,51 @@ def install_wsgi_hook(save_others: Callable[[], Any]) -> None:
     DomainDispatcherApplication.__call__ = __call__  # type: ignore[method-assign]
 
 
+def _s3_not_stored(exc: OSError) -> tuple[int, dict[str, str], str]:
+    """S3's own error format for a write the disk refused (full, a file-size limit): nothing stored."""
+    from xml.sax.saxutils import escape
+
+    message = (f"the local AWS emulator could not write this request's data to its state folder "
+               f"({type(exc).__name__}: {exc}); nothing was stored")  # fmt: skip
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code>'
+            f"<Message>{escape(message)}</Message></Error>")  # fmt: skip
+    return 500, {"Content-Type": "application/xml"}, body
+
+
 def install_s3_hooks(save_buckets: Callable[[], Any], persist_key: Callable[[Any, str, str], None]) -> None:
     from moto.s3.responses import S3Response
 
     key_response, bucket_response = S3Response.key_response, S3Response.bucket_response
 
+    # An OSError (ENOSPC, EFBIG) from a body, a key record (written before the key store
+    # changes, see s3_objects) or a backends file: S3's XML InternalError, not Flask's HTML 500.
     def key_hook(self: S3Response, request: Any, full_url: str, headers: Any) -> Any:
-        answer = key_response(self, request, full_url, headers)
-        if request.method not in ("GET", "HEAD") and answer[0] < 300:
-            started = time.perf_counter()
-            query = self._get_querystring(request, full_url)
-            if any(name in query for name in _IN_PLACE):
-                persist_key(self.backend, self.parse_bucket_name_from_url(request, full_url), self.parse_key_name())
-            if any(name in query for name in (*_IN_PLACE, *_MULTIPART)):
-                save_buckets()  # object tags live in the backend's tagger; uploads in progress in their bucket
-                commit()
-                COSTS.add(started)
+        try:
+            answer = key_response(self, request, full_url, headers)
+            if request.method not in ("GET", "HEAD") and answer[0] < 300:
+                started = time.perf_counter()
+                query = self._get_querystring(request, full_url)
+                if any(name in query for name in _IN_PLACE):
+                    persist_key(self.backend, self.parse_bucket_name_from_url(request, full_url), self.parse_key_name())
+                if any(name in query for name in (*_IN_PLACE, *_MULTIPART)):
+                    save_buckets()  # object tags live in the backend's tagger; uploads in progress in their bucket
+                    commit()
+                    COSTS.add(started)
+        except OSError as exc:
+            log.exception("could not write the emulator's S3 state")
+            return _s3_not_stored(exc)
         return answer
 
     def bucket_hook(self: S3Response, request: Any, full_url: str, headers: Any) -> Any:
-        answer = bucket_response(self, request, full_url, headers)
-        if request.method not in ("GET", "HEAD") and answer[0] < 300:
-            started = time.perf_counter()
-            save_buckets()
-            COSTS.add(started)
+        try:
+            answer = bucket_response(self, request, full_url, headers)
+            if request.method not in ("GET", "HEAD") and answer[0] < 300:
+                started = time.perf_counter()
+                save_buckets()
+                COSTS.add(started)
+        except OSError as exc:
+            log.exception("could not write the emulator's S3 state")
+            return _s3_not_stored(exc)
         return answer
 
     S3Response.key_response = key_hook  # type: ignore[method-assign]

@@ -87,9 +87,15 @@ class Blob:
         return data
 
     def write(self, data: bytes) -> int:
-        with open(self.name, "r+b" if self._exists else "wb") as body:
-            body.seek(self._position)
-            body.write(data)
+        try:
+            with open(self.name, "r+b" if self._exists else "wb") as body:
+                body.seek(self._position)
+                body.write(data)
+        except OSError:  # a disk full, a file-size limit: the body is not stored, and takes no room
+            with contextlib.suppress(OSError):
+                os.unlink(self.name)
+            self._exists = False
+            raise
         self._exists = True
         self._position += len(data)
         return len(data)
@@ -232,8 +238,17 @@ def _hooked(store_method: Callable[..., Any], kind: str) -> Callable[..., Any]:
         # a client was shown must survive a crash. (A crash between the two keeps a write
         # that was never answered: allowed, as for any request cut short.)
         started = time.perf_counter()
-        write_record(key, after, _owner(after) or _owner(before))
-        commit()  # the body and the record on disk, with those of every concurrent write
+        owner = _owner(after) or _owner(before)
+        try:
+            write_record(key, after, owner)
+            commit()  # the body and the record on disk, with those of every concurrent write
+        except OSError:  # not stored: the key store is left as it was, and so is the record if it can be
+            with contextlib.suppress(OSError):
+                write_record(key, before, owner)
+            for version in after:
+                if all(version is not b for b in before) and (name := blob_name(version)):
+                    blob_path(name).unlink(missing_ok=True)
+            raise
         COSTS.add(started)
         result = store_method(self, key, *args)
         _unlink_dropped([v for v in before if all(v is not a for a in after)])
