@@ -63,7 +63,7 @@ class Persistence:
 
         :raises StateRefused: nothing was loaded
         """
-        from scones.emulator.persistence import recovery, requests, s3_objects, seams
+        from scones.emulator.persistence import changes, recovery, requests, s3_objects, seams
         from scones.emulator.persistence.backends import BackendFiles
 
         self.claim()
@@ -85,7 +85,9 @@ class Persistence:
         from scones.emulator.sagemaker.seams import add_control_route
 
         add_control_route(COSTS_PATH, requests.COSTS.answer)
-        requests.install_wsgi_hook(lambda: self._files.save(include_s3=False))
+        requests.install_wsgi_hook(lambda: self._files.save(include_s3=False), self._files.unsaved)
+        changes.set_saver(lambda: self._files.save(include_s3=False))
+        _announce_execution_ends()
         requests.install_s3_hooks(lambda: self._files.save(only_s3=True), s3_objects.persist_key)
         self._saver = threading.Thread(target=self._save_periodically, name="state-saver", daemon=True)
         self._saver.start()
@@ -109,3 +111,21 @@ class Persistence:
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
+
+
+def _announce_execution_ends() -> None:
+    """A Step Functions execution's end (moto's interpreter sets it) is a ``changes.background_change``."""
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    from scones.emulator.persistence.changes import background_change
+
+    reflect = BaseExecutionWorkerCommunication._reflect_execution_status
+    if getattr(reflect, "__wrapped__", None) is not None:
+        return
+
+    def reflect_and_keep(self: BaseExecutionWorkerCommunication) -> None:
+        with background_change():
+            reflect(self)
+
+    reflect_and_keep.__wrapped__ = reflect  # type: ignore[attr-defined]
+    BaseExecutionWorkerCommunication._reflect_execution_status = reflect_and_keep  # type: ignore[method-assign]

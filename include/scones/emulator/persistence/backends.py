@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from scones.emulator.persistence import changes
 from scones.emulator.persistence.layout import StateDir, StateRefused, commit, write_atomically
 from scones.emulator.persistence.pickling import StatePickler, dumps, load_file
 
@@ -69,6 +70,8 @@ class BackendFiles:
         self._names: dict[int, str | None] = {}
         self._last: dict[str, bytes] = {}
         self._lock = threading.Lock()
+        #: ``changes.generation()`` at the start of the last complete save: later background changes are unsaved.
+        self.saved_generation = 0
 
     def _in_use(self) -> list[tuple[str, Any]]:
         from moto.core.base_backend import BackendDict
@@ -88,6 +91,7 @@ class BackendFiles:
         """Write each BackendDict in use whose state changed; return how many files were written."""
         written = 0
         with self._lock:
+            generation = changes.generation()
             for name, backend_dict in self._in_use():
                 is_s3 = name == S3_BACKENDS
                 if (is_s3 and not include_s3) or (only_s3 and not is_s3):
@@ -99,7 +103,13 @@ class BackendFiles:
                     written += 1
         if written:
             commit()
+        if include_s3 or not only_s3:  # every service but (perhaps) S3's buckets: S3's objects are saved by their requests
+            self.saved_generation = max(self.saved_generation, generation)
         return written
+
+    def unsaved(self) -> bool:
+        """A change was made outside a request since the last save (see ``changes``)."""
+        return changes.generation() > self.saved_generation
 
     @staticmethod
     def _pickle(name: str, backend_dict: Any, pickler: type[StatePickler]) -> bytes | None:

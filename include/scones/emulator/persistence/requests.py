@@ -81,7 +81,7 @@ def _not_kept(exc: Exception, start_response: Any) -> list[bytes]:
     return [body]
 
 
-def install_wsgi_hook(save_others: Callable[[], Any]) -> None:
+def install_wsgi_hook(save_others: Callable[[], Any], unsaved: Callable[[], bool] = lambda: False) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
     def __call__(self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any) -> Any:
@@ -94,7 +94,10 @@ def install_wsgi_hook(save_others: Callable[[], Any]) -> None:
 
         body = app(environ, record_status)
         service = getattr(app, "service", None)
-        if service not in ("s3", "moto_api") and status and status[0][:1] in "23" and not is_read(environ):
+        # A read after a change made outside a request (a job's end: ``changes``) saves it before
+        # answering: what the client is shown (Completed, SUCCEEDED) must survive a kill -9.
+        written = status and status[0][:1] in "23" and not is_read(environ)
+        if service not in ("s3", "moto_api") and (written or unsaved()):
             started = time.perf_counter()
             try:
                 save_others()
