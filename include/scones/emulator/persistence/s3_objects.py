@@ -51,6 +51,11 @@ def blob_path(name: str) -> Path:
     return _state.blobs / name
 
 
+class _Body:
+    """One body file's lifetime: once its version is dropped, the file goes with the last
+    :class:`Blob` reading it (the version's own, or a deep copy's from ListObjectVersions)."""
+
+
 class Blob:
     """A FakeKey's body as a file in ``s3/blobs/``, opened for each use, never held open.
 
@@ -59,11 +64,16 @@ class Blob:
     otherwise need 100,000 of them (1,024 is a common limit).
     """
 
-    def __init__(self, path: str | Path, exists: bool = True) -> None:
+    def __init__(self, path: str | Path, exists: bool = True, body: _Body | None = None) -> None:
         self.name = str(path)
         self._position = 0
         self._exists = exists  # a new body's file is created by its first write
         self.closed = False
+        self.body = body or _Body()  # shared by the copies of one FakeKey (each its own position)
+
+    def share(self) -> Blob:
+        """Another reader of the same body file (a deep copy of its FakeKey), with its own position."""
+        return Blob(self.name, self._exists, self.body)
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size()}[whence]
@@ -215,7 +225,27 @@ def _unlink_dropped(dropped: list[Any]) -> None:
     """
     for version in dropped:
         if (name := blob_name(version)) is not None:
-            weakref.finalize(version, blob_path(name).unlink, missing_ok=True).atexit = False
+            weakref.finalize(version._value_buffer.body, blob_path(name).unlink, missing_ok=True).atexit = False
+
+
+def _deepcopy_key(key: Any, memo: dict[int, Any]) -> Any:
+    """A FakeKey's deep copy shares its body file (bodies are never rewritten in place).
+
+    moto's own copy goes through ``__getstate__``/``__setstate__``: the body read whole and
+    written to a new file, never removed (ListObjectVersions deep-copies every version).
+    """
+    import copy
+
+    clone = type(key).__new__(type(key))
+    memo[id(key)] = clone
+    for name, value in key.__dict__.items():
+        if name == "_value_buffer":
+            clone.__dict__[name] = value.share() if isinstance(value, Blob) else copy.deepcopy(value, memo)
+        elif name == "lock":
+            clone.__dict__[name] = threading.Lock()
+        else:
+            clone.__dict__[name] = copy.deepcopy(value, memo)
+    return clone
 
 
 def _after(store: Any, kind: str, key: str, args: tuple[Any, ...]) -> list[Any]:
@@ -266,6 +296,7 @@ def install(state: StateDir) -> None:
 
     _state, _blobs = state, str(state.blobs)
     moto.s3.models.tempfile = types.SimpleNamespace(SpooledTemporaryFile=_new_blob)  # type: ignore[attr-defined]
+    moto.s3.models.FakeKey.__deepcopy__ = _deepcopy_key  # type: ignore[attr-defined]
     _VersionedKeyStore.setlist = _hooked(_VersionedKeyStore.setlist, "setlist")  # type: ignore[method-assign]
     _VersionedKeyStore.__setitem__ = _hooked(_VersionedKeyStore.__setitem__, "setitem")  # type: ignore[method-assign]
     _VersionedKeyStore.pop = _hooked(_VersionedKeyStore.pop, "pop")  # type: ignore[method-assign,assignment]
