@@ -107,3 +107,56 @@ def test_a_short_write_leaves_the_old_file_whole_and_no_temporary(tmp_path) -> N
     assert ran.stdout.startswith("refused"), ran.stdout
     assert path.read_bytes() == b"good" * 1000, "a truncated file was renamed over the good one"
     assert [p.name for p in tmp_path.iterdir()] == ["backend.pickle"], "the temporary file is left behind"
+
+
+def test_the_state_folder_and_its_files_are_private(tmp_path) -> None:  # noqa: ANN001
+    import os
+    import stat
+
+    from scones.emulator.persistence import s3_objects
+
+    old_umask = os.umask(0o002)  # a umask that makes group-writable files
+    try:
+        state = StateDir(tmp_path / "state")
+        state.open().close()
+        blob = s3_objects.Blob(state.blobs / "body", exists=False)
+        blob.write(b"a secret")
+    finally:
+        os.umask(old_umask)
+    for folder in (state.root, state.backends, state.root / "s3", state.keys, state.blobs):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    for file in (state.root / "manifest.json", state.root / "emulator.lock", state.blobs / "body"):
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+
+
+def test_a_folder_others_can_write_is_refused(tmp_path) -> None:  # noqa: ANN001
+    StateDir(tmp_path / "state").open().close()
+    (tmp_path / "state").chmod(0o777)
+    with pytest.raises(StateRefused, match="writable by others .*chmod go-w"):
+        StateDir(tmp_path / "state").open()
+    (tmp_path / "state").chmod(0o700)
+    (tmp_path / "state" / "backends").chmod(0o770)
+    with pytest.raises(StateRefused, match="backends is writable by others"):
+        StateDir(tmp_path / "state").open()
+
+
+def test_a_folder_of_another_user_is_refused(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    import os
+
+    StateDir(tmp_path / "state").open().close()
+    me = os.geteuid()
+    monkeypatch.setattr(os, "geteuid", lambda: me + 1)
+    with pytest.raises(StateRefused, match="owned by another user"):
+        StateDir(tmp_path / "state").open()
+
+
+def test_the_default_state_folder_is_the_projects_or_the_users_never_the_working_directory(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    from scones.emulator.cli import default_state_dir
+
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "pyproject.toml").write_text("")
+    assert default_state_dir(tmp_path / "project") == tmp_path / "project" / ".local" / "aws-state"
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert default_state_dir(tmp_path / "site-packages") == tmp_path / "home" / ".local" / "share" / "scones" / "aws-state"

@@ -18,6 +18,7 @@ import fcntl
 import functools
 import json
 import os
+import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,11 +71,13 @@ class StateDir:
     def open(self) -> IO[str]:
         """Create or check the folder; return the held lock file (closing it releases the folder).
 
-        :raises StateRefused: written by another format, project or moto version, or in use
+        :raises StateRefused: written by another format, project or moto version, in use, or not
+            private (owned by another user, or writable by others: its pickles are code to load)
         """
-        self.root.mkdir(parents=True, exist_ok=True)
+        _private_folder(self.root, parents=True)
+        _check_private(self.root)
         fresh = not (self.root / "emulator.lock").exists()
-        lock = open(self.root / "emulator.lock", "a+")  # noqa: SIM115 - held for the emulator's life
+        lock = os.fdopen(os.open(self.root / "emulator.lock", os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+")
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -88,8 +91,9 @@ class StateDir:
             if fresh and not (self.root / MANIFEST).exists():
                 (self.root / "emulator.lock").unlink(missing_ok=True)  # leave a folder that is not ours as it was
             raise
-        for folder in (self.backends, self.keys, self.blobs):
-            folder.mkdir(parents=True, exist_ok=True)
+        for folder in (self.backends, self.root / "s3", self.keys, self.blobs):
+            _private_folder(folder)
+            _check_private(folder)
         return lock
 
     def _check_manifest(self) -> None:
@@ -114,6 +118,30 @@ class StateDir:
             raise StateRefused(f"the state folder {self.root} was written by another version: {', '.join(differ)}; "
                                f"it is not loaded (moto's objects are pickled, and another version may read them "
                                f"wrong); {_get_going(self.root)}")  # fmt: skip
+
+
+def _private_folder(folder: Path, parents: bool = False) -> None:
+    """Create ``folder`` readable by its owner only (bodies and secrets are stored in it)."""
+    if not folder.exists():
+        if parents:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)  # whatever the umask
+
+
+def _check_private(folder: Path) -> None:
+    """Refuse a folder another user could have written to (as ssh refuses a key file):
+    unpickling what is in it runs code."""
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode):
+        raise StateRefused(f"the state folder's {folder} is not a folder; {_get_going(folder)}")
+    if info.st_uid != os.geteuid():
+        raise StateRefused(f"the state folder {folder} is owned by another user (uid {info.st_uid}); loading it would "
+                           f"run what is in it as you; {_get_going(folder)}")  # fmt: skip
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise StateRefused(f"the state folder {folder} is writable by others (mode {stat.filemode(info.st_mode)}); "
+                           f"loading it would run what they put in it; make it private with "
+                           f"`chmod go-w {folder}` (or chmod 700), or {_get_going(folder)}")  # fmt: skip
 
 
 #: Make each write survive a power cut, not only a kill -9, before the request is answered

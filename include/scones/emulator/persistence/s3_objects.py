@@ -98,7 +98,8 @@ class Blob:
 
     def write(self, data: bytes) -> int:
         try:
-            with open(self.name, "r+b" if self._exists else "wb") as body:
+            flags = os.O_RDWR if self._exists else os.O_RDWR | os.O_CREAT | os.O_TRUNC
+            with open(os.open(self.name, flags, 0o600), "r+b") as body:  # readable by the emulator's user only
                 body.seek(self._position)
                 body.write(data)
         except OSError:  # a disk full, a file-size limit: the body is not stored, and takes no room
@@ -186,7 +187,7 @@ def record_path(account: str, bucket: str, key: str) -> str:
     assert _state is not None
     folder = os.path.join(_state.keys, account, bucket)
     if folder not in _made_folders:
-        os.makedirs(folder, exist_ok=True)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
         _made_folders.add(folder)
     return os.path.join(folder, f"{hashlib.sha1(key.encode()).hexdigest()}.pickle")
 
