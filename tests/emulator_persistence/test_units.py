@@ -160,3 +160,15 @@ def test_the_default_state_folder_is_the_projects_or_the_users_never_the_working
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
     assert default_state_dir(tmp_path / "site-packages") == tmp_path / "home" / ".local" / "share" / "scones" / "aws-state"
+
+
+@pytest.mark.parametrize(("service", "modules"), [
+    ("sqs", {"sqs"}),
+    ("sns", {"sns", "sqs"}),  # SNS delivers to SQS before it answers
+    ("lambda", {"awslambda"}),
+    ("moto_api", None),  # the emulator's own control routes: everything
+])  # fmt: skip
+def test_a_request_pickles_its_services_state_only(service: str, modules: set[str] | None) -> None:
+    from scones.emulator.persistence.backends import modules_of
+
+    assert modules_of(service) == modules

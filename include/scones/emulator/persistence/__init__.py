@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 #: Background snapshot period: state that changes without a request (a training job's
 #: progress, an execution's history, logs) is written this often, and at a clean stop.
 BACKGROUND_SECONDS = 2.0
+#: The background snapshot rests once no request and no background change came for this long
+#: (what is running then only finishes through ``changes.background_change``, which saves).
+QUIET_SECONDS = 60.0
 #: ``GET /moto-api/scones/persistence``: time requests spent writing state (seconds, writes, ms_per_write).
 COSTS_PATH = "scones/persistence"
 
@@ -64,7 +68,7 @@ class Persistence:
         :raises StateRefused: nothing was loaded
         """
         from scones.emulator.persistence import changes, recovery, requests, s3_objects, seams
-        from scones.emulator.persistence.backends import BackendFiles
+        from scones.emulator.persistence.backends import BackendFiles, modules_of
 
         self.claim()
         assert self._lock_file is not None
@@ -85,7 +89,8 @@ class Persistence:
         from scones.emulator.sagemaker.seams import add_control_route
 
         add_control_route(COSTS_PATH, requests.COSTS.answer)
-        requests.install_wsgi_hook(lambda: self._files.save(include_s3=False), self._files.unsaved)
+        requests.install_wsgi_hook(lambda service: self._files.save(include_s3=False, modules=modules_of(service)),
+                                   self._files.unsaved)  # fmt: skip
         changes.set_saver(lambda: self._files.save(include_s3=False))
         _announce_execution_ends()
         requests.install_s3_hooks(lambda: self._files.save(only_s3=True), s3_objects.persist_key)
@@ -94,7 +99,18 @@ class Persistence:
         return self
 
     def _save_periodically(self) -> None:
+        from scones.emulator.persistence import changes
+        from scones.emulator.persistence.requests import ACTIVITY
+
+        seen, last_active = (-1, -1), time.monotonic()
         while not self._stop.wait(BACKGROUND_SECONDS):
+            # What changes without a request (logs of an asynchronous Invoke, an execution's
+            # history, a job's progress) follows requests: snapshot while there were some lately.
+            now, activity = time.monotonic(), (ACTIVITY.count, changes.generation())
+            if activity != seen:
+                seen, last_active = activity, now
+            elif now - last_active > QUIET_SECONDS:
+                continue
             try:
                 self._files.save()
             except Exception:  # a failed background snapshot is retried; the request path raises its own

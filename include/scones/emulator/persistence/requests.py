@@ -56,6 +56,19 @@ class Costs:
 COSTS = Costs()
 
 
+class Activity:
+    """Counts requests, so that the background snapshot can rest while nobody calls."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def bump(self) -> None:
+        self.count += 1  # a lost increment under a race only delays a snapshot by a tick
+
+
+ACTIVITY = Activity()
+
+
 def is_read(environ: dict[str, Any]) -> bool:
     """A request that changes no state a client was told about.
 
@@ -81,7 +94,7 @@ def _not_kept(exc: Exception, start_response: Any) -> list[bytes]:
     return [body]
 
 
-def install_wsgi_hook(save_others: Callable[[], Any], unsaved: Callable[[], bool] = lambda: False) -> None:
+def install_wsgi_hook(save_others: Callable[[str], Any], unsaved: Callable[[], bool] = lambda: False) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
     def __call__(self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any) -> Any:
@@ -97,10 +110,11 @@ def install_wsgi_hook(save_others: Callable[[], Any], unsaved: Callable[[], bool
         # A read after a change made outside a request (a job's end: ``changes``) saves it before
         # answering: what the client is shown (Completed, SUCCEEDED) must survive a kill -9.
         written = status and status[0][:1] in "23" and not is_read(environ)
+        ACTIVITY.bump()
         if service not in ("s3", "moto_api") and (written or unsaved()):
             started = time.perf_counter()
             try:
-                save_others()
+                save_others(service if written and not unsaved() else "")
             except Exception as exc:  # the change is made but not kept: say so, as a JSON 500, not an HTML one
                 log.exception("could not write the emulator's state")
                 return _not_kept(exc, start_response)
