@@ -172,3 +172,24 @@ def test_a_request_pickles_its_services_state_only(service: str, modules: set[st
     from scones.emulator.persistence.backends import modules_of
 
     assert modules_of(service) == modules
+
+
+def test_a_folder_written_by_other_emulator_code_is_refused(tmp_path) -> None:  # noqa: ANN001
+    import json
+
+    StateDir(tmp_path / "state").open().close()
+    manifest = tmp_path / "state" / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "emulator_code": "0123456789abcdef"}))
+    with pytest.raises(StateRefused, match=r"emulator_code '0123456789abcdef'.*--ephemeral"):
+        StateDir(tmp_path / "state").open()
+
+
+def test_the_emulator_fingerprint_changes_with_its_source(tmp_path) -> None:  # noqa: ANN001
+    from scones.emulator.persistence.layout import emulator_fingerprint
+
+    (tmp_path / "s3").mkdir()
+    (tmp_path / "s3" / "models.py").write_text("class FakeKey: pass\n")
+    before = emulator_fingerprint(tmp_path)
+    assert emulator_fingerprint(tmp_path) == before
+    (tmp_path / "s3" / "models.py").write_text("class FakeKey:\n    size = 0\n")
+    assert emulator_fingerprint(tmp_path) != before

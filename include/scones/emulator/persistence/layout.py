@@ -3,7 +3,7 @@
 ::
 
     <state dir>/
-      manifest.json          format, project and moto versions: a folder written by another is refused
+      manifest.json          format, project and moto versions, emulator code: another's folder is refused
       emulator.lock          flock'ed by the running emulator: a second one on the folder is refused
       backends/<name>.pickle one moto BackendDict (a service's backends, every account and region)
       s3/keys/<account>/<bucket>/<sha1 of key>.pickle   one key's versions, without their bodies
@@ -42,10 +42,24 @@ def project_version() -> str:
         return "unknown"
 
 
+def emulator_fingerprint(package: Path | None = None) -> str:
+    """A hash of the emulator's source (``scones/emulator/**/*.py``): its pickles hold the
+    emulator's own classes, and the project's version number does not change with them."""
+    import hashlib
+
+    package = package or Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+@functools.cache
 def expected_manifest() -> dict[str, object]:
     import moto
 
-    return {"format": STATE_FORMAT, "scones": project_version(), "moto": moto.__version__}
+    return {"format": STATE_FORMAT, "scones": project_version(), "moto": moto.__version__,
+            "emulator_code": emulator_fingerprint()}  # fmt: skip
 
 
 def _get_going(root: Path) -> str:
@@ -115,7 +129,8 @@ class StateDir:
         differ = [f"{name} {found.get(name)!r} (this emulator: {value!r})" for name, value in expected.items()
                   if found.get(name) != value]  # fmt: skip
         if differ:
-            raise StateRefused(f"the state folder {self.root} was written by another version: {', '.join(differ)}; "
+            raise StateRefused(f"the state folder {self.root} was written by another version: {', '.join(differ)} "
+                               f"(emulator_code: a hash of scones/emulator's source); "
                                f"it is not loaded (moto's objects are pickled, and another version may read them "
                                f"wrong); {_get_going(self.root)}")  # fmt: skip
 
