@@ -86,3 +86,12 @@ def test_listing_versions_copies_no_body(restartable: Restartable) -> None:
         assert len(s3.list_object_versions(Bucket=BUCKET)["Versions"]) == 4
     assert sorted(p.name for p in blobs.iterdir()) == stored, "a listing wrote copies of the bodies"
     assert s3.get_object(Bucket=BUCKET, Key="b")["Body"].read() == b"b" * (1024 * 1024)
+
+
+def test_objects_of_another_partition_survive_a_crash(restartable: Restartable) -> None:
+    s3 = restartable.session(region="cn-north-1").client("s3")
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "cn-north-1"})
+    s3.put_object(Bucket=BUCKET, Key="in-china.txt", Body=b"kept")
+    restartable.crash()
+    s3 = restartable.session(region="cn-north-1").client("s3")
+    assert s3.get_object(Bucket=BUCKET, Key="in-china.txt")["Body"].read() == b"kept"

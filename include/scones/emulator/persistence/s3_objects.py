@@ -24,6 +24,7 @@ import contextlib
 import copyreg
 import hashlib
 import io
+import logging
 import os
 import pickle
 import threading
@@ -38,6 +39,8 @@ from typing import Any
 from scones.emulator.persistence.layout import StateDir, commit, write_atomically
 from scones.emulator.persistence.pickling import StatePickler, load_file
 from scones.emulator.persistence.requests import COSTS
+
+log = logging.getLogger(__name__)
 
 _state: StateDir | None = None
 _paused = threading.local()  # set while loading: the key store's hooks write nothing
@@ -212,7 +215,8 @@ def write_record(name: str, versions: list[Any], owner: tuple[str, str] | None =
         return
     # A delete marker holds the version it hides: its body is named too (kept by the garbage collection).
     bodies = [blob_name(v) for v in versions] + [blob_name(getattr(v, "key", None)) for v in versions]
-    header = {"bucket": owner[1], "key": name, "blobs": sorted({b for b in bodies if b})}
+    partition = next((p for v in versions if (p := getattr(getattr(v, "key", v), "partition", None))), "aws")
+    header = {"bucket": owner[1], "key": name, "partition": partition, "blobs": sorted({b for b in bodies if b})}
     buffer = io.BytesIO()
     pickle.dump(header, buffer, protocol=pickle.HIGHEST_PROTOCOL)
     _pickle_versions(list(versions), buffer)
@@ -342,7 +346,7 @@ def load_keys(s3_backends: Any) -> tuple[int, set[str]]:
     """
     from scones.emulator.persistence.layout import StateRefused
 
-    found, stale, named = [], [], set()
+    found, named = [], set()
     _paused.on = True
     try:
         for path in records():
@@ -351,16 +355,15 @@ def load_keys(s3_backends: Any) -> tuple[int, set[str]]:
                 if not blob_path(name).exists():
                     raise StateRefused(f"the state file {path} names the body {blob_path(name)}, which is missing; "
                                        "nothing was loaded; start with --ephemeral, or with --state-dir pointing at a new folder")  # fmt: skip
-            bucket = s3_backends[path.parent.parent.name]["aws"].buckets.get(header["bucket"])
-            if bucket is None:  # the bucket's deletion was recorded after this key's: the key is gone too
-                stale.append(path)
+            named.update(header["blobs"])  # kept, loaded or not: nothing is deleted on a failed lookup
+            bucket = s3_backends[path.parent.parent.name][header.get("partition", "aws")].buckets.get(header["bucket"])
+            if bucket is None:  # left by a /moto-api/reset, or the bucket's file is older: kept on disk, not shown
+                log.warning("the state file %s is for bucket %s, which is not in the saved state: not loaded (kept)",
+                            path, header["bucket"])  # fmt: skip
                 continue
             found.append((bucket, header["key"], versions))
-            named.update(header["blobs"])
         for bucket, key, versions in found:
             dict.__setitem__(bucket.keys, key, versions)
     finally:
         _paused.on = False
-    for path in stale:
-        path.unlink(missing_ok=True)
     return len(found), named
