@@ -193,3 +193,13 @@ def test_the_emulator_fingerprint_changes_with_its_source(tmp_path) -> None:  # 
     assert emulator_fingerprint(tmp_path) == before
     (tmp_path / "s3" / "models.py").write_text("class FakeKey:\n    size = 0\n")
     assert emulator_fingerprint(tmp_path) != before
+
+
+@pytest.mark.parametrize(("query", "read"), [
+    ("Action=CreateQueue&QueueName=q", False),  # the query protocol takes a mutation as a GET too
+    ("Action=Publish&TopicArn=t&Message=m", False),
+    ("Action=ListQueues", True),
+    ("prefix=datasets/", True),
+])  # fmt: skip
+def test_a_get_is_classified_by_its_action(query: str, read: bool) -> None:
+    assert is_read({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "QUERY_STRING": query}) is read

@@ -20,6 +20,7 @@ import logging
 import sys
 import threading
 import time
+from urllib.parse import parse_qs
 from collections.abc import Callable
 from typing import Any
 
@@ -78,7 +79,9 @@ def is_read(environ: dict[str, Any]) -> bool:
     the logs they grow are the largest state there is.
     """
     if environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD", "OPTIONS"):
-        return True
+        # The query protocol (SQS, SNS, IAM) takes a mutation as a GET too: ?Action=CreateQueue
+        action = parse_qs(environ.get("QUERY_STRING", "")).get("Action", [""])[0]
+        return not action or action.startswith(READ_PREFIXES)
     if environ.get("PATH_INFO", "").endswith("/invocations"):
         return True
     target = environ.get("HTTP_X_AMZ_TARGET", "")
@@ -111,7 +114,8 @@ def install_wsgi_hook(save_others: Callable[[str], Any], unsaved: Callable[[], b
         # answering: what the client is shown (Completed, SUCCEEDED) must survive a kill -9.
         written = status and status[0][:1] in "23" and not is_read(environ)
         ACTIVITY.bump()
-        if service not in ("s3", "moto_api") and (written or unsaved()):
+        # /moto-api/reset, the state manager, the emulator's control routes: everything may have changed.
+        if service != "s3" and (written or unsaved()):
             started = time.perf_counter()
             try:
                 save_others(service if written and not unsaved() else "")
