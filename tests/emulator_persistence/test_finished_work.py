@@ -54,3 +54,19 @@ def test_a_training_job_seen_completed_stays_completed_after_kill_9(restartable:
     kept = sm.describe_training_job(TrainingJobName=job)
     assert kept["TrainingJobStatus"] == "Completed", kept.get("FailureReason")
     assert kept["ModelArtifacts"]["S3ModelArtifacts"].startswith(f"s3://{dataset.bucket}/models/{job}/")
+
+
+def test_an_execution_running_at_a_crash_fails_with_a_history_that_says_so(restartable: Restartable) -> None:
+    sfn = restartable.session().client("stepfunctions")
+    waits = json.dumps({"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 600, "End": True}}})
+    machine = sfn.create_state_machine(name=f"long-{uuid.uuid4().hex[:8]}", roleArn="arn:aws:iam::123456789012:role/scones-test-sfn",
+                                       definition=waits)["stateMachineArn"]  # fmt: skip
+    execution = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    assert _poll(lambda: len(sfn.get_execution_history(executionArn=execution)["events"]), (0, 1)) >= 2
+    time.sleep(2.5)  # the history's WaitStateEntered written by the background snapshot
+    restartable.crash()
+    sfn = restartable.session().client("stepfunctions")
+    assert sfn.describe_execution(executionArn=execution)["status"] == "FAILED"
+    last = max(sfn.get_execution_history(executionArn=execution)["events"], key=lambda event: event["id"])
+    assert last["type"] == "ExecutionFailed"
+    assert last["executionFailedEventDetails"]["error"] == "Scones.EmulatorRestarted"
