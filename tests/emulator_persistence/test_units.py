@@ -203,3 +203,17 @@ def test_the_emulator_fingerprint_changes_with_its_source(tmp_path) -> None:  # 
 ])  # fmt: skip
 def test_a_get_is_classified_by_its_action(query: str, read: bool) -> None:
     assert is_read({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "QUERY_STRING": query}) is read
+
+
+def test_temporary_files_left_by_a_crash_are_removed(tmp_path) -> None:  # noqa: ANN001
+    state = StateDir(tmp_path / "state")
+    state.open().close()
+    (state.keys / "123456789012" / "bucket").mkdir(parents=True)
+    left = [state.backends / ".moto.sqs.models.sqs_backends.pickle.140.tmp",
+            state.keys / "123456789012" / "bucket" / ".0a1b.pickle.141.tmp", state.root / ".manifest.json.142.tmp"]  # fmt: skip
+    for path in left:
+        path.write_bytes(b"half")
+    (state.backends / "moto.sqs.models.sqs_backends.pickle").write_bytes(b"kept")
+    assert state.remove_temporaries() == 3
+    assert not any(path.exists() for path in left)
+    assert (state.backends / "moto.sqs.models.sqs_backends.pickle").exists()

@@ -81,7 +81,9 @@ class Persistence:
 
             keys, bodies = s3_objects.load_keys(s3_backends)
             removed = s3_objects.collect_garbage(bodies, s3_backends)
+            temporaries = self.state.remove_temporaries()
             self.summary = {"services": len(services), "s3_keys": keys, "orphan_bodies_removed": removed,
+                            "temporary_files_removed": temporaries,
                             **recovery.recover_sagemaker(), "executions_failed": recovery.recover_stepfunctions()}  # fmt: skip
         except BaseException:
             self._lock_file.close()

@@ -110,6 +110,14 @@ class StateDir:
             _check_private(folder)
         return lock
 
+    def remove_temporaries(self) -> int:
+        """Remove the temporary files of writes a crash cut short (:func:`write_atomically`'s);
+        the folder held. Return how many."""
+        found = [*self.root.glob(".*.tmp"), *self.backends.glob(".*.tmp"), *self.keys.glob("*/*/.*.tmp")]
+        for path in found:
+            path.unlink(missing_ok=True)
+        return len(found)
+
     def _check_manifest(self) -> None:
         path = self.root / MANIFEST
         expected = expected_manifest()
