@@ -14,9 +14,10 @@ Public surface::
     Persistence.close()             a last snapshot, and the folder released
     StateRefused                    another version's folder, a corrupt file, or a folder in use
 
-Modules: ``layout`` (the folder, its manifest and lock), ``pickling`` (what is state and
-what is dropped), ``backends`` (one file per BackendDict), ``s3_objects`` (bodies and key
-records), ``requests`` (when to write), ``recovery`` (what was running comes back honestly),
+Modules: ``layout`` (the folder, its manifest, lock and permissions), ``pickling`` (what is
+state and what is dropped), ``backends`` (one file per BackendDict), ``s3_objects`` (bodies
+and key records), ``requests`` (when to write), ``changes`` (what the emulator's own threads
+finish, saved before a client sees it), ``recovery`` (what was running comes back honestly),
 ``seams`` (the moto internals this relies on, checked first).
 """
 

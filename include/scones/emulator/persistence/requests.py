@@ -6,11 +6,14 @@
   S3's backends file: object tags are kept in the backend's tagger).
   Bucket level (CreateBucket, its settings, DeleteBucket) and multipart uploads in progress
   (kept in the bucket): S3's backends file.
-- Every other service: after any request but a read (GET/HEAD, an ``X-Amz-Target`` action
-  named Describe*/List*/Get*..., or an Invoke: see :func:`is_read`), every backend whose
-  state changed is written. A
-  request to one service may change another's (SNS delivering to SQS, Lambda writing
-  CloudWatch logs), so all are checked; one that did not change costs its pickling only.
+- Every other service: after any request but a read (GET/HEAD without a mutating
+  ``?Action=``, an ``X-Amz-Target`` action named Describe*/List*/Get*..., or an Invoke: see
+  :func:`is_read`), the requested service's backends are written if they changed, with
+  those it changes before answering (``backends.CROSS_EFFECTS``: SNS delivering to SQS);
+  a ``/moto-api/`` mutation writes all. A read that finds a background change unsaved
+  (a job's end: ``changes``) writes everything first.
+- An ``OSError`` writing S3's state answers S3's XML ``InternalError`` (nothing stored);
+  any other failure a JSON ``InternalFailure``, never Flask's HTML 500.
 """
 
 from __future__ import annotations
