@@ -132,7 +132,7 @@ class BackendFiles:
 
     def unsaved(self) -> bool:
         """A change was made outside a request since the last save (see ``changes``)."""
-        return changes.generation() > self.saved_generation
+        return changes.in_progress() or changes.generation() > self.saved_generation
 
     @staticmethod
     def _pickle(name: str, backend_dict: Any, pickler: type[StatePickler]) -> bytes | None:

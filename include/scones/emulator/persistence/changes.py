@@ -6,13 +6,14 @@ background snapshot runs every 2 s. So the emulator's own code announces such a 
 
 .. sourcecode:: python
 
-    with background_change():  # before the change is visible: reads that follow save first
+    with background_change():  # while it is made, a read saves before answering
         job.training_job_status = "Completed"
-    # after it: saved at once, from the thread that made it
+    # once made: the generation bumped, and saved at once from the thread that made it
 
-The generation is bumped *before* the change: a read that shows the change finds the state
-unsaved and saves before answering (``requests.install_wsgi_hook``), whichever comes first.
-Without persistence (``--ephemeral``) this is a counter and nothing more.
+A read that may show the change (one is in progress, or the generation is newer than what
+the last complete save started from) saves before answering (``requests.install_wsgi_hook``):
+its save starts after its answer was computed, so it holds whatever the answer showed.
+Without persistence (``--ephemeral``) these are counters and nothing more.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from collections.abc import Callable, Iterator
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_generation = 0  # bumped before every change made outside a request
+_generation = 0  # bumped once each change made outside a request is made
+_in_progress = 0  # changes being made (perhaps already visible)
 _saver: Callable[[], object] | None = None
 
 
@@ -33,11 +35,8 @@ def generation() -> int:
     return _generation
 
 
-def bump() -> int:
-    global _generation
-    with _lock:
-        _generation += 1
-        return _generation
+def in_progress() -> bool:
+    return _in_progress > 0
 
 
 def set_saver(saver: Callable[[], object] | None) -> None:
@@ -47,10 +46,15 @@ def set_saver(saver: Callable[[], object] | None) -> None:
 
 @contextlib.contextmanager
 def background_change() -> Iterator[None]:
-    bump()
+    global _in_progress, _generation
+    with _lock:
+        _in_progress += 1
     try:
         yield
     finally:
+        with _lock:
+            _in_progress -= 1
+            _generation += 1
         if _saver is not None:
             try:
                 _saver()
