@@ -31,6 +31,8 @@ def test_versions_delete_markers_tags_and_uploads_in_progress_survive_a_crash(re
     upload = s3.create_multipart_upload(Bucket=BUCKET, Key="big.bin")["UploadId"]
     part = s3.upload_part(Bucket=BUCKET, Key="big.bin", UploadId=upload, PartNumber=1, Body=b"p" * (5 * 1024 * 1024))
     versions = _versions(s3)
+    buckets_file = restartable.state_dir / "backends" / "moto.s3.models.s3_backends.pickle"
+    assert buckets_file.stat().st_size < 1024 * 1024, "the part's body is in the buckets file, rewritten at each part"
 
     restartable.crash()
     s3 = restartable.session().client("s3")

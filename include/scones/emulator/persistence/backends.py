@@ -44,12 +44,23 @@ _KEYS_LEFT_OUT = "scones:keys-left-out"
 
 
 class BucketsPickler(StatePickler):
-    """S3's backends with each bucket's key store left out (an empty one once loaded)."""
+    """S3's backends with each bucket's key store left out (an empty one once loaded), and the
+    parts of multipart uploads in progress as their metadata and body file's name (moto's
+    own pickling reads every part's body into the file, rewritten at each UploadPart)."""
 
     def persistent_id(self, obj: Any) -> Any:
         from moto.s3.utils import _VersionedKeyStore
 
         return _KEYS_LEFT_OUT if isinstance(obj, _VersionedKeyStore) else None
+
+    def reducer_override(self, obj: Any) -> Any:
+        from moto.s3.models import FakeKey
+
+        from scones.emulator.persistence.s3_objects import _reduce_key, blob_name
+
+        if type(obj) is FakeKey and blob_name(obj) is not None:
+            return _reduce_key(obj)
+        return super().reducer_override(obj)
 
 
 class BucketsUnpickler(pickle.Unpickler):
