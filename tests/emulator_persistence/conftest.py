@@ -22,8 +22,8 @@ class Restartable:
         self.state_dir = state_dir
         self.emulator = EmulatorProcess(state_dir=state_dir).start()
 
-    def session(self):  # noqa: ANN201
-        return self.emulator.session()
+    def session(self, region: str = "us-east-1"):  # noqa: ANN201
+        return self.emulator.session(region)
 
     def crash(self) -> None:
         """kill -9, then start again on the same folder (a new port: clients are made anew)."""

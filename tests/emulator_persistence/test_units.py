@@ -81,3 +81,139 @@ def test_a_new_folder_gets_this_versions_manifest(tmp_path) -> None:  # noqa: AN
 
     StateDir(tmp_path / "state").open().close()
     assert json.loads((tmp_path / "state" / "manifest.json").read_text()) == expected_manifest()
+
+
+_SHORT_WRITE = """
+import os, resource, sys
+from scones.emulator.persistence.layout import write_atomically
+path = sys.argv[1]
+write_atomically(path, b"good" * 1000)
+resource.setrlimit(resource.RLIMIT_FSIZE, (6000, 6000))  # a disk nearly full, as a file-size limit
+try:
+    write_atomically(path, b"new!" * 4000)
+except OSError as exc:
+    print("refused", exc.errno)
+else:
+    print("written")
+"""
+
+
+def test_a_short_write_leaves_the_old_file_whole_and_no_temporary(tmp_path) -> None:  # noqa: ANN001
+    import subprocess
+    import sys
+
+    path = tmp_path / "backend.pickle"
+    ran = subprocess.run([sys.executable, "-c", _SHORT_WRITE, str(path)], capture_output=True, text=True, check=True)
+    assert ran.stdout.startswith("refused"), ran.stdout
+    assert path.read_bytes() == b"good" * 1000, "a truncated file was renamed over the good one"
+    assert [p.name for p in tmp_path.iterdir()] == ["backend.pickle"], "the temporary file is left behind"
+
+
+def test_the_state_folder_and_its_files_are_private(tmp_path) -> None:  # noqa: ANN001
+    import os
+    import stat
+
+    from scones.emulator.persistence import s3_objects
+
+    old_umask = os.umask(0o002)  # a umask that makes group-writable files
+    try:
+        state = StateDir(tmp_path / "state")
+        state.open().close()
+        blob = s3_objects.Blob(state.blobs / "body", exists=False)
+        blob.write(b"a secret")
+    finally:
+        os.umask(old_umask)
+    for folder in (state.root, state.backends, state.root / "s3", state.keys, state.blobs):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    for file in (state.root / "manifest.json", state.root / "emulator.lock", state.blobs / "body"):
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+
+
+def test_a_folder_others_can_write_is_refused(tmp_path) -> None:  # noqa: ANN001
+    StateDir(tmp_path / "state").open().close()
+    (tmp_path / "state").chmod(0o777)
+    with pytest.raises(StateRefused, match="writable by others .*chmod go-w"):
+        StateDir(tmp_path / "state").open()
+    (tmp_path / "state").chmod(0o700)
+    (tmp_path / "state" / "backends").chmod(0o770)
+    with pytest.raises(StateRefused, match="backends is writable by others"):
+        StateDir(tmp_path / "state").open()
+
+
+def test_a_folder_of_another_user_is_refused(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    import os
+
+    StateDir(tmp_path / "state").open().close()
+    me = os.geteuid()
+    monkeypatch.setattr(os, "geteuid", lambda: me + 1)
+    with pytest.raises(StateRefused, match="owned by another user"):
+        StateDir(tmp_path / "state").open()
+
+
+def test_the_default_state_folder_is_the_projects_or_the_users_never_the_working_directory(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    from scones.emulator.cli import default_state_dir
+
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "pyproject.toml").write_text("")
+    assert default_state_dir(tmp_path / "project") == tmp_path / "project" / ".local" / "aws-state"
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert default_state_dir(tmp_path / "site-packages") == tmp_path / "home" / ".local" / "share" / "scones" / "aws-state"
+
+
+@pytest.mark.parametrize(("service", "modules"), [
+    ("sqs", {"sqs"}),
+    ("sns", {"sns", "sqs"}),  # SNS delivers to SQS before it answers
+    ("lambda", {"awslambda"}),
+    ("moto_api", None),  # the emulator's own control routes: everything
+])  # fmt: skip
+def test_a_request_pickles_its_services_state_only(service: str, modules: set[str] | None) -> None:
+    from scones.emulator.persistence.backends import modules_of
+
+    assert modules_of(service) == modules
+
+
+def test_a_folder_written_by_other_emulator_code_is_refused(tmp_path) -> None:  # noqa: ANN001
+    import json
+
+    StateDir(tmp_path / "state").open().close()
+    manifest = tmp_path / "state" / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "emulator_code": "0123456789abcdef"}))
+    with pytest.raises(StateRefused, match=r"emulator_code '0123456789abcdef'.*--ephemeral"):
+        StateDir(tmp_path / "state").open()
+
+
+def test_the_emulator_fingerprint_changes_with_its_source(tmp_path) -> None:  # noqa: ANN001
+    from scones.emulator.persistence.layout import emulator_fingerprint
+
+    (tmp_path / "s3").mkdir()
+    (tmp_path / "s3" / "models.py").write_text("class FakeKey: pass\n")
+    before = emulator_fingerprint(tmp_path)
+    assert emulator_fingerprint(tmp_path) == before
+    (tmp_path / "s3" / "models.py").write_text("class FakeKey:\n    size = 0\n")
+    assert emulator_fingerprint(tmp_path) != before
+
+
+@pytest.mark.parametrize(("query", "read"), [
+    ("Action=CreateQueue&QueueName=q", False),  # the query protocol takes a mutation as a GET too
+    ("Action=Publish&TopicArn=t&Message=m", False),
+    ("Action=ListQueues", True),
+    ("prefix=datasets/", True),
+])  # fmt: skip
+def test_a_get_is_classified_by_its_action(query: str, read: bool) -> None:
+    assert is_read({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "QUERY_STRING": query}) is read
+
+
+def test_temporary_files_left_by_a_crash_are_removed(tmp_path) -> None:  # noqa: ANN001
+    state = StateDir(tmp_path / "state")
+    state.open().close()
+    (state.keys / "123456789012" / "bucket").mkdir(parents=True)
+    left = [state.backends / ".moto.sqs.models.sqs_backends.pickle.140.tmp",
+            state.keys / "123456789012" / "bucket" / ".0a1b.pickle.141.tmp", state.root / ".manifest.json.142.tmp"]  # fmt: skip
+    for path in left:
+        path.write_bytes(b"half")
+    (state.backends / "moto.sqs.models.sqs_backends.pickle").write_bytes(b"kept")
+    assert state.remove_temporaries() == 3
+    assert not any(path.exists() for path in left)
+    assert (state.backends / "moto.sqs.models.sqs_backends.pickle").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -11,8 +12,15 @@ from pathlib import Path
 
 _SOURCE_TREE = Path(__file__).resolve().parents[3]
 #: Where ``scones local-aws`` and ``scones up`` keep the emulator's state unless told otherwise:
-#: the project's .local/ (git-ignored), or the working directory's when installed elsewhere.
-DEFAULT_STATE_DIR = (_SOURCE_TREE if (_SOURCE_TREE / "pyproject.toml").exists() else Path.cwd()) / ".local" / "aws-state"
+#: the project's .local/ (git-ignored), or the user's data folder when installed elsewhere
+#: (not the working directory: the state holds every object and secret a client stored).
+def default_state_dir(source_tree: Path = _SOURCE_TREE) -> Path:
+    if (source_tree / "pyproject.toml").exists():
+        return source_tree / ".local" / "aws-state"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "scones" / "aws-state"
+
+
+DEFAULT_STATE_DIR = default_state_dir()
 
 
 def local_aws(args: argparse.Namespace) -> int:

@@ -14,9 +14,10 @@ Public surface::
     Persistence.close()             a last snapshot, and the folder released
     StateRefused                    another version's folder, a corrupt file, or a folder in use
 
-Modules: ``layout`` (the folder, its manifest and lock), ``pickling`` (what is state and
-what is dropped), ``backends`` (one file per BackendDict), ``s3_objects`` (bodies and key
-records), ``requests`` (when to write), ``recovery`` (what was running comes back honestly),
+Modules: ``layout`` (the folder, its manifest, lock and permissions), ``pickling`` (what is
+state and what is dropped), ``backends`` (one file per BackendDict), ``s3_objects`` (bodies
+and key records), ``requests`` (when to write), ``changes`` (what the emulator's own threads
+finish, saved before a client sees it), ``recovery`` (what was running comes back honestly),
 ``seams`` (the moto internals this relies on, checked first).
 """
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -36,6 +38,9 @@ log = logging.getLogger(__name__)
 #: Background snapshot period: state that changes without a request (a training job's
 #: progress, an execution's history, logs) is written this often, and at a clean stop.
 BACKGROUND_SECONDS = 2.0
+#: The background snapshot rests once no request and no background change came for this long
+#: (what is running then only finishes through ``changes.background_change``, which saves).
+QUIET_SECONDS = 60.0
 #: ``GET /moto-api/scones/persistence``: time requests spent writing state (seconds, writes, ms_per_write).
 COSTS_PATH = "scones/persistence"
 
@@ -63,8 +68,8 @@ class Persistence:
 
         :raises StateRefused: nothing was loaded
         """
-        from scones.emulator.persistence import recovery, requests, s3_objects, seams
-        from scones.emulator.persistence.backends import BackendFiles
+        from scones.emulator.persistence import changes, recovery, requests, s3_objects, seams
+        from scones.emulator.persistence.backends import BackendFiles, modules_of
 
         self.claim()
         assert self._lock_file is not None
@@ -77,7 +82,9 @@ class Persistence:
 
             keys, bodies = s3_objects.load_keys(s3_backends)
             removed = s3_objects.collect_garbage(bodies, s3_backends)
+            temporaries = self.state.remove_temporaries()
             self.summary = {"services": len(services), "s3_keys": keys, "orphan_bodies_removed": removed,
+                            "temporary_files_removed": temporaries,
                             **recovery.recover_sagemaker(), "executions_failed": recovery.recover_stepfunctions()}  # fmt: skip
         except BaseException:
             self._lock_file.close()
@@ -85,14 +92,28 @@ class Persistence:
         from scones.emulator.sagemaker.seams import add_control_route
 
         add_control_route(COSTS_PATH, requests.COSTS.answer)
-        requests.install_wsgi_hook(lambda: self._files.save(include_s3=False))
+        requests.install_wsgi_hook(lambda service: self._files.save(include_s3=False, modules=modules_of(service)),
+                                   self._files.unsaved)  # fmt: skip
+        changes.set_saver(lambda: self._files.save(include_s3=False))
+        _announce_execution_ends()
         requests.install_s3_hooks(lambda: self._files.save(only_s3=True), s3_objects.persist_key)
         self._saver = threading.Thread(target=self._save_periodically, name="state-saver", daemon=True)
         self._saver.start()
         return self
 
     def _save_periodically(self) -> None:
+        from scones.emulator.persistence import changes
+        from scones.emulator.persistence.requests import ACTIVITY
+
+        seen, last_active = (-1, -1), time.monotonic()
         while not self._stop.wait(BACKGROUND_SECONDS):
+            # What changes without a request (logs of an asynchronous Invoke, an execution's
+            # history, a job's progress) follows requests: snapshot while there were some lately.
+            now, activity = time.monotonic(), (ACTIVITY.count, changes.generation())
+            if activity != seen:
+                seen, last_active = activity, now
+            elif now - last_active > QUIET_SECONDS:
+                continue
             try:
                 self._files.save()
             except Exception:  # a failed background snapshot is retried; the request path raises its own
@@ -109,3 +130,21 @@ class Persistence:
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
+
+
+def _announce_execution_ends() -> None:
+    """A Step Functions execution's end (moto's interpreter sets it) is a ``changes.background_change``."""
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    from scones.emulator.persistence.changes import background_change
+
+    reflect = BaseExecutionWorkerCommunication._reflect_execution_status
+    if getattr(reflect, "__wrapped__", None) is not None:
+        return
+
+    def reflect_and_keep(self: BaseExecutionWorkerCommunication) -> None:
+        with background_change():
+            reflect(self)
+
+    reflect_and_keep.__wrapped__ = reflect  # type: ignore[attr-defined]
+    BaseExecutionWorkerCommunication._reflect_execution_status = reflect_and_keep  # type: ignore[method-assign]

@@ -3,7 +3,7 @@
 ::
 
     <state dir>/
-      manifest.json          format, project and moto versions: a folder written by another is refused
+      manifest.json          format, project and moto versions, emulator code: another's folder is refused
       emulator.lock          flock'ed by the running emulator: a second one on the folder is refused
       backends/<name>.pickle one moto BackendDict (a service's backends, every account and region)
       s3/keys/<account>/<bucket>/<sha1 of key>.pickle   one key's versions, without their bodies
@@ -12,10 +12,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import functools
 import json
 import os
+import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,10 +42,24 @@ def project_version() -> str:
         return "unknown"
 
 
+def emulator_fingerprint(package: Path | None = None) -> str:
+    """A hash of the emulator's source (``scones/emulator/**/*.py``): its pickles hold the
+    emulator's own classes, and the project's version number does not change with them."""
+    import hashlib
+
+    package = package or Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+@functools.cache
 def expected_manifest() -> dict[str, object]:
     import moto
 
-    return {"format": STATE_FORMAT, "scones": project_version(), "moto": moto.__version__}
+    return {"format": STATE_FORMAT, "scones": project_version(), "moto": moto.__version__,
+            "emulator_code": emulator_fingerprint()}  # fmt: skip
 
 
 def _get_going(root: Path) -> str:
@@ -68,11 +85,13 @@ class StateDir:
     def open(self) -> IO[str]:
         """Create or check the folder; return the held lock file (closing it releases the folder).
 
-        :raises StateRefused: written by another format, project or moto version, or in use
+        :raises StateRefused: written by another format, project or moto version, in use, or not
+            private (owned by another user, or writable by others: its pickles are code to load)
         """
-        self.root.mkdir(parents=True, exist_ok=True)
+        _private_folder(self.root, parents=True)
+        _check_private(self.root)
         fresh = not (self.root / "emulator.lock").exists()
-        lock = open(self.root / "emulator.lock", "a+")  # noqa: SIM115 - held for the emulator's life
+        lock = os.fdopen(os.open(self.root / "emulator.lock", os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+")
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -86,9 +105,18 @@ class StateDir:
             if fresh and not (self.root / MANIFEST).exists():
                 (self.root / "emulator.lock").unlink(missing_ok=True)  # leave a folder that is not ours as it was
             raise
-        for folder in (self.backends, self.keys, self.blobs):
-            folder.mkdir(parents=True, exist_ok=True)
+        for folder in (self.backends, self.root / "s3", self.keys, self.blobs):
+            _private_folder(folder)
+            _check_private(folder)
         return lock
+
+    def remove_temporaries(self) -> int:
+        """Remove the temporary files of writes a crash cut short (:func:`write_atomically`'s);
+        the folder held. Return how many."""
+        found = [*self.root.glob(".*.tmp"), *self.backends.glob(".*.tmp"), *self.keys.glob("*/*/.*.tmp")]
+        for path in found:
+            path.unlink(missing_ok=True)
+        return len(found)
 
     def _check_manifest(self) -> None:
         path = self.root / MANIFEST
@@ -109,9 +137,34 @@ class StateDir:
         differ = [f"{name} {found.get(name)!r} (this emulator: {value!r})" for name, value in expected.items()
                   if found.get(name) != value]  # fmt: skip
         if differ:
-            raise StateRefused(f"the state folder {self.root} was written by another version: {', '.join(differ)}; "
+            raise StateRefused(f"the state folder {self.root} was written by another version: {', '.join(differ)} "
+                               f"(emulator_code: a hash of scones/emulator's source); "
                                f"it is not loaded (moto's objects are pickled, and another version may read them "
                                f"wrong); {_get_going(self.root)}")  # fmt: skip
+
+
+def _private_folder(folder: Path, parents: bool = False) -> None:
+    """Create ``folder`` readable by its owner only (bodies and secrets are stored in it)."""
+    if not folder.exists():
+        if parents:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)  # whatever the umask
+
+
+def _check_private(folder: Path) -> None:
+    """Refuse a folder another user could have written to (as ssh refuses a key file):
+    unpickling what is in it runs code."""
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode):
+        raise StateRefused(f"the state folder's {folder} is not a folder; {_get_going(folder)}")
+    if info.st_uid != os.geteuid():
+        raise StateRefused(f"the state folder {folder} is owned by another user (uid {info.st_uid}); loading it would "
+                           f"run what is in it as you; {_get_going(folder)}")  # fmt: skip
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise StateRefused(f"the state folder {folder} is writable by others (mode {stat.filemode(info.st_mode)}); "
+                           f"loading it would run what they put in it; make it private with "
+                           f"`chmod go-w {folder}` (or chmod 700), or {_get_going(folder)}")  # fmt: skip
 
 
 #: Make each write survive a power cut, not only a kill -9, before the request is answered
@@ -122,16 +175,31 @@ FSYNC = os.environ.get("SCONES_AWS_STATE_FSYNC", "1") != "0"
 def write_atomically(path: str | Path, data: bytes) -> None:
     """Write ``path`` as a whole or not at all: a temporary file renamed over the old one.
 
-    Durable against a kill -9 once this returns; :func:`commit` makes it durable on disk.
+    Durable against a kill -9 once this returns; :func:`commit` makes it durable on disk. A
+    short write (a disk nearly full, a file-size limit) raises ``OSError`` and leaves the old
+    file as it was: ``os.write`` may write fewer bytes than asked without failing, so it is
+    looped, and the temporary file is removed whatever fails.
     """
     folder, name = os.path.split(path)
     temporary = os.path.join(folder, f".{name}.{threading.get_ident()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.replace(temporary, path)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                if written <= 0:
+                    raise OSError(errno.ENOSPC, f"could not write {path}: no byte written")
+                view = view[written:]
+            if FSYNC:
+                os.fsync(fd)  # the rename must not reach the disk before the data it names
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 class GroupCommit:

@@ -7,7 +7,8 @@
 - A training, transform or tuning job that was running is Failed, its FailureReason saying
   the emulator restarted: its run (a thread of the old process) is gone, and running it again
   unasked would spend the time and write output nobody asked twice for.
-- A Step Functions execution that was running is FAILED with error ``Scones.EmulatorRestarted``.
+- A Step Functions execution that was running is FAILED with error ``Scones.EmulatorRestarted``,
+  its history ending with an ExecutionFailed event saying so.
 """
 
 from __future__ import annotations
@@ -89,5 +90,23 @@ def recover_stepfunctions() -> int:
                     execution.error = "Scones.EmulatorRestarted"
                     execution.cause = "the local AWS emulator restarted while this execution was running"
                     execution.stop_date = utcnow()
+                    _history_says_failed(execution)
                     failed += 1
     return failed
+
+
+def _history_says_failed(execution: Any) -> None:
+    """GetExecutionHistory ends with ExecutionFailed, as for any failed execution (not mid-state)."""
+    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    env = getattr(getattr(execution, "exec_worker", None), "env", None)
+    if env is None:  # not started: no history to end
+        return
+    env.event_history_context.source_event_id = 0
+    env.event_manager.add_event(
+        context=env.event_history_context,
+        event_type=HistoryEventType.ExecutionFailed,
+        event_details=EventDetails(executionFailedEventDetails=ExecutionFailedEventDetails(
+            error=execution.error, cause=execution.cause)),
+    )  # fmt: skip

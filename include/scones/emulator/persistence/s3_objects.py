@@ -24,6 +24,7 @@ import contextlib
 import copyreg
 import hashlib
 import io
+import logging
 import os
 import pickle
 import threading
@@ -39,6 +40,8 @@ from scones.emulator.persistence.layout import StateDir, commit, write_atomicall
 from scones.emulator.persistence.pickling import StatePickler, load_file
 from scones.emulator.persistence.requests import COSTS
 
+log = logging.getLogger(__name__)
+
 _state: StateDir | None = None
 _paused = threading.local()  # set while loading: the key store's hooks write nothing
 
@@ -51,6 +54,11 @@ def blob_path(name: str) -> Path:
     return _state.blobs / name
 
 
+class _Body:
+    """One body file's lifetime: once its version is dropped, the file goes with the last
+    :class:`Blob` reading it (the version's own, or a deep copy's from ListObjectVersions)."""
+
+
 class Blob:
     """A FakeKey's body as a file in ``s3/blobs/``, opened for each use, never held open.
 
@@ -59,11 +67,16 @@ class Blob:
     otherwise need 100,000 of them (1,024 is a common limit).
     """
 
-    def __init__(self, path: str | Path, exists: bool = True) -> None:
+    def __init__(self, path: str | Path, exists: bool = True, body: _Body | None = None) -> None:
         self.name = str(path)
         self._position = 0
         self._exists = exists  # a new body's file is created by its first write
         self.closed = False
+        self.body = body or _Body()  # shared by the copies of one FakeKey (each its own position)
+
+    def share(self) -> Blob:
+        """Another reader of the same body file (a deep copy of its FakeKey), with its own position."""
+        return Blob(self.name, self._exists, self.body)
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size()}[whence]
@@ -87,9 +100,16 @@ class Blob:
         return data
 
     def write(self, data: bytes) -> int:
-        with open(self.name, "r+b" if self._exists else "wb") as body:
-            body.seek(self._position)
-            body.write(data)
+        try:
+            flags = os.O_RDWR if self._exists else os.O_RDWR | os.O_CREAT | os.O_TRUNC
+            with open(os.open(self.name, flags, 0o600), "r+b") as body:  # readable by the emulator's user only
+                body.seek(self._position)
+                body.write(data)
+        except OSError:  # a disk full, a file-size limit: the body is not stored, and takes no room
+            with contextlib.suppress(OSError):
+                os.unlink(self.name)
+            self._exists = False
+            raise
         self._exists = True
         self._position += len(data)
         return len(data)
@@ -170,7 +190,7 @@ def record_path(account: str, bucket: str, key: str) -> str:
     assert _state is not None
     folder = os.path.join(_state.keys, account, bucket)
     if folder not in _made_folders:
-        os.makedirs(folder, exist_ok=True)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
         _made_folders.add(folder)
     return os.path.join(folder, f"{hashlib.sha1(key.encode()).hexdigest()}.pickle")
 
@@ -195,7 +215,8 @@ def write_record(name: str, versions: list[Any], owner: tuple[str, str] | None =
         return
     # A delete marker holds the version it hides: its body is named too (kept by the garbage collection).
     bodies = [blob_name(v) for v in versions] + [blob_name(getattr(v, "key", None)) for v in versions]
-    header = {"bucket": owner[1], "key": name, "blobs": sorted({b for b in bodies if b})}
+    partition = next((p for v in versions if (p := getattr(getattr(v, "key", v), "partition", None))), "aws")
+    header = {"bucket": owner[1], "key": name, "partition": partition, "blobs": sorted({b for b in bodies if b})}
     buffer = io.BytesIO()
     pickle.dump(header, buffer, protocol=pickle.HIGHEST_PROTOCOL)
     _pickle_versions(list(versions), buffer)
@@ -209,7 +230,27 @@ def _unlink_dropped(dropped: list[Any]) -> None:
     """
     for version in dropped:
         if (name := blob_name(version)) is not None:
-            weakref.finalize(version, blob_path(name).unlink, missing_ok=True).atexit = False
+            weakref.finalize(version._value_buffer.body, blob_path(name).unlink, missing_ok=True).atexit = False
+
+
+def _deepcopy_key(key: Any, memo: dict[int, Any]) -> Any:
+    """A FakeKey's deep copy shares its body file (bodies are never rewritten in place).
+
+    moto's own copy goes through ``__getstate__``/``__setstate__``: the body read whole and
+    written to a new file, never removed (ListObjectVersions deep-copies every version).
+    """
+    import copy
+
+    clone = type(key).__new__(type(key))
+    memo[id(key)] = clone
+    for name, value in key.__dict__.items():
+        if name == "_value_buffer":
+            clone.__dict__[name] = value.share() if isinstance(value, Blob) else copy.deepcopy(value, memo)
+        elif name == "lock":
+            clone.__dict__[name] = threading.Lock()
+        else:
+            clone.__dict__[name] = copy.deepcopy(value, memo)
+    return clone
 
 
 def _after(store: Any, kind: str, key: str, args: tuple[Any, ...]) -> list[Any]:
@@ -232,8 +273,17 @@ def _hooked(store_method: Callable[..., Any], kind: str) -> Callable[..., Any]:
         # a client was shown must survive a crash. (A crash between the two keeps a write
         # that was never answered: allowed, as for any request cut short.)
         started = time.perf_counter()
-        write_record(key, after, _owner(after) or _owner(before))
-        commit()  # the body and the record on disk, with those of every concurrent write
+        owner = _owner(after) or _owner(before)
+        try:
+            write_record(key, after, owner)
+            commit()  # the body and the record on disk, with those of every concurrent write
+        except OSError:  # not stored: the key store is left as it was, and so is the record if it can be
+            with contextlib.suppress(OSError):
+                write_record(key, before, owner)
+            for version in after:
+                if all(version is not b for b in before) and (name := blob_name(version)):
+                    blob_path(name).unlink(missing_ok=True)
+            raise
         COSTS.add(started)
         result = store_method(self, key, *args)
         _unlink_dropped([v for v in before if all(v is not a for a in after)])
@@ -251,6 +301,7 @@ def install(state: StateDir) -> None:
 
     _state, _blobs = state, str(state.blobs)
     moto.s3.models.tempfile = types.SimpleNamespace(SpooledTemporaryFile=_new_blob)  # type: ignore[attr-defined]
+    moto.s3.models.FakeKey.__deepcopy__ = _deepcopy_key  # type: ignore[attr-defined]
     _VersionedKeyStore.setlist = _hooked(_VersionedKeyStore.setlist, "setlist")  # type: ignore[method-assign]
     _VersionedKeyStore.__setitem__ = _hooked(_VersionedKeyStore.__setitem__, "setitem")  # type: ignore[method-assign]
     _VersionedKeyStore.pop = _hooked(_VersionedKeyStore.pop, "pop")  # type: ignore[method-assign,assignment]
@@ -295,7 +346,7 @@ def load_keys(s3_backends: Any) -> tuple[int, set[str]]:
     """
     from scones.emulator.persistence.layout import StateRefused
 
-    found, stale, named = [], [], set()
+    found, named = [], set()
     _paused.on = True
     try:
         for path in records():
@@ -304,16 +355,15 @@ def load_keys(s3_backends: Any) -> tuple[int, set[str]]:
                 if not blob_path(name).exists():
                     raise StateRefused(f"the state file {path} names the body {blob_path(name)}, which is missing; "
                                        "nothing was loaded; start with --ephemeral, or with --state-dir pointing at a new folder")  # fmt: skip
-            bucket = s3_backends[path.parent.parent.name]["aws"].buckets.get(header["bucket"])
-            if bucket is None:  # the bucket's deletion was recorded after this key's: the key is gone too
-                stale.append(path)
+            named.update(header["blobs"])  # kept, loaded or not: nothing is deleted on a failed lookup
+            bucket = s3_backends[path.parent.parent.name][header.get("partition", "aws")].buckets.get(header["bucket"])
+            if bucket is None:  # left by a /moto-api/reset, or the bucket's file is older: kept on disk, not shown
+                log.warning("the state file %s is for bucket %s, which is not in the saved state: not loaded (kept)",
+                            path, header["bucket"])  # fmt: skip
                 continue
             found.append((bucket, header["key"], versions))
-            named.update(header["blobs"])
         for bucket, key, versions in found:
             dict.__setitem__(bucket.keys, key, versions)
     finally:
         _paused.on = False
-    for path in stale:
-        path.unlink(missing_ok=True)
     return len(found), named

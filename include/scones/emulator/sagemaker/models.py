@@ -57,6 +57,7 @@ from moto.sagemaker.models import (
 
 from moto.sagemaker.exceptions import ResourceNotFound
 
+from scones.emulator.persistence.changes import background_change
 from scones.emulator.sagemaker.exceptions import ResourceLimitExceeded, ValidationError
 from scones.emulator.sagemaker.hosting import Deployment, load_deployment
 from scones.emulator.sagemaker.training import ALGORITHM as ALGORITHM_NAME
@@ -169,7 +170,7 @@ class EmulatedTrainingJob(FakeTrainingJob):
         self._finish("Failed", "Training job failed")
 
     def _finish(self, status: str, message: str) -> None:
-        with self._lock:
+        with background_change(), self._lock:  # kept before a client can poll the end (persistence)
             if status == "Completed" and self._stop_requested.is_set():  # stopped while it uploaded the model
                 status, message = "Stopped", "The training job was stopped"
             self._advance(status, message)
@@ -466,16 +467,17 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
                 failure = str(exc)
                 log.warning("endpoint %s: %s", endpoint.endpoint_name, exc)
             time.sleep(max(0.0, MIN_TRANSITION_SECONDS - (time.monotonic() - started)))
-            if failure is not None:
-                endpoint.failure_reason = failure
-                endpoint.endpoint_status = on_failure
-            else:
-                endpoint.deployment = deployment  # the swap: one reference assignment
-                endpoint.endpoint_config_name = config["EndpointConfigName"]
-                endpoint.config_summary = config
-                endpoint.endpoint_status = "InService"
-            endpoint.pending = None
-            endpoint.last_modified_time = utcnow()
+            with background_change():  # kept before a client can poll the new status (persistence)
+                if failure is not None:
+                    endpoint.failure_reason = failure
+                    endpoint.endpoint_status = on_failure
+                else:
+                    endpoint.deployment = deployment  # the swap: one reference assignment
+                    endpoint.endpoint_config_name = config["EndpointConfigName"]
+                    endpoint.config_summary = config
+                    endpoint.endpoint_status = "InService"
+                endpoint.pending = None
+                endpoint.last_modified_time = utcnow()
 
         threading.Thread(target=load, name=f"endpoint-{endpoint.endpoint_name}", daemon=True).start()
 

@@ -38,6 +38,7 @@ import numpy as np
 from moto.core.utils import utcnow
 from moto.sagemaker.models import FakeTransformJob
 
+from scones.emulator.persistence.changes import background_change
 from scones.emulator.sagemaker.exceptions import EmulatorSageMakerError, ModelLoadFailed, ValidationError
 from scones.emulator.sagemaker.hosting import IMAGE_CONTENT_TYPES, load_model
 from scones.emulator.sagemaker.learner import UndecodableImage, decode_image
@@ -96,7 +97,7 @@ class EmulatedTransformJob(FakeTransformJob):
         return self._stop_requested.is_set()
 
     def finish(self, status: str, reason: str | None = None) -> None:
-        with self._lock:
+        with background_change(), self._lock:  # kept before a client can poll the end (persistence)
             if self._stop_requested.is_set():
                 status, reason = "Stopped", None
             self.transform_job_status = status

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 from moto.core.utils import utcnow
 from moto.sagemaker.models import HyperParameterTuningJob
 
+from scones.emulator.persistence.changes import background_change
 from scones.emulator.sagemaker.exceptions import ResourceLimitExceeded, ValidationError
 from scones.emulator.sagemaker.training import ALGORITHM, METRIC_DEFINITIONS, algorithm_of
 
@@ -238,7 +239,7 @@ class EmulatedTuningJob(HyperParameterTuningJob):
             self.last_modified_time = utcnow()
 
     def finish(self, status: str, reason: str | None = None) -> None:
-        with self._lock:
+        with background_change(), self._lock:  # kept before a client can poll the end (persistence)
             if self._stop_requested.is_set():
                 status, reason = "Stopped", None
             self.hyper_parameter_tuning_job_status = status
