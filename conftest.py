@@ -25,8 +25,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 TIERS = ("unit", "emulator", "e2e")
 #: Started first, in this order (they take minutes: each is a tail if it starts last).
-LONGEST_FIRST = ("tests/e2e/test_celery_stack.py", "tests/e2e/test_stack.py", "tests/e2e/test_train_deploy_dag.py",
-                 "tests/e2e/test_deploy_workflow_dag.py", "tests/e2e/test_model_monitor_dag.py")  # fmt: skip
+LONGEST_FIRST = (
+    "tests/e2e/test_celery_stack.py",
+    "tests/e2e/test_stack.py",
+    "tests/e2e/test_train_deploy_dag.py",
+    "tests/e2e/test_deploy_workflow_dag.py",
+    "tests/e2e/test_model_monitor_dag.py",
+)
 #: Files that run on one worker, one after the other: the train-and-deploy tests leave the
 #: endpoint that the deploy-workflow tests serve from (each would otherwise train its own).
 GROUPS = {"tests/e2e/test_train_deploy_dag.py": "e2e-endpoint", "tests/e2e/test_deploy_workflow_dag.py": "e2e-endpoint"}

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tests' tarball reader and S3 writer (no dependency on scones.etl)
 
-from tests.emulator_sagemaker.cifar_subset import channels, png, read_split, write_channel  # noqa: E402
+from tests.emulator_sagemaker.cifar_subset import channels, png, read_split, write_channel  # noqa: E402 - after the sys.path line above
 
 IMAGE = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
 ROLE = "arn:aws:iam::123456789012:role/scones-benchmark"
@@ -31,7 +31,9 @@ PREFIX = "datasets/cifar100-vehicles"
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tarball", type=Path, default=ROOT.parent / "shared" / "data" / "cifar-100-python-bikes.tar.gz")
+    parser.add_argument(
+        "--tarball", type=Path, default=ROOT.parent / "shared" / "data" / "cifar-100-python-bikes.tar.gz"
+    )
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--learning-rate", type=float, default=0.001)
     parser.add_argument("--mini-batch-size", type=int, default=32)
@@ -48,10 +50,13 @@ def main() -> int:
         write_channel(s3, BUCKET, PREFIX, "validation", test)
 
         hyperparameters = {
-            "num_classes": "2", "num_training_samples": str(len(train.labels)), "image_shape": "3,32,32",
-            "epochs": str(args.epochs), "learning_rate": str(args.learning_rate),
+            "num_classes": "2",
+            "num_training_samples": str(len(train.labels)),
+            "image_shape": "3,32,32",
+            "epochs": str(args.epochs),
+            "learning_rate": str(args.learning_rate),
             "mini_batch_size": str(args.mini_batch_size),
-        }  # fmt: skip
+        }
         started = time.monotonic()
         sm.create_training_job(
             TrainingJobName="benchmark",
@@ -63,21 +68,37 @@ def main() -> int:
             StoppingCondition={"MaxRuntimeInSeconds": 3600},
             HyperParameters=hyperparameters,
         )
-        sm.get_waiter("training_job_completed_or_stopped").wait(TrainingJobName="benchmark", WaiterConfig={"Delay": 1, "MaxAttempts": 1200})
+        sm.get_waiter("training_job_completed_or_stopped").wait(
+            TrainingJobName="benchmark", WaiterConfig={"Delay": 1, "MaxAttempts": 1200}
+        )
         wall = time.monotonic() - started
         job = sm.describe_training_job(TrainingJobName="benchmark")
         if job["TrainingJobStatus"] != "Completed":
             print(f"training failed: {job.get('FailureReason')}", file=sys.stderr)
             return 1
         metrics = {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}
-        print(f"training job: {wall:.1f} s wall clock ({job['TrainingTimeInSeconds']} s TrainingTimeInSeconds), "
-              f"{len(train.labels)} images, {args.epochs} epochs")  # fmt: skip
+        print(
+            f"training job: {wall:.1f} s wall clock ({job['TrainingTimeInSeconds']} s TrainingTimeInSeconds), "
+            f"{len(train.labels)} images, {args.epochs} epochs"
+        )
         print(f"final metrics: {json.dumps(metrics)}")
 
-        sm.create_model(ModelName="benchmark", ExecutionRoleArn=ROLE,
-                        PrimaryContainer={"Image": IMAGE, "ModelDataUrl": job["ModelArtifacts"]["S3ModelArtifacts"]})  # fmt: skip
-        sm.create_endpoint_config(EndpointConfigName="benchmark", ProductionVariants=[{
-            "VariantName": "AllTraffic", "ModelName": "benchmark", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}])  # fmt: skip
+        sm.create_model(
+            ModelName="benchmark",
+            ExecutionRoleArn=ROLE,
+            PrimaryContainer={"Image": IMAGE, "ModelDataUrl": job["ModelArtifacts"]["S3ModelArtifacts"]},
+        )
+        sm.create_endpoint_config(
+            EndpointConfigName="benchmark",
+            ProductionVariants=[
+                {
+                    "VariantName": "AllTraffic",
+                    "ModelName": "benchmark",
+                    "InitialInstanceCount": 1,
+                    "InstanceType": "ml.m5.large",
+                }
+            ],
+        )
         sm.create_endpoint(EndpointName="benchmark", EndpointConfigName="benchmark")
         sm.get_waiter("endpoint_in_service").wait(EndpointName="benchmark", WaiterConfig={"Delay": 1})
         correct, confidences = 0, []
@@ -86,8 +107,10 @@ def main() -> int:
             probabilities = json.loads(answer["Body"].read())
             correct += int(probabilities.index(max(probabilities)) == label)
             confidences.append(max(probabilities))
-        print(f"mean confidence: {sum(confidences) / len(confidences):.3f}; "
-              f"share >= 0.93: {sum(c >= 0.93 for c in confidences) / len(confidences):.2f}")  # fmt: skip
+        print(
+            f"mean confidence: {sum(confidences) / len(confidences):.3f}; "
+            f"share >= 0.93: {sum(c >= 0.93 for c in confidences) / len(confidences):.2f}"
+        )
     print(f"accuracy: {correct / len(test.labels):.4f}")
     return 0
 

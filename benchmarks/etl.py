@@ -54,7 +54,8 @@ from scones.settings import VEHICLE_CLASSES
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tests' synthetic archive writer (tests/support, not part of the package)
 
-from tests.support.synthetic_cifar import write_cifar_archive  # noqa: E402
+from tests.support.synthetic_cifar import write_cifar_archive  # noqa: E402 - after the sys.path line above
+
 CACHE = ROOT / ".cache" / "bench"
 CONCURRENCY = 16
 
@@ -83,19 +84,22 @@ def reference_extract_transform(archive: Path, out: Path, label_ids: list[int]) 
     for split in ("train", "test"):
         with open(out / "cifar-100-python" / split, "rb") as f:
             dataset = pickle.load(f, encoding="bytes")
-        df = pd.DataFrame({
-            "filenames": dataset[b"filenames"],
-            "labels": dataset[b"fine_labels"],
-            "row": range(len(dataset[b"fine_labels"])),
-        })  # fmt: skip
+        df = pd.DataFrame(
+            {
+                "filenames": dataset[b"filenames"],
+                "labels": dataset[b"fine_labels"],
+                "row": range(len(dataset[b"fine_labels"])),
+            }
+        )
         df = df[df["labels"].isin(label_ids)]
         folder = out / split
         folder.mkdir(exist_ok=True)
 
         def save(row: pd.Series, data=dataset[b"data"], folder=folder) -> None:
             pixels = data[row["row"]]
-            image = np.dstack((pixels[:1024].reshape(32, 32), pixels[1024:2048].reshape(32, 32),
-                               pixels[2048:].reshape(32, 32)))  # fmt: skip
+            image = np.dstack(
+                (pixels[:1024].reshape(32, 32), pixels[1024:2048].reshape(32, 32), pixels[2048:].reshape(32, 32))
+            )
             plt.imsave(folder / row["filenames"].decode(), image)
 
         df.apply(save, axis=1)
@@ -135,8 +139,12 @@ print(json.dumps(next(int(l.split()[1]) for l in open("/proc/self/status") if l.
 
 def peak_memory_mb(archive: Path, classes: list[str]) -> float:
     """Peak RSS of a fresh process running the ETL's extract + transform (no classes: imports only)."""
-    out = subprocess.run([sys.executable, "-c", _PEAK_MEMORY, str(archive), ",".join(classes)],
-                         check=True, capture_output=True, text=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK_MEMORY, str(archive), ",".join(classes)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1]) / 1024
 
 
@@ -149,10 +157,17 @@ def timed(fn, *args) -> tuple[float, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2, help="runs of each local step; the best is kept")
-    parser.add_argument("--upload-only", action="store_true",
-                        help="only the upload figures, ephemeral and persistent emulator (no reference or memory steps)")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="with --upload-only: ETL and bare uploads alternately this many times per emulator; the best is kept")
+    parser.add_argument(
+        "--upload-only",
+        action="store_true",
+        help="only the upload figures, ephemeral and persistent emulator (no reference or memory steps)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="with --upload-only: ETL and bare uploads alternately this many times per emulator; the best is kept",
+    )
     args = parser.parse_args()
     if args.upload_only:
         return upload_only(args.rounds)
@@ -193,19 +208,29 @@ def main() -> None:
     print(f"speedup: {ref_best / etl_best:.2f}")
 
 
-def print_persistence(etl_rate: float, bare_rate: float, kept_etl_rate: float, kept_bare_rate: float, costs: dict) -> None:
+def print_persistence(
+    etl_rate: float, bare_rate: float, kept_etl_rate: float, kept_bare_rate: float, costs: dict
+) -> None:
     """The same uploads into an emulator that keeps its state in a folder (``--state-dir``)."""
     print(f"persistent_etl_end_to_end_images_per_s: {kept_etl_rate:.0f}")
     print(f"persistent_bare_put_images_per_s: {kept_bare_rate:.0f}")
-    print(f"persistent_upload_efficiency: {kept_etl_rate / kept_bare_rate:.2f}  (ETL / bare puts, both into the persistent emulator; goal >= 0.80)")
+    print(
+        f"persistent_upload_efficiency: {kept_etl_rate / kept_bare_rate:.2f}  (ETL / bare puts, both into the persistent emulator; goal >= 0.80)"
+    )
     print(f"persistent_vs_ephemeral_bare_put: {kept_bare_rate / bare_rate:.2f}  (ETL: {kept_etl_rate / etl_rate:.2f})")
-    print(f"persistence_ms_per_write: {costs['ms_per_write']:.2f}  (in the emulator: key record + fsyncs, {costs['writes']} writes)")
+    print(
+        f"persistence_ms_per_write: {costs['ms_per_write']:.2f}  (in the emulator: key record + fsyncs, {costs['writes']} writes)"
+    )
     per_put = (1 / kept_bare_rate - 1 / bare_rate) * CONCURRENCY * 1000
     print(f"persistence_latency_ms_per_put: {per_put:.2f}  (at {CONCURRENCY} concurrent puts, from the two bare rates)")
     cpu_on, cpu_off = costs["emulator_cpu_ms_per_object"], costs["ephemeral_cpu_ms_per_object"]
-    print(f"persistence_cpu_ms_per_put: {cpu_on - cpu_off:.2f}  (emulator CPU per object: {cpu_on:.2f} persistent, "
-          f"{cpu_off:.2f} ephemeral, start-up included)")
-    print(f"emulator_rss_mb: {costs['ephemeral_rss_mb']:.0f} ephemeral, {costs['emulator_rss_mb']:.0f} persistent  (holding every object uploaded)")
+    print(
+        f"persistence_cpu_ms_per_put: {cpu_on - cpu_off:.2f}  (emulator CPU per object: {cpu_on:.2f} persistent, "
+        f"{cpu_off:.2f} ephemeral, start-up included)"
+    )
+    print(
+        f"emulator_rss_mb: {costs['ephemeral_rss_mb']:.0f} ephemeral, {costs['emulator_rss_mb']:.0f} persistent  (holding every object uploaded)"
+    )
 
 
 def reference_upload(folder: Path) -> float:
@@ -219,34 +244,55 @@ def reference_upload(folder: Path) -> float:
         return len(files) / (time.perf_counter() - t0)
 
 
-def bench_client(emu: EmulatorProcess):  # noqa: ANN201 - a boto3 S3 client
+def bench_client(emu: EmulatorProcess):
     os.environ.update(LOCAL_CREDENTIALS)  # the emulator's fake keys, never real ones
-    s3 = boto3.client("s3", endpoint_url=emu.endpoint_url, region_name="us-east-1",
-                      config=boto3.session.Config(max_pool_connections=CONCURRENCY + 4))  # fmt: skip
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=emu.endpoint_url,
+        region_name="us-east-1",
+        config=boto3.session.Config(max_pool_connections=CONCURRENCY + 4),
+    )
     s3.create_bucket(Bucket="bench")
     return s3
 
 
-def upload_rates(archive: Path, classes: list[str], label_ids: list[int], work: Path,
-                 state_dir: Path | None, rounds: int = 1) -> tuple[float, float, dict]:  # fmt: skip
+def upload_rates(
+    archive: Path, classes: list[str], label_ids: list[int], work: Path, state_dir: Path | None, rounds: int = 1
+) -> tuple[float, float, dict]:
     """This ETL end to end, then bare concurrent put_object calls of the same bytes, into one emulator
     (its state in ``state_dir``, None: in memory), ``rounds`` times alternately; the best images per
     second of each (the machine is shared: the best is the least disturbed), and the emulator's
     own account of time spent persisting, its CPU per object and its memory."""
     with EmulatorProcess(state_dir=state_dir) as emu:
         s3 = bench_client(emu)
-        bodies = [f.body for chunk in iter_image_files(read_cifar_archive(archive, label_ids), classes, label_ids) for f in chunk]
+        bodies = [
+            f.body
+            for chunk in iter_image_files(read_cifar_archive(archive, label_ids), classes, label_ids)
+            for f in chunk
+        ]
         etl_rates, bare_rates, objects = [], [], 0
         for round_ in range(rounds):
             t0 = time.perf_counter()
-            result = run_etl(s3, source=str(archive), classes=classes, dataset_uri=f"s3://bench/etl{round_}",
-                             cache_dir=work / "cache", concurrency=CONCURRENCY)  # fmt: skip
+            result = run_etl(
+                s3,
+                source=str(archive),
+                classes=classes,
+                dataset_uri=f"s3://bench/etl{round_}",
+                cache_dir=work / "cache",
+                concurrency=CONCURRENCY,
+            )
             etl_rates.append(result.uploaded / (time.perf_counter() - t0))
             shutil.rmtree(work / "cache", ignore_errors=True)
             t0 = time.perf_counter()
             with ThreadPoolExecutor(CONCURRENCY) as pool:
-                list(pool.map(lambda ib: s3.put_object(Bucket="bench", Key=f"bare{round_}/{ib[0]}.png", Body=ib[1]),
-                              enumerate(bodies)))  # fmt: skip
+                list(
+                    pool.map(
+                        lambda ib, round_=round_: s3.put_object(
+                            Bucket="bench", Key=f"bare{round_}/{ib[0]}.png", Body=ib[1]
+                        ),
+                        enumerate(bodies),
+                    )
+                )
             bare_rates.append(len(bodies) / (time.perf_counter() - t0))
             objects += result.uploaded + len(bodies)
         costs = requests.get(f"{emu.endpoint_url}/moto-api/scones/persistence", timeout=10).json() if state_dir else {}
@@ -275,8 +321,9 @@ def upload_only(rounds: int) -> None:
     work = Path(tempfile.mkdtemp(prefix="etl-bench-"))
     etl_rate, bare_rate, ephemeral = upload_rates(archive, classes, label_ids, work, state_dir=None, rounds=rounds)
     with tempfile.TemporaryDirectory(prefix="etl-bench-state-") as state:
-        kept_etl_rate, kept_bare_rate, costs = upload_rates(archive, classes, label_ids, work, state_dir=Path(state),
-                                                            rounds=rounds)  # fmt: skip
+        kept_etl_rate, kept_bare_rate, costs = upload_rates(
+            archive, classes, label_ids, work, state_dir=Path(state), rounds=rounds
+        )
     costs["ephemeral_rss_mb"] = ephemeral["emulator_rss_mb"]
     costs["ephemeral_cpu_ms_per_object"] = ephemeral["emulator_cpu_ms_per_object"]
     shutil.rmtree(work, ignore_errors=True)

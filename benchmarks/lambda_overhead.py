@@ -67,10 +67,12 @@ def main() -> None:
         session = EndpointSession(endpoint)
         client = session.client("lambda")
         role = session.client("iam").create_role(
-            RoleName=f"bench-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps({}))["Role"]["Arn"]  # fmt: skip
+            RoleName=f"bench-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps({})
+        )["Role"]["Arn"]
         name = f"bench-trivial-{uuid.uuid4().hex[:8]}"
-        client.create_function(FunctionName=name, Runtime="python3.11", Handler="app.handler", Role=role,
-                               Code={"ZipFile": trivial_zip()})  # fmt: skip
+        client.create_function(
+            FunctionName=name, Runtime="python3.11", Handler="app.handler", Role=role, Code={"ZipFile": trivial_zip()}
+        )
         event = json.dumps({"ping": 1}).encode()
 
         cold, init = [], []
@@ -84,8 +86,10 @@ def main() -> None:
 
         for _ in range(20):  # settle: connection pool, caches
             client.invoke(FunctionName=name, Payload=event)["Payload"].read()
-        warm = [timed(lambda: client.invoke(FunctionName=name, Payload=event)["Payload"].read())[0]
-                for _ in range(args.warm)]  # fmt: skip
+        warm = [
+            timed(lambda: client.invoke(FunctionName=name, Payload=event)["Payload"].read())[0]
+            for _ in range(args.warm)
+        ]
         http = [timed(lambda: client.get_function(FunctionName=name))[0] for _ in range(args.warm // 3)]
 
         clients = [session.client("lambda") for _ in range(args.threads)]

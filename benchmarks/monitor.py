@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -46,11 +46,11 @@ from scones.settings import load_settings
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tests' capture-record builder (tests/support, not part of the package)
 
-from tests.support.capture_records import capture_line  # noqa: E402
+from tests.support.capture_records import capture_line  # noqa: E402 - after the sys.path line above
 
 SHARED_DATA = ROOT.parent / "shared" / "data" / "cifar-100-python-bikes.tar.gz"
 CLASSES = ("bicycle", "motorcycle")
-DAY = datetime(2026, 11, 23, tzinfo=timezone.utc)
+DAY = datetime(2026, 11, 23, tzinfo=UTC)
 THRESHOLD = 0.93
 #: The capture is written under the endpoint's name, as SageMaker does: the default project's, from its one owner.
 ENDPOINT = load_settings(environ={}).names.endpoint
@@ -107,7 +107,9 @@ def generate(folder: Path, records: int, files: int, encoding: str, seed: int = 
                 when = (start + timedelta(seconds=int(seconds[i]))).strftime("%Y-%m-%dT%H:%M:%SZ")
                 event = f"{ids[i, 0]:016x}{ids[i, 1]:016x}"
                 event = f"{event[:8]}-{event[8:12]}-{event[12:16]}-{event[16:20]}-{event[20:32]}"
-                lines.append(capture_line(vector, when, encoding=encoding, event_id=event, input_b64=pngs[image[i]]) + "\n")
+                lines.append(
+                    capture_line(vector, when, encoding=encoding, event_id=event, input_b64=pngs[image[i]]) + "\n"
+                )
                 if len(lines) == 4096:
                     f.write("".join(lines))
                     lines.clear()
@@ -152,8 +154,13 @@ def run_reference(folder: Path) -> dict:
 def run_monitor(folder: Path, workers: int | None) -> dict:
     from scones.monitoring import Thresholds, Window, analyze_capture
 
-    analysis = analyze_capture(str(folder), Window.for_day(DAY.date()), classes=CLASSES,
-                               thresholds=Thresholds(confidence_threshold=THRESHOLD), workers=workers)  # fmt: skip
+    analysis = analyze_capture(
+        str(folder),
+        Window.for_day(DAY.date()),
+        classes=CLASSES,
+        thresholds=Thresholds(confidence_threshold=THRESHOLD),
+        workers=workers,
+    )
     s = analysis.statistics
     return {
         "records": s.records,
@@ -219,9 +226,25 @@ def long_window(records: int = 240) -> None:
     folder = Path(tempfile.mkdtemp(prefix="monitor-long-window-"))
     try:
         generate(folder / "capture", records, 24, "JSON")
-        for label, start, end in (("one_day", "2026-11-23", "2026-11-24"), ("thirty_years", "2000-01-01", "2030-01-01")):
-            command = [sys.executable, "-m", "scones.cli", "monitor", "analyze", "--input", str(folder / "capture"),
-                       "--out", str(folder / label), "--start", start, "--end", end]  # fmt: skip
+        for label, start, end in (
+            ("one_day", "2026-11-23", "2026-11-24"),
+            ("thirty_years", "2000-01-01", "2030-01-01"),
+        ):
+            command = [
+                sys.executable,
+                "-m",
+                "scones.cli",
+                "monitor",
+                "analyze",
+                "--input",
+                str(folder / "capture"),
+                "--out",
+                str(folder / label),
+                "--start",
+                start,
+                "--end",
+                end,
+            ]
             _, seconds, peak_mib = run_sampled(command)
             print(f"long_window_{label}_seconds: {seconds:.2f} ({records} records, {start} to {end})")
             print(f"long_window_{label}_peak_rss_mib: {peak_mib:,.0f}")
@@ -233,8 +256,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--files", type=int, default=24, help="hourly files (default 24: one day)")
-    parser.add_argument("--encoding", choices=("JSON", "BASE64"), default="JSON",
-                        help="endpointOutput encoding (JSON: application/json listed in JsonContentTypes)")
+    parser.add_argument(
+        "--encoding",
+        choices=("JSON", "BASE64"),
+        default="JSON",
+        help="endpointOutput encoding (JSON: application/json listed in JsonContentTypes)",
+    )
     parser.add_argument("--workers", type=int, help="monitor decoding processes (default: all cores)")
     parser.add_argument("--data", type=Path, help="reuse (or keep) capture data in this folder")
     parser.add_argument("--child", choices=("reference", "monitor"), help=argparse.SUPPRESS)
@@ -254,15 +281,19 @@ def main() -> None:
         monitor = measure("monitor", folder, args.workers)
         reference = measure("reference", folder, None)
         records = reference["records"]
-        print(f"records: {records:,} in {files} files, {size / 1e9:.2f} GB ({size / max(records, 1):,.0f} bytes a record), "
-              f"cores: {len(os.sched_getaffinity(0))}")  # fmt: skip
-        agree = all(
-            monitor[k] == reference[k] for k in ("records", "malformed", "class_counts")
-        ) and abs(monitor["low_confidence_rate"] - reference["low_confidence_rate"]) < 1e-9 and abs(
-            monitor["median"] - reference["median"]
-        ) < 2e-4  # the monitor's quantiles are exact to its 1e-4 histogram bins
-        print(f"results_agree: {agree} (low_confidence_rate {monitor['low_confidence_rate']:.4f}, "
-              f"median {monitor['median']:.4f} vs {reference['median']:.4f})")  # fmt: skip
+        print(
+            f"records: {records:,} in {files} files, {size / 1e9:.2f} GB ({size / max(records, 1):,.0f} bytes a record), "
+            f"cores: {len(os.sched_getaffinity(0))}"
+        )
+        agree = (
+            all(monitor[k] == reference[k] for k in ("records", "malformed", "class_counts"))
+            and abs(monitor["low_confidence_rate"] - reference["low_confidence_rate"]) < 1e-9
+            and abs(monitor["median"] - reference["median"]) < 2e-4
+        )  # the monitor's quantiles are exact to its 1e-4 histogram bins
+        print(
+            f"results_agree: {agree} (low_confidence_rate {monitor['low_confidence_rate']:.4f}, "
+            f"median {monitor['median']:.4f} vs {reference['median']:.4f})"
+        )
         for name, result in (("reference", reference), ("monitor", monitor)):
             print(f"{name}_records_per_s: {result['records'] / result['seconds']:,.0f}")
             print(f"{name}_mb_per_s: {size / 1e6 / result['seconds']:,.0f}")

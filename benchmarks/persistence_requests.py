@@ -28,7 +28,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _send_ms(sqs, queue_url: str, count: int) -> float:  # noqa: ANN001
+def _send_ms(sqs, queue_url: str, count: int) -> float:
     times = []
     for i in range(count):
         started = time.perf_counter()
@@ -56,14 +56,24 @@ def main() -> None:
             logs.create_log_stream(logGroupName="bench", logStreamName="s")
             now = int(time.time() * 1000)
             for start in range(0, args.log_events, 5000):
-                logs.put_log_events(logGroupName="bench", logStreamName="s", logEvents=[
-                    {"timestamp": now, "message": f"event {i} " + "x" * 60} for i in range(start, min(start + 5000, args.log_events))])  # fmt: skip
-            print(f"send_message_after_logs_ms ({args.log_events} log events): {_send_ms(sqs, queue_url, args.messages):.2f}")
+                logs.put_log_events(
+                    logGroupName="bench",
+                    logStreamName="s",
+                    logEvents=[
+                        {"timestamp": now, "message": f"event {i} " + "x" * 60}
+                        for i in range(start, min(start + 5000, args.log_events))
+                    ],
+                )
+            print(
+                f"send_message_after_logs_ms ({args.log_events} log events): {_send_ms(sqs, queue_url, args.messages):.2f}"
+            )
             assert emulator.pid is not None
             time.sleep(args.settle)
             before, started = _cpu_seconds(emulator.pid), time.monotonic()
             time.sleep(10)
-            print(f"idle_cpu_ms_per_s: {1000 * (_cpu_seconds(emulator.pid) - before) / (time.monotonic() - started):.1f}")
+            print(
+                f"idle_cpu_ms_per_s: {1000 * (_cpu_seconds(emulator.pid) - before) / (time.monotonic() - started):.1f}"
+            )
         finally:
             emulator.stop()
 

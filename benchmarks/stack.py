@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from scones.localrun.celery_stack import start_celery_stack
@@ -47,8 +47,13 @@ def run_seconds(client: AirflowClient, dag_id: str, run_id: str) -> float:
 def bench_demo(epochs: str) -> float:
     log("scones demo ...")
     t0 = time.perf_counter()
-    proc = subprocess.run([str(Path(sys.executable).with_name("scones")), "demo"], env={**os.environ, "SCONES_EPOCHS": epochs},
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("scones")), "demo"],
+        env={**os.environ, "SCONES_EPOCHS": epochs},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     seconds = time.perf_counter() - t0
     if proc.returncode:
         sys.exit(f"scones demo failed:\n{proc.stdout[-3000:]}")
@@ -78,7 +83,9 @@ def bench_celery(epochs: str) -> tuple[float, float, dict[str, float]]:
         workflow = client.trigger("scones_deploy_workflow")
         assert client.wait_for_run("scones_deploy_workflow", workflow) == "success", "the workflow failed"
         per_dag["scones_deploy_workflow"] = run_seconds(client, "scones_deploy_workflow", workflow)
-        monitor = client.trigger("scones_model_monitor", {"day": datetime.now(timezone.utc).date().isoformat(), "fail_on_violation": False})
+        monitor = client.trigger(
+            "scones_model_monitor", {"day": datetime.now(UTC).date().isoformat(), "fail_on_violation": False}
+        )
         assert client.wait_for_run("scones_model_monitor", monitor) == "success", "the monitor failed"
         per_dag["scones_model_monitor"] = run_seconds(client, "scones_model_monitor", monitor)
         return start_seconds, time.perf_counter() - t0, per_dag

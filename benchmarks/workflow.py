@@ -38,7 +38,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -59,7 +59,7 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def wait_until(what: str, check, timeout: float = 1800, poll: float = 2.0):  # noqa: ANN001, ANN201
+def wait_until(what: str, check, timeout: float = 1800, poll: float = 2.0):
     deadline = time.monotonic() + timeout
     while (result := check()) is None:
         if time.monotonic() > deadline:
@@ -68,14 +68,19 @@ def wait_until(what: str, check, timeout: float = 1800, poll: float = 2.0):  # n
     return result
 
 
-def publish_dataset(session, settings, cache_dir: Path) -> None:  # noqa: ANN001
+def publish_dataset(session, settings, cache_dir: Path) -> None:
     from scones.etl.pipeline import run_etl
 
-    run_etl(session.client("s3"), source=str(SHARED_SUBSET), classes=list(settings.classes),
-            dataset_uri=settings.dataset_uri, cache_dir=cache_dir)  # fmt: skip
+    run_etl(
+        session.client("s3"),
+        source=str(SHARED_SUBSET),
+        classes=list(settings.classes),
+        dataset_uri=settings.dataset_uri,
+        cache_dir=cache_dir,
+    )
 
 
-def train_and_deploy(session, settings) -> None:  # noqa: ANN001
+def train_and_deploy(session, settings) -> None:
     """What scones_train_deploy does, without Airflow: train, then serve on the endpoint."""
     from scones.deployment.endpoint_config import deployment_config
     from scones.training.dataset import describe_dataset
@@ -83,10 +88,10 @@ def train_and_deploy(session, settings) -> None:  # noqa: ANN001
 
     sm = session.client("sagemaker")
     dataset = describe_dataset(session.client("s3"), settings)
-    prepared = prepare_training_config(settings, dataset, session.client("iam"), datetime.now(timezone.utc))
+    prepared = prepare_training_config(settings, dataset, session.client("iam"), datetime.now(UTC))
     sm.create_training_job(**prepared["config"])
 
-    def trained():  # noqa: ANN202
+    def trained():
         job = sm.describe_training_job(TrainingJobName=prepared["job_name"])
         if job["TrainingJobStatus"] in ("Failed", "Stopped"):
             raise RuntimeError(f"training {job['TrainingJobStatus']}: {job.get('FailureReason')}")
@@ -94,17 +99,25 @@ def train_and_deploy(session, settings) -> None:  # noqa: ANN001
 
     job = wait_until("training", trained)
     config = deployment_config(
-        job_name=prepared["job_name"], image=prepared["image"], model_data_url=job["ModelArtifacts"]["S3ModelArtifacts"],
-        role_arn=prepared["role_arn"], endpoint_name=settings.endpoint_name, instance_type=settings.endpoint_instance_type,
-        capture_uri=settings.data_capture_uri, sampling_percentage=settings.data_capture_sampling_percentage,
-    )  # fmt: skip
+        job_name=prepared["job_name"],
+        image=prepared["image"],
+        model_data_url=job["ModelArtifacts"]["S3ModelArtifacts"],
+        role_arn=prepared["role_arn"],
+        endpoint_name=settings.endpoint_name,
+        instance_type=settings.endpoint_instance_type,
+        capture_uri=settings.data_capture_uri,
+        sampling_percentage=settings.data_capture_sampling_percentage,
+    )
     sm.create_model(**config["Model"])
     sm.create_endpoint_config(**config["EndpointConfig"])
     sm.create_endpoint(**config["Endpoint"])
-    wait_until("endpoint", lambda: sm.describe_endpoint(EndpointName=settings.endpoint_name)["EndpointStatus"] == "InService" or None)
+    wait_until(
+        "endpoint",
+        lambda: sm.describe_endpoint(EndpointName=settings.endpoint_name)["EndpointStatus"] == "InService" or None,
+    )
 
 
-def invoke_overhead(session, function_name: str, warm_calls: int = 50) -> tuple[float, float]:  # noqa: ANN001
+def invoke_overhead(session, function_name: str, warm_calls: int = 50) -> tuple[float, float]:
     """(first, median of the warm ones) Invoke latency in ms of a function that calls no service."""
     client = session.client("lambda")
     payload = json.dumps({"inferences": [0.99, 0.01]})
@@ -120,14 +133,19 @@ def invoke_overhead(session, function_name: str, warm_calls: int = 50) -> tuple[
     return cold, statistics.median(once() for _ in range(warm_calls))
 
 
-def median_confidence(session, settings, keys: list[str]) -> float:  # noqa: ANN001
+def median_confidence(session, settings, keys: list[str]) -> float:
     """The median top probability the endpoint gives 20 of ``keys``, to 2 decimals."""
     from scones.workflow.smoke_executions import probe
 
     s3, runtime = session.client("s3"), session.client("sagemaker-runtime")
     sample = keys[:: max(1, len(keys) // 20)][:20]
-    return round(statistics.median(probe(s3, runtime, settings.bucket, k, settings.endpoint_name, len(settings.classes)).confidence
-                                   for k in sample), 2)  # fmt: skip
+    return round(
+        statistics.median(
+            probe(s3, runtime, settings.bucket, k, settings.endpoint_name, len(settings.classes)).confidence
+            for k in sample
+        ),
+        2,
+    )
 
 
 def emulator_process() -> psutil.Process:
@@ -163,7 +181,11 @@ class CpuReading:
 
     def since(self, before: CpuReading) -> tuple[float, float, int]:
         """(emulator CPU s, workers' CPU s, workers started) from ``before`` to this reading."""
-        return self.emulator - before.emulator, self.workers - before.workers, len(self.worker_pids - before.worker_pids)
+        return (
+            self.emulator - before.emulator,
+            self.workers - before.workers,
+            len(self.worker_pids - before.worker_pids),
+        )
 
 
 def main() -> int:
@@ -188,7 +210,9 @@ def main() -> int:
         log(f"dataset published in {time.perf_counter() - t0:.1f} s; training ({args.epochs} epochs)...")
         t0 = time.perf_counter()
         train_and_deploy(session, settings)
-        log(f"endpoint {settings.endpoint_name} InService after {time.perf_counter() - t0:.1f} s; deploying the workflow...")
+        log(
+            f"endpoint {settings.endpoint_name} InService after {time.perf_counter() - t0:.1f} s; deploying the workflow..."
+        )
         validation = resolve_dataset(session.client("s3"), DatasetLayout.of(settings)).channel_prefix("validation")
         keys = list_images(session.client("s3"), settings.bucket, validation)[: args.images]
         threshold = args.threshold if args.threshold is not None else median_confidence(session, settings, keys)
@@ -223,21 +247,35 @@ def main() -> int:
     print(f"sequential_seconds: {sequential.seconds:.2f}")
     print(f"sequential_seconds_per_image: {sequential.seconds / len(keys):.3f}")
     print(f"sequential_images_per_s: {sequential.images_per_second:.2f}")
-    print(f"sequential_execution_ms: median {statistics.median(durations) * 1000:.0f}, "
-          f"90th percentile {durations[int(len(durations) * 0.9)] * 1000:.0f} (start to stop date)")
+    print(
+        f"sequential_execution_ms: median {statistics.median(durations) * 1000:.0f}, "
+        f"90th percentile {durations[int(len(durations) * 0.9)] * 1000:.0f} (start to stop date)"
+    )
     print(f"sequential_emulator_cpu_ms_per_image: {sequential_cpu / len(keys) * 1000:.0f}")
-    print(f"sequential_lambda_workers_cpu_ms_per_image: {sequential_workers_cpu / len(keys) * 1000:.0f} "
-          f"({sequential_started} workers started)")
-    print(f"batched_executions: {batched.executions} (batch size {args.batch_size}, MaxConcurrency {args.max_concurrency})")
+    print(
+        f"sequential_lambda_workers_cpu_ms_per_image: {sequential_workers_cpu / len(keys) * 1000:.0f} "
+        f"({sequential_started} workers started)"
+    )
+    print(
+        f"batched_executions: {batched.executions} (batch size {args.batch_size}, MaxConcurrency {args.max_concurrency})"
+    )
     print(f"batched_seconds: {batched.seconds:.2f}")
     print(f"batched_images_per_s: {batched.images_per_second:.2f}")
     print(f"batched_emulator_cpu_ms_per_image: {batched_cpu / len(keys) * 1000:.0f}")
-    print(f"batched_lambda_workers_cpu_ms_per_image: {batched_workers_cpu / len(keys) * 1000:.0f} "
-          f"({batched_started} workers started)")
-    print(f"fan_out_ceiling: {sequential.seconds / batched_cpu:.2f} (sequential time over the emulator's CPU time batched)")
-    print(f"speedup_over_back_to_back_executions: {batched.images_per_second * statistics.median(durations):.2f} "
-          "(batched against executions started the instant the previous one stops, with no client delay)")
-    print(f"outcomes: {dict(sequential.statuses)} {dict(sequential.errors)}; batched {'same' if same else 'DIFFERENT: ' + str(dict(batched.statuses))}")
+    print(
+        f"batched_lambda_workers_cpu_ms_per_image: {batched_workers_cpu / len(keys) * 1000:.0f} "
+        f"({batched_started} workers started)"
+    )
+    print(
+        f"fan_out_ceiling: {sequential.seconds / batched_cpu:.2f} (sequential time over the emulator's CPU time batched)"
+    )
+    print(
+        f"speedup_over_back_to_back_executions: {batched.images_per_second * statistics.median(durations):.2f} "
+        "(batched against executions started the instant the previous one stops, with no client delay)"
+    )
+    print(
+        f"outcomes: {dict(sequential.statuses)} {dict(sequential.errors)}; batched {'same' if same else 'DIFFERENT: ' + str(dict(batched.statuses))}"
+    )
     print(f"speedup: {batched.images_per_second / sequential.images_per_second:.2f}")
     return 0 if same else 1
 

@@ -37,9 +37,9 @@ DEFAULTS = load_settings()  # environment and defaults only: no Variables at par
 @task
 def check_inputs(params: dict | None = None) -> dict:
     """Validate the class names and the destination before any download."""
+    from scones.airflow_glue import aws_client
     from scones.etl import resolve_classes
     from scones.etl.load import check_destination
-    from scones.airflow_glue import aws_client
 
     settings = task_settings(params)
     resolve_classes(settings.classes)
@@ -70,9 +70,13 @@ def transform_and_upload(inputs: dict, archive: dict, params: dict | None = None
     # that did not run extract_archive; an archive other than the one it checked fails before any upload.
     return stage(
         aws_client("s3", settings, max_pool_connections=settings.upload_concurrency + 4),
-        source=inputs["source"], classes=inputs["classes"], dataset_uri=inputs["dataset_uri"],
-        cache_dir=settings.cache_dir, concurrency=settings.upload_concurrency, expected_md5=archive["md5"],
-    ).to_dict()  # fmt: skip
+        source=inputs["source"],
+        classes=inputs["classes"],
+        dataset_uri=inputs["dataset_uri"],
+        cache_dir=settings.cache_dir,
+        concurrency=settings.upload_concurrency,
+        expected_md5=archive["md5"],
+    ).to_dict()
 
 
 @task(outlets=[DATASET_ASSET])
@@ -84,7 +88,9 @@ def publish_manifests(staged: dict, params: dict | None = None, outlet_events=No
     settings = task_settings(params)
     summary = publish_staged(aws_client("s3", settings), staged)
     outlet_events[DATASET_ASSET].extra = summary
-    print(f"published {staged['dataset_uri']} version {staged['version']}: {staged['counts']} ({staged['uploaded']} images)")
+    print(
+        f"published {staged['dataset_uri']} version {staged['version']}: {staged['counts']} ({staged['uploaded']} images)"
+    )
     return summary
 
 
@@ -100,16 +106,22 @@ def publish_manifests(staged: dict, params: dict | None = None, outlet_events=No
     tags=["scones", "etl", "cifar-100"],
     params={
         "source_url": Param(
-            DEFAULTS.source_url, type="string", title="Source",
+            DEFAULTS.source_url,
+            type="string",
+            title="Source",
             description="http(s):// URL, s3:// URI or local path of cifar-100-python.tar.gz",
         ),
         "classes": Param(
-            list(DEFAULTS.classes), type="array", items={"type": "string"}, minItems=1, title="Classes",
+            list(DEFAULTS.classes),
+            type="array",
+            items={"type": "string"},
+            minItems=1,
+            title="Classes",
             description=f"CIFAR-100 class names, in label order. Vehicles: {', '.join(VEHICLE_CLASSES)}",
         ),
         "bucket": Param(DEFAULTS.bucket, type="string", title="Bucket"),
         "dataset_prefix": Param(DEFAULTS.dataset_prefix, type="string", title="Dataset prefix"),
-    },  # fmt: skip
+    },
 )
 def scones_cifar_etl():
     # BODY

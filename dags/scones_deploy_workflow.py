@@ -85,13 +85,20 @@ def deploy_function(package: dict, roles: dict[str, str], params: dict | None = 
     from airflow.sdk import get_current_context
 
     from scones.airflow_glue import aws_client
-    from scones.workflow.deploy import deploy_function as deploy, serving_classes
+    from scones.workflow.deploy import deploy_function as deploy
+    from scones.workflow.deploy import serving_classes
 
     settings = task_settings(params)
     folder = package["folder"]
     get_current_context()["function_folder"] = folder  # names the mapped instance in the UI
-    result = deploy(aws_client("lambda", settings), folder, settings, roles[folder],
-                    serving_classes(aws_client("s3", settings), settings), expected_sha256=package["code_sha256"])  # fmt: skip
+    result = deploy(
+        aws_client("lambda", settings),
+        folder,
+        settings,
+        roles[folder],
+        serving_classes(aws_client("s3", settings), settings),
+        expected_sha256=package["code_sha256"],
+    )
     print(f"function {result['name']}: {result['action']} {result['changed'] or ''}".rstrip())
     return result
 
@@ -113,7 +120,9 @@ def deploy_state_machines(functions: list[dict], topic_arn: str, role_arn: str, 
     from scones.workflow.deploy import deploy_state_machines as deploy
 
     settings = task_settings(params)
-    machines = deploy(aws_client("stepfunctions", settings), settings, _context(settings), functions, topic_arn, role_arn)
+    machines = deploy(
+        aws_client("stepfunctions", settings), settings, _context(settings), functions, topic_arn, role_arn
+    )
     for machine in machines.values():
         print(f"state machine {machine['name']}: {machine['action']}")
     return {stem: machine["arn"] for stem, machine in machines.items()}
@@ -130,8 +139,14 @@ def plan_smoke_executions(machines: dict, run_id: str | None = None, params: dic
     settings = task_settings(params)
     if not settings.workflow.smoke_tests:
         raise AirflowSkipException("smoke_tests is off: the workflow is deployed but not exercised")
-    return plan(aws_client("s3", settings), aws_client("sagemaker-runtime", settings), aws_client("sagemaker", settings),
-                settings, machines, run_id)  # fmt: skip
+    return plan(
+        aws_client("s3", settings),
+        aws_client("sagemaker-runtime", settings),
+        aws_client("sagemaker", settings),
+        settings,
+        machines,
+        run_id,
+    )
 
 
 # The provider's StepFunctionExecutionSensor raises on a FAILED execution; one of ours must fail.
@@ -173,17 +188,44 @@ def check_smoke_outcomes(cases: list[dict], outcomes: list[dict]) -> dict:
     default_args=DEFAULT_ARGS,
     tags=["scones", "serving", "lambda", "step-functions"],
     params={
-        "confidence_threshold": Param(DEFAULTS.confidence_threshold, type="number", minimum=0, maximum=1,
-                                      title="Confidence threshold", description="Below it, an image fails with ThresholdConfidenceNotMet"),
-        "max_concurrency": Param(DEFAULTS.workflow.max_concurrency, type="integer", minimum=1, maximum=MAX_CONCURRENCY, title="Batch concurrency",
-                                 description="Images a batch execution classifies at once (the Map state's MaxConcurrency)"),
-        "smoke_tests": Param(DEFAULTS.workflow.smoke_tests, type="boolean", title="Run the smoke executions",
-                             description="Needs the endpoint (scones_train_deploy); off: deploy only"),
-        "smoke_batch_size": Param(DEFAULTS.workflow.smoke_batch_size, type="integer", minimum=1, maximum=MAX_BATCH_SIZE, title="Smoke batch size"),
-        "smoke_candidates": Param(DEFAULTS.workflow.smoke_candidates, type="integer", minimum=SMOKE_CANDIDATES_RANGE[0], maximum=SMOKE_CANDIDATES_RANGE[1],
-                                  title="Images to score",
-                                  description="At most this many validation images are scored to choose the smoke cases"),
-    },  # fmt: skip
+        "confidence_threshold": Param(
+            DEFAULTS.confidence_threshold,
+            type="number",
+            minimum=0,
+            maximum=1,
+            title="Confidence threshold",
+            description="Below it, an image fails with ThresholdConfidenceNotMet",
+        ),
+        "max_concurrency": Param(
+            DEFAULTS.workflow.max_concurrency,
+            type="integer",
+            minimum=1,
+            maximum=MAX_CONCURRENCY,
+            title="Batch concurrency",
+            description="Images a batch execution classifies at once (the Map state's MaxConcurrency)",
+        ),
+        "smoke_tests": Param(
+            DEFAULTS.workflow.smoke_tests,
+            type="boolean",
+            title="Run the smoke executions",
+            description="Needs the endpoint (scones_train_deploy); off: deploy only",
+        ),
+        "smoke_batch_size": Param(
+            DEFAULTS.workflow.smoke_batch_size,
+            type="integer",
+            minimum=1,
+            maximum=MAX_BATCH_SIZE,
+            title="Smoke batch size",
+        ),
+        "smoke_candidates": Param(
+            DEFAULTS.workflow.smoke_candidates,
+            type="integer",
+            minimum=SMOKE_CANDIDATES_RANGE[0],
+            maximum=SMOKE_CANDIDATES_RANGE[1],
+            title="Images to score",
+            description="At most this many validation images are scored to choose the smoke cases",
+        ),
+    },
 )
 def scones_deploy_workflow():
     # SETUP
@@ -197,7 +239,8 @@ def scones_deploy_workflow():
     machines = deploy_state_machines(functions, topic_arn, machine_role)
     cases = plan_smoke_executions(machines)
     start_smoke_executions = StepFunctionStartExecutionOperator.partial(
-        task_id="start_smoke_executions", aws_conn_id=AWS_CONN_ID,
+        task_id="start_smoke_executions",
+        aws_conn_id=AWS_CONN_ID,
         # Start only, whatever default_deferrable says (docker-compose turns it on): deferred,
         # the provider fails the task on a FAILED execution, and the threshold case must fail.
         deferrable=False,
@@ -205,7 +248,17 @@ def scones_deploy_workflow():
     outcomes = await_smoke_executions(start_smoke_executions.output)
     checked = check_smoke_outcomes(cases, outcomes)
 
-    chain([roles, topic_arn], packages, functions, machine_role, machines, cases, start_smoke_executions, outcomes, checked)
+    chain(
+        [roles, topic_arn],
+        packages,
+        functions,
+        machine_role,
+        machines,
+        cases,
+        start_smoke_executions,
+        outcomes,
+        checked,
+    )
 
 
 scones_deploy_workflow()

@@ -61,13 +61,16 @@ def analyze_window(deployment: dict, data_interval_start=None, params: dict | No
     settings = task_settings(params)
     window = Window.of_run(data_interval_start, (params or {}).get("day"))
     summary = monitor_window(
-        aws_client("s3", settings), bucket=settings.bucket,
+        aws_client("s3", settings),
+        bucket=settings.bucket,
         capture_uri=deployment["data_capture_uri"],
-        endpoint=deployment["endpoint_name"], classes=deployment["classes"], window=window,
+        endpoint=deployment["endpoint_name"],
+        classes=deployment["classes"],
+        window=window,
         thresholds=Thresholds.of(settings),
         baseline_uri=(params or {}).get("baseline_uri") or "",
         lineage={k: deployment.get(k) or "" for k in ("model", "training_job", "dataset_version")},
-    )  # fmt: skip
+    )
     print(summary["summary"])
     print(f"report: {summary['report_uri']}")
     return summary
@@ -81,8 +84,13 @@ def alert_on_violations(summary: dict, deployment: dict, params: dict | None = N
 
     settings = task_settings(params)
     # Airflow fills every declared param: the default lives in the Param below, not here.
-    message_id = alert(aws_client("sns", settings), settings.names.monitor_alerts_topic, summary, deployment["endpoint_name"],
-                       fail=params["fail_on_violation"])  # fmt: skip
+    message_id = alert(
+        aws_client("sns", settings),
+        settings.names.monitor_alerts_topic,
+        summary,
+        deployment["endpoint_name"],
+        fail=params["fail_on_violation"],
+    )
     return {"alerted": True, "message_id": message_id} if message_id else {"alerted": False}
 
 
@@ -97,20 +105,40 @@ def alert_on_violations(summary: dict, deployment: dict, params: dict | None = N
     default_args=DEFAULT_ARGS,
     tags=["scones", "monitoring"],
     params={
-        "day": Param(None, type=["null", "string"], format="date", title="Day (UTC)",
-                     description="Analyse this day instead of the run's data interval"),
-        "confidence_threshold": Param(DEFAULTS.confidence_threshold, type="number", minimum=0, maximum=1,
-                                      title="Confidence threshold"),
-        "max_low_confidence_rate": Param(DEFAULTS.max_low_confidence_rate, type="number", minimum=0, maximum=1,
-                                         title="Alert above this low-confidence share"),
-        "min_daily_records": Param(DEFAULTS.min_daily_records, type="integer", minimum=0,
-                                   title="Alert below this many inferences",
-                                   description="A day with fewer captured inferences is a violation (no traffic, or capture off); 0: never"),
+        "day": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="Day (UTC)",
+            description="Analyse this day instead of the run's data interval",
+        ),
+        "confidence_threshold": Param(
+            DEFAULTS.confidence_threshold, type="number", minimum=0, maximum=1, title="Confidence threshold"
+        ),
+        "max_low_confidence_rate": Param(
+            DEFAULTS.max_low_confidence_rate,
+            type="number",
+            minimum=0,
+            maximum=1,
+            title="Alert above this low-confidence share",
+        ),
+        "min_daily_records": Param(
+            DEFAULTS.min_daily_records,
+            type="integer",
+            minimum=0,
+            title="Alert below this many inferences",
+            description="A day with fewer captured inferences is a violation (no traffic, or capture off); 0: never",
+        ),
         # Nullable: the trigger form turns an empty field into null and requires any param that refuses it.
-        "baseline_uri": Param(None, type=["null", "string"], pattern=r"^s3://[^/]+/.+", title="Baseline (s3:// URI)",
-                              description="Validation probabilities or a statistics.json; empty: the latest earlier day"),
+        "baseline_uri": Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^s3://[^/]+/.+",
+            title="Baseline (s3:// URI)",
+            description="Validation probabilities or a statistics.json; empty: the latest earlier day",
+        ),
         "fail_on_violation": Param(True, type="boolean", title="Fail the run on a violation"),
-    },  # fmt: skip
+    },
 )
 def scones_model_monitor():
     # BODY

@@ -44,8 +44,8 @@ from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from scones.airflow_glue import AWS_CONN_ID, DATASET_ASSET, DEFAULT_ARGS, task_settings
-from scones.settings import load_settings
 from scones.deployment.endpoint_operator import EndpointDeployOperator
+from scones.settings import load_settings
 from scones.training.job_operator import TrainingJobOperator
 
 DAG_ID = Path(__file__).stem
@@ -68,10 +68,16 @@ def check_dataset(params: dict | None = None, dag_run=None) -> dict:
     settings = task_settings(params)
     s3 = aws_client("s3", settings, max_pool_connections=settings.upload_concurrency + 4)
     with skipped_when_nothing_to_do():
-        dataset = dataset_for_run(s3, settings, refresh=bool((params or {}).get("refresh_dataset")),
-                                  run_type=getattr(dag_run, "run_type", None))  # fmt: skip
-    print(f"dataset version {dataset['dataset_version']} ({dataset['dataset_uri']}): classes {dataset['classes']}, "
-          f"{dataset['num_training_samples']} training images")  # fmt: skip
+        dataset = dataset_for_run(
+            s3,
+            settings,
+            refresh=bool((params or {}).get("refresh_dataset")),
+            run_type=getattr(dag_run, "run_type", None),
+        )
+    print(
+        f"dataset version {dataset['dataset_version']} ({dataset['dataset_uri']}): classes {dataset['classes']}, "
+        f"{dataset['num_training_samples']} training images"
+    )
     return dataset
 
 
@@ -94,7 +100,9 @@ def evaluate_model(training: dict, params: dict | None = None) -> dict | bool:
 
     settings = task_settings(params)
     job = training["Training"]
-    decision = evaluate(job, read_current(aws_client("s3", settings), settings.bucket, settings.models_prefix), settings)
+    decision = evaluate(
+        job, read_current(aws_client("s3", settings), settings.bucket, settings.models_prefix), settings
+    )
     print(f"quality gate for {job['TrainingJobName']}: {'DEPLOY' if decision.deploy else 'SKIP'}: {decision.reason}")
     return {"accuracy": decision.accuracy, "reason": decision.reason} if decision.deploy else False
 
@@ -126,27 +134,48 @@ def smoke_test_endpoint(serving: dict, dataset: dict, params: dict | None = None
     from scones.deployment.release import smoke_test_or_roll_back
 
     settings = task_settings(params)
-    return smoke_test_or_roll_back(aws_client("s3", settings), aws_client("sagemaker", settings),
-                                   aws_client("sagemaker-runtime", settings), settings, serving, dataset)  # fmt: skip
+    return smoke_test_or_roll_back(
+        aws_client("s3", settings),
+        aws_client("sagemaker", settings),
+        aws_client("sagemaker-runtime", settings),
+        settings,
+        serving,
+        dataset,
+    )
 
 
 @task
-def record_deployment(training: dict, gate: dict, serving: dict, config: dict, prepared: dict, dataset: dict,
-                      params: dict | None = None) -> dict:  # fmt: skip
+def record_deployment(
+    training: dict, gate: dict, serving: dict, config: dict, prepared: dict, dataset: dict, params: dict | None = None
+) -> dict:
     """Write what now serves to S3, for tomorrow's gate and the monitor."""
     from dataclasses import asdict
 
     from scones.airflow_glue import aws_client
-    from scones.deployment.release import deployment_of_run, record_deployment as record
+    from scones.deployment.release import deployment_of_run
+    from scones.deployment.release import record_deployment as record
 
     settings = task_settings(params)
     deployment, keys = record(
-        aws_client("s3", settings), aws_client("sagemaker", settings), settings, serving,
-        lambda: deployment_of_run(training=training, gate=gate, serving=serving, config=config, prepared=prepared,
-                                  dataset=dataset, settings=settings, deployed_at=pendulum.now("UTC")),
-    )  # fmt: skip
-    print(f"recorded {keys[-1]}: {deployment.model_name} serving on {deployment.endpoint_name} "
-          f"(validation accuracy {deployment.validation_accuracy:.4f}, dataset version {deployment.dataset_version})")  # fmt: skip
+        aws_client("s3", settings),
+        aws_client("sagemaker", settings),
+        settings,
+        serving,
+        lambda: deployment_of_run(
+            training=training,
+            gate=gate,
+            serving=serving,
+            config=config,
+            prepared=prepared,
+            dataset=dataset,
+            settings=settings,
+            deployed_at=pendulum.now("UTC"),
+        ),
+    )
+    print(
+        f"recorded {keys[-1]}: {deployment.model_name} serving on {deployment.endpoint_name} "
+        f"(validation accuracy {deployment.validation_accuracy:.4f}, dataset version {deployment.dataset_version})"
+    )
     return asdict(deployment)
 
 
@@ -158,8 +187,13 @@ def cleanup_old_versions(recorded: dict, params: dict | None = None) -> dict:
     from scones.deployment.release import cleanup_old_versions as cleanup
 
     settings = task_settings(params)
-    return cleanup(aws_client("sagemaker", settings), aws_client("s3", settings), settings,
-                   recorded["endpoint_name"], recorded["dataset_version"])  # fmt: skip
+    return cleanup(
+        aws_client("sagemaker", settings),
+        aws_client("s3", settings),
+        settings,
+        recorded["endpoint_name"],
+        recorded["dataset_version"],
+    )
 
 
 @dag(
@@ -173,25 +207,56 @@ def cleanup_old_versions(recorded: dict, params: dict | None = None) -> dict:
     default_args=DEFAULT_ARGS,
     tags=["scones", "training", "sagemaker"],
     params={
-        "classes": Param(list(DEFAULTS.classes), type="array", items={"type": "string"}, minItems=2, title="Classes",
-                         description="Must match the dataset's classes (or turn on refresh_dataset)"),
-        "refresh_dataset": Param(False, type="boolean", title="Refresh the dataset first",
-                                 description="Run the ETL with these classes before training"),
-        "training_instance_type": Param(DEFAULTS.training_instance_type, type="string", pattern=r"^ml\.",
-                                        examples=GPU_TRAINING_TYPES, title="Training instance type"),
+        "classes": Param(
+            list(DEFAULTS.classes),
+            type="array",
+            items={"type": "string"},
+            minItems=2,
+            title="Classes",
+            description="Must match the dataset's classes (or turn on refresh_dataset)",
+        ),
+        "refresh_dataset": Param(
+            False,
+            type="boolean",
+            title="Refresh the dataset first",
+            description="Run the ETL with these classes before training",
+        ),
+        "training_instance_type": Param(
+            DEFAULTS.training_instance_type,
+            type="string",
+            pattern=r"^ml\.",
+            examples=GPU_TRAINING_TYPES,
+            title="Training instance type",
+        ),
         "epochs": Param(DEFAULTS.epochs, type="integer", minimum=1, maximum=500, title="Epochs"),
-        "learning_rate": Param(DEFAULTS.learning_rate, type="number", exclusiveMinimum=0, maximum=1, title="Learning rate"),
-        "mini_batch_size": Param(DEFAULTS.mini_batch_size, type="integer", minimum=1, maximum=1024, title="Mini-batch size"),
-        "min_validation_accuracy": Param(DEFAULTS.min_validation_accuracy, type="number", minimum=0, maximum=1,
-                                         title="Minimum validation accuracy"),
-        "accuracy_tolerance": Param(DEFAULTS.accuracy_tolerance, type="number", minimum=0, maximum=1,
-                                    title="Tolerance vs the serving model"),
-        "endpoint_instance_type": Param(DEFAULTS.endpoint_instance_type, type="string", pattern=r"^ml\.",
-                                        examples=HOSTING_TYPES, title="Endpoint instance type"),
-        "data_capture_sampling_percentage": Param(DEFAULTS.data_capture_sampling_percentage, type="integer",
-                                                  minimum=0, maximum=100, title="Data capture sampling %"),
+        "learning_rate": Param(
+            DEFAULTS.learning_rate, type="number", exclusiveMinimum=0, maximum=1, title="Learning rate"
+        ),
+        "mini_batch_size": Param(
+            DEFAULTS.mini_batch_size, type="integer", minimum=1, maximum=1024, title="Mini-batch size"
+        ),
+        "min_validation_accuracy": Param(
+            DEFAULTS.min_validation_accuracy, type="number", minimum=0, maximum=1, title="Minimum validation accuracy"
+        ),
+        "accuracy_tolerance": Param(
+            DEFAULTS.accuracy_tolerance, type="number", minimum=0, maximum=1, title="Tolerance vs the serving model"
+        ),
+        "endpoint_instance_type": Param(
+            DEFAULTS.endpoint_instance_type,
+            type="string",
+            pattern=r"^ml\.",
+            examples=HOSTING_TYPES,
+            title="Endpoint instance type",
+        ),
+        "data_capture_sampling_percentage": Param(
+            DEFAULTS.data_capture_sampling_percentage,
+            type="integer",
+            minimum=0,
+            maximum=100,
+            title="Data capture sampling %",
+        ),
         "keep_versions": Param(DEFAULTS.keep_versions, type="integer", minimum=0, title="Old versions to keep"),
-    },  # fmt: skip
+    },
 )
 def scones_train_deploy():
     # SETUP

@@ -27,14 +27,24 @@ def _s3():
 
 
 context = PageContext(_s3, variables=airflow_core_variables)
-app = create_app(s3=_s3, bucket=context.bucket, endpoint=context.endpoint,
-                 authorize=airflow_dag_reader(), login_url=airflow_login_url)
+app = create_app(
+    s3=_s3,
+    bucket=context.bucket,
+    endpoint=context.endpoint,
+    authorize=airflow_dag_reader(),
+    login_url=airflow_login_url,
+)
 
 
 class SconesMonitorPlugin(AirflowPlugin):
     name = "scones_monitor"
     fastapi_apps = [{"app": app, "url_prefix": URL_PREFIX, "name": "Model monitor"}]
-    external_views = [{
-        "name": "Model monitor", "href": f"{URL_PREFIX}/", "destination": "nav",
-        "category": "browse", "url_route": "scones-monitor",
-    }]  # fmt: skip
+    external_views = [
+        {
+            "name": "Model monitor",
+            "href": f"{URL_PREFIX}/",
+            "destination": "nav",
+            "category": "browse",
+            "url_route": "scones-monitor",
+        }
+    ]

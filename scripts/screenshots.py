@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -30,15 +30,24 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tests' capture-record builder (tests/support, not part of the package)
 
-from scones.localrun.stack import start_stack  # noqa: E402
-from tests.support.capture_records import capture_line  # noqa: E402
-from tests.support.images import solid_png  # noqa: E402
+from scones.localrun.stack import start_stack  # noqa: E402 - after the sys.path line above
+from tests.support.capture_records import capture_line  # noqa: E402 - after the sys.path line above
+from tests.support.images import solid_png  # noqa: E402 - after the sys.path line above
 
 OUT = ROOT / "docs" / "screenshots"
 # The flags that keep Chromium quiet on a machine with no internet (no update, sync or QUIC traffic).
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--hide-scrollbars", "--virtual-time-budget=20000"]  # fmt: skip
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--virtual-time-budget=20000",
+]
 
 
 def free_port() -> int:
@@ -56,9 +65,19 @@ def api(url: str, method: str = "GET", body: dict | None = None, token: str | No
 
 def screenshot(chromium: str, url: str, target: Path, height: int = 900) -> None:
     profile = tempfile.mkdtemp(prefix="chromium-")
-    subprocess.run([chromium, *CHROMIUM_FLAGS, f"--window-size=1440,{height}", f"--user-data-dir={profile}",
-                    f"--screenshot={target}", url],
-                   check=True, capture_output=True, timeout=120)  # fmt: skip
+    subprocess.run(
+        [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--window-size=1440,{height}",
+            f"--user-data-dir={profile}",
+            f"--screenshot={target}",
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     shutil.rmtree(profile, ignore_errors=True)
     print(f"wrote {target}")
 
@@ -67,7 +86,7 @@ def capture_day(rng: np.random.Generator, day: date, records: int, slide: float)
     """A day of capture records, as SageMaker writes them, by hourly partition; ``slide`` in [0, 1]
     moves confidence down and the class mix towards motorcycles."""
     png = base64.b64encode(solid_png(32, 32, (128, 128, 128))).decode()
-    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     # More traffic in the day than at night: an hour's weight follows a smooth daily curve.
     weights = 1.2 + np.sin((np.arange(24) - 9) / 24 * 2 * np.pi)
     hours = rng.choice(24, size=records, p=weights / weights.sum())
@@ -77,8 +96,12 @@ def capture_day(rng: np.random.Generator, day: date, records: int, slide: float)
         top = 1.0 - rng.beta(1.2, 14 - 8 * slide) * 0.5  # top-class confidence, lower as the model drifts
         first = rng.random() < 0.55 - 0.3 * slide
         probabilities = [top, 1 - top] if first else [1 - top, top]
-        record = capture_line([round(p, 6) for p in probabilities], when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                              event_id=f"{int(when.timestamp())}-{rng.integers(1 << 30)}", input_b64=png)  # fmt: skip
+        record = capture_line(
+            [round(p, 6) for p in probabilities],
+            when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            event_id=f"{int(when.timestamp())}-{rng.integers(1 << 30)}",
+            input_b64=png,
+        )
         by_partition.setdefault(when.strftime("%Y/%m/%d/%H"), []).append(record)
     return by_partition
 
@@ -93,16 +116,22 @@ def seed_monitor_history(emulator, days: int = 14, last_day: date | None = None)
     settings = load_settings()
     s3 = emulator.session(settings.region).client("s3")
     rng = np.random.default_rng(11)
-    last_day = last_day or datetime.now(timezone.utc).date() - timedelta(days=1)
+    last_day = last_day or datetime.now(UTC).date() - timedelta(days=1)
     for back in range(days - 1, -1, -1):
         day = last_day - timedelta(days=back)
         slide = max(0.0, 1 - back / 4)  # the last four days drift
         for partition, lines in capture_day(rng, day, int(rng.integers(350, 500)), slide).items():
             key = f"{settings.data_capture_prefix}/{settings.endpoint_name}/AllTraffic/{partition}/capture.jsonl"
             s3.put_object(Bucket=settings.bucket, Key=key, Body="\n".join(lines).encode() + b"\n")
-        summary = monitor_window(s3, bucket=settings.bucket, capture_uri=settings.data_capture_uri,
-                                 endpoint=settings.endpoint_name, classes=list(settings.classes),
-                                 window=Window.for_day(day), thresholds=Thresholds(min_records=1))  # fmt: skip
+        summary = monitor_window(
+            s3,
+            bucket=settings.bucket,
+            capture_uri=settings.data_capture_uri,
+            endpoint=settings.endpoint_name,
+            classes=list(settings.classes),
+            window=Window.for_day(day),
+            thresholds=Thresholds(min_records=1),
+        )
         print(f"monitor report {day}: {summary['status']} ({summary['records']} inferences)")
     return last_day.isoformat()
 

@@ -18,16 +18,32 @@ from scones.workflow.templates import placeholders
 
 PACKAGE = Path(__file__).resolve().parents[1] / "include" / "scones"
 #: Code the Airflow tasks run; the emulator and the local runner never talk to real AWS.
-TASK_CODE = [p for p in PACKAGE.rglob("*.py") if not p.relative_to(PACKAGE).parts[0] in ("emulator", "localrun")] + sorted(
-    DAGS_FOLDER.glob("*.py")
-)
+TASK_CODE = [
+    p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0] not in ("emulator", "localrun")
+] + sorted(DAGS_FOLDER.glob("*.py"))
 #: botocore service -> IAM action prefix
-SERVICES = {"s3": "s3", "sagemaker": "sagemaker", "sagemaker-runtime": "sagemaker", "iam": "iam", "lambda": "lambda",
-            "stepfunctions": "states", "sns": "sns", "logs": "logs"}  # fmt: skip
+SERVICES = {
+    "s3": "s3",
+    "sagemaker": "sagemaker",
+    "sagemaker-runtime": "sagemaker",
+    "iam": "iam",
+    "lambda": "lambda",
+    "stepfunctions": "states",
+    "sns": "sns",
+    "logs": "logs",
+}
 #: S3 calls whose IAM action is not named after them.
-S3_ACTIONS = {"list_objects_v2": "s3:ListBucket", "list_objects": "s3:ListBucket", "head_bucket": "s3:ListBucket",
-              "head_object": "s3:GetObject", "download_file": "s3:GetObject", "download_fileobj": "s3:GetObject",
-              "upload_file": "s3:PutObject", "upload_fileobj": "s3:PutObject", "delete_objects": "s3:DeleteObject"}  # fmt: skip
+S3_ACTIONS = {
+    "list_objects_v2": "s3:ListBucket",
+    "list_objects": "s3:ListBucket",
+    "head_bucket": "s3:ListBucket",
+    "head_object": "s3:GetObject",
+    "download_file": "s3:GetObject",
+    "download_fileobj": "s3:GetObject",
+    "upload_file": "s3:PutObject",
+    "upload_fileobj": "s3:PutObject",
+    "delete_objects": "s3:DeleteObject",
+}
 SETTINGS = load_settings(environ={})
 
 
@@ -62,8 +78,12 @@ def aws_calls(path: Path) -> set[str]:
 #: Python methods named like an AWS operation (re.Pattern.search, not SageMaker's Search).
 NOT_AWS = frozenset({"search"})
 #: The waiters the code uses -> the operation they poll.
-WAITED_OPERATIONS = {"endpoint_in_service": "describe_endpoint", "endpoint_deleted": "describe_endpoint",
-                     "function_active_v2": "get_function", "function_updated_v2": "get_function"}  # fmt: skip
+WAITED_OPERATIONS = {
+    "endpoint_in_service": "describe_endpoint",
+    "endpoint_deleted": "describe_endpoint",
+    "function_active_v2": "get_function",
+    "function_updated_v2": "get_function",
+}
 
 
 def allowed_actions(policy: dict) -> set[str]:
@@ -99,22 +119,42 @@ def test_every_aws_call_of_the_tasks_is_allowed(policy: dict) -> None:
         for method in aws_calls(path):
             if not actions_by_method()[method] & allowed:
                 missing.setdefault(method, []).append(str(path.relative_to(PACKAGE.parents[1])))
-    assert not missing, f"AWS calls the policy does not allow (add them to include/scones/policies/airflow_tasks.json): {missing}"
+    assert not missing, (
+        f"AWS calls the policy does not allow (add them to include/scones/policies/airflow_tasks.json): {missing}"
+    )
 
 
 def test_the_scan_finds_the_calls_it_must(policy: dict) -> None:
     # The scan itself: calls known to be in the code are found, so an empty result above means something.
     found = set().union(*(aws_calls(path) for path in TASK_CODE))
-    assert {"put_object", "list_objects_v2", "describe_endpoint", "update_endpoint", "invoke_endpoint", "create_role",
-            "put_role_policy", "create_function", "create_state_machine", "publish", "get_object"} <= found  # fmt: skip
+    assert {
+        "put_object",
+        "list_objects_v2",
+        "describe_endpoint",
+        "update_endpoint",
+        "invoke_endpoint",
+        "create_role",
+        "put_role_policy",
+        "create_function",
+        "create_state_machine",
+        "publish",
+        "get_object",
+    } <= found
 
 
 def test_names_follow_the_settings() -> None:
-    settings = load_settings({"project": "Muffins", "bucket": "muffin-data", "sagemaker_role_arn": "arn:aws-cn:iam::123456789012:role/mine"},
-                             environ={})  # fmt: skip
+    settings = load_settings(
+        {"project": "Muffins", "bucket": "muffin-data", "sagemaker_role_arn": "arn:aws-cn:iam::123456789012:role/mine"},
+        environ={},
+    )
     rendered = airflow_tasks_policy(settings, "123456789012", partition="aws-cn")
     by_sid = {s["Sid"]: s for s in rendered["Statement"]}
     assert by_sid["ListTheBucket"]["Resource"] == "arn:aws-cn:s3:::muffin-data"
-    assert "arn:aws-cn:sagemaker:us-east-1:123456789012:endpoint/muffins-endpoint" in by_sid["ServeOnTheEndpoint"]["Resource"]
+    assert (
+        "arn:aws-cn:sagemaker:us-east-1:123456789012:endpoint/muffins-endpoint"
+        in by_sid["ServeOnTheEndpoint"]["Resource"]
+    )
     assert by_sid["PassTheSageMakerRole"]["Resource"] == "arn:aws-cn:iam::123456789012:role/mine"
-    assert "arn:aws-cn:iam::123456789012:role/mine" not in by_sid["KeepTheProjectsRoles"]["Resource"], "a given role is not changed"
+    assert "arn:aws-cn:iam::123456789012:role/mine" not in by_sid["KeepTheProjectsRoles"]["Resource"], (
+        "a given role is not changed"
+    )

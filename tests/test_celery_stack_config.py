@@ -40,7 +40,9 @@ def test_it_sets_nothing_compose_lacks_without_a_reason(env):
 
 def test_servers_are_on_loopback_with_passwords(env, tmp_path):
     redis_password = (tmp_path / "redis" / "redis.password").read_text()
-    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == "postgresql+psycopg2://airflow:pg-secret@127.0.0.1:5999/airflow"
+    assert (
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == "postgresql+psycopg2://airflow:pg-secret@127.0.0.1:5999/airflow"
+    )
     assert env["AIRFLOW__CELERY__BROKER_URL"] == f"redis://:{redis_password}@127.0.0.1:6999/0"
     assert len(redis_password) >= 24
     assert env["AIRFLOW__API__HOST"] == "127.0.0.1"
@@ -55,8 +57,15 @@ def test_secrets_are_made_once_per_home_and_private(env, tmp_path):
         assert (tmp_path / "secrets" / name).stat().st_mode & 0o777 == 0o600, name
     postgres = PostgresServer(tmp_path / "postgres", port=5999)
     postgres.password = "pg-secret"
-    again = celery_env(tmp_path, "http://127.0.0.1:5000", postgres, RedisServer(tmp_path / "redis", port=6999),
-                       "http://127.0.0.1:8080", "127.0.0.1", 8080)  # fmt: skip
+    again = celery_env(
+        tmp_path,
+        "http://127.0.0.1:5000",
+        postgres,
+        RedisServer(tmp_path / "redis", port=6999),
+        "http://127.0.0.1:8080",
+        "127.0.0.1",
+        8080,
+    )
     for key in ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CELERY__BROKER_URL"):
         assert again[key] == env[key], key
 
@@ -65,7 +74,10 @@ def test_the_admin_password_must_come_from_the_environment():
     with pytest.raises(MissingAdminPassword, match="_AIRFLOW_WWW_USER_PASSWORD"):
         admin_login({"_AIRFLOW_WWW_USER_USERNAME": "ops"})
     assert admin_login({"_AIRFLOW_WWW_USER_PASSWORD": "s3cret"}) == ("admin", "s3cret")
-    assert admin_login({"_AIRFLOW_WWW_USER_USERNAME": "ops", "_AIRFLOW_WWW_USER_PASSWORD": "s3cret"}) == ("ops", "s3cret")
+    assert admin_login({"_AIRFLOW_WWW_USER_USERNAME": "ops", "_AIRFLOW_WWW_USER_PASSWORD": "s3cret"}) == (
+        "ops",
+        "s3cret",
+    )
 
 
 def test_no_airflow_process_but_the_init_step_sees_the_admin_password(tmp_path, monkeypatch):
@@ -80,7 +92,9 @@ def test_no_airflow_process_but_the_init_step_sees_the_admin_password(tmp_path, 
     monkeypatch.setattr(PostgresServer, "start", lambda self: setattr(self, "password", "pg") or self)
     monkeypatch.setattr(RedisServer, "start", lambda self: self)
     monkeypatch.setattr(subprocess, "run", lambda cmd, env, **_: seen.setdefault(cmd[-1], env) and Done())
-    monkeypatch.setattr(celery_stack.Stack, "start_process", lambda self, name, cmd, env, *_: seen.setdefault(name, env))
+    monkeypatch.setattr(
+        celery_stack.Stack, "start_process", lambda self, name, cmd, env, *_: seen.setdefault(name, env)
+    )
     monkeypatch.setattr(celery_stack, "wait_healthy", lambda *_: None)
     monkeypatch.setattr(celery_stack, "_wait_workers_ready", lambda *_: None)
     monkeypatch.setattr(celery_stack, "_wait_log_servers", lambda *_: None)
@@ -89,7 +103,11 @@ def test_no_airflow_process_but_the_init_step_sees_the_admin_password(tmp_path, 
     assert seen["scones.localrun.fab_admin"]["_AIRFLOW_WWW_USER_PASSWORD"] == "s3cret"
     components = {name: env for name, env in seen.items() if name in celery_stack.COMPONENTS}
     assert set(components) == set(celery_stack.COMPONENTS)
-    assert not [name for name, env in seen.items() if name != "scones.localrun.fab_admin" and "_AIRFLOW_WWW_USER_PASSWORD" in env]
+    assert not [
+        name
+        for name, env in seen.items()
+        if name != "scones.localrun.fab_admin" and "_AIRFLOW_WWW_USER_PASSWORD" in env
+    ]
 
 
 class FakeEmulator:
@@ -153,15 +171,21 @@ def test_workers_and_the_triggerer_start_without_airflows_log_server(env, tmp_pa
     for name in (*WORKERS, "triggerer"):
         cmd, _ = started[name]
         shim, component = cmd[: cmd.index("--")], cmd[cmd.index("--") + 1 :]
-        assert component[0] == AIRFLOW and component[1:3] == (["celery", "worker"] if name in WORKERS else ["triggerer", "--skip-serve-logs"])
+        assert component[0] == AIRFLOW and component[1:3] == (
+            ["celery", "worker"] if name in WORKERS else ["triggerer", "--skip-serve-logs"]
+        )
         assert "--skip-serve-logs" in component, name
         # Orphaned by a killed stack, a worker gets SIGQUIT (cold shutdown), not SIGTERM (it would finish its tasks).
         assert shim[:3] == [sys.executable, "-m", "scones.pdeathsig"], cmd
         assert int(shim[4]) == (signal.SIGQUIT if name in WORKERS else signal.SIGTERM), name
-    servers = {env_[ADDRESS_VARIABLE]: cmd[cmd.index("--") + 1 :] for cmd, env_ in started.values()
-               if "scones.localrun.log_server" in cmd}  # fmt: skip
-    assert servers == {LOG_ADDRESSES[w]: [sys.executable, "-m", "scones.localrun.log_server", "worker"] for w in WORKERS} | {
-        LOG_ADDRESSES["triggerer"]: [sys.executable, "-m", "scones.localrun.log_server", "trigger"]}  # fmt: skip
+    servers = {
+        env_[ADDRESS_VARIABLE]: cmd[cmd.index("--") + 1 :]
+        for cmd, env_ in started.values()
+        if "scones.localrun.log_server" in cmd
+    }
+    assert servers == {
+        LOG_ADDRESSES[w]: [sys.executable, "-m", "scones.localrun.log_server", "worker"] for w in WORKERS
+    } | {LOG_ADDRESSES["triggerer"]: [sys.executable, "-m", "scones.localrun.log_server", "trigger"]}
 
 
 def test_log_servers_get_none_of_the_stacks_other_secrets(env, tmp_path, monkeypatch):
@@ -170,8 +194,12 @@ def test_log_servers_get_none_of_the_stacks_other_secrets(env, tmp_path, monkeyp
     from scones.localrun.celery_stack import LOG_SERVERS
 
     started = _started(env, tmp_path, monkeypatch)
-    secrets = [env["AIRFLOW__CORE__FERNET_KEY"], env["AIRFLOW__API_AUTH__JWT_SECRET"], "pg-secret",
-               env["AIRFLOW__CELERY__BROKER_URL"].split(":")[2].split("@")[0]]  # fmt: skip
+    secrets = [
+        env["AIRFLOW__CORE__FERNET_KEY"],
+        env["AIRFLOW__API_AUTH__JWT_SECRET"],
+        "pg-secret",
+        env["AIRFLOW__CELERY__BROKER_URL"].split(":")[2].split("@")[0],
+    ]
     for server in LOG_SERVERS:
         _, server_env = started[server]
         assert server_env["AIRFLOW__API__SECRET_KEY"] == env["AIRFLOW__API__SECRET_KEY"]
@@ -199,14 +227,20 @@ def test_a_log_server_with_that_environment_serves_a_log_to_its_token_only(env, 
     (folder / "dag_id=d").mkdir(parents=True)
     (folder / "dag_id=d" / "attempt=1.log").write_text("the task's log\n")
     (folder / "dag_id=d" / "attempt=2.log").write_text("another\n")
-    proc = subprocess.Popen(component_command("worker-1-log-server"), env=server_env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)  # fmt: skip
+    proc = subprocess.Popen(
+        component_command("worker-1-log-server"), env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
 
     def get(path: str, secret: str, filename: str) -> tuple[int, bytes]:
         now = int(time.time())
-        token = jwt.encode({"filename": filename, "aud": "task-instance-logs", "iat": now, "nbf": now, "exp": now + 30},
-                           secret, algorithm="HS512")  # fmt: skip
-        request = urllib.request.Request(f"{log_server_url(env, 'worker-1')}/log/{path}", headers={"Authorization": token})
+        token = jwt.encode(
+            {"filename": filename, "aud": "task-instance-logs", "iat": now, "nbf": now, "exp": now + 30},
+            secret,
+            algorithm="HS512",
+        )
+        request = urllib.request.Request(
+            f"{log_server_url(env, 'worker-1')}/log/{path}", headers={"Authorization": token}
+        )
         try:
             with urllib.request.urlopen(request, timeout=5) as answer:
                 return answer.status, answer.read()
@@ -245,7 +279,9 @@ def test_each_log_writer_has_its_own_folder_and_loopback_address(env, tmp_path):
     folders, addresses = set(), set()
     for server, name in LOG_SERVERS.items():
         mine, its_server = component_env(env, name), component_env(env, server)
-        assert mine[ADDRESS_VARIABLE] == its_server[ADDRESS_VARIABLE], "the log server listens on its component's address"
+        assert mine[ADDRESS_VARIABLE] == its_server[ADDRESS_VARIABLE], (
+            "the log server listens on its component's address"
+        )
         assert mine["AIRFLOW__LOGGING__BASE_LOG_FOLDER"] == its_server["AIRFLOW__LOGGING__BASE_LOG_FOLDER"]
         folders.add(mine["AIRFLOW__LOGGING__BASE_LOG_FOLDER"])
         addresses.add(mine[ADDRESS_VARIABLE])
@@ -274,8 +310,8 @@ def test_a_log_server_that_does_not_start_is_one_line_naming_its_log(env, tmp_pa
     import sys
 
     from scones.localrun.celery_stack import LOG_SERVERS, _wait_log_servers
-    from scones.localrun.stack import Stack
     from scones.localrun.servers import ServerError
+    from scones.localrun.stack import Stack
 
     stack = Stack("http://127.0.0.1:8080", "admin", "", tmp_path, FakeEmulator(), env=env)
     for server in LOG_SERVERS:

@@ -12,8 +12,14 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-AIRFLOW_SERVICES = {"airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-worker",
-                    "airflow-triggerer", "airflow-init"}  # fmt: skip
+AIRFLOW_SERVICES = {
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-worker",
+    "airflow-triggerer",
+    "airflow-init",
+}
 PODMAN_COMPOSE = str(Path(sys.executable).with_name("podman-compose"))
 #: What .env must hold: compose refuses to start without each.
 SECRETS = {
@@ -25,16 +31,26 @@ SECRETS = {
     "_AIRFLOW_WWW_USER_PASSWORD": "test-admin-password",
 }
 #: What the env files give: an `environment:` entry of the same name would override them.
-ENV_FILE_VARIABLES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL",
-                      "AIRFLOW_CONN_AWS_DEFAULT"}  # fmt: skip
+ENV_FILE_VARIABLES = {
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AIRFLOW_CONN_AWS_DEFAULT",
+}
 
 
-def compose_config(*args: str, env: dict[str, str] | None = None, secrets: dict[str, str] = SECRETS) -> subprocess.CompletedProcess[str]:
+def compose_config(
+    *args: str, env: dict[str, str] | None = None, secrets: dict[str, str] = SECRETS
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in SECRETS}
     return subprocess.run(
         [PODMAN_COMPOSE, "--dry-run", "-f", str(ROOT / "docker-compose.yaml"), *args, "config"],
-        cwd=ROOT, capture_output=True, text=True, env={**clean, **secrets, **(env or {})},
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**clean, **secrets, **(env or {})},
+    )
 
 
 def env_file(path: str) -> dict[str, str | None]:
@@ -95,14 +111,24 @@ def test_airflow_settings_are_the_native_celery_stacks(config):
 
 def test_secrets_come_from_env_and_nothing_has_a_default(config):
     env = config["services"]["airflow-scheduler"]["environment"]
-    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == "postgresql+psycopg2://airflow:test-postgres-password@postgres/airflow"
-    assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == "db+postgresql+psycopg2://airflow:test-postgres-password@postgres/airflow"
+    assert (
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        == "postgresql+psycopg2://airflow:test-postgres-password@postgres/airflow"
+    )
+    assert (
+        env["AIRFLOW__CELERY__RESULT_BACKEND"]
+        == "db+postgresql+psycopg2://airflow:test-postgres-password@postgres/airflow"
+    )
     assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://:test-redis-password@redis:6379/0"
     assert env["AIRFLOW__CORE__FERNET_KEY"] == "test-fernet-key"
-    assert env["AIRFLOW__API__SECRET_KEY"] == "test-api-secret-key", "one key for every API server: FAB sessions survive a recreate"
+    assert env["AIRFLOW__API__SECRET_KEY"] == "test-api-secret-key", (
+        "one key for every API server: FAB sessions survive a recreate"
+    )
     assert config["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"] == "test-postgres-password"
     redis = config["services"]["redis"]
-    assert redis["environment"]["REDIS_PASSWORD"] == "test-redis-password" and "--requirepass" in " ".join(redis["command"])
+    assert redis["environment"]["REDIS_PASSWORD"] == "test-redis-password" and "--requirepass" in " ".join(
+        redis["command"]
+    )
     assert config["services"]["airflow-init"]["environment"]["_AIRFLOW_WWW_USER_PASSWORD"] == "test-admin-password"
     assert "fab_admin" in " ".join(config["services"]["airflow-init"]["command"])
 

@@ -7,7 +7,9 @@ from scones.settings import Settings, WorkflowSettings
 
 
 def test_the_checked_in_reference_is_up_to_date():
-    assert DEFAULT_OUTPUT.read_text(encoding="utf-8") == render(), f"docs/configuration.md is out of date: run `{COMMAND}`"
+    assert DEFAULT_OUTPUT.read_text(encoding="utf-8") == render(), (
+        f"docs/configuration.md is out of date: run `{COMMAND}`"
+    )
 
 
 def test_every_setting_and_its_variables_are_listed():

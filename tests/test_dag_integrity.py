@@ -74,8 +74,12 @@ def parsed_in_fresh_processes() -> dict[str, dict]:
     """What parsing each DAG file imports, in a process with nothing the tests loaded; and the deploy
     workflow's file parsed where operators defer by default."""
     args = [str(p) for p in DAG_FILES] + [f"--deferrable={DAGS_FOLDER / 'scones_deploy_workflow.py'}"]
-    out = subprocess.run([sys.executable, "-c", PARSE_IN_FORKS, json.dumps(HEAVY_MODULES), *args],
-                         capture_output=True, text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", PARSE_IN_FORKS, json.dumps(HEAVY_MODULES), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     results = [json.loads(line) for line in out.stdout.splitlines() if line.startswith('{"arg"')]
     assert [r["arg"] for r in results] == args and all(r["status"] == 0 for r in results), out.stdout + out.stderr
     return {r["arg"]: r for r in results}
@@ -146,7 +150,9 @@ def test_a_bad_workflow_value_breaks_only_the_workflow_dag():
         "print(json.dumps(errors))"
     )
     env = {**os.environ, "SCONES_WORKFLOW_MAX_CONCURRENCY": "100"}
-    out = subprocess.run([sys.executable, "-c", code, *map(str, DAG_FILES)], capture_output=True, text=True, env=env, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, *map(str, DAG_FILES)], capture_output=True, text=True, env=env, check=True
+    )
     errors = json.loads(out.stdout.strip().splitlines()[-1])
     assert set(errors) <= {"scones_deploy_workflow.py"}, errors
     for message in errors.values():  # the workflow DAG itself says what to fix

@@ -21,7 +21,9 @@ def test_setting_params_default_to_the_settings(dag_file):
     assert params, f"{dag_file.name}: no params found (has the Param(...) layout changed?)"
     for name, default in params:
         if name in TOP:
-            assert re.fullmatch(rf"(list\()?DEFAULTS\.{name}\)?", default.strip()), f"{dag_file.name}: {name} defaults to {default}"
+            assert re.fullmatch(rf"(list\()?DEFAULTS\.{name}\)?", default.strip()), (
+                f"{dag_file.name}: {name} defaults to {default}"
+            )
         elif name in WORKFLOW:
             assert default.strip() == f"DEFAULTS.workflow.{name}", f"{dag_file.name}: {name} defaults to {default}"
 
@@ -29,4 +31,6 @@ def test_setting_params_default_to_the_settings(dag_file):
 def test_tasks_read_no_setting_from_params_with_a_default_of_their_own():
     for dag_file in DAGS_FOLDER.glob("*.py"):
         for name in re.findall(r'params(?: or \{\}\))?\.get\("(\w+)", [^)]', dag_file.read_text()):
-            assert name not in TOP | WORKFLOW, f"{dag_file.name} reads {name} from params with its own default: use task_settings"
+            assert name not in TOP | WORKFLOW, (
+                f"{dag_file.name} reads {name} from params with its own default: use task_settings"
+            )

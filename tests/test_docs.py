@@ -23,10 +23,23 @@ def test_dags_page_is_written_from_the_dag_files():
 
 def test_dags_page_shows_each_param_with_its_shipped_default():
     text = dag_reference.render(
-        [{"dag_id": "d", "doc_md": "Doc.", "schedule": "", "description": None,
-          "params": [{"name": "epochs", "default": 30, "description": "a | b",
-                      "schema": {"type": "integer", "minimum": 1, "title": "Epochs"}}]}]
-    )  # fmt: skip
+        [
+            {
+                "dag_id": "d",
+                "doc_md": "Doc.",
+                "schedule": "",
+                "description": None,
+                "params": [
+                    {
+                        "name": "epochs",
+                        "default": 30,
+                        "description": "a | b",
+                        "schema": {"type": "integer", "minimum": 1, "title": "Epochs"},
+                    }
+                ],
+            }
+        ]
+    )
     assert "Schedule: none: triggered from the UI or the REST API." in text
     assert "| `epochs` | Epochs | `30` | integer, minimum 1 | a \\| b |" in text  # a pipe cannot break the table
 

@@ -19,8 +19,12 @@ def test_emulator_process_serves_s3_and_stops():
 
 
 def test_local_aws_stops_on_ctrl_c():
-    proc = subprocess.Popen([sys.executable, "-m", "scones.cli", "local-aws", "--port", "0", "--ephemeral"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scones.cli", "local-aws", "--port", "0", "--ephemeral"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     ready = next(line for line in proc.stdout if line.startswith("local AWS ready at"))
     url = ready.split()[-1]
     assert url.startswith("http://127.0.0.1:")

@@ -64,8 +64,10 @@ def test_postgres_and_redis_listen_on_loopback_and_want_their_passwords(home, mo
             cur.execute("SELECT current_database(), current_setting('listen_addresses')")
             assert cur.fetchone() == ("airflow", "127.0.0.1")
             # Airflow's role owns its database and is nothing more (it was the superuser).
-            cur.execute("SELECT rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls FROM pg_roles "
-                        "WHERE rolname = current_user")  # fmt: skip
+            cur.execute(
+                "SELECT rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls FROM pg_roles "
+                "WHERE rolname = current_user"
+            )
             assert cur.fetchone() == (False, False, False, False, False)
             cur.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()")
             assert cur.fetchone() == ("airflow",)
@@ -115,7 +117,10 @@ def test_a_port_in_use_is_one_line_and_nothing_starts(home, busy_port, capsys):
     before = our_children()
     assert run_up(home, busy_port, aws_port=0) == 1
     err = capsys.readouterr().err.strip()
-    assert err == f"scones up: port {busy_port} (the Airflow UI) is in use: stop what listens there, or choose another with --port"
+    assert (
+        err
+        == f"scones up: port {busy_port} (the Airflow UI) is in use: stop what listens there, or choose another with --port"
+    )
     assert our_children() <= before
 
     assert run_up(home, free_port(), aws_port=busy_port) == 1
@@ -133,8 +138,10 @@ def test_the_celery_stack_without_the_admin_password_says_so_before_starting(hom
 
 def test_the_printed_exports_point_at_the_emulator():
     line = client_exports("http://127.0.0.1:5000", "eu-west-1")
-    assert line == ("export AWS_ENDPOINT_URL=http://127.0.0.1:5000 AWS_ACCESS_KEY_ID=testing "
-                    "AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing AWS_DEFAULT_REGION=eu-west-1")  # fmt: skip
+    assert line == (
+        "export AWS_ENDPOINT_URL=http://127.0.0.1:5000 AWS_ACCESS_KEY_ID=testing "
+        "AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing AWS_DEFAULT_REGION=eu-west-1"
+    )
 
 
 def test_stopping_a_component_stops_its_whole_process_group(tmp_path):
@@ -147,7 +154,9 @@ def test_stopping_a_component_stops_its_whole_process_group(tmp_path):
     stubborn = "(trap '' TERM; exec sleep 300) & trap 'exit 0' TERM; while true; do sleep 0.1; done"
     leader = subprocess.Popen(["bash", "-c", stubborn], start_new_session=True)
     deadline = time.monotonic() + 10
-    while not (sleeping := [p for p in psutil.Process(leader.pid).children() if p.name() == "sleep" and "300" in p.cmdline()]):
+    while not (
+        sleeping := [p for p in psutil.Process(leader.pid).children() if p.name() == "sleep" and "300" in p.cmdline()]
+    ):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     time.sleep(0.2)  # both traps set
@@ -195,7 +204,9 @@ def test_a_symlink_planted_as_the_postgres_copy_is_refused(postgres_copy, sticky
     rootsdir = sticky_tmp / "roots"
     rootsdir.mkdir(mode=0o755)
     postgres_copy.symlink_to(rootsdir)
-    with pytest.raises(ServerError, match=f"{postgres_copy} is not a folder of root's own .*: remove it and start again"):
+    with pytest.raises(
+        ServerError, match=f"{postgres_copy} is not a folder of root's own .*: remove it and start again"
+    ):
         _unprivileged_postgres_bin()
     assert postgres_copy.is_symlink() and not list(rootsdir.iterdir()), "nothing was copied through the link"
 
@@ -221,7 +232,9 @@ def test_the_postgres_copy_is_roots_and_runs(postgres_copy):
     bin_dir = _unprivileged_postgres_bin()
     st = os.lstat(postgres_copy)
     assert st.st_uid == 0 and st.st_mode & 0o777 == 0o755
-    assert [p.name for p in postgres_copy.parent.iterdir() if p.name.startswith("scones-postgres-")] == [postgres_copy.name]
+    assert [p.name for p in postgres_copy.parent.iterdir() if p.name.startswith("scones-postgres-")] == [
+        postgres_copy.name
+    ]
     assert _unprivileged_postgres_bin() == bin_dir  # made once
     out = subprocess.run([str(bin_dir / "postgres"), "--version"], capture_output=True, text=True, user=65534)
     assert out.stdout.startswith("postgres (PostgreSQL)"), out.stderr
@@ -261,7 +274,8 @@ def test_a_stop_signal_during_the_start_stops_what_was_started(sig, tmp_path, mo
     assert "interrupted; everything started was stopped" in capsys.readouterr().err
     assert started[0].poll() is not None, "the component was stopped"
     assert {s: signal.getsignal(s) for s in before if s != getattr(signal, sig)} == {
-        s: h for s, h in before.items() if s != getattr(signal, sig)}, "run_up restores the handlers it replaced"  # fmt: skip
+        s: h for s, h in before.items() if s != getattr(signal, sig)
+    }, "run_up restores the handlers it replaced"
 
 
 def test_a_stale_postmaster_pid_of_another_process_is_not_a_running_server(home):
@@ -434,7 +448,9 @@ def test_the_stacks_children_die_with_its_process_even_by_kill_9(home):
         assert sum("time.sleep(600)" in n for n in names) == 3, names  # component, worker, step
         assert all("scones.pdeathsig" not in n for n in names), names  # the shim exec'd its command
         postgres = next(c for c in children if "bin/postgres" in " ".join(c.cmdline()))
-        assert postgres.uids().real == (UNPRIVILEGED_USER if os.geteuid() == 0 else os.geteuid())  # as root: 'nobody', signal kept
+        assert postgres.uids().real == (
+            UNPRIVILEGED_USER if os.geteuid() == 0 else os.geteuid()
+        )  # as root: 'nobody', signal kept
         parent.kill()
         parent.wait()
         _, alive = psutil.wait_procs(children, timeout=30)
@@ -464,9 +480,15 @@ def test_the_death_signal_shim_runs_nothing_for_a_parent_already_gone():
 
     gone = subprocess.Popen(["true"])
     gone.wait()
-    proc = subprocess.run([sys.executable, "-m", "scones.pdeathsig", str(gone.pid), "15", "--", "echo", "ran"],
-                          capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "scones.pdeathsig", str(gone.pid), "15", "--", "echo", "ran"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1 and "ran" not in proc.stdout
-    mine = subprocess.run([sys.executable, "-m", "scones.pdeathsig", str(os.getpid()), "15", "--", "echo", "ran"],
-                          capture_output=True, text=True)  # fmt: skip
+    mine = subprocess.run(
+        [sys.executable, "-m", "scones.pdeathsig", str(os.getpid()), "15", "--", "echo", "ran"],
+        capture_output=True,
+        text=True,
+    )
     assert mine.returncode == 0 and mine.stdout == "ran\n"

@@ -13,19 +13,33 @@ from scones.workflow.components import FUNCTIONS, STATE_MACHINES
 def test_every_name_starts_with_the_project():
     settings = load_settings({"project": "muffins"}, environ={})
     names = settings.names
-    every = [names.endpoint, names.training_job("20261123T020000"), names.sagemaker_role, names.state_machine_role,
-             names.workflow_alerts_topic, names.monitor_alerts_topic, names.backlog_job_prefix,
-             *(names.function(f) for f in FUNCTIONS), *(names.function_role(f) for f in FUNCTIONS),
-             *(names.state_machine(s) for s in STATE_MACHINES)]  # fmt: skip
+    every = [
+        names.endpoint,
+        names.training_job("20261123T020000"),
+        names.sagemaker_role,
+        names.state_machine_role,
+        names.workflow_alerts_topic,
+        names.monitor_alerts_topic,
+        names.backlog_job_prefix,
+        *(names.function(f) for f in FUNCTIONS),
+        *(names.function_role(f) for f in FUNCTIONS),
+        *(names.state_machine(s) for s in STATE_MACHINES),
+    ]
     assert all(name.startswith("muffins-") for name in every), every
     assert settings.endpoint_name == "muffins-endpoint"
-    assert (names.monitor_alerts_topic, names.workflow_alerts_topic) == ("muffins-monitor-alerts", "muffins-workflow-alerts")
+    assert (names.monitor_alerts_topic, names.workflow_alerts_topic) == (
+        "muffins-monitor-alerts",
+        "muffins-workflow-alerts",
+    )
 
 
 def test_the_default_project_keeps_its_names():
     names = load_settings(environ={}).names
     assert (names.endpoint, names.monitor_alerts_topic, names.training_job_prefix) == (
-        "scones-endpoint", "scones-monitor-alerts", "scones-train-")
+        "scones-endpoint",
+        "scones-monitor-alerts",
+        "scones-train-",
+    )
 
 
 def test_alert_topics_can_be_named_explicitly():
@@ -60,14 +74,20 @@ def test_the_policy_allows_the_names_the_tasks_use():
     role = "arn:aws:iam::123456789012:role/{}".format
     wanted = {
         "sagemaker:UpdateEndpoint": [arn("sagemaker", f"endpoint/{names.endpoint}")],
-        "iam:PassRole": [role(names.sagemaker_role), role(names.state_machine_role),
-                         *(role(names.function_role(f)) for f in FUNCTIONS)],
+        "iam:PassRole": [
+            role(names.sagemaker_role),
+            role(names.state_machine_role),
+            *(role(names.function_role(f)) for f in FUNCTIONS),
+        ],
         "lambda:UpdateFunctionCode": [arn("lambda", f"function:{names.function(f)}") for f in FUNCTIONS],
         "states:UpdateStateMachine": [arn("states", f"stateMachine:{names.state_machine(s)}") for s in STATE_MACHINES],
         "sns:Publish": [arn("sns", names.workflow_alerts_topic), arn("sns", names.monitor_alerts_topic)],
-    }  # fmt: skip
+    }
     for action, resources in wanted.items():
         allowed = _resources_allowing(document, action)
         for resource in resources:
             assert resource in allowed, f"{action} on {resource}: the policy allows only {sorted(allowed)}"
-    assert f"training-job/{names.training_job_prefix}*" in policy and f"transform-job/{names.backlog_job_prefix}*" in policy
+    assert (
+        f"training-job/{names.training_job_prefix}*" in policy
+        and f"transform-job/{names.backlog_job_prefix}*" in policy
+    )

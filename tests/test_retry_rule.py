@@ -28,7 +28,11 @@ def _all_subclasses(cls: type) -> set[type]:
 def product_errors() -> set[type]:
     for name in ERROR_MODULES:
         importlib.import_module(name)
-    return {c for c in _all_subclasses(SconesError) if c.__module__.startswith("scones.") and ".emulator." not in c.__module__}
+    return {
+        c
+        for c in _all_subclasses(SconesError)
+        if c.__module__.startswith("scones.") and ".emulator." not in c.__module__
+    }
 
 
 def decision(error: BaseException) -> RetryAction:
@@ -39,18 +43,31 @@ def test_every_non_retryable_error_fails_at_once(product_errors):
     non_retryable = {c for c in product_errors if issubclass(c, NonRetryableError)}
     names = {c.__name__ for c in non_retryable}
     # The ones the issue named, and the workflow's, are in the tree.
-    assert {"MissingMetric", "DeploymentRolledBack", "RollbackFailed", "SmokeTestFailed", "TrainingJobFailed",
-            "ConfigurationError", "DefinitionError", "PackagingError", "EndpointNotServing", "ViolationsFound"} <= names
+    assert {
+        "MissingMetric",
+        "DeploymentRolledBack",
+        "RollbackFailed",
+        "SmokeTestFailed",
+        "TrainingJobFailed",
+        "ConfigurationError",
+        "DefinitionError",
+        "PackagingError",
+        "EndpointNotServing",
+        "ViolationsFound",
+    } <= names
     for cls in non_retryable:
         assert decision(cls.__new__(cls)) == RetryAction.FAIL, cls
 
 
 @pytest.mark.parametrize(
     "error",
-    [DestinationUnavailable("S3 kept failing"), RuntimeError("anything else"),
-     ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "InvokeEndpoint")],
+    [
+        DestinationUnavailable("S3 kept failing"),
+        RuntimeError("anything else"),
+        ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "InvokeEndpoint"),
+    ],
     ids=["DestinationUnavailable", "RuntimeError", "throttling"],
-)  # fmt: skip
+)
 def test_everything_else_gets_the_retries(error):
     assert decision(error) != RetryAction.FAIL
 
@@ -68,13 +85,17 @@ def test_the_dags_say_do_not_retry_only_one_way():
     for dag_file in Path(DAGS_FOLDER).glob("*.py"):
         source = dag_file.read_text()
         assert "AirflowFailException" not in source, f"{dag_file.name}: raise a NonRetryableError instead"
-        assert "RetryRule" not in source and not re.search(r"retry_policy\s*[:=]", source), f"{dag_file.name}: one retry rule"
+        assert "RetryRule" not in source and not re.search(r"retry_policy\s*[:=]", source), (
+            f"{dag_file.name}: one retry rule"
+        )
 
 
 def test_no_error_class_is_defined_twice(product_errors):
     """A name such as SmokeTestFailed means one class in the product (two once did, one not retried)."""
     root = Path(scones.__file__).parent
-    sources = [p.read_text() for p in root.rglob("*.py") if not {"emulator", "localrun"} & set(p.relative_to(root).parts)]
+    sources = [
+        p.read_text() for p in root.rglob("*.py") if not {"emulator", "localrun"} & set(p.relative_to(root).parts)
+    ]
     for cls in product_errors:
         definitions = sum(len(re.findall(rf"^class {cls.__name__}\(", text, re.MULTILINE)) for text in sources)
         assert definitions == 1, f"{cls.__name__} is defined {definitions} times"

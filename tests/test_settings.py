@@ -23,8 +23,9 @@ def test_precedence_override_then_variable_then_environment():
 
 
 def test_types_are_coerced_from_strings():
-    s = load_settings(environ={"SCONES_UPLOAD_CONCURRENCY": "4", "SCONES_CONFIDENCE_THRESHOLD": "0.5",
-                               "SCONES_CACHE_DIR": "~/x"})  # fmt: skip
+    s = load_settings(
+        environ={"SCONES_UPLOAD_CONCURRENCY": "4", "SCONES_CONFIDENCE_THRESHOLD": "0.5", "SCONES_CACHE_DIR": "~/x"}
+    )
     assert s.upload_concurrency == 4 and s.confidence_threshold == 0.5
     assert s.cache_dir == Path("~/x").expanduser()
 

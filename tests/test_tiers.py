@@ -11,15 +11,18 @@ import pytest
 from conftest import ROOT, TIERS, tier_of
 
 
-@pytest.mark.parametrize(("path", "tier"), [
-    ("tests/e2e/test_stack.py", "e2e"),
-    ("tests/emulator_sagemaker/test_training.py", "emulator"),
-    ("tests/emulator_persistence/test_restart.py", "emulator"),  # any emulator_* folder, new ones too
-    ("tests/test_settings.py", "unit"),
-    ("tests/workflow/test_deploy.py", "unit"),
-    ("tests/test_emulator_process.py", "unit"),  # a file at the top of tests/, whatever its name
-    ("lambdas/filter_inferences/test_filter_inferences.py", "unit"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("path", "tier"),
+    [
+        ("tests/e2e/test_stack.py", "e2e"),
+        ("tests/emulator_sagemaker/test_training.py", "emulator"),
+        ("tests/emulator_persistence/test_restart.py", "emulator"),  # any emulator_* folder, new ones too
+        ("tests/test_settings.py", "unit"),
+        ("tests/workflow/test_deploy.py", "unit"),
+        ("tests/test_emulator_process.py", "unit"),  # a file at the top of tests/, whatever its name
+        ("lambdas/filter_inferences/test_filter_inferences.py", "unit"),
+    ],
+)
 def test_a_test_files_directory_names_its_tier(path: str, tier: str):
     assert tier_of(ROOT / path) == tier
 
@@ -31,16 +34,30 @@ def test_this_test_carries_its_tier_and_no_other(request: pytest.FixtureRequest)
 def test_no_test_file_marks_its_own_tier():
     """A tier mark in a file would contradict its directory (an emulator test marked e2e ran in both)."""
     mark = re.compile(rf"\bmark\.({'|'.join(TIERS)})\b")
-    found = [f"{path.relative_to(ROOT)}:{n}" for folder in ("tests", "lambdas") for path in sorted((ROOT / folder).rglob("*.py"))
-             for n, line in enumerate(path.read_text().splitlines(), 1) if mark.search(line)]  # fmt: skip
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for folder in ("tests", "lambdas")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if mark.search(line)
+    ]
     assert not found, f"the directory gives the tier (see conftest.py); remove these marks: {found}"
 
 
 def test_selecting_the_unit_tier_collects_no_emulator_or_e2e_test():
-    files = ["tests/e2e/test_etl_dag.py", "tests/emulator_s3/test_seams.py", "tests/test_settings.py",
-             "lambdas/filter_inferences/test_filter_inferences.py"]  # fmt: skip
-    out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-                          "-m", "unit", *files], cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
+    files = [
+        "tests/e2e/test_etl_dag.py",
+        "tests/emulator_s3/test_seams.py",
+        "tests/test_settings.py",
+        "lambdas/filter_inferences/test_filter_inferences.py",
+    ]
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-m", "unit", *files],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     collected = {line.split("::")[0] for line in out.stdout.splitlines() if "::" in line}
     assert collected == {"tests/test_settings.py", "lambdas/filter_inferences/test_filter_inferences.py"}, out.stdout

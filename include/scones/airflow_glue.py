@@ -28,9 +28,14 @@ AWS_CONN_ID = "aws_default"
 #: still updating) gets the normal retries with exponential backoff. Tasks raise these errors
 #: (never AirflowFailException); the tree is drawn in scones.errors.
 RETRY_POLICY = ExceptionRetryPolicy(
-    rules=[RetryRule(exception=NonRetryableError, action=RetryAction.FAIL,
-                     reason="a NonRetryableError (scones.errors): retrying cannot fix it, see the error")]
-)  # fmt: skip
+    rules=[
+        RetryRule(
+            exception=NonRetryableError,
+            action=RetryAction.FAIL,
+            reason="a NonRetryableError (scones.errors): retrying cannot fix it, see the error",
+        )
+    ]
+)
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,
@@ -72,6 +77,10 @@ def aws_client(service: str, settings: Settings, **config: Any) -> Any:
     from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
     from botocore.config import Config
 
-    hook = AwsBaseHook(aws_conn_id=AWS_CONN_ID, client_type=service, region_name=settings.region,
-                       config=Config(**config) if config else None)  # fmt: skip
+    hook = AwsBaseHook(
+        aws_conn_id=AWS_CONN_ID,
+        client_type=service,
+        region_name=settings.region,
+        config=Config(**config) if config else None,
+    )
     return hook.get_conn()

@@ -69,8 +69,10 @@ def _rows(cls: type, section: str = "") -> list[str]:
         if not doc:
             raise ValueError(f"setting {key} has no doc: give it one in include/scones/settings.py")
         variable = "(none: environment only)" if f.metadata.get("env_only") else f"`scones_{key}`"
-        rows.append(f"| `{f.name}` | `SCONES_{key.upper()}` | {variable} | {_type_name(hints[f.name])} | {_default(f)} | "
-                    f"{doc.replace('|', '/')} |")  # fmt: skip
+        rows.append(
+            f"| `{f.name}` | `SCONES_{key.upper()}` | {variable} | {_type_name(hints[f.name])} | {_default(f)} | "
+            f"{doc.replace('|', '/')} |"
+        )
     return rows
 
 
@@ -78,7 +80,12 @@ def render() -> str:
     """The reference as Markdown."""
     parts = [_HEADER, "## Settings\n", "\n".join(_rows(Settings)), ""]
     for section, cls in SECTIONS.items():
-        parts += [f"## The `{section}` section\n", inspect.cleandoc(cls.__doc__ or "") + "\n", "\n".join(_rows(cls, section)), ""]
+        parts += [
+            f"## The `{section}` section\n",
+            inspect.cleandoc(cls.__doc__ or "") + "\n",
+            "\n".join(_rows(cls, section)),
+            "",
+        ]
     return "\n".join(parts)
 
 
@@ -93,6 +100,8 @@ def config_reference(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("config-reference", help="print (or write) the configuration reference, generated from the settings")
+    p = sub.add_parser(
+        "config-reference", help="print (or write) the configuration reference, generated from the settings"
+    )
     p.add_argument("--output", type=Path, help=f"write it here (the repository's copy: {COMMAND.split()[-1]})")
     p.set_defaults(func=config_reference)

@@ -20,7 +20,6 @@ import os
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
 from scones.localrun.airflow_home import DAGS_FOLDER
 
@@ -55,8 +54,11 @@ def collect() -> list[dict]:
         env.update(AIRFLOW_HOME=home, AIRFLOW__CORE__LOAD_EXAMPLES="False")
         done = subprocess.run(
             [sys.executable, "-c", _COLLECT, str(DAGS_FOLDER)],
-            env=env, capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if done.returncode != 0:
         raise RuntimeError(f"parsing the DAGs failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])

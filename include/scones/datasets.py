@@ -70,8 +70,11 @@ def s3_clock(s3: S3Client, bucket: str) -> datetime:
         remote = None
     if remote is None or remote.tzinfo is None or abs(local - remote) <= CLOCK_TOLERANCE:
         return local
-    log.warning("this worker's clock is %.0f s off S3's (%s); naming dataset versions by S3's clock",
-                (local - remote).total_seconds(), date)  # fmt: skip
+    log.warning(
+        "this worker's clock is %.0f s off S3's (%s); naming dataset versions by S3's clock",
+        (local - remote).total_seconds(),
+        date,
+    )
     return remote
 
 
@@ -154,8 +157,10 @@ def read_pointer(s3: S3Client, layout: DatasetLayout) -> Pointer | None:
 
     :raises DestinationError: ``current.json`` is not a pointer (final: rereading reads the same).
     """
-    repair = (f"delete it and rerun the scones_cifar_etl DAG, or write {{\"version\": \"<a complete version under "
-              f"{layout.versions_prefix}>\"}} into it")  # fmt: skip
+    repair = (
+        f'delete it and rerun the scones_cifar_etl DAG, or write {{"version": "<a complete version under '
+        f'{layout.versions_prefix}>"}} into it'
+    )
     try:
         found = _get_json(s3, layout.bucket, layout.pointer_key)
     except DestinationError as exc:
@@ -166,7 +171,7 @@ def read_pointer(s3: S3Client, layout: DatasetLayout) -> Pointer | None:
     version = body.get("version") if isinstance(body, dict) else None
     if not isinstance(version, str) or not VERSION_RE.match(version):
         raise DestinationError(
-            f"s3://{layout.bucket}/{layout.pointer_key} has no valid \"version\" (found {version!r}): the dataset "
+            f's3://{layout.bucket}/{layout.pointer_key} has no valid "version" (found {version!r}): the dataset '
             f"pointer is damaged; {repair}"
         )
     return Pointer(version, etag, str(body.get("published_at", "")), body.get("previous"))
@@ -216,8 +221,12 @@ def publish_version(s3: S3Client, layout: DatasetLayout, version: str, *, attemp
         if current is not None and current.version == version:
             return current  # published already (a retried task)
         if current is not None and version_time(current.version) > future:
-            log.warning("the published version %s is named ahead of S3's clock (a fast clock named it before "
-                        "versions were named by S3's): replacing it with %s", current.version, version)  # fmt: skip
+            log.warning(
+                "the published version %s is named ahead of S3's clock (a fast clock named it before "
+                "versions were named by S3's): replacing it with %s",
+                current.version,
+                version,
+            )
         elif current is not None and current.version > version and current.previous == version:
             # Our write committed but its answer was lost (the retried write then failed its If-Match),
             # and a newer version followed. Not reported as success: announcing a version that is
@@ -240,8 +249,13 @@ def publish_version(s3: S3Client, layout: DatasetLayout, version: str, *, attemp
         condition = {"IfMatch": current.etag} if current else {"IfNoneMatch": "*"}
 
         def put(condition: dict[str, str] = condition, body: dict[str, Any] = body) -> Any:
-            return s3.put_object(Bucket=layout.bucket, Key=layout.pointer_key, Body=json.dumps(body, indent=2).encode(),
-                                 ContentType="application/json", **condition)  # fmt: skip
+            return s3.put_object(
+                Bucket=layout.bucket,
+                Key=layout.pointer_key,
+                Body=json.dumps(body, indent=2).encode(),
+                ContentType="application/json",
+                **condition,
+            )
 
         try:
             response = with_retries(put, f"publishing {layout.pointer_key}")
@@ -264,8 +278,9 @@ def list_versions(s3: S3Client, layout: DatasetLayout) -> list[str]:
 
     def listing() -> list[str]:
         names = []
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=layout.bucket, Prefix=layout.versions_prefix,
-                                                                  Delimiter="/"):  # fmt: skip
+        for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket=layout.bucket, Prefix=layout.versions_prefix, Delimiter="/"
+        ):
             for common in page.get("CommonPrefixes", []):
                 if (version := layout.version_of_key(common["Prefix"])) is not None:
                     names.append(version)

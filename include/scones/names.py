@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 MAX_NAME = 63
 
 #: The workflow's state machines: ASL file stem in statemachine/ -> the name's suffix.
-STATE_MACHINE_SUFFIXES: dict[str, str] = {"classify_image": "image-classification", "classify_batch": "batch-classification"}
+STATE_MACHINE_SUFFIXES: dict[str, str] = {
+    "classify_image": "image-classification",
+    "classify_batch": "batch-classification",
+}
 
 
 @dataclass(frozen=True)

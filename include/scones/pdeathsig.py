@@ -55,8 +55,16 @@ def supported() -> bool:
 def wrap(cmd: list[str], sig: int = signal.SIGTERM, user: int | None = None) -> list[str]:
     """``cmd`` run through this shim, for a child of this process started from this thread (the
     signal follows the death of the forking *thread*). Linux only: see :func:`supported`."""
-    return [sys.executable, "-m", __name__, str(os.getpid()), str(int(sig)),
-            *(["--user", str(user)] if user is not None else []), "--", *cmd]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        __name__,
+        str(os.getpid()),
+        str(int(sig)),
+        *(["--user", str(user)] if user is not None else []),
+        "--",
+        *cmd,
+    ]
 
 
 if __name__ == "__main__":

@@ -30,11 +30,22 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: S3 error codes that mean "not now" rather than "not like this".
-TRANSIENT_CODES = frozenset({
-    "InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout", "Throttling",
-    "ThrottlingException", "RequestLimitExceeded", "ConditionalRequestConflict",
-    "500", "502", "503", "504",
-})  # fmt: skip
+TRANSIENT_CODES = frozenset(
+    {
+        "InternalError",
+        "ServiceUnavailable",
+        "SlowDown",
+        "RequestTimeout",
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "ConditionalRequestConflict",
+        "500",
+        "502",
+        "503",
+        "504",
+    }
+)
 ATTEMPTS = 6
 BACKOFF = 0.5  # seconds before the first retry, doubled each time: 0.5 + 1 + 2 + 4 + 8
 
@@ -56,8 +67,9 @@ def is_transient(exc: BaseException) -> bool:
         error = exc.response.get("Error", {})
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
         return not is_not_implemented(exc) and (error.get("Code", "") in TRANSIENT_CODES or status >= 500)
-    return isinstance(exc, (EndpointConnectionError, ConnectionClosedError, ConnectionError, ReadTimeoutError,
-                            HTTPClientError))  # fmt: skip
+    return isinstance(
+        exc, (EndpointConnectionError, ConnectionClosedError, ConnectionError, ReadTimeoutError, HTTPClientError)
+    )
 
 
 def with_retries(

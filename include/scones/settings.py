@@ -31,9 +31,17 @@ OFFICIAL_CIFAR100_MD5 = "eb9058c3a382ffc7106e4002c42a8d85"
 
 #: Every vehicle class of CIFAR-100 (coarse groups vehicles_1 and vehicles_2).
 VEHICLE_CLASSES = (
-    "bicycle", "bus", "motorcycle", "pickup_truck", "train",
-    "lawn_mower", "rocket", "streetcar", "tank", "tractor",
-)  # fmt: skip
+    "bicycle",
+    "bus",
+    "motorcycle",
+    "pickup_truck",
+    "train",
+    "lawn_mower",
+    "rocket",
+    "streetcar",
+    "tank",
+    "tractor",
+)
 DEFAULT_CLASSES = ("bicycle", "motorcycle")
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")  # \Z, not $: "$" matches before a final newline
@@ -88,15 +96,21 @@ class WorkflowSettings:
 
     # Environment only: these files are zipped into the Lambda functions, so whoever may edit
     # Variables or trigger a run must not choose which worker directory is deployed as code.
-    source_dir: Path = _setting(PROJECT_ROOT, "where lambdas/ and statemachine/ are (environment only: it is deployed as code)",
-                                shown="the project's root", env_only=True)  # fmt: skip
+    source_dir: Path = _setting(
+        PROJECT_ROOT,
+        "where lambdas/ and statemachine/ are (environment only: it is deployed as code)",
+        shown="the project's root",
+        env_only=True,
+    )
     lambda_runtime: str = _setting("python3.11", "the functions' Lambda runtime")
     lambda_timeout: int = _setting(30, "seconds a function may run (3-900); the endpoint call dominates")
     lambda_memory: int = _setting(256, "MiB per function (128-10240)")
     max_concurrency: int = _setting(
         10, f"images a batch execution classifies at once (the Map state's MaxConcurrency, 1-{MAX_CONCURRENCY})"
     )
-    max_batch_size: int = _setting(MAX_BATCH_SIZE, f"images per batch execution (1-{MAX_BATCH_SIZE}: its output must stay under 256 KiB)")
+    max_batch_size: int = _setting(
+        MAX_BATCH_SIZE, f"images per batch execution (1-{MAX_BATCH_SIZE}: its output must stay under 256 KiB)"
+    )
     alerts_topic: str = _setting(
         "",
         "SNS topic failed classifications go to; empty: `<project>-workflow-alerts`. Set by the Variable or "
@@ -107,23 +121,38 @@ class WorkflowSettings:
     smoke_tests: bool = _setting(True, "scones_deploy_workflow runs smoke executions (they need the endpoint)")
     smoke_batch_size: int = _setting(10, f"images in the smoke batch execution (1-{MAX_BATCH_SIZE})")
     smoke_candidates: int = _setting(
-        40, "at most this many validation images are scored to choose the smoke cases ({}-{})".format(*SMOKE_CANDIDATES_RANGE)
+        40,
+        "at most this many validation images are scored to choose the smoke cases ({}-{})".format(
+            *SMOKE_CANDIDATES_RANGE
+        ),
     )
 
     def __post_init__(self) -> None:
-        _check(1 <= self.max_concurrency <= MAX_CONCURRENCY,
-               f"workflow max_concurrency must be between 1 and {MAX_CONCURRENCY} (an inline Map's practical limit)",
-               "max_concurrency")  # fmt: skip
-        _check(1 <= self.max_batch_size <= MAX_BATCH_SIZE,
-               f"workflow max_batch_size must be between 1 and {MAX_BATCH_SIZE}: a batch's per-image results "
-               "travel in one state of at most 256 KiB, and a failed image's result carries its error's cause "
-               "(on AWS a JSON string with the stack trace, up to about 2 KiB)", "max_batch_size")  # fmt: skip
-        _check(3 <= self.lambda_timeout <= 900 and 128 <= self.lambda_memory <= 10240,
-               "workflow lambda_timeout must be 3-900 s and lambda_memory 128-10240 MiB", "lambda_timeout", "lambda_memory")  # fmt: skip
+        _check(
+            1 <= self.max_concurrency <= MAX_CONCURRENCY,
+            f"workflow max_concurrency must be between 1 and {MAX_CONCURRENCY} (an inline Map's practical limit)",
+            "max_concurrency",
+        )
+        _check(
+            1 <= self.max_batch_size <= MAX_BATCH_SIZE,
+            f"workflow max_batch_size must be between 1 and {MAX_BATCH_SIZE}: a batch's per-image results "
+            "travel in one state of at most 256 KiB, and a failed image's result carries its error's cause "
+            "(on AWS a JSON string with the stack trace, up to about 2 KiB)",
+            "max_batch_size",
+        )
+        _check(
+            3 <= self.lambda_timeout <= 900 and 128 <= self.lambda_memory <= 10240,
+            "workflow lambda_timeout must be 3-900 s and lambda_memory 128-10240 MiB",
+            "lambda_timeout",
+            "lambda_memory",
+        )
         low, high = SMOKE_CANDIDATES_RANGE
-        _check(1 <= self.smoke_batch_size <= MAX_BATCH_SIZE and low <= self.smoke_candidates <= high,
-               f"workflow smoke_batch_size must be 1-{MAX_BATCH_SIZE} and smoke_candidates {low}-{high}",
-               "smoke_batch_size", "smoke_candidates")  # fmt: skip
+        _check(
+            1 <= self.smoke_batch_size <= MAX_BATCH_SIZE and low <= self.smoke_candidates <= high,
+            f"workflow smoke_batch_size must be 1-{MAX_BATCH_SIZE} and smoke_candidates {low}-{high}",
+            "smoke_batch_size",
+            "smoke_candidates",
+        )
         _check(self.wait_timeout >= 1, "workflow wait_timeout must be at least 1 second", "wait_timeout")
 
     @property
@@ -159,11 +188,14 @@ class Settings:
     project: str = _setting("scones", "the project id every AWS resource name starts with (scones-endpoint...)")
     region: str = _setting("us-east-1", "AWS region")
     bucket: str = _setting("scones-unlimited-ml", "S3 bucket of the dataset, models, data capture and reports")
-    dataset_prefix: str = _setting("datasets/cifar100-vehicles", "where the dataset's versions and current.json live in the bucket")
+    dataset_prefix: str = _setting(
+        "datasets/cifar100-vehicles", "where the dataset's versions and current.json live in the bucket"
+    )
     classes: tuple[str, ...] = _setting(DEFAULT_CLASSES, "CIFAR-100 class names, in label order (comma-separated)")
     source_url: str = _setting(OFFICIAL_CIFAR100_URL, "the CIFAR-100 archive: http(s):// URL, s3:// URI or local path")
-    cache_dir: Path = _setting(factory=lambda: Path.home() / ".cache" / "scones", doc="where the archive is cached",
-                               shown="~/.cache/scones")  # fmt: skip
+    cache_dir: Path = _setting(
+        factory=lambda: Path.home() / ".cache" / "scones", doc="where the archive is cached", shown="~/.cache/scones"
+    )
     upload_concurrency: int = _setting(16, "concurrent S3 uploads of the ETL (1-256)")
     training_instance_type: str = _setting("ml.g4dn.xlarge", "SageMaker training instance")
     epochs: int = _setting(30, "training epochs")
@@ -171,16 +203,24 @@ class Settings:
     mini_batch_size: int = _setting(32, "training mini-batch size")
     max_training_seconds: int = _setting(3 * 3600, "a training job is stopped after this long (MaxRuntimeInSeconds)")
     poll_seconds: int = _setting(30, "how often operators poll SageMaker and Step Functions (the emulator wants 1)")
-    sagemaker_role_arn: str = _setting("", "SageMaker execution role; empty: the DAG creates (or reuses) `<project>-sagemaker-execution`")
+    sagemaker_role_arn: str = _setting(
+        "", "SageMaker execution role; empty: the DAG creates (or reuses) `<project>-sagemaker-execution`"
+    )
     models_prefix: str = _setting("models", "where training output and the deployment record live in the bucket")
     endpoint_instance_type: str = _setting("ml.m5.large", "SageMaker hosting instance")
     min_validation_accuracy: float = _setting(0.80, "the quality gate: a model below it is not deployed (0-1)")
     accuracy_tolerance: float = _setting(0.01, "a new model may be this much worse than the serving one (0-1)")
     keep_versions: int = _setting(3, "models and endpoint configs kept besides the serving one")
-    dataset_keep_versions: int = _setting(3, "dataset versions kept besides the published one and those models trained on")
+    dataset_keep_versions: int = _setting(
+        3, "dataset versions kept besides the published one and those models trained on"
+    )
     dataset_max_age_days: int = _setting(0, "older dataset versions go even within the count (0: no age limit)")
-    confidence_threshold: float = _setting(0.93, "below it, the workflow fails an image with ThresholdConfidenceNotMet (0-1)")
-    max_low_confidence_rate: float = _setting(0.25, "the monitor flags a day whose low-confidence share is above it (0-1)")
+    confidence_threshold: float = _setting(
+        0.93, "below it, the workflow fails an image with ThresholdConfidenceNotMet (0-1)"
+    )
+    max_low_confidence_rate: float = _setting(
+        0.25, "the monitor flags a day whose low-confidence share is above it (0-1)"
+    )
     min_daily_records: int = _setting(1, "the monitor flags a day with fewer captured inferences (0: never)")
     alerts_topic: str = _setting(
         "",
@@ -195,28 +235,58 @@ class Settings:
     workflow: WorkflowSettings = _setting(factory=WorkflowSettings, doc="the classification workflow's section (below)")
 
     def __post_init__(self) -> None:
-        _check(bool(_BUCKET_RE.match(self.bucket)), f"bucket {self.bucket!r} is not a valid S3 bucket name "
-               "(3-63 lowercase letters, digits, dots or hyphens); set SCONES_BUCKET", "bucket")  # fmt: skip
-        _check(bool(_PROJECT_RE.match(self.project)),
-               f"project {self.project!r} cannot start AWS resource names: use letters, digits and hyphens, "
-               "starting with a letter, at most 32; set SCONES_PROJECT", "project")  # fmt: skip
+        _check(
+            bool(_BUCKET_RE.match(self.bucket)),
+            f"bucket {self.bucket!r} is not a valid S3 bucket name "
+            "(3-63 lowercase letters, digits, dots or hyphens); set SCONES_BUCKET",
+            "bucket",
+        )
+        _check(
+            bool(_PROJECT_RE.match(self.project)),
+            f"project {self.project!r} cannot start AWS resource names: use letters, digits and hyphens, "
+            "starting with a letter, at most 32; set SCONES_PROJECT",
+            "project",
+        )
         _check(bool(self.classes), "classes is empty: name at least one CIFAR-100 class", "classes")
         _check(0 < self.upload_concurrency <= 256, "upload_concurrency must be between 1 and 256", "upload_concurrency")
-        for name in ("confidence_threshold", "min_validation_accuracy", "accuracy_tolerance", "max_low_confidence_rate"):
+        for name in (
+            "confidence_threshold",
+            "min_validation_accuracy",
+            "accuracy_tolerance",
+            "max_low_confidence_rate",
+        ):
             _check(0.0 <= getattr(self, name) <= 1.0, f"{name} must be between 0 and 1", name)
-        _check(0 <= self.data_capture_sampling_percentage <= 100,
-               "data_capture_sampling_percentage must be between 0 and 100", "data_capture_sampling_percentage")  # fmt: skip
+        _check(
+            0 <= self.data_capture_sampling_percentage <= 100,
+            "data_capture_sampling_percentage must be between 0 and 100",
+            "data_capture_sampling_percentage",
+        )
         for name in ("training_instance_type", "endpoint_instance_type"):
-            _check(bool(re.match(r"^ml\.[a-z0-9]+\.[a-z0-9]+$", getattr(self, name))),
-                   f"{name}={getattr(self, name)!r} is not a SageMaker instance type like ml.g4dn.xlarge", name)  # fmt: skip
-        _check(self.epochs >= 1 and self.mini_batch_size >= 1 and self.keep_versions >= 0 and self.min_daily_records >= 0,
-               "epochs and mini_batch_size must be positive, keep_versions and min_daily_records not negative",
-               "epochs", "mini_batch_size", "keep_versions", "min_daily_records")  # fmt: skip
-        _check(self.dataset_keep_versions >= 0 and self.dataset_max_age_days >= 0,
-               "dataset_keep_versions and dataset_max_age_days must not be negative",
-               "dataset_keep_versions", "dataset_max_age_days")  # fmt: skip
-        _check(self.max_training_seconds >= 1 and self.poll_seconds >= 1,
-               "max_training_seconds and poll_seconds must be at least 1", "max_training_seconds", "poll_seconds")  # fmt: skip
+            _check(
+                bool(re.match(r"^ml\.[a-z0-9]+\.[a-z0-9]+$", getattr(self, name))),
+                f"{name}={getattr(self, name)!r} is not a SageMaker instance type like ml.g4dn.xlarge",
+                name,
+            )
+        _check(
+            self.epochs >= 1 and self.mini_batch_size >= 1 and self.keep_versions >= 0 and self.min_daily_records >= 0,
+            "epochs and mini_batch_size must be positive, keep_versions and min_daily_records not negative",
+            "epochs",
+            "mini_batch_size",
+            "keep_versions",
+            "min_daily_records",
+        )
+        _check(
+            self.dataset_keep_versions >= 0 and self.dataset_max_age_days >= 0,
+            "dataset_keep_versions and dataset_max_age_days must not be negative",
+            "dataset_keep_versions",
+            "dataset_max_age_days",
+        )
+        _check(
+            self.max_training_seconds >= 1 and self.poll_seconds >= 1,
+            "max_training_seconds and poll_seconds must be at least 1",
+            "max_training_seconds",
+            "poll_seconds",
+        )
 
     @property
     def names(self) -> ResourceNames:

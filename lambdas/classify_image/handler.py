@@ -73,8 +73,11 @@ def runtime_client() -> Any:
     connect = min(2.0, per_attempt / 4)
     return boto3.client(
         "sagemaker-runtime",
-        config=Config(retries={"mode": "standard", "total_max_attempts": ENDPOINT_ATTEMPTS},
-                      connect_timeout=connect, read_timeout=per_attempt - connect),  # fmt: skip
+        config=Config(
+            retries={"mode": "standard", "total_max_attempts": ENDPOINT_ATTEMPTS},
+            connect_timeout=connect,
+            read_timeout=per_attempt - connect,
+        ),
     )
 
 
@@ -102,7 +105,9 @@ def decode_image(event: Any) -> tuple[bytes, str]:
     if not isinstance(encoded, str) or not encoded:
         raise MissingKeyError("the event needs 'image_data' (base64 of the image), as serialize_image_data returns it")
     if len(encoded) > MAX_REQUEST_BYTES * 4 // 3 + 4:
-        raise PayloadTooLargeError(f"image_data is {len(encoded)} base64 characters; the endpoint takes at most {MAX_REQUEST_BYTES} bytes")
+        raise PayloadTooLargeError(
+            f"image_data is {len(encoded)} base64 characters; the endpoint takes at most {MAX_REQUEST_BYTES} bytes"
+        )
     try:
         image = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -120,9 +125,10 @@ def parse_probabilities(body: bytes, name: str, expected: int | None) -> list[fl
     except (ValueError, UnicodeDecodeError) as exc:
         raise EndpointError(f"endpoint {name!r} answered with something that is not JSON: {body[:200]!r}") from exc
     if (
-        not isinstance(values, list) or not values
+        not isinstance(values, list)
+        or not values
         or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)
-    ):  # fmt: skip
+    ):
         raise EndpointError(f"endpoint {name!r} answered {str(values)[:200]}, not a list of class probabilities")
     if expected is not None and len(values) != expected:
         raise EndpointError(
@@ -134,7 +140,9 @@ def parse_probabilities(body: bytes, name: str, expected: int | None) -> list[fl
 
 def invoke_endpoint(name: str, image: bytes, content_type: str) -> bytes:
     try:
-        response = runtime_client().invoke_endpoint(EndpointName=name, ContentType=content_type, Accept="application/json", Body=image)
+        response = runtime_client().invoke_endpoint(
+            EndpointName=name, ContentType=content_type, Accept="application/json", Body=image
+        )
         return response["Body"].read()
     except ClientError as exc:
         error = exc.response.get("Error", {})

@@ -6,7 +6,6 @@ import json
 import socket
 import threading
 import time
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,7 +14,13 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from lambdas.classify_image import handler
-from lambdas.classify_image.handler import EndpointError, InvalidImageError, MissingKeyError, PayloadTooLargeError, lambda_handler
+from lambdas.classify_image.handler import (
+    EndpointError,
+    InvalidImageError,
+    MissingKeyError,
+    PayloadTooLargeError,
+    lambda_handler,
+)
 from lambdas.conftest import png_bytes
 
 TEST_EVENT = {"image_data": base64.b64encode(png_bytes()).decode(), "s3_bucket": "b", "s3_key": "k.png"}
@@ -31,7 +36,9 @@ def endpoint_answers(*bodies: object) -> Iterator[Stubber]:
     """The endpoint's next answers. Stubbed: moto's sagemaker-runtime cannot take a binary body."""
     with Stubber(handler.runtime_client()) as stub:
         for body in bodies:
-            stub.add_response("invoke_endpoint", {"Body": streamed(body if isinstance(body, str) else json.dumps(body))})
+            stub.add_response(
+                "invoke_endpoint", {"Body": streamed(body if isinstance(body, str) else json.dumps(body))}
+            )
         yield stub
         stub.assert_no_pending_responses()
 
@@ -44,8 +51,14 @@ def endpoint(monkeypatch):
 def test_classifies_with_the_endpoints_probabilities(endpoint):
     with endpoint_answers([0.08, 0.92]):
         result = lambda_handler(TEST_EVENT)
-    assert result == {"s3_bucket": "b", "s3_key": "k.png", "inferences": [0.08, 0.92], "predicted_label": 1,
-                      "predicted_class": "motorcycle", "confidence": 0.92}  # fmt: skip
+    assert result == {
+        "s3_bucket": "b",
+        "s3_key": "k.png",
+        "inferences": [0.08, 0.92],
+        "predicted_label": 1,
+        "predicted_class": "motorcycle",
+        "confidence": 0.92,
+    }
     assert "image_data" not in result  # not passed on: the state carries at most 256 KiB
 
 
@@ -54,10 +67,15 @@ def test_sends_the_png_to_the_named_endpoint(endpoint, monkeypatch):
     client = handler.runtime_client()
     with Stubber(client) as stub:
         stub.add_response(
-            "invoke_endpoint", {"Body": streamed("[1.0, 0.0]")},
-            {"EndpointName": "other-endpoint", "ContentType": "image/png", "Accept": "application/json",
-             "Body": base64.b64decode(TEST_EVENT["image_data"])},
-        )  # fmt: skip
+            "invoke_endpoint",
+            {"Body": streamed("[1.0, 0.0]")},
+            {
+                "EndpointName": "other-endpoint",
+                "ContentType": "image/png",
+                "Accept": "application/json",
+                "Body": base64.b64decode(TEST_EVENT["image_data"]),
+            },
+        )
         assert lambda_handler(TEST_EVENT)["predicted_class"] == "bicycle"
         stub.assert_no_pending_responses()
 
@@ -92,17 +110,27 @@ def test_oversized_image_is_refused_before_decoding(endpoint):
 
 def test_a_missing_endpoint_is_an_endpoint_error_naming_it(endpoint):
     with Stubber(handler.runtime_client()) as stub:
-        stub.add_client_error("invoke_endpoint", service_error_code="ValidationException",
-                              service_message="Endpoint scones-endpoint of account 123456789012 not found.")  # fmt: skip
-        with pytest.raises(EndpointError, match="'scones-endpoint' failed: ValidationException: Endpoint scones-endpoint"):
+        stub.add_client_error(
+            "invoke_endpoint",
+            service_error_code="ValidationException",
+            service_message="Endpoint scones-endpoint of account 123456789012 not found.",
+        )
+        with pytest.raises(
+            EndpointError, match="'scones-endpoint' failed: ValidationException: Endpoint scones-endpoint"
+        ):
             lambda_handler(TEST_EVENT)
 
 
 @pytest.mark.parametrize(
     ("body", "message"),
-    [("not json", "not JSON"), ({"predictions": [1]}, "not a list"), ([], "not a list"),
-     (["0.5", "0.5"], "not a list"), ([0.1, 0.2, 0.7], "returned 3 probabilities but CLASS_NAMES names 2")],
-)  # fmt: skip
+    [
+        ("not json", "not JSON"),
+        ({"predictions": [1]}, "not a list"),
+        ([], "not a list"),
+        (["0.5", "0.5"], "not a list"),
+        ([0.1, 0.2, 0.7], "returned 3 probabilities but CLASS_NAMES names 2"),
+    ],
+)
 def test_answers_that_are_not_probabilities_are_endpoint_errors(endpoint, body, message):
     with endpoint_answers(body), pytest.raises(EndpointError, match=message):
         lambda_handler(TEST_EVENT)

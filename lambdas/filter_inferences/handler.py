@@ -70,16 +70,21 @@ def parse_inferences(raw: Any) -> list[float]:
     """A list of probabilities from a list or its JSON string (``json.loads``: data, not code)."""
     if isinstance(raw, (str, bytes)):
         if len(raw) > MAX_INFERENCES_CHARS:
-            raise PayloadTooLargeError(f"inferences is {len(raw)} characters; a classifier's output is under {MAX_INFERENCES_CHARS}")
+            raise PayloadTooLargeError(
+                f"inferences is {len(raw)} characters; a classifier's output is under {MAX_INFERENCES_CHARS}"
+            )
         try:
             raw = json.loads(raw)
         except ValueError as exc:
             raise InvalidInferencesError(f"inferences is a string but not JSON: {str(raw)[:100]!r}") from exc
     if (
-        not isinstance(raw, list) or not raw
+        not isinstance(raw, list)
+        or not raw
         or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0 for v in raw)
-    ):  # fmt: skip
-        raise InvalidInferencesError(f"inferences must be a non-empty list of probabilities in [0, 1], got {str(raw)[:200]}")
+    ):
+        raise InvalidInferencesError(
+            f"inferences must be a non-empty list of probabilities in [0, 1], got {str(raw)[:200]}"
+        )
     return [float(v) for v in raw]
 
 

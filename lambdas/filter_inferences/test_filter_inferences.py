@@ -26,7 +26,10 @@ def test_exactly_the_threshold_passes():
 
 
 def test_below_the_threshold_raises_the_named_error_with_the_image():
-    with pytest.raises(ThresholdConfidenceNotMet, match=r"top confidence 0\.6000 \(bicycle\) for s3://b/k\.png is below the threshold 0\.93"):
+    with pytest.raises(
+        ThresholdConfidenceNotMet,
+        match=r"top confidence 0\.6000 \(bicycle\) for s3://b/k\.png is below the threshold 0\.93",
+    ):
         lambda_handler(UNSURE)
 
 

@@ -41,10 +41,15 @@ def test_jpeg_is_an_image_too(s3):
 
 @pytest.mark.parametrize(
     "event",
-    [{"s3_bucket": TEST_BUCKET}, {"s3_key": TEST_KEY}, {"s3_bucket": "", "s3_key": TEST_KEY},
-     {"s3_bucket": TEST_BUCKET, "s3_key": 7}, ["not", "an", "object"]],
+    [
+        {"s3_bucket": TEST_BUCKET},
+        {"s3_key": TEST_KEY},
+        {"s3_bucket": "", "s3_key": TEST_KEY},
+        {"s3_bucket": TEST_BUCKET, "s3_key": 7},
+        ["not", "an", "object"],
+    ],
     ids=["no-key", "no-bucket", "empty-bucket", "key-not-a-string", "not-an-object"],
-)  # fmt: skip
+)
 def test_missing_keys_are_named(s3, event):
     with pytest.raises(MissingKeyError, match="s3_"):
         lambda_handler(event)

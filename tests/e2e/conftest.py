@@ -26,8 +26,11 @@ def local_airflow(emulator, settings, tmp_path_factory) -> LocalAirflow:
     boto3.client("s3", endpoint_url=emulator.endpoint_url, region_name=settings.region).create_bucket(
         Bucket=settings.bucket
     )
-    airflow = LocalAirflow(tmp_path_factory.mktemp("airflow"), emulator.endpoint_url,
-                           {"SCONES_SOURCE_URL": str(SHARED_DATA), **LOCAL_POLLING})  # fmt: skip
+    airflow = LocalAirflow(
+        tmp_path_factory.mktemp("airflow"),
+        emulator.endpoint_url,
+        {"SCONES_SOURCE_URL": str(SHARED_DATA), **LOCAL_POLLING},
+    )
     airflow.migrate()
     return airflow
 

@@ -9,16 +9,22 @@ import os
 import shutil
 import signal
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psutil
 import pytest
 
-from scones.localrun.celery_stack import (LOG_ADDRESSES, LOG_SERVERS, WORKERS, log_folder, log_server_url,
-                                          start_celery_stack, start_component)  # fmt: skip
+from scones.localrun.celery_stack import (
+    LOG_ADDRESSES,
+    LOG_SERVERS,
+    WORKERS,
+    log_folder,
+    log_server_url,
+    start_celery_stack,
+    start_component,
+)
 from scones.localrun.rest import AirflowClient, status_of
 from tests.e2e.test_stack import free_port, listening_sockets, stack_home
-
 
 PIPELINE = ("scones_cifar_etl", "scones_train_deploy", "scones_deploy_workflow", "scones_model_monitor")
 ADMIN_PASSWORD = "celery-stack-test-password"
@@ -30,11 +36,15 @@ def stack():
     saved = os.environ.get("_AIRFLOW_WWW_USER_PASSWORD")
     os.environ["_AIRFLOW_WWW_USER_PASSWORD"] = ADMIN_PASSWORD
     try:
-        stack = start_celery_stack(home, free_port(), extra_env={
-            "SCONES_EPOCHS": "2",
-            # A killed worker's task is found dead after 30 s, not Airflow's 5 minutes.
-            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
-        })  # fmt: skip
+        stack = start_celery_stack(
+            home,
+            free_port(),
+            extra_env={
+                "SCONES_EPOCHS": "2",
+                # A killed worker's task is found dead after 30 s, not Airflow's 5 minutes.
+                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
+            },
+        )
     finally:
         if saved is None:
             os.environ.pop("_AIRFLOW_WWW_USER_PASSWORD", None)
@@ -83,8 +93,11 @@ def test_the_log_servers_want_a_token_signed_with_the_stacks_secret(stack):
     for name in LOG_ADDRESSES:
         url = f"{log_server_url(stack.env, name)}/log/dag_id=x/attempt=1.log"
         assert status_of(url) == 403, name
-        forged = jwt.encode({"filename": "dag_id=x/attempt=1.log", "aud": "task-instance-logs"}, "not-the-stacks-secret-" * 4,
-                            algorithm="HS512")  # fmt: skip
+        forged = jwt.encode(
+            {"filename": "dag_id=x/attempt=1.log", "aud": "task-instance-logs"},
+            "not-the-stacks-secret-" * 4,
+            algorithm="HS512",
+        )
         assert status_of(url, headers={"Authorization": forged}) == 403, name
         # Signed with the stack's secret, a token opens the one file it names (Airflow's rule).
         now = int(time.time())
@@ -133,7 +146,7 @@ def log_sources(client: AirflowClient, run_id: str, try_number: int = 1) -> list
     if "::group::Log message source details" not in events:
         return []
     start = events.index("::group::Log message source details") + 1
-    return events[start:events.index("::endgroup::", start)]
+    return events[start : events.index("::endgroup::", start)]
 
 
 def test_the_pipeline_on_celery_survives_a_killed_worker_and_a_scheduler_restart(stack, client):
@@ -146,14 +159,24 @@ def test_the_pipeline_on_celery_survives_a_killed_worker_and_a_scheduler_restart
     # Our own deadline and a short poll: a fault injected only if a 3 s poll happened to see
     # the state made the test pass without the fault, or fail at random.
     train_run = client.wait_for_new_run("scones_train_deploy", known)
-    train_state = wait_until(lambda: settled(client.task_instances("scones_train_deploy", train_run)["train_model"]["state"],
-                                             "deferred"), interval=0.5, what="train_model deferred")  # fmt: skip
+    train_state = wait_until(
+        lambda: settled(client.task_instances("scones_train_deploy", train_run)["train_model"]["state"], "deferred"),
+        interval=0.5,
+        what="train_model deferred",
+    )
     assert train_state == "deferred", f"train_model was never seen deferred (it ended {train_state})"
     # Deferred, its log comes from the triggerer that runs the trigger, through its log server.
     triggerer_logs = f"{log_server_url(stack.env, 'triggerer')}/log/"
-    served_by_triggerer = wait_until(lambda: any(s.startswith(triggerer_logs) for s in log_sources(client, train_run)) or settled(
-        client.task_instances("scones_train_deploy", train_run)["train_model"]["state"], "-"), what="the trigger's log")  # fmt: skip
-    assert served_by_triggerer is True, f"train_model's trigger log was not served by the triggerer (train_model {served_by_triggerer})"
+    served_by_triggerer = wait_until(
+        lambda: (
+            any(s.startswith(triggerer_logs) for s in log_sources(client, train_run))
+            or settled(client.task_instances("scones_train_deploy", train_run)["train_model"]["state"], "-")
+        ),
+        what="the trigger's log",
+    )
+    assert served_by_triggerer is True, (
+        f"train_model's trigger log was not served by the triggerer (train_model {served_by_triggerer})"
+    )
     stack.stop_process("scheduler")
     start_component(stack, "scheduler")
 
@@ -178,8 +201,11 @@ def test_the_pipeline_on_celery_survives_a_killed_worker_and_a_scheduler_restart
     # The trigger ran in the triggerer, which kept its own log; the task deferred on a worker.
     trigger_logs = list(log_folder(stack.home, "triggerer").glob(f"{relative}.trigger.*.log"))
     assert trigger_logs and "Trigger fired event" in trigger_logs[0].read_text()
-    assert any("Pausing task as DEFERRED" in (log_folder(stack.home, w) / relative).read_text()
-               for w in WORKERS if (log_folder(stack.home, w) / relative).is_file())  # fmt: skip
+    assert any(
+        "Pausing task as DEFERRED" in (log_folder(stack.home, w) / relative).read_text()
+        for w in WORKERS
+        if (log_folder(stack.home, w) / relative).is_file()
+    )
 
     # The workflow: kill -9 the worker that runs one of its tasks; the task is retried elsewhere.
     # Every task of the run keeps its process ('airflow worker -- ...') for seconds; a 0.1 s
@@ -191,7 +217,10 @@ def test_the_pipeline_on_celery_survives_a_killed_worker_and_a_scheduler_restart
         for name in WORKERS:
             if task_processes(psutil.Process(stack.processes[name].pid)):
                 return name
-        if next(looks) % 20 == 0 and client.call(f"/api/v2/dags/scones_deploy_workflow/dagRuns/{workflow_run}")["state"] in FINAL:
+        if (
+            next(looks) % 20 == 0
+            and client.call(f"/api/v2/dags/scones_deploy_workflow/dagRuns/{workflow_run}")["state"] in FINAL
+        ):
             return "the run ended"
         return None
 
@@ -211,6 +240,6 @@ def test_the_pipeline_on_celery_survives_a_killed_worker_and_a_scheduler_restart
     assert state == "success", {t: (i["state"], i["try_number"]) for t, i in instances.items()}
     assert max(i["try_number"] for i in instances.values()) >= 2, "the killed worker's task was retried"
 
-    today = datetime.now(timezone.utc).date().isoformat()
+    today = datetime.now(UTC).date().isoformat()
     monitor_run = client.trigger("scones_model_monitor", {"day": today, "fail_on_violation": False})
     assert client.wait_for_run("scones_model_monitor", monitor_run) == "success"

@@ -15,8 +15,7 @@ import time
 
 import pytest
 
-from scones.settings import load_settings
-from scones.settings import MAX_BATCH_SIZE
+from scones.settings import MAX_BATCH_SIZE, load_settings
 from scones.workflow.components import FUNCTIONS
 from scones.workflow.executions import start_execution, wait_for_executions
 from scones.workflow.smoke_executions import probe
@@ -58,8 +57,9 @@ def threshold(serving, emulator_session_module, settings) -> float:
     project's 0.93 assumes; the threshold is a parameter of the DAG, so the test sets it.
     """
     s3, runtime = emulator_session_module.client("s3"), emulator_session_module.client("sagemaker-runtime")
-    confidences = sorted(probe(s3, runtime, settings.bucket, key, serving, 2).confidence
-                         for key in validation_images(s3, settings)[::10])  # fmt: skip
+    confidences = sorted(
+        probe(s3, runtime, settings.bucket, key, serving, 2).confidence for key in validation_images(s3, settings)[::10]
+    )
     middle = round(statistics.median(confidences), 2)
     assert confidences[0] < middle - 0.01 and confidences[-1] >= middle + 0.01, f"no spread in {confidences}"
     return middle
@@ -71,15 +71,27 @@ def deployed(local_airflow, threshold, emulator_session_module, settings) -> dic
     run = local_airflow.test_dag(DAG, conf={"confidence_threshold": threshold})
     names = settings.names
     sfn = emulator_session_module.client("stepfunctions")
-    machines = {stem: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]
-                for stem in ("classify_image", "classify_batch") if m["name"] == names.state_machine(stem)}  # fmt: skip
-    topic = next((t["TopicArn"] for t in emulator_session_module.client("sns").list_topics()["Topics"]
-                  if t["TopicArn"].endswith(f":{names.workflow_alerts_topic}")), None)  # fmt: skip
+    machines = {
+        stem: m["stateMachineArn"]
+        for m in sfn.list_state_machines()["stateMachines"]
+        for stem in ("classify_image", "classify_batch")
+        if m["name"] == names.state_machine(stem)
+    }
+    topic = next(
+        (
+            t["TopicArn"]
+            for t in emulator_session_module.client("sns").list_topics()["Topics"]
+            if t["TopicArn"].endswith(f":{names.workflow_alerts_topic}")
+        ),
+        None,
+    )
     return {"run": run, "names": names, "machines": machines, "topic": topic}
 
 
 def validation_images(s3, settings) -> list[str]:
-    return sorted(k for k in list_keys(s3, settings.bucket, f"{published_root(s3, settings)}/validation/") if k.endswith(".png"))
+    return sorted(
+        k for k in list_keys(s3, settings.bucket, f"{published_root(s3, settings)}/validation/") if k.endswith(".png")
+    )
 
 
 def test_the_dag_deploys_everything_and_its_smoke_executions_pass(deployed, emulator_session_module):
@@ -92,19 +104,28 @@ def test_the_dag_deploys_everything_and_its_smoke_executions_pass(deployed, emul
     assert set(deployed["machines"]) == {"classify_image", "classify_batch"} and deployed["topic"]
     functions = emulator_session_module.client("lambda")
     for folder in FUNCTIONS:
-        assert functions.get_function(FunctionName=deployed["names"].function(folder))["Configuration"]["State"] == "Active"
+        assert (
+            functions.get_function(FunctionName=deployed["names"].function(folder))["Configuration"]["State"]
+            == "Active"
+        )
 
 
 def test_a_second_run_changes_nothing(local_airflow, deployed, threshold, emulator_session_module):
     functions = emulator_session_module.client("lambda")
-    before = {f: functions.get_function(FunctionName=deployed["names"].function(f))["Configuration"]["LastModified"] for f in FUNCTIONS}
+    before = {
+        f: functions.get_function(FunctionName=deployed["names"].function(f))["Configuration"]["LastModified"]
+        for f in FUNCTIONS
+    }
     again = local_airflow.test_dag(DAG, conf={"confidence_threshold": threshold, "smoke_tests": False})
     assert_ok(again)
     log = again.log_path.read_text()
     for folder in FUNCTIONS:
         assert f"function {deployed['names'].function(folder)}: unchanged" in log
     assert log.count(": unchanged") >= 3 + 2  # the functions and both state machines
-    after = {f: functions.get_function(FunctionName=deployed["names"].function(f))["Configuration"]["LastModified"] for f in FUNCTIONS}
+    after = {
+        f: functions.get_function(FunctionName=deployed["names"].function(f))["Configuration"]["LastModified"]
+        for f in FUNCTIONS
+    }
     assert after == before
     assert again.task_states["plan_smoke_executions"] == "skipped"
 
@@ -121,8 +142,13 @@ def test_success_and_threshold_failure_with_its_sns_alert(deployed, threshold, e
     session = emulator_session_module
     s3, sfn, runtime = session.client("s3"), session.client("stepfunctions"), session.client("sagemaker-runtime")
     queue = subscribed_queue(session, deployed["topic"])
-    probes = sorted((probe(s3, runtime, settings.bucket, k, settings.endpoint_name, 2) for k in validation_images(s3, settings)[::10]),
-                    key=lambda p: p.confidence)  # fmt: skip
+    probes = sorted(
+        (
+            probe(s3, runtime, settings.bucket, k, settings.endpoint_name, 2)
+            for k in validation_images(s3, settings)[::10]
+        ),
+        key=lambda p: p.confidence,
+    )
     low, sure = probes[0], probes[-1]
     assert low.confidence < threshold <= sure.confidence, [p.confidence for p in probes]
 
@@ -135,7 +161,11 @@ def test_success_and_threshold_failure_with_its_sns_alert(deployed, threshold, e
     assert (failed.status, failed.error) == ("FAILED", "ThresholdConfidenceNotMet"), failed
     assert f"for s3://{settings.bucket}/{low.key} is below the threshold" in failed.cause
 
-    messages = session.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=5).get("Messages", [])
+    messages = (
+        session.client("sqs")
+        .receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=5)
+        .get("Messages", [])
+    )
     alerts = [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
     assert [a["image"]["s3_key"] for a in alerts] == [low.key]
     assert alerts[0]["error"] == "ThresholdConfidenceNotMet" and "below the threshold" in alerts[0]["cause"]
@@ -145,7 +175,9 @@ def test_a_batch_of_50_fans_out_and_matches_the_endpoint(deployed, threshold, em
     session = emulator_session_module
     s3, sfn, runtime = session.client("s3"), session.client("stepfunctions"), session.client("sagemaker-runtime")
     keys = validation_images(s3, settings)[:49]
-    images = [{"s3_bucket": settings.bucket, "s3_key": k} for k in keys] + [{"s3_bucket": settings.bucket, "s3_key": "nope/missing.png"}]
+    images = [{"s3_bucket": settings.bucket, "s3_key": k} for k in keys] + [
+        {"s3_bucket": settings.bucket, "s3_key": "nope/missing.png"}
+    ]
     started = time.perf_counter()
     arn = start_execution(sfn, deployed["machines"]["classify_batch"], {"images": images})
     outcome = wait_for_executions(sfn, [arn], timeout=300, poll=0.2)[arn]
@@ -157,7 +189,11 @@ def test_a_batch_of_50_fans_out_and_matches_the_endpoint(deployed, threshold, em
     for key, result in zip(keys, results, strict=False):
         expected = probe(s3, runtime, settings.bucket, key, settings.endpoint_name, 2)
         if expected.confidence >= threshold:
-            assert (result["status"], result["predicted_label"], result["s3_key"]) == ("SUCCEEDED", expected.predicted_label, key)
+            assert (result["status"], result["predicted_label"], result["s3_key"]) == (
+                "SUCCEEDED",
+                expected.predicted_label,
+                key,
+            )
         else:
             assert (result["status"], result["error"]) == ("FAILED", "ThresholdConfidenceNotMet"), (key, result)
     print(f"batch of 50 in {seconds:.1f} s")
@@ -172,7 +208,9 @@ def test_the_largest_batch_failing_whole_stays_under_the_state_limit(deployed, e
     outcome = wait_for_executions(sfn, [arn], timeout=300, poll=0.2)[arn]
     assert outcome.status == "SUCCEEDED", outcome
     assert [r["error"] for r in outcome.output["results"]] == ["ImageNotFoundError"] * MAX_BATCH_SIZE
-    assert json.loads(outcome.output["results"][0]["cause"])["stackTrace"], "a cause as AWS writes it, stack trace and all"
+    assert json.loads(outcome.output["results"][0]["cause"])["stackTrace"], (
+        "a cause as AWS writes it, stack trace and all"
+    )
     size = len(sfn.describe_execution(executionArn=arn)["output"].encode())
     print(f"{MAX_BATCH_SIZE} failed results: {size} bytes")
     assert size < 256 * 1024 * 0.6, f"{MAX_BATCH_SIZE} failed results take {size} bytes: too close to the 256 KiB limit"
@@ -180,8 +218,13 @@ def test_the_largest_batch_failing_whole_stays_under_the_state_limit(deployed, e
 
 def test_scones_traffic_sends_a_burst(deployed, emulator, local_airflow):
     env = {**local_airflow.env}
-    out = subprocess.run([sys.executable, "-m", "scones.cli", "traffic", "--count", "30", "--batch", "--batch-size", "10"],
-                         env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "scones.cli", "traffic", "--count", "30", "--batch", "--batch-size", "10"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert (report["mode"], report["executions"], report["images"]) == ("burst", 3, 30)
@@ -223,4 +266,3 @@ def test_the_packaged_functions_run_in_the_emulators_lambda(emulator_session, se
     assert failure["errorType"] == "ThresholdConfidenceNotMet" and "below the threshold 0.93" in failure["errorMessage"]
     error, failure = invoke("classify_image", serialized)  # this project has no endpoint
     assert failure["errorType"] == "EndpointError" and "'packaged-endpoint'" in failure["errorMessage"]
-

@@ -19,9 +19,17 @@ def deployed(emulator_session_module, settings):
     """A deployment record naming a monitored endpoint; removed afterwards (other tests deploy for real)."""
     s3 = emulator_session_module.client("s3")
     # Captured somewhere else than the settings' data_capture_prefix: the record says where.
-    record = Deployment("scones-monitor-e2e", "job", "model", "config", "s3://x/model.tar.gz", 0.9,
-                        ["bicycle", "motorcycle"], f"{DAY}T00:00:00+00:00",
-                        data_capture_uri=f"s3://{settings.bucket}/capture-before-a-settings-change")  # fmt: skip
+    record = Deployment(
+        "scones-monitor-e2e",
+        "job",
+        "model",
+        "config",
+        "s3://x/model.tar.gz",
+        0.9,
+        ["bicycle", "motorcycle"],
+        f"{DAY}T00:00:00+00:00",
+        data_capture_uri=f"s3://{settings.bucket}/capture-before-a-settings-change",
+    )
     write_current(s3, settings.bucket, settings.models_prefix, record)
     yield record
     s3.delete_object(Bucket=settings.bucket, Key=current_key(settings.models_prefix))
@@ -29,11 +37,18 @@ def deployed(emulator_session_module, settings):
 
 def test_a_bad_day_is_reported_alerted_and_fails(local_airflow, emulator_session_module, settings, deployed):
     s3, sns, sqs = (emulator_session_module.client(s) for s in ("s3", "sns", "sqs"))
-    lines = [capture_line([0.6, 0.4] if i % 2 else [0.02, 0.98], f"{DAY}T{9 + i % 4:02d}:{i % 60:02d}:00Z") for i in range(240)]
+    lines = [
+        capture_line([0.6, 0.4] if i % 2 else [0.02, 0.98], f"{DAY}T{9 + i % 4:02d}:{i % 60:02d}:00Z")
+        for i in range(240)
+    ]
     for hour in range(9, 13):
         body = "".join(line + "\n" for line in lines if f"T{hour:02d}:" in line)
-        s3.put_object(Bucket=settings.bucket, Key=f"capture-before-a-settings-change/{deployed.endpoint_name}/AllTraffic/"
-                      f"{DAY.replace('-', '/')}/{hour:02d}/capture-{hour}.jsonl", Body=body.encode())  # fmt: skip
+        s3.put_object(
+            Bucket=settings.bucket,
+            Key=f"capture-before-a-settings-change/{deployed.endpoint_name}/AllTraffic/"
+            f"{DAY.replace('-', '/')}/{hour:02d}/capture-{hour}.jsonl",
+            Body=body.encode(),
+        )
     topic = sns.create_topic(Name=settings.names.monitor_alerts_topic)["TopicArn"]
     queue = sqs.create_queue(QueueName="monitor-alerts-e2e")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -34,7 +34,9 @@ def stack():
     yield stack
     stack.stop()
     assert all(p.poll() is not None for p in stack.processes.values()), "every Airflow process stops with the stack"
-    assert all(s.proc is None or s.proc.poll() is not None for s in stack.servers), "PostgreSQL must stop with the stack"
+    assert all(s.proc is None or s.proc.poll() is not None for s in stack.servers), (
+        "PostgreSQL must stop with the stack"
+    )
     shutil.rmtree(home, ignore_errors=True)
 
 
@@ -48,7 +50,7 @@ def listening_addresses(port: int) -> set[str]:
             address, hex_port = local.split(":")
             if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
                 raw = bytes.fromhex(address)  # 32-bit words in host (little-endian) order
-                raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
                 found.add(socket.inet_ntop(family, raw))
     return found
 
@@ -85,8 +87,9 @@ def test_a_burst_of_triggers_gets_no_500(stack, client):
     headers = {"Authorization": f"Bearer {client.token()}"}
     body = {"logical_date": None, "conf": {"day": "2026-01-01", "fail_on_violation": False}}
     with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(lambda _: status_of(f"{stack.url}/api/v2/dags/{dag_id}/dagRuns", "POST", headers, body),
-                                 range(40)))  # fmt: skip
+        statuses = list(
+            pool.map(lambda _: status_of(f"{stack.url}/api/v2/dags/{dag_id}/dagRuns", "POST", headers, body), range(40))
+        )
     assert statuses == [200] * 40
 
 
@@ -131,7 +134,12 @@ def test_scones_traffic_finds_the_emulator_with_the_lines_scones_up_prints(stack
     line = client_exports(stack.emulator.endpoint_url, "us-east-1")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(item.split("=", 1) for item in line.removeprefix("export ").split())
-    out = subprocess.run([str(Path(sys.executable).with_name("scones")), "traffic", "--count", "1"], env=env,
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    out = subprocess.run(
+        [str(Path(sys.executable).with_name("scones")), "traffic", "--count", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     # This stack never deployed the workflow: only the emulator can have said so.
     assert out.returncode == 1 and "does not exist: deploy the workflow first" in out.stderr, out.stderr

@@ -37,7 +37,9 @@ def capture_keys(s3, settings) -> list[str]:
     return [k for k in list_keys(s3, settings.bucket, prefix) if k.endswith(".jsonl")]
 
 
-def test_first_night_deploys_and_captures_then_second_night_updates(local_airflow, dataset, emulator_session_module, settings):
+def test_first_night_deploys_and_captures_then_second_night_updates(
+    local_airflow, dataset, emulator_session_module, settings
+):
     sm, s3 = emulator_session_module.client("sagemaker"), emulator_session_module.client("s3")
     first = local_airflow.test_dag(DAG, conf=FAST)
     assert_ok(first)
@@ -45,22 +47,31 @@ def test_first_night_deploys_and_captures_then_second_night_updates(local_airflo
     assert "validation:accuracy" in log or "quality gate" in log
     serving = endpoint(sm, settings)
     assert serving["EndpointStatus"] == "InService"
-    record = json.loads(s3.get_object(Bucket=settings.bucket, Key=f"{settings.models_prefix}/deployments/current.json")["Body"].read())
+    record = json.loads(
+        s3.get_object(Bucket=settings.bucket, Key=f"{settings.models_prefix}/deployments/current.json")["Body"].read()
+    )
     assert record["endpoint_config"] == serving["EndpointConfigName"] and record["validation_accuracy"] >= 0.8
     # Lineage: the record and the training job name the dataset version the model trained on.
     version = dataset.rsplit("/", 1)[-1]
     assert record["dataset_version"] == version and record["dataset_uri"].endswith(dataset)
     job = sm.describe_training_job(TrainingJobName=record["training_job"])
-    assert all(c["DataSource"]["S3DataSource"]["S3Uri"].startswith(f"s3://{settings.bucket}/{dataset}/")
-               for c in job["InputDataConfig"])  # fmt: skip
+    assert all(
+        c["DataSource"]["S3DataSource"]["S3Uri"].startswith(f"s3://{settings.bucket}/{dataset}/")
+        for c in job["InputDataConfig"]
+    )
     tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]}
     assert tags["scones:dataset-version"] == version
 
     # A prediction through the runtime comes back and is captured in SageMaker's format.
-    image = s3.get_object(Bucket=settings.bucket, Key=next(
-        k for k in list_keys(s3, settings.bucket, f"{dataset}/validation/") if k.endswith(".png")))["Body"].read()
-    answer = json.loads(emulator_session_module.client("sagemaker-runtime").invoke_endpoint(
-        EndpointName=settings.endpoint_name, ContentType="image/png", Body=image)["Body"].read())
+    image = s3.get_object(
+        Bucket=settings.bucket,
+        Key=next(k for k in list_keys(s3, settings.bucket, f"{dataset}/validation/") if k.endswith(".png")),
+    )["Body"].read()
+    answer = json.loads(
+        emulator_session_module.client("sagemaker-runtime")
+        .invoke_endpoint(EndpointName=settings.endpoint_name, ContentType="image/png", Body=image)["Body"]
+        .read()
+    )
     assert len(answer) == 2 and abs(sum(answer) - 1) < 1e-3
     deadline = time.monotonic() + 60
     while not capture_keys(s3, settings) and time.monotonic() < deadline:
@@ -80,19 +91,29 @@ def test_first_night_deploys_and_captures_then_second_night_updates(local_airflo
     assert updated["EndpointConfigName"] != serving["EndpointConfigName"] and updated["EndpointStatus"] == "InService"
 
 
-def test_missing_the_gate_skips_deployment_and_keeps_the_endpoint(local_airflow, dataset, emulator_session_module, settings):
+def test_missing_the_gate_skips_deployment_and_keeps_the_endpoint(
+    local_airflow, dataset, emulator_session_module, settings
+):
     sm = emulator_session_module.client("sagemaker")
     before = endpoint(sm, settings)["EndpointConfigName"]
     run = local_airflow.test_dag(DAG, conf={**FAST, "min_validation_accuracy": 1.0})
     states = run.task_states
     assert states["train_model"] == "success" and states["evaluate_model"] == "success"
-    for task in ("configure_deployment", "deploy_endpoint", "verify_deployment", "smoke_test_endpoint", "record_deployment"):
+    for task in (
+        "configure_deployment",
+        "deploy_endpoint",
+        "verify_deployment",
+        "smoke_test_endpoint",
+        "record_deployment",
+    ):
         assert states[task] == "skipped", (task, states)
     assert "SKIP: validation accuracy" in run.log_path.read_text()
     assert endpoint(sm, settings)["EndpointConfigName"] == before
 
 
-def test_failed_training_fails_the_run_and_keeps_the_endpoint(local_airflow, dataset, emulator_session_module, settings):
+def test_failed_training_fails_the_run_and_keeps_the_endpoint(
+    local_airflow, dataset, emulator_session_module, settings
+):
     sm, s3 = emulator_session_module.client("sagemaker"), emulator_session_module.client("s3")
     before = serving_config(sm, settings)
     # Break the dataset as a half-deleted bucket would: an image the manifest names is gone.

@@ -9,6 +9,7 @@ import pytest
 
 from tests.emulator_lambda.functions import deploy, restore_lambda_config, set_lambda_config
 
+
 @pytest.fixture
 def lambda_client(emulator_session):
     return emulator_session.client("lambda")

@@ -12,10 +12,14 @@ from typing import Any
 import requests
 
 TEST_RUNTIME = "python3.11"
-_ASSUME_LAMBDA = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-})  # fmt: skip
+_ASSUME_LAMBDA = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
 
 
 def zip_source(files: dict[str, str]) -> bytes:
@@ -36,14 +40,25 @@ def lambda_role(session: Any) -> str:
         return iam.create_role(RoleName="scones-test-lambda", AssumeRolePolicyDocument=_ASSUME_LAMBDA)["Role"]["Arn"]
 
 
-def deploy(session: Any, source: str, *, handler: str = "app.handler", runtime: str = TEST_RUNTIME,
-           name: str | None = None, **config: Any) -> str:  # fmt: skip
+def deploy(
+    session: Any,
+    source: str,
+    *,
+    handler: str = "app.handler",
+    runtime: str = TEST_RUNTIME,
+    name: str | None = None,
+    **config: Any,
+) -> str:
     """Create a function whose ``app.py`` is ``source``; return its name (unique per call)."""
     name = name or f"test-{uuid.uuid4().hex[:12]}"
     session.client("lambda").create_function(
-        FunctionName=name, Runtime=runtime, Handler=handler, Role=lambda_role(session),
-        Code={"ZipFile": zip_source({"app.py": source})}, **config,
-    )  # fmt: skip
+        FunctionName=name,
+        Runtime=runtime,
+        Handler=handler,
+        Role=lambda_role(session),
+        Code={"ZipFile": zip_source({"app.py": source})},
+        **config,
+    )
     return name
 
 
@@ -66,8 +81,14 @@ def restore_lambda_config(endpoint_url: str, previous: dict[str, Any]) -> None:
 
 def aws_connection_uri(endpoint_url: str, region: str = "us-east-1") -> str:
     """``AIRFLOW_CONN_AWS_DEFAULT`` for the emulator, as ``scones up`` configures Airflow."""
-    return json.dumps({"conn_type": "aws", "login": "testing", "password": "testing",
-                       "extra": {"endpoint_url": endpoint_url, "region_name": region}})  # fmt: skip
+    return json.dumps(
+        {
+            "conn_type": "aws",
+            "login": "testing",
+            "password": "testing",
+            "extra": {"endpoint_url": endpoint_url, "region_name": region},
+        }
+    )
 
 
 class RecordingTaskInstance:

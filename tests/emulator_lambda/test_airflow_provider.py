@@ -39,8 +39,9 @@ def test_function_is_active_and_updated_for_sensor_and_waiters(deploy_function, 
 def test_create_function_trigger_reports_success(deploy_function, lambda_client):
     name = deploy_function(GREETS)
     arn = lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
-    trigger = LambdaCreateFunctionCompleteTrigger(function_name=name, function_arn=arn, waiter_delay=1,
-                                                  waiter_max_attempts=3, aws_conn_id="aws_default")  # fmt: skip
+    trigger = LambdaCreateFunctionCompleteTrigger(
+        function_name=name, function_arn=arn, waiter_delay=1, waiter_max_attempts=3, aws_conn_id="aws_default"
+    )
 
     event = asyncio.run(first_event(trigger))  # through aiobotocore, as the triggerer runs it
 
@@ -49,8 +50,9 @@ def test_create_function_trigger_reports_success(deploy_function, lambda_client)
 
 def test_invoke_operator_returns_the_result_and_logs_the_tail(deploy_function, capsys):
     name = deploy_function(GREETS)
-    invoke = LambdaInvokeFunctionOperator(task_id="invoke_function", function_name=name, log_type="Tail",
-                                          payload=json.dumps({"name": "scones"}))  # fmt: skip
+    invoke = LambdaInvokeFunctionOperator(
+        task_id="invoke_function", function_name=name, log_type="Tail", payload=json.dumps({"name": "scones"})
+    )
 
     result = invoke.execute({})
 
@@ -61,8 +63,9 @@ def test_invoke_operator_returns_the_result_and_logs_the_tail(deploy_function, c
 
 def test_invoke_operator_fails_the_task_when_the_function_fails(deploy_function):
     name = deploy_function(GREETS)
-    invoke = LambdaInvokeFunctionOperator(task_id="invoke_function", function_name=name,
-                                          payload=json.dumps({"name": "nobody"}))  # fmt: skip
+    invoke = LambdaInvokeFunctionOperator(
+        task_id="invoke_function", function_name=name, payload=json.dumps({"name": "nobody"})
+    )
 
     with pytest.raises(ValueError, match="Lambda function execution resulted in error") as caught:
         invoke.execute({})

@@ -14,7 +14,6 @@ from botocore.exceptions import ClientError
 
 from tests.emulator_lambda.functions import payload, zip_source
 
-
 READS_S3_AND_ENVIRONMENT = """
     import os
     import boto3
@@ -166,8 +165,9 @@ def test_concurrent_invocations_run_in_parallel_up_to_the_bound(deploy_function,
     def burst(count: int) -> float:
         started = time.monotonic()
         with ThreadPoolExecutor(count) as pool:
-            results = list(pool.map(lambda _: lambda_client.invoke(FunctionName=name, Payload=b'{"seconds": 1}'),
-                                    range(count)))  # fmt: skip
+            results = list(
+                pool.map(lambda _: lambda_client.invoke(FunctionName=name, Payload=b'{"seconds": 1}'), range(count))
+            )
         assert all("FunctionError" not in r for r in results)
         return time.monotonic() - started
 
@@ -180,14 +180,17 @@ def test_concurrent_invocations_run_in_parallel_up_to_the_bound(deploy_function,
 def test_event_invocation_returns_at_once_and_runs_in_the_background(emulator_session, deploy_function, lambda_client):
     s3 = emulator_session.client("s3")
     s3.create_bucket(Bucket="lambda-event-invocations")
-    name = deploy_function("""
+    name = deploy_function(
+        """
         import time
         import boto3
 
         def handler(event, context):
             time.sleep(3)
             boto3.client("s3").put_object(Bucket="lambda-event-invocations", Key=event["key"], Body=b"done")
-    """, Timeout=10)
+    """,
+        Timeout=10,
+    )
 
     started = time.monotonic()
     response = lambda_client.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"key": "k1"}))
@@ -206,8 +209,12 @@ def test_output_goes_to_cloudwatch_logs(emulator_session, deploy_function, lambd
 
     logs = emulator_session.client("logs")
     (stream,) = logs.describe_log_streams(logGroupName=f"/aws/lambda/{name}")["logStreams"]  # one warm worker
-    messages = [e["message"] for e in logs.get_log_events(logGroupName=f"/aws/lambda/{name}",
-                                                          logStreamName=stream["logStreamName"])["events"]]  # fmt: skip
+    messages = [
+        e["message"]
+        for e in logs.get_log_events(logGroupName=f"/aws/lambda/{name}", logStreamName=stream["logStreamName"])[
+            "events"
+        ]
+    ]
     assert messages[0].startswith("INIT_START") and messages[1] == "module imported"
     starts = [m for m in messages if m.startswith("START RequestId: ")]
     reports = [m for m in messages if m.startswith("REPORT RequestId: ")]
@@ -258,7 +265,10 @@ def test_a_request_over_6_mb_is_refused_as_lambda_refuses_it(deploy_function, la
     name = deploy_function(SLEEPS)
     limit = 6 * 1024 * 1024
     # Characters are not bytes: 3.2 M two-byte characters are 6.4 MB.
-    for too_big in (json.dumps({"a": "x" * limit}).encode(), json.dumps({"a": "é" * 3_200_000}, ensure_ascii=False).encode()):
+    for too_big in (
+        json.dumps({"a": "x" * limit}).encode(),
+        json.dumps({"a": "é" * 3_200_000}, ensure_ascii=False).encode(),
+    ):
         with pytest.raises(ClientError) as caught:
             lambda_client.invoke(FunctionName=name, Payload=too_big)
         assert caught.value.response["Error"]["Code"] == "RequestTooLargeException"
@@ -298,5 +308,7 @@ def test_an_event_request_over_1_mb_is_refused_as_lambda_refuses_it(deploy_funct
     assert caught.value.response["Error"]["Code"] == "RequestTooLargeException"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
     assert f"smaller than {limit} bytes" in caught.value.response["Error"]["Message"]
-    fits = lambda_client.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"seconds": 0, "a": "x" * (limit - 100)}))
+    fits = lambda_client.invoke(
+        FunctionName=name, InvocationType="Event", Payload=json.dumps({"seconds": 0, "a": "x" * (limit - 100)})
+    )
     assert fits["StatusCode"] == 202

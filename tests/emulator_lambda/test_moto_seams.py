@@ -98,14 +98,25 @@ def test_function_spec_reads_what_moto_stores_for_a_function():
     role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps({}))["Role"]["Arn"]
     code = zip_source({"app.py": "def handler(event, context):\n    return 1\n"})
     boto3.client("lambda", region_name="us-east-1").create_function(
-        FunctionName="seam", Runtime="python3.11", Handler="app.handler", Role=role, Code={"ZipFile": code},
-        Timeout=7, MemorySize=256, Environment={"Variables": {"A": "1"}},
-    )  # fmt: skip
+        FunctionName="seam",
+        Runtime="python3.11",
+        Handler="app.handler",
+        Role=role,
+        Code={"ZipFile": code},
+        Timeout=7,
+        MemorySize=256,
+        Environment={"Variables": {"A": "1"}},
+    )
     fn = moto_lambda.lambda_backends["123456789012"]["us-east-1"].get_function("seam", None)
 
     spec = FunctionSpec.from_moto(fn)
 
-    assert (spec.function_name, spec.version, spec.handler, spec.runtime) == ("seam", "$LATEST", "app.handler", "python3.11")
+    assert (spec.function_name, spec.version, spec.handler, spec.runtime) == (
+        "seam",
+        "$LATEST",
+        "app.handler",
+        "python3.11",
+    )
     assert (spec.timeout, spec.memory_size, spec.environment) == (7.0, 256, (("A", "1"),))
     assert spec.code == code and len(spec.code_digest) == 64
     assert spec.function_arn == "arn:aws:lambda:us-east-1:123456789012:function:seam"

@@ -10,8 +10,8 @@ import concurrent.futures
 import json
 
 import botocore.session
-from botocore.config import Config
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.awslambda.responses import LambdaResponse
 from moto.core.responses import method_names_from_class
@@ -40,7 +40,7 @@ def test_every_operation_moto_serves_is_classified_once() -> None:
     )
 
 
-def test_a_refused_operation_is_a_400_naming_why(deploy_function, lambda_client) -> None:  # noqa: ANN001
+def test_a_refused_operation_is_a_400_naming_why(deploy_function, lambda_client) -> None:
     name = deploy_function("def handler(event, context):\n    return 1\n")
     with pytest.raises(ClientError) as refused:
         lambda_client.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0)
@@ -49,18 +49,24 @@ def test_a_refused_operation_is_a_400_naming_why(deploy_function, lambda_client)
     assert "PutFunctionEventInvokeConfig" in refused.value.response["Error"]["Message"]
 
 
-def test_a_function_with_layers_is_refused_rather_than_run_without_them(deploy_function, lambda_client) -> None:  # noqa: ANN001
-    layer = lambda_client.publish_layer_version(LayerName="helpers", Content={"ZipFile": zip_source({"python/h.py": "X = 1\n"})})
-    name = deploy_function("import h\ndef handler(event, context):\n    return h.X\n", Layers=[layer["LayerVersionArn"]])
+def test_a_function_with_layers_is_refused_rather_than_run_without_them(deploy_function, lambda_client) -> None:
+    layer = lambda_client.publish_layer_version(
+        LayerName="helpers", Content={"ZipFile": zip_source({"python/h.py": "X = 1\n"})}
+    )
+    name = deploy_function(
+        "import h\ndef handler(event, context):\n    return h.X\n", Layers=[layer["LayerVersionArn"]]
+    )
     with pytest.raises(ClientError, match="does not mount layers") as refused:
         lambda_client.invoke(FunctionName=name, Payload=b"{}")
     assert refused.value.response["Error"]["Code"] == "InvalidRuntimeException"
 
 
-def test_reserved_concurrency_throttles(deploy_function, emulator_session) -> None:  # noqa: ANN001
+def test_reserved_concurrency_throttles(deploy_function, emulator_session) -> None:
     # No client retries: botocore retries a throttle, which would hide it.
     lambda_client = emulator_session.client("lambda", config=Config(retries={"total_max_attempts": 1}))
-    name = deploy_function("import time\ndef handler(event, context):\n    time.sleep(event['sleep'])\n    return 'done'\n")
+    name = deploy_function(
+        "import time\ndef handler(event, context):\n    time.sleep(event['sleep'])\n    return 'done'\n"
+    )
     lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
     with pytest.raises(ClientError) as throttled:
         lambda_client.invoke(FunctionName=name, Payload=json.dumps({"sleep": 0}))
@@ -83,7 +89,9 @@ def test_reserved_concurrency_throttles(deploy_function, emulator_session) -> No
     assert payload(lambda_client.invoke(FunctionName=name, Payload=json.dumps({"sleep": 0}))) == "done"
 
 
-def test_an_operation_moto_has_no_route_for_is_a_json_400_and_not_found_stays_404(lambda_client, emulator_session) -> None:  # noqa: ANN001
+def test_an_operation_moto_has_no_route_for_is_a_json_400_and_not_found_stays_404(
+    lambda_client, emulator_session
+) -> None:
     with pytest.raises(ClientError) as unrouted:
         lambda_client.get_function_recursion_config(FunctionName="anything")
     assert unrouted.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
@@ -100,7 +108,7 @@ def test_an_operation_moto_has_no_route_for_is_a_json_400_and_not_found_stays_40
     assert no_key.value.response["Error"]["Code"] == "NoSuchKey"
 
 
-def test_an_sqs_event_source_runs_the_function(deploy_function, emulator_session) -> None:  # noqa: ANN001
+def test_an_sqs_event_source_runs_the_function(deploy_function, emulator_session) -> None:
     import time
 
     sqs, s3 = emulator_session.client("sqs"), emulator_session.client("s3")

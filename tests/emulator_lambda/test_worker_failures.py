@@ -11,6 +11,7 @@ import psutil
 
 from tests.emulator_lambda.functions import payload
 
+
 def processes_with(marker: str) -> list[psutil.Process]:
     found = []
     for process in psutil.process_iter(["cmdline"]):
@@ -124,10 +125,18 @@ def test_an_s3_notification_runs_the_function(emulator_session, deploy_function)
     s3.create_bucket(Bucket=bucket)
     name = deploy_function(WRITES_ITS_EVENT.replace("{bucket}", bucket))
     function_arn = emulator_session.client("lambda").get_function(FunctionName=name)["Configuration"]["FunctionArn"]
-    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
-        "LambdaFunctionConfigurations": [{"LambdaFunctionArn": function_arn, "Events": ["s3:ObjectCreated:*"],
-                                          "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"}]}}}],
-    })  # fmt: skip
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {
+                    "LambdaFunctionArn": function_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"}]}},
+                }
+            ],
+        },
+    )
 
     s3.put_object(Bucket=bucket, Key="in/photo.png", Body=b"x")
 

@@ -14,7 +14,6 @@ import pytest
 from scones.emulator import EmulatorProcess
 
 
-
 class Restartable:
     """One emulator on one state folder, killed, stopped and started again by the tests."""
 
@@ -22,7 +21,7 @@ class Restartable:
         self.state_dir = state_dir
         self.emulator = EmulatorProcess(state_dir=state_dir).start()
 
-    def session(self, region: str = "us-east-1"):  # noqa: ANN201
+    def session(self, region: str = "us-east-1"):
         return self.emulator.session(region)
 
     def crash(self) -> None:

@@ -15,14 +15,12 @@ import sys
 import time
 from pathlib import Path
 
-
 from scones.datasets import list_versions, resolve_dataset
 from scones.etl.pipeline import run_etl
-from tests.support.synthetic_cifar import write_cifar_archive
 from scones.etl.transform import resolve_classes
 from scones.layout import DatasetLayout
 from tests.emulator_persistence.conftest import Restartable
-
+from tests.support.synthetic_cifar import write_cifar_archive
 
 BUCKET = "scones-persistence-etl"
 LAYOUT = DatasetLayout(BUCKET, "datasets/vehicles")
@@ -36,9 +34,13 @@ run_etl(boto3.client("s3"), source=source, classes=classes, dataset_uri=uri, cac
 """
 
 
-def _everything(s3, prefix: str) -> dict[str, bytes]:  # noqa: ANN001
+def _everything(s3, prefix: str) -> dict[str, bytes]:
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
-    return {o["Key"]: s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read() for p in pages for o in p.get("Contents", [])}
+    return {
+        o["Key"]: s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read()
+        for p in pages
+        for o in p.get("Contents", [])
+    }
 
 
 def test_crash_mid_upload_leaves_the_published_version_unchanged(restartable: Restartable, tmp_path: Path) -> None:
@@ -58,7 +60,7 @@ def test_crash_mid_upload_leaves_the_published_version_unchanged(restartable: Re
         env={**os.environ, **restartable.emulator.client_env()},
     )
     try:
-        uploading = lambda: [v for v in list_versions(s3, LAYOUT) if v != first.version]  # noqa: E731
+        uploading = lambda: [v for v in list_versions(s3, LAYOUT) if v != first.version]  # noqa: E731 - re-evaluated on every poll
         while not (second := uploading()) or len(acknowledged := _keys(s3, LAYOUT.root(second[0]))) < 50:
             assert runner.poll() is None, "the second ETL run ended before the crash: make its archive larger"
             time.sleep(0.05)
@@ -75,6 +77,6 @@ def test_crash_mid_upload_leaves_the_published_version_unchanged(restartable: Re
     assert set(acknowledged) <= set(_keys(s3, LAYOUT.root(second[0])))
 
 
-def _keys(s3, prefix: str) -> list[str]:  # noqa: ANN001
+def _keys(s3, prefix: str) -> list[str]:
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
     return [o["Key"] for p in pages for o in p.get("Contents", [])]

@@ -7,19 +7,22 @@ import json
 import time
 import uuid
 
-import pytest
-
 from tests.emulator_persistence.conftest import Restartable
 from tests.emulator_persistence.test_restart import _hyperparameters, _tiny_dataset
 from tests.emulator_sagemaker.conftest import training_request
 
-pytestmark = pytest.mark.e2e
+WAIT_ONE_SECOND = json.dumps(
+    {
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {"Type": "Wait", "Seconds": 1, "Next": "Done"},
+            "Done": {"Type": "Pass", "Result": {"ok": 1}, "End": True},
+        },
+    }
+)
 
-WAIT_ONE_SECOND = json.dumps({"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 1, "Next": "Done"},
-                                                            "Done": {"Type": "Pass", "Result": {"ok": 1}, "End": True}}})  # fmt: skip
 
-
-def _poll(describe, running: tuple[str, ...], timeout: float = 180) -> str:  # noqa: ANN001
+def _poll(describe, running: tuple[str, ...], timeout: float = 180) -> str:
     """Poll as a client does (tightly) until the status leaves ``running``; return it."""
     deadline = time.monotonic() + timeout
     while (status := describe()) in running:
@@ -32,8 +35,9 @@ def test_an_execution_seen_succeeded_stays_succeeded_after_kill_9(restartable: R
     session = restartable.session()
     sfn = session.client("stepfunctions")
     role = "arn:aws:iam::123456789012:role/scones-test-sfn"
-    machine = sfn.create_state_machine(name=f"wait-{uuid.uuid4().hex[:8]}", roleArn=role,
-                                       definition=WAIT_ONE_SECOND)["stateMachineArn"]  # fmt: skip
+    machine = sfn.create_state_machine(name=f"wait-{uuid.uuid4().hex[:8]}", roleArn=role, definition=WAIT_ONE_SECOND)[
+        "stateMachineArn"
+    ]
     execution = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
     assert _poll(lambda: sfn.describe_execution(executionArn=execution)["status"], ("RUNNING",)) == "SUCCEEDED"
     restartable.crash()  # at once: well within the 2 s background snapshot
@@ -59,8 +63,9 @@ def test_a_training_job_seen_completed_stays_completed_after_kill_9(restartable:
 def test_an_execution_running_at_a_crash_fails_with_a_history_that_says_so(restartable: Restartable) -> None:
     sfn = restartable.session().client("stepfunctions")
     waits = json.dumps({"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 600, "End": True}}})
-    machine = sfn.create_state_machine(name=f"long-{uuid.uuid4().hex[:8]}", roleArn="arn:aws:iam::123456789012:role/scones-test-sfn",
-                                       definition=waits)["stateMachineArn"]  # fmt: skip
+    machine = sfn.create_state_machine(
+        name=f"long-{uuid.uuid4().hex[:8]}", roleArn="arn:aws:iam::123456789012:role/scones-test-sfn", definition=waits
+    )["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
     assert _poll(lambda: len(sfn.get_execution_history(executionArn=execution)["events"]), (0, 1)) >= 2
     time.sleep(2.5)  # the history's WaitStateEntered written by the background snapshot

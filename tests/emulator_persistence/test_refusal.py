@@ -16,7 +16,6 @@ from scones.emulator import EmulatorProcess
 from scones.emulator.process import EmulatorFailedToStart
 
 
-
 def _snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 

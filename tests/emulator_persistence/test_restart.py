@@ -14,7 +14,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,9 +23,14 @@ from tests.emulator_lambda.functions import deploy, lambda_role, payload
 from tests.emulator_persistence.conftest import Restartable
 from tests.emulator_sagemaker.cifar_subset import png, read_split, write_channel
 from tests.emulator_sagemaker.conftest import (
-    TEST_IMAGE, TEST_ROLE, SmallDataset, endpoint_config, finished_job, in_service, training_request,
-)  # fmt: skip
-
+    TEST_IMAGE,
+    TEST_ROLE,
+    SmallDataset,
+    endpoint_config,
+    finished_job,
+    in_service,
+    training_request,
+)
 
 BUCKET = "scones-persistence-tests"
 FUNCTION = """
@@ -55,7 +59,7 @@ class Created:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _tiny_dataset(s3) -> SmallDataset:  # noqa: ANN001
+def _tiny_dataset(s3) -> SmallDataset:
     from tests.conftest import SHARED_DATA
 
     if not SHARED_DATA.exists():
@@ -68,11 +72,17 @@ def _tiny_dataset(s3) -> SmallDataset:  # noqa: ANN001
 
 
 def _hyperparameters(epochs: int) -> dict[str, str]:
-    return {"num_classes": "2", "num_training_samples": "20", "image_shape": "3,32,32", "epochs": str(epochs),
-            "learning_rate": "0.001", "mini_batch_size": "10"}  # fmt: skip
+    return {
+        "num_classes": "2",
+        "num_training_samples": "20",
+        "image_shape": "3,32,32",
+        "epochs": str(epochs),
+        "learning_rate": "0.001",
+        "mini_batch_size": "10",
+    }
 
 
-def _objects(s3, prefix: str) -> dict[str, bytes]:  # noqa: ANN001
+def _objects(s3, prefix: str) -> dict[str, bytes]:
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])]
     return {key: s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() for key in keys}
 
@@ -88,27 +98,39 @@ def _create_everything(world: Restartable) -> Created:
     assert described["TrainingJobStatus"] == "Completed", described.get("FailureReason")
     artifact = described["ModelArtifacts"]["S3ModelArtifacts"]
     model = f"tiny-model-{uuid.uuid4().hex[:8]}"
-    sm.create_model(ModelName=model, PrimaryContainer={"Image": TEST_IMAGE, "ModelDataUrl": artifact},
-                    ExecutionRoleArn=TEST_ROLE)  # fmt: skip
+    sm.create_model(
+        ModelName=model, PrimaryContainer={"Image": TEST_IMAGE, "ModelDataUrl": artifact}, ExecutionRoleArn=TEST_ROLE
+    )
     capture_prefix = "capture"
-    config = endpoint_config(sm, model, capture={
-        "EnableCapture": True, "InitialSamplingPercentage": 100, "DestinationS3Uri": f"s3://{BUCKET}/{capture_prefix}",
-        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
-    })  # fmt: skip
+    config = endpoint_config(
+        sm,
+        model,
+        capture={
+            "EnableCapture": True,
+            "InitialSamplingPercentage": 100,
+            "DestinationS3Uri": f"s3://{BUCKET}/{capture_prefix}",
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        },
+    )
     endpoint = f"tiny-{uuid.uuid4().hex[:8]}"
     sm.create_endpoint(EndpointName=endpoint, EndpointConfigName=config)
     in_service(sm, endpoint)
     image = png(dataset.validation.images[0])
-    prediction = json.loads(runtime.invoke_endpoint(EndpointName=endpoint, ContentType="image/png", Body=image)["Body"].read())
+    prediction = json.loads(
+        runtime.invoke_endpoint(EndpointName=endpoint, ContentType="image/png", Body=image)["Body"].read()
+    )
 
     function = deploy(session, FUNCTION)
     assert payload(session.client("lambda").invoke(FunctionName=function, Payload=b'{"x": 0}'))["label"] == "bicycle"
     sfn = session.client("stepfunctions")
     function_arn = session.client("lambda").get_function(FunctionName=function)["Configuration"]["FunctionArn"]
     machine_arn = sfn.create_state_machine(
-        name=f"classify-{uuid.uuid4().hex[:8]}", roleArn=lambda_role(session),
-        definition=json.dumps({"StartAt": "Classify", "States": {"Classify": {"Type": "Task", "Resource": function_arn, "End": True}}}),
-    )["stateMachineArn"]  # fmt: skip
+        name=f"classify-{uuid.uuid4().hex[:8]}",
+        roleArn=lambda_role(session),
+        definition=json.dumps(
+            {"StartAt": "Classify", "States": {"Classify": {"Type": "Task", "Resource": function_arn, "End": True}}}
+        ),
+    )["stateMachineArn"]
     execution_arn = sfn.start_execution(stateMachineArn=machine_arn, input='{"x": 2}')["executionArn"]
     _wait(lambda: sfn.describe_execution(executionArn=execution_arn)["status"] != "RUNNING")
 
@@ -122,11 +144,25 @@ def _create_everything(world: Restartable) -> Created:
     # Last, so that it is still running at the crash: a job the restart must not pretend finished.
     running = f"running-{uuid.uuid4().hex[:8]}"
     sm.create_training_job(**training_request(running, dataset, hyperparameters=_hyperparameters(500)))
-    return Created(dataset, _objects(s3, "datasets/"), job, artifact, running, endpoint, image, prediction, capture_prefix,
-                   function, machine_arn, execution_arn, topic_arn, queue_url)  # fmt: skip
+    return Created(
+        dataset,
+        _objects(s3, "datasets/"),
+        job,
+        artifact,
+        running,
+        endpoint,
+        image,
+        prediction,
+        capture_prefix,
+        function,
+        machine_arn,
+        execution_arn,
+        topic_arn,
+        queue_url,
+    )
 
 
-def _wait(predicate, timeout: float = 60) -> None:  # noqa: ANN001
+def _wait(predicate, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
@@ -152,8 +188,9 @@ def _assert_all_back(world: Restartable, created: Created) -> None:
     assert job["TrainingJobStatus"] == "Completed"
     assert job["ModelArtifacts"]["S3ModelArtifacts"] == created.artifact
     logs = session.client("logs")
-    streams = logs.describe_log_streams(logGroupName="/aws/sagemaker/TrainingJobs",
-                                        logStreamNamePrefix=created.training_job)["logStreams"]  # fmt: skip
+    streams = logs.describe_log_streams(
+        logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix=created.training_job
+    )["logStreams"]
     events = logs.get_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=streams[0]["logStreamName"])
     assert events["events"], "the training job's log is gone"
 
@@ -182,7 +219,9 @@ def _assert_all_back(world: Restartable, created: Created) -> None:
 
     sns, sqs = session.client("sns"), session.client("sqs")
     assert [s["TopicArn"] for s in sns.list_subscriptions()["Subscriptions"]] == [created.topic_arn]
-    messages = sqs.receive_message(QueueUrl=created.queue_url, VisibilityTimeout=0, WaitTimeSeconds=1).get("Messages", [])
+    messages = sqs.receive_message(QueueUrl=created.queue_url, VisibilityTimeout=0, WaitTimeSeconds=1).get(
+        "Messages", []
+    )
     assert [json.loads(m["Body"])["Message"] for m in messages] == ["endpoint drifted"]
     groups = [g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"]]
     assert f"/aws/lambda/{created.function}" in groups

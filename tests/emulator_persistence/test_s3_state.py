@@ -7,14 +7,15 @@ import pytest
 
 from tests.emulator_persistence.conftest import Restartable
 
-
 BUCKET = "scones-persistence-s3"
 
 
-def _versions(s3) -> list[tuple[str, str, bool]]:  # noqa: ANN001
+def _versions(s3) -> list[tuple[str, str, bool]]:
     listing = s3.list_object_versions(Bucket=BUCKET)
-    return sorted([(v["Key"], v["VersionId"], False) for v in listing.get("Versions", [])]
-                  + [(m["Key"], m["VersionId"], True) for m in listing.get("DeleteMarkers", [])])  # fmt: skip
+    return sorted(
+        [(v["Key"], v["VersionId"], False) for v in listing.get("Versions", [])]
+        + [(m["Key"], m["VersionId"], True) for m in listing.get("DeleteMarkers", [])]
+    )
 
 
 def test_versions_delete_markers_tags_and_uploads_in_progress_survive_a_crash(restartable: Restartable) -> None:
@@ -41,8 +42,12 @@ def test_versions_delete_markers_tags_and_uploads_in_progress_survive_a_crash(re
         s3.get_object(Bucket=BUCKET, Key="model.json")  # still hidden by its delete marker
     assert s3.get_object(Bucket=BUCKET, Key="report.json")["Body"].read() == b"new"
     assert s3.get_object_tagging(Bucket=BUCKET, Key="report.json")["TagSet"] == [{"Key": "day", "Value": "2026-11-29"}]
-    s3.complete_multipart_upload(Bucket=BUCKET, Key="big.bin", UploadId=upload,
-                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})  # fmt: skip
+    s3.complete_multipart_upload(
+        Bucket=BUCKET,
+        Key="big.bin",
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )
     assert s3.get_object(Bucket=BUCKET, Key="big.bin")["Body"].read() == b"p" * (5 * 1024 * 1024)
 
 

@@ -35,7 +35,12 @@ class _Holder:
 def test_running_things_come_back_new_and_state_comes_back_whole() -> None:
     owner = _Holder()
     held = _Holder()
-    held.lock, held.rlock, held.event, held.cond = threading.Lock(), threading.RLock(), threading.Event(), threading.Condition()
+    held.lock, held.rlock, held.event, held.cond = (
+        threading.Lock(),
+        threading.RLock(),
+        threading.Event(),
+        threading.Condition(),
+    )
     held.event.set()
     held.lock.acquire()  # held at the snapshot: a new one after the load
     held.index = weakref.WeakValueDictionary({"fn": owner})
@@ -55,28 +60,31 @@ def test_a_defaultdict_factory_that_makes_state_is_refused_not_guessed() -> None
         dumps(collections.defaultdict(lambda: {"default": 1}))
 
 
-@pytest.mark.parametrize(("method", "path", "target", "read"), [
-    ("GET", "/bucket/key", "", True),
-    ("PUT", "/bucket/key", "", False),
-    ("POST", "/", "SageMaker.DescribeEndpoint", True),
-    ("POST", "/", "SageMaker.CreateEndpoint", False),
-    ("POST", "/", "AmazonSQS.ReceiveMessage", False),  # changes receipt state
-    ("POST", "/2015-03-31/functions/f/invocations", "", True),
-    ("POST", "/", "", False),  # a query-protocol request (IAM, SNS): checked, written if changed
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("method", "path", "target", "read"),
+    [
+        ("GET", "/bucket/key", "", True),
+        ("PUT", "/bucket/key", "", False),
+        ("POST", "/", "SageMaker.DescribeEndpoint", True),
+        ("POST", "/", "SageMaker.CreateEndpoint", False),
+        ("POST", "/", "AmazonSQS.ReceiveMessage", False),  # changes receipt state
+        ("POST", "/2015-03-31/functions/f/invocations", "", True),
+        ("POST", "/", "", False),  # a query-protocol request (IAM, SNS): checked, written if changed
+    ],
+)
 def test_what_counts_as_a_read(method: str, path: str, target: str, read: bool) -> None:
     environ = {"REQUEST_METHOD": method, "PATH_INFO": path, **({"HTTP_X_AMZ_TARGET": target} if target else {})}
     assert is_read(environ) is read
 
 
-def test_a_non_empty_folder_without_a_manifest_is_refused(tmp_path) -> None:  # noqa: ANN001
+def test_a_non_empty_folder_without_a_manifest_is_refused(tmp_path) -> None:
     (tmp_path / "photos").mkdir()
     with pytest.raises(StateRefused, match="not a local AWS state folder"):
         StateDir(tmp_path).open()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photos"], "a folder that is not ours is left as it was"
 
 
-def test_a_new_folder_gets_this_versions_manifest(tmp_path) -> None:  # noqa: ANN001
+def test_a_new_folder_gets_this_versions_manifest(tmp_path) -> None:
     import json
 
     StateDir(tmp_path / "state").open().close()
@@ -98,7 +106,7 @@ else:
 """
 
 
-def test_a_short_write_leaves_the_old_file_whole_and_no_temporary(tmp_path) -> None:  # noqa: ANN001
+def test_a_short_write_leaves_the_old_file_whole_and_no_temporary(tmp_path) -> None:
     import subprocess
     import sys
 
@@ -109,7 +117,7 @@ def test_a_short_write_leaves_the_old_file_whole_and_no_temporary(tmp_path) -> N
     assert [p.name for p in tmp_path.iterdir()] == ["backend.pickle"], "the temporary file is left behind"
 
 
-def test_the_state_folder_and_its_files_are_private(tmp_path) -> None:  # noqa: ANN001
+def test_the_state_folder_and_its_files_are_private(tmp_path) -> None:
     import os
     import stat
 
@@ -129,7 +137,7 @@ def test_the_state_folder_and_its_files_are_private(tmp_path) -> None:  # noqa: 
         assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
 
 
-def test_a_folder_others_can_write_is_refused(tmp_path) -> None:  # noqa: ANN001
+def test_a_folder_others_can_write_is_refused(tmp_path) -> None:
     StateDir(tmp_path / "state").open().close()
     (tmp_path / "state").chmod(0o777)
     with pytest.raises(StateRefused, match="writable by others .*chmod go-w"):
@@ -140,7 +148,7 @@ def test_a_folder_others_can_write_is_refused(tmp_path) -> None:  # noqa: ANN001
         StateDir(tmp_path / "state").open()
 
 
-def test_a_folder_of_another_user_is_refused(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_a_folder_of_another_user_is_refused(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     StateDir(tmp_path / "state").open().close()
@@ -150,7 +158,9 @@ def test_a_folder_of_another_user_is_refused(tmp_path, monkeypatch: pytest.Monke
         StateDir(tmp_path / "state").open()
 
 
-def test_the_default_state_folder_is_the_projects_or_the_users_never_the_working_directory(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_the_default_state_folder_is_the_projects_or_the_users_never_the_working_directory(
+    tmp_path, monkeypatch
+) -> None:
     from scones.emulator.cli import default_state_dir
 
     (tmp_path / "project").mkdir()
@@ -159,22 +169,27 @@ def test_the_default_state_folder_is_the_projects_or_the_users_never_the_working
     monkeypatch.delenv("XDG_DATA_HOME", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
-    assert default_state_dir(tmp_path / "site-packages") == tmp_path / "home" / ".local" / "share" / "scones" / "aws-state"
+    assert (
+        default_state_dir(tmp_path / "site-packages") == tmp_path / "home" / ".local" / "share" / "scones" / "aws-state"
+    )
 
 
-@pytest.mark.parametrize(("service", "modules"), [
-    ("sqs", {"sqs"}),
-    ("sns", {"sns", "sqs"}),  # SNS delivers to SQS before it answers
-    ("lambda", {"awslambda"}),
-    ("moto_api", None),  # the emulator's own control routes: everything
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("service", "modules"),
+    [
+        ("sqs", {"sqs"}),
+        ("sns", {"sns", "sqs"}),  # SNS delivers to SQS before it answers
+        ("lambda", {"awslambda"}),
+        ("moto_api", None),  # the emulator's own control routes: everything
+    ],
+)
 def test_a_request_pickles_its_services_state_only(service: str, modules: set[str] | None) -> None:
     from scones.emulator.persistence.backends import modules_of
 
     assert modules_of(service) == modules
 
 
-def test_a_folder_written_by_other_emulator_code_is_refused(tmp_path) -> None:  # noqa: ANN001
+def test_a_folder_written_by_other_emulator_code_is_refused(tmp_path) -> None:
     import json
 
     StateDir(tmp_path / "state").open().close()
@@ -184,7 +199,7 @@ def test_a_folder_written_by_other_emulator_code_is_refused(tmp_path) -> None:  
         StateDir(tmp_path / "state").open()
 
 
-def test_the_emulator_fingerprint_changes_with_its_source(tmp_path) -> None:  # noqa: ANN001
+def test_the_emulator_fingerprint_changes_with_its_source(tmp_path) -> None:
     from scones.emulator.persistence.layout import emulator_fingerprint
 
     (tmp_path / "s3").mkdir()
@@ -195,22 +210,28 @@ def test_the_emulator_fingerprint_changes_with_its_source(tmp_path) -> None:  # 
     assert emulator_fingerprint(tmp_path) != before
 
 
-@pytest.mark.parametrize(("query", "read"), [
-    ("Action=CreateQueue&QueueName=q", False),  # the query protocol takes a mutation as a GET too
-    ("Action=Publish&TopicArn=t&Message=m", False),
-    ("Action=ListQueues", True),
-    ("prefix=datasets/", True),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("query", "read"),
+    [
+        ("Action=CreateQueue&QueueName=q", False),  # the query protocol takes a mutation as a GET too
+        ("Action=Publish&TopicArn=t&Message=m", False),
+        ("Action=ListQueues", True),
+        ("prefix=datasets/", True),
+    ],
+)
 def test_a_get_is_classified_by_its_action(query: str, read: bool) -> None:
     assert is_read({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "QUERY_STRING": query}) is read
 
 
-def test_temporary_files_left_by_a_crash_are_removed(tmp_path) -> None:  # noqa: ANN001
+def test_temporary_files_left_by_a_crash_are_removed(tmp_path) -> None:
     state = StateDir(tmp_path / "state")
     state.open().close()
     (state.keys / "123456789012" / "bucket").mkdir(parents=True)
-    left = [state.backends / ".moto.sqs.models.sqs_backends.pickle.140.tmp",
-            state.keys / "123456789012" / "bucket" / ".0a1b.pickle.141.tmp", state.root / ".manifest.json.142.tmp"]  # fmt: skip
+    left = [
+        state.backends / ".moto.sqs.models.sqs_backends.pickle.140.tmp",
+        state.keys / "123456789012" / "bucket" / ".0a1b.pickle.141.tmp",
+        state.root / ".manifest.json.142.tmp",
+    ]
     for path in left:
         path.write_bytes(b"half")
     (state.backends / "moto.sqs.models.sqs_backends.pickle").write_bytes(b"kept")

@@ -114,8 +114,13 @@ def test_complete_multipart_upload_honours_if_match(s3):
     old = s3.put_object(Bucket=BUCKET, Key=key, Body=b"old")["ETag"]
     upload, parts = _multipart(s3, key)
     with pytest.raises(ClientError) as exc:
-        s3.complete_multipart_upload(Bucket=BUCKET, Key=key, UploadId=upload, MultipartUpload={"Parts": parts},
-                                     IfMatch='"0123456789abcdef0123456789abcdef"')  # fmt: skip
+        s3.complete_multipart_upload(
+            Bucket=BUCKET,
+            Key=key,
+            UploadId=upload,
+            MultipartUpload={"Parts": parts},
+            IfMatch='"0123456789abcdef0123456789abcdef"',
+        )
     assert code(exc) == (412, "PreconditionFailed")
     s3.complete_multipart_upload(Bucket=BUCKET, Key=key, UploadId=upload, MultipartUpload={"Parts": parts}, IfMatch=old)
     assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == b"p" * 1024
@@ -126,8 +131,9 @@ def test_complete_multipart_upload_conflicts_when_the_key_changed_during_the_upl
     upload, parts = _multipart(s3, key)
     s3.put_object(Bucket=BUCKET, Key=key, Body=b"written meanwhile")
     with pytest.raises(ClientError) as exc:
-        s3.complete_multipart_upload(Bucket=BUCKET, Key=key, UploadId=upload, MultipartUpload={"Parts": parts},
-                                     IfNoneMatch="*")  # fmt: skip
+        s3.complete_multipart_upload(
+            Bucket=BUCKET, Key=key, UploadId=upload, MultipartUpload={"Parts": parts}, IfNoneMatch="*"
+        )
     assert code(exc) == (409, "ConditionalRequestConflict")
     assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == b"written meanwhile"
 
@@ -137,6 +143,7 @@ def test_complete_multipart_upload_if_none_match_refuses_an_existing_key(s3):
     s3.put_object(Bucket=BUCKET, Key=key, Body=b"there before")
     upload, parts = _multipart(s3, key)
     with pytest.raises(ClientError) as exc:
-        s3.complete_multipart_upload(Bucket=BUCKET, Key=key, UploadId=upload, MultipartUpload={"Parts": parts},
-                                     IfNoneMatch="*")  # fmt: skip
+        s3.complete_multipart_upload(
+            Bucket=BUCKET, Key=key, UploadId=upload, MultipartUpload={"Parts": parts}, IfNoneMatch="*"
+        )
     assert code(exc) == (412, "PreconditionFailed")

@@ -16,8 +16,8 @@ import inspect
 import json
 import uuid
 from typing import Any
-from urllib.parse import parse_qs, unquote_plus, urlparse
 from unittest import mock
+from urllib.parse import parse_qs, unquote_plus, urlparse
 
 import boto3
 import botocore.session
@@ -57,10 +57,22 @@ MOTO_NAMES: dict[str, set[str]] = {
 }
 
 #: The dispatch itself: run as moto has it. Everything else the dispatch calls is recorded.
-DISPATCH = {"_bucket_response", "_bucket_response_get", "_bucket_response_put", "_bucket_response_delete",
-            "_bucket_response_post", "_key_response", "_key_response_get", "_key_response_put",
-            "_key_response_delete", "_key_response_post", "_get_querystring", "is_delete_keys", "_get_path",
-            "_set_action"}  # fmt: skip
+DISPATCH = {
+    "_bucket_response",
+    "_bucket_response_get",
+    "_bucket_response_put",
+    "_bucket_response_delete",
+    "_bucket_response_post",
+    "_key_response",
+    "_key_response_get",
+    "_key_response_put",
+    "_key_response_delete",
+    "_key_response_post",
+    "_get_querystring",
+    "is_delete_keys",
+    "_get_path",
+    "_set_action",
+}
 
 
 class Reached(Exception):
@@ -97,12 +109,19 @@ def _recorder(name: str) -> Any:
     return reached
 
 
-Probe = type("Probe", (S3Response,), {
-    **{name: _recorder(name) for name, _ in inspect.getmembers(S3Response, inspect.isfunction)
-       if name not in DISPATCH and not name.startswith("__")},
-    "backend": property(lambda self: RecordingBackend()),
-    "_authenticate_and_authorize_s3_action": lambda self, **kwargs: None,
-})  # fmt: skip
+Probe = type(
+    "Probe",
+    (S3Response,),
+    {
+        **{
+            name: _recorder(name)
+            for name, _ in inspect.getmembers(S3Response, inspect.isfunction)
+            if name not in DISPATCH and not name.startswith("__")
+        },
+        "backend": property(lambda self: RecordingBackend()),
+        "_authenticate_and_authorize_s3_action": lambda self, **kwargs: None,
+    },
+)
 
 
 def moto_answers_with(route: operations.Route) -> str:
@@ -122,10 +141,12 @@ def moto_answers_with(route: operations.Route) -> str:
     dispatch = Probe._key_response if route.target == "key" else Probe._bucket_response
     try:
         with mock.patch("moto.s3.responses.xmltodict.parse", lambda *args, **kwargs: AnyXml()):
-            dispatch.__wrapped__(probe, request, url) if hasattr(dispatch, "__wrapped__") else dispatch(probe, request, url)
+            dispatch.__wrapped__(probe, request, url) if hasattr(dispatch, "__wrapped__") else dispatch(
+                probe, request, url
+            )
     except Reached as reached:
         return str(reached)
-    except Exception:  # noqa: BLE001 - moto crashes on it: not served
+    except Exception:
         return ""
     return ""
 
@@ -142,7 +163,12 @@ def served_by_moto() -> set[str]:
 def test_every_operation_moto_serves_is_classified_once() -> None:
     served = served_by_moto()
     assert {"PutObject", "GetObject", "SelectObjectContent", "CompleteMultipartUpload"} <= served and len(served) > 70
-    tables = [set(operations.COMPUTED), set(operations.FAILS_AS_AWS), set(operations.BOOKKEEPING), set(operations.REFUSED)]
+    tables = [
+        set(operations.COMPUTED),
+        set(operations.FAILS_AS_AWS),
+        set(operations.BOOKKEEPING),
+        set(operations.REFUSED),
+    ]
     assert sum(map(len, tables)) == len(set().union(*tables)), "an operation in two classes"
     assert set().union(*tables) <= set(S3.operation_names)
     classified = set().union(*tables[:3])
@@ -189,8 +215,14 @@ def _value(shape: Any, name: str, every: bool = False) -> Any:
 def test_botocore_requests_are_identified_as_the_operation_they_are(every: bool) -> None:
     """The wire shapes ``identify`` matches are the ones botocore sends (path-style, as the emulator's
     clients), with the required members only and with every optional header and query key too."""
-    client = boto3.client("s3", endpoint_url="http://127.0.0.1:9", region_name="us-east-1", aws_access_key_id="a",
-                          aws_secret_access_key="b", config=Config(s3={"addressing_style": "path"}, inject_host_prefix=False))  # fmt: skip
+    client = boto3.client(
+        "s3",
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-east-1",
+        aws_access_key_id="a",
+        aws_secret_access_key="b",
+        config=Config(s3={"addressing_style": "path"}, inject_host_prefix=False),
+    )
     captured: dict[str, Any] = {}
 
     def capture(request: Any, **kwargs: Any) -> None:
@@ -207,11 +239,25 @@ def test_botocore_requests_are_identified_as_the_operation_they_are(every: bool)
         request = captured["request"]
         url = urlparse(request.url)
         segments = [s for s in url.path.split("/") if s]
-        target = "service" if not segments else (f"/{segments[0]}" if f"/{segments[0]}" in operations.fixed_paths()
-                                                 else "bucket" if len(segments) == 1 else "key")  # fmt: skip
+        target = (
+            "service"
+            if not segments
+            else (
+                f"/{segments[0]}"
+                if f"/{segments[0]}" in operations.fixed_paths()
+                else "bucket"
+                if len(segments) == 1
+                else "key"
+            )
+        )
         signed_for = request.headers["Authorization"].decode().split("Credential=")[1].split("/")[3]
-        found = operations.identify(request.method, target, parse_qs(url.query, keep_blank_values=True),
-                                    {h.lower() for h in request.headers}, signed_for)  # fmt: skip
+        found = operations.identify(
+            request.method,
+            target,
+            parse_qs(url.query, keep_blank_values=True),
+            {h.lower() for h in request.headers},
+            signed_for,
+        )
         if op not in found:
             wrong[op] = found
     assert not wrong, wrong
@@ -229,8 +275,11 @@ def moto_server():
 
     from scones.emulator.s3 import responses
 
-    patch = mock.patch.multiple(S3Response, _bucket_response=responses._refusing(S3Response._bucket_response, "bucket"),
-                                _key_response=responses._refusing(S3Response._key_response, "key"))  # fmt: skip
+    patch = mock.patch.multiple(
+        S3Response,
+        _bucket_response=responses._refusing(S3Response._bucket_response, "bucket"),
+        _key_response=responses._refusing(S3Response._key_response, "key"),
+    )
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     with patch:
         server.start()
@@ -243,11 +292,15 @@ def moto_server():
             server.stop()
 
 
-def _send(url: str, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"") -> tuple[int, str]:
+def _send(
+    url: str, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b""
+) -> tuple[int, str]:
     import urllib.error
     import urllib.request
 
-    auth = {"Authorization": "AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0"}
+    auth = {
+        "Authorization": "AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0"
+    }
     request = urllib.request.Request(url + path, data=body or None, method=method, headers={**auth, **(headers or {})})
     try:
         with urllib.request.urlopen(request) as answer:
@@ -256,21 +309,30 @@ def _send(url: str, method: str, path: str, headers: dict[str, str] | None = Non
         return error.code, error.read().decode()
 
 
-def test_requests_that_are_no_operation_of_s3_are_refused_not_answered_as_list_buckets(moto_server) -> None:  # noqa: ANN001
+def test_requests_that_are_no_operation_of_s3_are_refused_not_answered_as_list_buckets(moto_server) -> None:
     for method in ("PUT", "DELETE", "POST"):
         status, body = _send(moto_server, method, "/")
-        assert (status, "<Code>NotImplemented</Code>") == (400, body[body.find("<Code>"):body.find("</Code>") + 7]), body
+        assert (status, "<Code>NotImplemented</Code>") == (400, body[body.find("<Code>") : body.find("</Code>") + 7]), (
+            body
+        )
         assert f"{method} /: it is no operation of S3" in body and "ListAllMyBucketsResult" not in body
     assert _send(moto_server, "GET", "/")[0] == 200  # ListBuckets itself
     # What the model does not describe but S3 serves: a CORS preflight, a browser's form upload.
-    assert _send(moto_server, "OPTIONS", "/refusals/key", {"Origin": "http://x", "Access-Control-Request-Method": "GET"})[0] != 400
-    form = (b'--b\r\nContent-Disposition: form-data; name="key"\r\n\r\nposted\r\n--b\r\nContent-Disposition: form-data; '
-            b'name="file"; filename="f"\r\n\r\nbody\r\n--b--\r\n')  # fmt: skip
+    assert (
+        _send(moto_server, "OPTIONS", "/refusals/key", {"Origin": "http://x", "Access-Control-Request-Method": "GET"})[
+            0
+        ]
+        != 400
+    )
+    form = (
+        b'--b\r\nContent-Disposition: form-data; name="key"\r\n\r\nposted\r\n--b\r\nContent-Disposition: form-data; '
+        b'name="file"; filename="f"\r\n\r\nbody\r\n--b--\r\n'
+    )
     status, _ = _send(moto_server, "POST", "/refusals", {"Content-Type": "multipart/form-data; boundary=b"}, form)
     assert status in (200, 204) and _send(moto_server, "GET", "/refusals/posted") == (200, "body")
 
 
-def test_the_refusal_names_the_operation_from_flasks_query_args(moto_server) -> None:  # noqa: ANN001
+def test_the_refusal_names_the_operation_from_flasks_query_args(moto_server) -> None:
     # The query as Flask parses it: a key with no value, and one whose value names the operation.
     status, body = _send(moto_server, "PUT", "/refusals?metrics&id=m")
     assert status == 400 and "s3:PutBucketMetricsConfiguration" in body
@@ -282,22 +344,25 @@ def test_the_refusal_names_the_operation_from_flasks_query_args(moto_server) -> 
     assert status == 400 and "s3:PutBucketReplication" in body and "not replicated" in body
 
 
-def test_a_fixed_path_is_its_operation_not_a_bucket(moto_server) -> None:  # noqa: ANN001
-    status, body = _send(moto_server, "POST", "/WriteGetObjectResponse",
-                         {"x-amz-request-route": "r", "x-amz-request-token": "t"}, b"x")  # fmt: skip
+def test_a_fixed_path_is_its_operation_not_a_bucket(moto_server) -> None:
+    status, body = _send(
+        moto_server, "POST", "/WriteGetObjectResponse", {"x-amz-request-route": "r", "x-amz-request-token": "t"}, b"x"
+    )
     assert status == 400 and "s3:WriteGetObjectResponse" in body
 
 
-def test_a_directory_buckets_request_is_refused_naming_what_it_is(moto_server) -> None:  # noqa: ANN001
-    express = {"Authorization": "AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/s3express/aws4_request, "
-                                "SignedHeaders=host, Signature=0"}  # fmt: skip
+def test_a_directory_buckets_request_is_refused_naming_what_it_is(moto_server) -> None:
+    express = {
+        "Authorization": "AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/s3express/aws4_request, "
+        "SignedHeaders=host, Signature=0"
+    }
     status, body = _send(moto_server, "GET", "/", express)
     assert status == 400 and "s3:ListDirectoryBuckets on directory buckets" in body
     status, body = _send(moto_server, "PUT", "/", express)  # no operation at all: named by its method and path
     assert status == 400 and "does not implement PUT / on directory buckets" in body
 
 
-def test_a_sample_of_refused_operations_is_answered_with_a_refusal_naming_each(moto_server) -> None:  # noqa: ANN001
+def test_a_sample_of_refused_operations_is_answered_with_a_refusal_naming_each(moto_server) -> None:
     """Every operation neither computed nor bookkeeping gets S3's 400 NotImplemented naming it, with its reason."""
     shapes = {  # one wire shape per kind of refusal: not served by moto, and each of REFUSED's reasons
         "DeleteBucketAnalyticsConfiguration": ("DELETE", "/refusals?analytics&id=a", b""),
@@ -331,10 +396,11 @@ def s3(emulator):
 def refused(exc: pytest.ExceptionInfo[ClientError], operation: str) -> bool:
     error = exc.value.response["Error"]
     return (exc.value.response["ResponseMetadata"]["HTTPStatusCode"], error["Code"]) == (400, "NotImplemented") and (
-        f"s3:{operation}" in error["Message"])  # fmt: skip
+        f"s3:{operation}" in error["Message"]
+    )
 
 
-def test_an_operation_moto_would_answer_as_another_is_refused_and_changes_nothing(s3) -> None:  # noqa: ANN001
+def test_an_operation_moto_would_answer_as_another_is_refused_and_changes_nothing(s3) -> None:
     bucket = f"scones-refused-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
     with pytest.raises(ClientError) as exc:  # moto deleted the bucket
@@ -354,31 +420,56 @@ def test_an_operation_moto_would_answer_as_another_is_refused_and_changes_nothin
     assert refused(exc, "ListDirectoryBuckets")
 
 
-def test_configurations_whose_output_never_comes_are_refused(s3) -> None:  # noqa: ANN001
+def test_configurations_whose_output_never_comes_are_refused(s3) -> None:
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     with pytest.raises(ClientError) as exc:
-        s3.put_bucket_replication(Bucket=BUCKET, ReplicationConfiguration={
-            "Role": "arn:aws:iam::123456789012:role/replication",
-            "Rules": [{"Status": "Enabled", "Priority": 1, "Filter": {}, "DeleteMarkerReplication": {"Status": "Disabled"},
-                       "Destination": {"Bucket": "arn:aws:s3:::elsewhere"}}]})  # fmt: skip
+        s3.put_bucket_replication(
+            Bucket=BUCKET,
+            ReplicationConfiguration={
+                "Role": "arn:aws:iam::123456789012:role/replication",
+                "Rules": [
+                    {
+                        "Status": "Enabled",
+                        "Priority": 1,
+                        "Filter": {},
+                        "DeleteMarkerReplication": {"Status": "Disabled"},
+                        "Destination": {"Bucket": "arn:aws:s3:::elsewhere"},
+                    }
+                ],
+            },
+        )
     assert refused(exc, "PutBucketReplication") and "replicated" in exc.value.response["Error"]["Message"]
     with pytest.raises(ClientError) as exc:
-        s3.put_bucket_inventory_configuration(Bucket=BUCKET, Id="daily", InventoryConfiguration={
-            "Id": "daily", "IsEnabled": True, "IncludedObjectVersions": "Current", "Schedule": {"Frequency": "Daily"},
-            "Destination": {"S3BucketDestination": {"Bucket": "arn:aws:s3:::elsewhere", "Format": "CSV"}}})  # fmt: skip
+        s3.put_bucket_inventory_configuration(
+            Bucket=BUCKET,
+            Id="daily",
+            InventoryConfiguration={
+                "Id": "daily",
+                "IsEnabled": True,
+                "IncludedObjectVersions": "Current",
+                "Schedule": {"Frequency": "Daily"},
+                "Destination": {"S3BucketDestination": {"Bucket": "arn:aws:s3:::elsewhere", "Format": "CSV"}},
+            },
+        )
     assert refused(exc, "PutBucketInventoryConfiguration")
     assert s3.list_bucket_inventory_configurations(Bucket=BUCKET).get("InventoryConfigurationList", []) == []
 
 
-def test_select_object_content_is_refused_rather_than_answered_wrongly(s3) -> None:  # noqa: ANN001
+def test_select_object_content_is_refused_rather_than_answered_wrongly(s3) -> None:
     s3.put_object(Bucket=BUCKET, Key="labels.csv", Body=b"name,label\nbike,bicycle\nbus,bus\nvan,pickup_truck\n")
     with pytest.raises(ClientError) as exc:  # moto answered 4 (the header counted), or crashed on FROM S3Object
-        s3.select_object_content(Bucket=BUCKET, Key="labels.csv", ExpressionType="SQL", Expression="SELECT COUNT(*) FROM S3Object",
-                                 InputSerialization={"CSV": {"FileHeaderInfo": "USE"}}, OutputSerialization={"CSV": {}})  # fmt: skip
+        s3.select_object_content(
+            Bucket=BUCKET,
+            Key="labels.csv",
+            ExpressionType="SQL",
+            Expression="SELECT COUNT(*) FROM S3Object",
+            InputSerialization={"CSV": {"FileHeaderInfo": "USE"}},
+            OutputSerialization={"CSV": {}},
+        )
     assert refused(exc, "SelectObjectContent") and "GetObject" in exc.value.response["Error"]["Message"]
 
 
-def test_restore_object_makes_an_archived_object_readable(s3) -> None:  # noqa: ANN001
+def test_restore_object_makes_an_archived_object_readable(s3) -> None:
     s3.put_object(Bucket=BUCKET, Key="archived", Body=b"cold", StorageClass="GLACIER")
     with pytest.raises(ClientError) as exc:
         s3.get_object(Bucket=BUCKET, Key="archived")
@@ -387,24 +478,28 @@ def test_restore_object_makes_an_archived_object_readable(s3) -> None:  # noqa: 
     assert s3.get_object(Bucket=BUCKET, Key="archived")["Body"].read() == b"cold"
 
 
-def test_bucket_notifications_are_delivered_to_sqs(s3, emulator) -> None:  # noqa: ANN001
+def test_bucket_notifications_are_delivered_to_sqs(s3, emulator) -> None:
     sqs = emulator.session().client("sqs")
     bucket = f"scones-notify-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
     queue = sqs.create_queue(QueueName=bucket)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
-        "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]})  # fmt: skip
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={"QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]},
+    )
     s3.put_object(Bucket=bucket, Key="images/new.png", Body=b"png")
-    bodies = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10,
-                                                                  WaitTimeSeconds=2).get("Messages", [])]  # fmt: skip
+    bodies = [
+        json.loads(m["Body"])
+        for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", [])
+    ]
     # The configuration's s3:TestEvent first, then the object's event; keys URL-encoded, as S3 sends them.
     assert bodies[0]["Event"] == "s3:TestEvent"
     keys = [unquote_plus(r["s3"]["object"]["key"]) for body in bodies for r in body.get("Records", [])]
     assert keys == ["images/new.png"], bodies
 
 
-def test_bucket_notifications_run_the_lambda_function(s3, emulator) -> None:  # noqa: ANN001
+def test_bucket_notifications_run_the_lambda_function(s3, emulator) -> None:
     """moto's delivery calls LambdaFunction.invoke: the emulator runs the handler, asynchronously as S3 does."""
     import time
 
@@ -413,18 +508,30 @@ def test_bucket_notifications_run_the_lambda_function(s3, emulator) -> None:  # 
     session = emulator.session()
     bucket = f"scones-notify-fn-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
-    name = deploy(session, f"""
+    name = deploy(
+        session,
+        f"""
         import boto3
         from urllib.parse import unquote_plus
         def handler(event, context):
             for record in event["Records"]:
                 key = unquote_plus(record["s3"]["object"]["key"])
                 boto3.client("s3").put_object(Bucket="{bucket}", Key="seen/" + key, Body=b"by the function")
-        """)  # fmt: skip
+        """,
+    )
     arn = session.client("lambda").get_function(FunctionName=name)["Configuration"]["FunctionArn"]
-    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": [
-        {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": [
-            {"Name": "prefix", "Value": "in/"}]}}}]})  # fmt: skip
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {
+                    "LambdaFunctionArn": arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"}]}},
+                }
+            ]
+        },
+    )
     s3.put_object(Bucket=bucket, Key="in/a.png", Body=b"png")
     deadline = time.monotonic() + 60
     while s3.list_objects_v2(Bucket=bucket, Prefix="seen/")["KeyCount"] == 0:
@@ -434,7 +541,7 @@ def test_bucket_notifications_run_the_lambda_function(s3, emulator) -> None:  # 
     session.client("lambda").delete_function(FunctionName=name)
 
 
-def test_object_lambda_and_batch_jobs_are_refused_with_a_4xx(emulator) -> None:  # noqa: ANN001
+def test_object_lambda_and_batch_jobs_are_refused_with_a_4xx(emulator) -> None:
     session = emulator.session()
     # The host prefix ({RequestRoute}.127.0.0.1) would not resolve: sent to the emulator itself.
     s3 = session.client("s3", config=Config(inject_host_prefix=False, retries={"max_attempts": 1}))
@@ -444,13 +551,23 @@ def test_object_lambda_and_batch_jobs_are_refused_with_a_4xx(emulator) -> None: 
     control = session.client("s3control", config=Config(retries={"max_attempts": 1}))
     # s3control's endpoint is <account>.<endpoint>: sent to the emulator itself, as a client of
     # a resolvable endpoint would reach it.
-    control.meta.events.register("before-send.s3-control.CreateJob", lambda request, **_: setattr(
-        request, "url", request.url.replace("://123456789012.", "://")))  # fmt: skip
+    control.meta.events.register(
+        "before-send.s3-control.CreateJob",
+        lambda request, **_: setattr(request, "url", request.url.replace("://123456789012.", "://")),
+    )
     with pytest.raises(ClientError) as exc:
-        control.create_job(AccountId="123456789012", Operation={"S3PutObjectTagging": {}}, Report={"Enabled": False},
-                           ClientRequestToken="t", Priority=1, RoleArn="arn:aws:iam::123456789012:role/batch",
-                           Manifest={"Spec": {"Format": "S3BatchOperations_CSV_20180820", "Fields": ["Bucket", "Key"]},
-                                     "Location": {"ObjectArn": "arn:aws:s3:::b/manifest.csv", "ETag": "e"}})  # fmt: skip
+        control.create_job(
+            AccountId="123456789012",
+            Operation={"S3PutObjectTagging": {}},
+            Report={"Enabled": False},
+            ClientRequestToken="t",
+            Priority=1,
+            RoleArn="arn:aws:iam::123456789012:role/batch",
+            Manifest={
+                "Spec": {"Format": "S3BatchOperations_CSV_20180820", "Fields": ["Bucket", "Key"]},
+                "Location": {"ObjectArn": "arn:aws:s3:::b/manifest.csv", "ETag": "e"},
+            },
+        )
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert exc.value.response["Error"]["Code"] == "UnsupportedOperation"  # in XML, which the SDK reads
     assert "/v20180820/jobs" in exc.value.response["Error"]["Message"]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scones.emulator.s3 import SeamMoved, check_seams
-from scones.emulator.s3 import seams
+from scones.emulator.s3 import SeamMoved, check_seams, seams
 
 
 def test_seams_are_where_the_plug_in_expects_them():

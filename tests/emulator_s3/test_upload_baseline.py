@@ -38,7 +38,9 @@ def upload(s3, key: str) -> tuple[str, list[dict]]:
 
 
 def complete(s3, key: str, upload_id: str, parts: list[dict], **condition: str) -> None:
-    s3.complete_multipart_upload(Bucket=BUCKET, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}, **condition)
+    s3.complete_multipart_upload(
+        Bucket=BUCKET, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}, **condition
+    )
 
 
 def test_an_aborted_upload_is_forgotten(s3):
@@ -48,8 +50,9 @@ def test_an_aborted_upload_is_forgotten(s3):
     assert responses._UPLOAD_BASELINE == {}
 
 
-@pytest.mark.parametrize(("written", "condition", "status"),
-                         [("during", {"IfNoneMatch": "*"}, 409), ("before", {"IfMatch": '"0123"'}, 412)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("written", "condition", "status"), [("during", {"IfNoneMatch": "*"}, 409), ("before", {"IfMatch": '"0123"'}, 412)]
+)
 def test_a_refused_completion_is_forgotten(s3, written: str, condition: dict, status: int):
     if written == "before":
         s3.put_object(Bucket=BUCKET, Key="refused", Body=b"there before the upload")

@@ -18,8 +18,13 @@ import numpy as np
 from tests.support.images import png
 
 CLASSES = {8: "bicycle", 48: "motorcycle"}  # CIFAR-100 fine label id -> name; labels 0, 1 in this order
-_ARRAY_GLOBALS = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-                  ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}  # fmt: skip
+_ARRAY_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("_codecs", "encode"),
+}
 
 
 class _ArrayUnpickler(pickle.Unpickler):
@@ -54,7 +59,7 @@ def read_split(tarball: Path, split: str) -> Split:
     return Split(np.ascontiguousarray(images), labels, names)
 
 
-def write_channel(s3, bucket: str, prefix: str, channel: str, split: Split) -> None:  # noqa: ANN001 - boto3 client
+def write_channel(s3, bucket: str, prefix: str, channel: str, split: Split) -> None:
     """``<prefix>/<channel>/<class>/<file>.png`` and ``<prefix>/<channel>_lst/<channel>.lst``."""
     lines = []
     names = list(CLASSES.values())
@@ -65,14 +70,21 @@ def write_channel(s3, bucket: str, prefix: str, channel: str, split: Split) -> N
     s3.put_object(Bucket=bucket, Key=f"{prefix}/{channel}_lst/{channel}.lst", Body="\n".join(lines) + "\n")
 
 
-def channels(bucket: str, prefix: str, names: tuple[str, ...] = ("train", "validation", "train_lst", "validation_lst")) -> list[dict]:
+def channels(
+    bucket: str, prefix: str, names: tuple[str, ...] = ("train", "validation", "train_lst", "validation_lst")
+) -> list[dict]:
     return [
         {
             "ChannelName": name,
-            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{bucket}/{prefix}/{name}/",
-                                            "S3DataDistributionType": "FullyReplicated"}},
+            "DataSource": {
+                "S3DataSource": {
+                    "S3DataType": "S3Prefix",
+                    "S3Uri": f"s3://{bucket}/{prefix}/{name}/",
+                    "S3DataDistributionType": "FullyReplicated",
+                }
+            },
             "ContentType": "application/x-image",
             "CompressionType": "None",
         }
         for name in names
-    ]  # fmt: skip
+    ]

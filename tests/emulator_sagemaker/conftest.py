@@ -17,7 +17,6 @@ import pytest
 
 from tests.emulator_sagemaker.cifar_subset import Split, channels, read_split, write_channel
 
-
 TEST_IMAGE = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
 TEST_ROLE = "arn:aws:iam::123456789012:role/scones-sagemaker"
 TEST_BUCKET = "scones-emulator-sagemaker-tests"
@@ -43,9 +42,13 @@ def unique(name: str) -> str:
 
 
 def training_request(
-    name: str, dataset: SmallDataset, *, image: str = TEST_IMAGE, hyperparameters: dict[str, str] | None = None,
+    name: str,
+    dataset: SmallDataset,
+    *,
+    image: str = TEST_IMAGE,
+    hyperparameters: dict[str, str] | None = None,
     channel_names: tuple[str, ...] = ("train", "validation", "train_lst", "validation_lst"),
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     return {
         "TrainingJobName": name,
         "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
@@ -78,36 +81,39 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 120, interval: float
         time.sleep(interval)
 
 
-def finished_job(sm, name: str, timeout: float = 180) -> dict[str, Any]:  # noqa: ANN001
+def finished_job(sm, name: str, timeout: float = 180) -> dict[str, Any]:
     """DescribeTrainingJob once the job has ended (Completed, Failed or Stopped)."""
     return wait_for(
-        lambda: (d := sm.describe_training_job(TrainingJobName=name))["TrainingJobStatus"] not in ("InProgress", "Stopping") and d,
+        lambda: (
+            (d := sm.describe_training_job(TrainingJobName=name))["TrainingJobStatus"] not in ("InProgress", "Stopping")
+            and d
+        ),
         timeout,
     )
 
 
 @pytest.fixture(scope="session")
-def sagemaker_session(emulator):  # noqa: ANN001, ANN201
+def sagemaker_session(emulator):
     return emulator.session()
 
 
 @pytest.fixture(scope="session")
-def sm(sagemaker_session):  # noqa: ANN001, ANN201
+def sm(sagemaker_session):
     return sagemaker_session.client("sagemaker")
 
 
 @pytest.fixture(scope="session")
-def runtime(sagemaker_session):  # noqa: ANN001, ANN201
+def runtime(sagemaker_session):
     return sagemaker_session.client("sagemaker-runtime")
 
 
 @pytest.fixture(scope="session")
-def s3(sagemaker_session):  # noqa: ANN001, ANN201
+def s3(sagemaker_session):
     return sagemaker_session.client("s3")
 
 
 @pytest.fixture(scope="session")
-def small_dataset(s3, tmp_path_factory) -> SmallDataset:  # noqa: ANN001
+def small_dataset(s3, tmp_path_factory) -> SmallDataset:
     from tests.conftest import SHARED_DATA
 
     if not SHARED_DATA.exists():
@@ -121,7 +127,7 @@ def small_dataset(s3, tmp_path_factory) -> SmallDataset:  # noqa: ANN001
 
 
 @pytest.fixture(scope="session")
-def trained_job(sm, small_dataset) -> dict[str, Any]:  # noqa: ANN001
+def trained_job(sm, small_dataset) -> dict[str, Any]:
     """One job trained on the small dataset, described once Completed."""
     name = unique("bikes-small")
     sm.create_training_job(**training_request(name, small_dataset))
@@ -131,7 +137,7 @@ def trained_job(sm, small_dataset) -> dict[str, Any]:  # noqa: ANN001
 
 
 @pytest.fixture(scope="session")
-def model_name(sm, trained_job) -> str:  # noqa: ANN001
+def model_name(sm, trained_job) -> str:
     """A SageMaker model of the trained job's artifact."""
     name = unique("bikes-model")
     sm.create_model(
@@ -142,27 +148,40 @@ def model_name(sm, trained_job) -> str:  # noqa: ANN001
     return name
 
 
-def endpoint_config(sm, model: str, *, variant: str = "AllTraffic", instance_type: str = "ml.m5.large",  # noqa: ANN001
-                    capture: dict[str, Any] | None = None) -> str:  # fmt: skip
+def endpoint_config(
+    sm,
+    model: str,
+    *,
+    variant: str = "AllTraffic",
+    instance_type: str = "ml.m5.large",
+    capture: dict[str, Any] | None = None,
+) -> str:
     name = unique("bikes-config")
     request: dict[str, Any] = {
         "EndpointConfigName": name,
-        "ProductionVariants": [{"VariantName": variant, "ModelName": model, "InitialInstanceCount": 1,
-                                "InstanceType": instance_type, "InitialVariantWeight": 1.0}],
-    }  # fmt: skip
+        "ProductionVariants": [
+            {
+                "VariantName": variant,
+                "ModelName": model,
+                "InitialInstanceCount": 1,
+                "InstanceType": instance_type,
+                "InitialVariantWeight": 1.0,
+            }
+        ],
+    }
     if capture is not None:
         request["DataCaptureConfig"] = capture
     sm.create_endpoint_config(**request)
     return name
 
 
-def in_service(sm, endpoint: str) -> dict[str, Any]:  # noqa: ANN001
+def in_service(sm, endpoint: str) -> dict[str, Any]:
     sm.get_waiter("endpoint_in_service").wait(EndpointName=endpoint, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
     return sm.describe_endpoint(EndpointName=endpoint)
 
 
 @pytest.fixture(scope="session")
-def endpoint(sm, model_name) -> str:  # noqa: ANN001
+def endpoint(sm, model_name) -> str:
     """An InService endpoint serving the trained model, no capture."""
     name = unique("bikes")
     sm.create_endpoint(EndpointName=name, EndpointConfigName=endpoint_config(sm, model_name))

@@ -13,12 +13,19 @@ import requests
 from tests.emulator_sagemaker.cifar_subset import png
 from tests.emulator_sagemaker.conftest import endpoint_config, in_service, unique
 
-CAPTURE_KEY = re.compile(r"(?P<endpoint>[^/]+)/(?P<variant>[^/]+)/\d{4}/\d{2}/\d{2}/\d{2}/\d{2}-\d{2}-\d{3}-[0-9a-f-]{36}\.jsonl")
+CAPTURE_KEY = re.compile(
+    r"(?P<endpoint>[^/]+)/(?P<variant>[^/]+)/\d{4}/\d{2}/\d{2}/\d{2}/\d{2}-\d{2}-\d{3}-[0-9a-f-]{36}\.jsonl"
+)
 INFERENCE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 
-def capture_config(bucket: str, prefix: str, percentage: int = 100, modes: tuple[str, ...] = ("Input", "Output"),
-                   json_types: tuple[str, ...] | None = ("application/json",)) -> dict:  # fmt: skip
+def capture_config(
+    bucket: str,
+    prefix: str,
+    percentage: int = 100,
+    modes: tuple[str, ...] = ("Input", "Output"),
+    json_types: tuple[str, ...] | None = ("application/json",),
+) -> dict:
     config = {
         "EnableCapture": True,
         "InitialSamplingPercentage": percentage,
@@ -30,13 +37,13 @@ def capture_config(bucket: str, prefix: str, percentage: int = 100, modes: tuple
     return config
 
 
-def flush(emulator) -> dict[str, int]:  # noqa: ANN001
+def flush(emulator) -> dict[str, int]:
     answer = requests.post(f"{emulator.endpoint_url}/moto-api/sagemaker/capture/flush", timeout=30)
     answer.raise_for_status()
     return answer.json()
 
 
-def captured(s3, bucket: str, prefix: str) -> dict[str, list[dict]]:  # noqa: ANN001
+def captured(s3, bucket: str, prefix: str) -> dict[str, list[dict]]:
     """``{key relative to the destination: records}``."""
     files = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/"):
@@ -47,7 +54,7 @@ def captured(s3, bucket: str, prefix: str) -> dict[str, list[dict]]:  # noqa: AN
     return files
 
 
-def capturing_endpoint(sm, model_name: str, capture: dict) -> str:  # noqa: ANN001
+def capturing_endpoint(sm, model_name: str, capture: dict) -> str:
     name = unique("bikes-capture")
     sm.create_endpoint(EndpointName=name, EndpointConfigName=endpoint_config(sm, model_name, capture=capture))
     described = in_service(sm, name)
@@ -56,7 +63,9 @@ def capturing_endpoint(sm, model_name: str, capture: dict) -> str:  # noqa: ANN0
     return name
 
 
-def test_every_request_captured_in_sagemaker_format_under_concurrency(emulator, sm, s3, runtime, model_name, small_dataset) -> None:  # noqa: ANN001, E501
+def test_every_request_captured_in_sagemaker_format_under_concurrency(
+    emulator, sm, s3, runtime, model_name, small_dataset
+) -> None:
     prefix = f"capture/{unique('all')}"
     endpoint = capturing_endpoint(sm, model_name, capture_config(small_dataset.bucket, prefix))
     bodies = [png(image) for image in small_dataset.validation.images]  # 40 distinct PNGs
@@ -80,18 +89,26 @@ def test_every_request_captured_in_sagemaker_format_under_concurrency(emulator, 
         assert request["observedContentType"] == "image/png" and request["mode"] == "INPUT"
         assert request["encoding"] == "BASE64"
         body = base64.b64decode(request["data"])
-        assert response == {"observedContentType": "application/json", "mode": "OUTPUT",
-                            "data": answers[body].decode(), "encoding": "JSON"}  # fmt: skip
+        assert response == {
+            "observedContentType": "application/json",
+            "mode": "OUTPUT",
+            "data": answers[body].decode(),
+            "encoding": "JSON",
+        }
         assert INFERENCE_TIME.fullmatch(record["eventMetadata"]["inferenceTime"])
 
 
-def test_sampling_captures_exactly_the_sampled_requests(emulator, sm, s3, runtime, model_name, small_dataset) -> None:  # noqa: ANN001
+def test_sampling_captures_exactly_the_sampled_requests(emulator, sm, s3, runtime, model_name, small_dataset) -> None:
     prefix = f"capture/{unique('half')}"
     endpoint = capturing_endpoint(sm, model_name, capture_config(small_dataset.bucket, prefix, percentage=50))
     before = flush(emulator)
     body = png(small_dataset.validation.images[0])
     with ThreadPoolExecutor(6) as pool:
-        list(pool.map(lambda _: runtime.invoke_endpoint(EndpointName=endpoint, ContentType="image/png", Body=body), range(120)))
+        list(
+            pool.map(
+                lambda _: runtime.invoke_endpoint(EndpointName=endpoint, ContentType="image/png", Body=body), range(120)
+            )
+        )
     after = flush(emulator)
     sampled = after["sampled"] - before["sampled"]
     written = sum(len(lines) for lines in captured(s3, small_dataset.bucket, prefix).values())
@@ -100,12 +117,16 @@ def test_sampling_captures_exactly_the_sampled_requests(emulator, sm, s3, runtim
     assert after["captured"] == after["sampled"]
 
 
-def test_capture_options_and_default_encoding(emulator, sm, s3, runtime, model_name, small_dataset) -> None:  # noqa: ANN001
+def test_capture_options_and_default_encoding(emulator, sm, s3, runtime, model_name, small_dataset) -> None:
     prefix = f"capture/{unique('output')}"
     config = capture_config(small_dataset.bucket, prefix, modes=("Output",), json_types=None)
     endpoint = capturing_endpoint(sm, model_name, config)
-    answer = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="image/png", Body=png(small_dataset.validation.images[1]),
-                                     InferenceId="request-42")["Body"].read()  # fmt: skip
+    answer = runtime.invoke_endpoint(
+        EndpointName=endpoint,
+        ContentType="image/png",
+        Body=png(small_dataset.validation.images[1]),
+        InferenceId="request-42",
+    )["Body"].read()
     flush(emulator)
     (record,) = [r for lines in captured(s3, small_dataset.bucket, prefix).values() for r in lines]
     assert set(record["captureData"]) == {"endpointOutput"}  # CaptureOptions: Output only
@@ -115,14 +136,16 @@ def test_capture_options_and_default_encoding(emulator, sm, s3, runtime, model_n
     assert record["eventMetadata"]["inferenceId"] == "request-42"
 
 
-def test_no_capture_without_data_capture_config(emulator, s3, runtime, endpoint, small_dataset) -> None:  # noqa: ANN001
+def test_no_capture_without_data_capture_config(emulator, s3, runtime, endpoint, small_dataset) -> None:
     before = flush(emulator)
-    runtime.invoke_endpoint(EndpointName=endpoint, ContentType="image/png", Body=png(small_dataset.validation.images[0]))
+    runtime.invoke_endpoint(
+        EndpointName=endpoint, ContentType="image/png", Body=png(small_dataset.validation.images[0])
+    )
     assert flush(emulator)["sampled"] == before["sampled"]
 
 
 @pytest.mark.parametrize("bad", [{"InitialSamplingPercentage": 150}, {"CaptureOptions": [{"CaptureMode": "Sideways"}]}])
-def test_an_invalid_capture_config_fails_the_endpoint(sm, model_name, small_dataset, bad) -> None:  # noqa: ANN001
+def test_an_invalid_capture_config_fails_the_endpoint(sm, model_name, small_dataset, bad) -> None:
     from tests.emulator_sagemaker.conftest import wait_for
 
     config = {**capture_config(small_dataset.bucket, "capture/invalid"), **bad}

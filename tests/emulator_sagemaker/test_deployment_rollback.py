@@ -21,13 +21,20 @@ from tests.emulator_sagemaker.conftest import TEST_BUCKET, endpoint_config, in_s
 
 
 def recorded(endpoint: str, config: str) -> Deployment:
-    return Deployment(endpoint_name=endpoint, training_job="bikes-small", model_name="bikes-model", endpoint_config=config,
-                      model_data_url="s3://bucket/model.tar.gz", validation_accuracy=0.9, classes=["bicycle", "motorcycle"],
-                      deployed_at="2026-11-22T02:40:00+00:00")  # fmt: skip
+    return Deployment(
+        endpoint_name=endpoint,
+        training_job="bikes-small",
+        model_name="bikes-model",
+        endpoint_config=config,
+        model_data_url="s3://bucket/model.tar.gz",
+        validation_accuracy=0.9,
+        classes=["bicycle", "motorcycle"],
+        deployed_at="2026-11-22T02:40:00+00:00",
+    )
 
 
 @pytest.fixture
-def updated_endpoint(sm, model_name) -> tuple[str, str, str]:  # noqa: ANN001
+def updated_endpoint(sm, model_name) -> tuple[str, str, str]:
     """(endpoint, the config it served, the config it serves now): an endpoint updated once."""
     name = unique("bikes-smoke")
     old = endpoint_config(sm, model_name, variant="Blue")
@@ -39,12 +46,12 @@ def updated_endpoint(sm, model_name) -> tuple[str, str, str]:  # noqa: ANN001
     return name, old, new
 
 
-def serving(sm, name: str) -> tuple[str, str]:  # noqa: ANN001
+def serving(sm, name: str) -> tuple[str, str]:
     endpoint = sm.describe_endpoint(EndpointName=name)
     return endpoint["EndpointStatus"], endpoint["EndpointConfigName"]
 
 
-def test_the_recorded_config_serves_again(sm, updated_endpoint) -> None:  # noqa: ANN001
+def test_the_recorded_config_serves_again(sm, updated_endpoint) -> None:
     name, old, new = updated_endpoint
     outcome = roll_back(sm, name, new, recorded(name, old), delay=1)
     assert outcome.rolled_back and old in outcome.reason
@@ -55,7 +62,7 @@ def test_the_recorded_config_serves_again(sm, updated_endpoint) -> None:  # noqa
     assert serving(sm, name) == ("InService", old)
 
 
-def test_a_first_deployment_has_nothing_to_go_back_to(sm, updated_endpoint) -> None:  # noqa: ANN001
+def test_a_first_deployment_has_nothing_to_go_back_to(sm, updated_endpoint) -> None:
     name, old, new = updated_endpoint
     for previous in (None, recorded("another-endpoint", old)):
         outcome = roll_back(sm, name, new, previous, delay=1)
@@ -63,7 +70,7 @@ def test_a_first_deployment_has_nothing_to_go_back_to(sm, updated_endpoint) -> N
         assert serving(sm, name) == ("InService", new)
 
 
-def test_an_endpoint_changed_since_is_left_alone(sm, updated_endpoint) -> None:  # noqa: ANN001
+def test_an_endpoint_changed_since_is_left_alone(sm, updated_endpoint) -> None:
     name, old, new = updated_endpoint
     outcome = roll_back(sm, name, "some-other-config", recorded(name, old), delay=1)
     assert not outcome.rolled_back and "left as it is" in outcome.reason
@@ -72,7 +79,7 @@ def test_an_endpoint_changed_since_is_left_alone(sm, updated_endpoint) -> None: 
     assert not gone.rolled_back and "does not exist" in gone.reason
 
 
-def test_a_deleted_recorded_config_is_an_error_and_changes_nothing(sm, model_name, updated_endpoint) -> None:  # noqa: ANN001
+def test_a_deleted_recorded_config_is_an_error_and_changes_nothing(sm, model_name, updated_endpoint) -> None:
     name, _, new = updated_endpoint
     deleted = endpoint_config(sm, model_name)
     sm.delete_endpoint_config(EndpointConfigName=deleted)
@@ -94,7 +101,7 @@ class WrongRuntime:
         return {"Body": StreamingBody(io.BytesIO(body), len(body))}
 
 
-def dag_task(monkeypatch, sagemaker_session, runtime, task_id: str = "smoke_test_endpoint") -> Any:  # noqa: ANN001
+def dag_task(monkeypatch, sagemaker_session, runtime, task_id: str = "smoke_test_endpoint") -> Any:
     """A task callable of the nightly DAG, its AWS clients the emulator's (runtime: ``runtime``)."""
     import scones.airflow_glue
     import scones.training.dataset
@@ -102,16 +109,33 @@ def dag_task(monkeypatch, sagemaker_session, runtime, task_id: str = "smoke_test
     settings = replace(load_settings(environ={}), bucket=TEST_BUCKET, poll_seconds=1)
     clients = {"sagemaker-runtime": runtime}
     monkeypatch.setattr(scones.airflow_glue, "task_settings", lambda params=None: settings)
-    monkeypatch.setattr(scones.airflow_glue, "aws_client",
-                        lambda service, _settings, **_: clients.get(service) or sagemaker_session.client(service))  # fmt: skip
-    monkeypatch.setattr(scones.training.dataset, "first_validation_image", lambda s3, _settings: ("held-out.png", b"png"))
+    monkeypatch.setattr(
+        scones.airflow_glue,
+        "aws_client",
+        lambda service, _settings, **_: clients.get(service) or sagemaker_session.client(service),
+    )
+    monkeypatch.setattr(
+        scones.training.dataset, "first_validation_image", lambda s3, _settings: ("held-out.png", b"png")
+    )
     return settings, runpy.run_path(str(DAGS_FOLDER / "scones_train_deploy.py"))[task_id].function
 
 
-@pytest.mark.parametrize("runtime", [WrongRuntime(), WrongRuntime(ClientError(
-    {"Error": {"Code": "ModelError", "Message": "Received server error (500) from primary"}}, "InvokeEndpoint"))],
-    ids=["wrong answer", "model error"])  # fmt: skip
-def test_the_dags_smoke_test_rolls_a_failing_model_back(monkeypatch, sagemaker_session, s3, sm, updated_endpoint, runtime) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    "runtime",
+    [
+        WrongRuntime(),
+        WrongRuntime(
+            ClientError(
+                {"Error": {"Code": "ModelError", "Message": "Received server error (500) from primary"}},
+                "InvokeEndpoint",
+            )
+        ),
+    ],
+    ids=["wrong answer", "model error"],
+)
+def test_the_dags_smoke_test_rolls_a_failing_model_back(
+    monkeypatch, sagemaker_session, s3, sm, updated_endpoint, runtime
+) -> None:
     name, old, new = updated_endpoint
     settings, task = dag_task(monkeypatch, sagemaker_session, runtime)
     write_current(s3, TEST_BUCKET, settings.models_prefix, recorded(name, old))
@@ -129,7 +153,9 @@ def test_the_dags_smoke_test_rolls_a_failing_model_back(monkeypatch, sagemaker_s
     assert read_current(s3, TEST_BUCKET, settings.models_prefix).endpoint_config == old
 
 
-def test_the_dags_smoke_test_retries_throttling_without_rolling_back(monkeypatch, sagemaker_session, s3, sm, updated_endpoint) -> None:  # noqa: ANN001
+def test_the_dags_smoke_test_retries_throttling_without_rolling_back(
+    monkeypatch, sagemaker_session, s3, sm, updated_endpoint
+) -> None:
     name, old, new = updated_endpoint
     throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "InvokeEndpoint")
     settings, task = dag_task(monkeypatch, sagemaker_session, WrongRuntime(throttled))

@@ -15,13 +15,13 @@ from tests.emulator_sagemaker.cifar_subset import png
 
 
 @pytest.fixture
-def sdk_session(emulator, monkeypatch: pytest.MonkeyPatch) -> boto3.Session:  # noqa: ANN001
+def sdk_session(emulator, monkeypatch: pytest.MonkeyPatch) -> boto3.Session:
     """A boto3 session the SDK's clients build on; AWS_ENDPOINT_URL sends them to the emulator."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", emulator.endpoint_url)
     return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
 
 
-def test_sdk_reads_a_finished_training_job(sdk_session, trained_job) -> None:  # noqa: ANN001
+def test_sdk_reads_a_finished_training_job(sdk_session, trained_job) -> None:
     from sagemaker.core.resources import TrainingJob
 
     job = TrainingJob.get(trained_job["TrainingJobName"], session=sdk_session, region="us-east-1")
@@ -34,15 +34,20 @@ def test_sdk_reads_a_finished_training_job(sdk_session, trained_job) -> None:  #
     assert job.algorithm_specification.training_image == trained_job["AlgorithmSpecification"]["TrainingImage"]
 
 
-def test_sdk_invokes_an_endpoint_and_reads_its_state(sdk_session, endpoint, small_dataset) -> None:  # noqa: ANN001
+def test_sdk_invokes_an_endpoint_and_reads_its_state(sdk_session, endpoint, small_dataset) -> None:
     from sagemaker.core.resources import Endpoint
 
     served = Endpoint.get(endpoint, session=sdk_session, region="us-east-1")
     assert served.endpoint_status == "InService"
     assert served.production_variants[0].variant_name == "AllTraffic"
 
-    answer = served.invoke(body=png(small_dataset.validation.images[0]), content_type="image/png",
-                           accept="application/json", session=sdk_session, region="us-east-1")  # fmt: skip
+    answer = served.invoke(
+        body=png(small_dataset.validation.images[0]),
+        content_type="image/png",
+        accept="application/json",
+        session=sdk_session,
+        region="us-east-1",
+    )
     body = answer.body.read() if hasattr(answer.body, "read") else answer.body
     probabilities = json.loads(body)
     assert len(probabilities) == 2 and sum(probabilities) == pytest.approx(1.0, abs=1e-5)

@@ -18,7 +18,7 @@ def test_every_seam_is_where_the_plug_in_expects_it() -> None:
 
 
 def test_a_moved_method_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
-    def create_endpoint(self, name, config_name, tags):  # noqa: ANN001, ANN202 - a renamed parameter
+    def create_endpoint(self, name, config_name, tags):
         return None
 
     monkeypatch.setattr(SageMakerModelBackend, "create_endpoint", create_endpoint)
@@ -34,12 +34,19 @@ def test_a_moto_upgrade_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
         seams.check_seams()
 
 
-@pytest.mark.parametrize(("method", "action"), [("update_endpoint", "UpdateEndpoint"), ("stop_training_job", "StopTrainingJob"),
-                                              ("list_training_jobs_for_hyper_parameter_tuning_job",
-                                               "ListTrainingJobsForHyperParameterTuningJob"),
-                                              ("stop_transform_job", "StopTransformJob"),
-                                              ("stop_hyper_parameter_tuning_job", "StopHyperParameterTuningJob")])
-def test_moto_implementing_an_action_we_add_is_flagged(monkeypatch: pytest.MonkeyPatch, method: str, action: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "action"),
+    [
+        ("update_endpoint", "UpdateEndpoint"),
+        ("stop_training_job", "StopTrainingJob"),
+        ("list_training_jobs_for_hyper_parameter_tuning_job", "ListTrainingJobsForHyperParameterTuningJob"),
+        ("stop_transform_job", "StopTransformJob"),
+        ("stop_hyper_parameter_tuning_job", "StopHyperParameterTuningJob"),
+    ],
+)
+def test_moto_implementing_an_action_we_add_is_flagged(
+    monkeypatch: pytest.MonkeyPatch, method: str, action: str
+) -> None:
     from moto.sagemaker.responses import SageMakerResponse
 
     monkeypatch.setattr(SageMakerResponse, method, lambda self: None, raising=False)
@@ -49,7 +56,9 @@ def test_moto_implementing_an_action_we_add_is_flagged(monkeypatch: pytest.Monke
 
 def test_our_backends_find_our_routes() -> None:
     # moto resolves a backend's URL map from the module beside its class's models module.
-    assert SageMakerEmulatorBackend("us-east-1", "123456789012")._url_module.__name__ == "scones.emulator.sagemaker.urls"
+    assert (
+        SageMakerEmulatorBackend("us-east-1", "123456789012")._url_module.__name__ == "scones.emulator.sagemaker.urls"
+    )
     runtime = SageMakerRuntimeEmulatorBackend("us-east-1", "123456789012")
     assert runtime._url_module.__name__ == "scones.emulator.sagemaker.runtime.urls"
     assert set(runtime.url_paths) == set(SageMakerRuntimeBackend("us-east-1", "123456789012").url_paths)
@@ -64,7 +73,7 @@ def test_overrides_keep_moto_s_keyword_interface() -> None:
     assert ours == list(inspect.signature(SageMakerModelBackend.create_endpoint).parameters)
 
 
-def test_the_running_emulator_uses_the_plug_in(emulator) -> None:  # noqa: ANN001
+def test_the_running_emulator_uses_the_plug_in(emulator) -> None:
     import requests
 
     assert "local AWS ready" in "\n".join(emulator.output)

@@ -22,7 +22,7 @@ from tests.emulator_sagemaker.conftest import (
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 
 
-def log_messages(logs, job: str) -> tuple[str, list[str]]:  # noqa: ANN001
+def log_messages(logs, job: str) -> tuple[str, list[str]]:
     streams = logs.describe_log_streams(logGroupName=LOG_GROUP, logStreamNamePrefix=f"{job}/")["logStreams"]
     assert len(streams) == 1, streams
     stream = streams[0]["logStreamName"]
@@ -30,7 +30,7 @@ def log_messages(logs, job: str) -> tuple[str, list[str]]:  # noqa: ANN001
     return stream, [e["message"] for e in events]
 
 
-def test_a_job_is_in_progress_then_completed(sm, small_dataset) -> None:  # noqa: ANN001
+def test_a_job_is_in_progress_then_completed(sm, small_dataset) -> None:
     name = unique("bikes-status")
     sm.create_training_job(**training_request(name, small_dataset))
     first = sm.describe_training_job(TrainingJobName=name)
@@ -40,15 +40,19 @@ def test_a_job_is_in_progress_then_completed(sm, small_dataset) -> None:  # noqa
     done = sm.describe_training_job(TrainingJobName=name)
     assert done["TrainingJobStatus"] == "Completed"
     assert [t["Status"] for t in done["SecondaryStatusTransitions"]] == [
-        "Starting", "Downloading", "Training", "Uploading", "Completed",
-    ]  # fmt: skip
+        "Starting",
+        "Downloading",
+        "Training",
+        "Uploading",
+        "Completed",
+    ]
     assert all(t["StartTime"] <= t["EndTime"] for t in done["SecondaryStatusTransitions"])
     assert done["TrainingStartTime"] <= done["TrainingEndTime"]
     assert done["BillableTimeInSeconds"] >= 1
     assert "FailureReason" not in done
 
 
-def test_a_job_can_be_stopped(sm, sagemaker_session, small_dataset) -> None:  # noqa: ANN001
+def test_a_job_can_be_stopped(sm, sagemaker_session, small_dataset) -> None:
     name = unique("bikes-stop")
     request = training_request(name, small_dataset)
     request["HyperParameters"]["epochs"] = "500"  # minutes: it is stopped long before
@@ -74,15 +78,18 @@ def test_a_job_can_be_stopped(sm, sagemaker_session, small_dataset) -> None:  # 
     assert unknown.value.response["Error"]["Code"] == "ValidationException"
 
 
-def test_final_metrics_artifact_and_log(sm, s3, sagemaker_session, trained_job) -> None:  # noqa: ANN001
+def test_final_metrics_artifact_and_log(sm, s3, sagemaker_session, trained_job) -> None:
     metrics = {m["MetricName"]: m["Value"] for m in trained_job["FinalMetricDataList"]}
     assert set(metrics) == {"train:accuracy", "validation:accuracy"}
     assert metrics["train:accuracy"] >= 0.9  # 120 images, 5 epochs: the model fits them
     assert metrics["validation:accuracy"] >= 0.7  # and generalises well beyond chance
 
     artifact = trained_job["ModelArtifacts"]["S3ModelArtifacts"]
-    assert artifact == f"s3://{trained_job['OutputDataConfig']['S3OutputPath'].split('//')[1].rstrip('/')}/{trained_job['TrainingJobName']}/output/model.tar.gz"
-    bucket, key = artifact[len("s3://"):].split("/", 1)
+    assert (
+        artifact
+        == f"s3://{trained_job['OutputDataConfig']['S3OutputPath'].split('//')[1].rstrip('/')}/{trained_job['TrainingJobName']}/output/model.tar.gz"
+    )
+    bucket, key = artifact[len("s3://") :].split("/", 1)
     with tarfile.open(fileobj=io.BytesIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read())) as tar:
         assert tar.getnames() == ["model.npz"]
 
@@ -97,13 +104,13 @@ def test_final_metrics_artifact_and_log(sm, s3, sagemaker_session, trained_job) 
         assert float(values[-1]) == pytest.approx(metrics[definition["Name"]], abs=1e-6)
 
 
-def test_duplicate_job_name_is_refused(sm, trained_job, small_dataset) -> None:  # noqa: ANN001
+def test_duplicate_job_name_is_refused(sm, trained_job, small_dataset) -> None:
     with pytest.raises(ClientError) as error:
         sm.create_training_job(**training_request(trained_job["TrainingJobName"], small_dataset))
     assert "already exists" in error.value.response["Error"]["Message"]
 
 
-def test_unsupported_image_fails_with_a_clear_reason(sm, small_dataset) -> None:  # noqa: ANN001
+def test_unsupported_image_fails_with_a_clear_reason(sm, small_dataset) -> None:
     name = unique("xgb")
     image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
     sm.create_training_job(**training_request(name, small_dataset, image=image))
@@ -117,9 +124,11 @@ def test_unsupported_image_fails_with_a_clear_reason(sm, small_dataset) -> None:
     assert "FinalMetricDataList" not in failed or not failed["FinalMetricDataList"]
 
 
-def test_missing_channel_fails_naming_it(sm, small_dataset) -> None:  # noqa: ANN001
+def test_missing_channel_fails_naming_it(sm, small_dataset) -> None:
     name = unique("no-lst")
-    sm.create_training_job(**training_request(name, small_dataset, channel_names=("train", "validation", "validation_lst")))
+    sm.create_training_job(
+        **training_request(name, small_dataset, channel_names=("train", "validation", "validation_lst"))
+    )
     failed = finished_job(sm, name)
     assert failed["TrainingJobStatus"] == "Failed"
     assert "lacks train_lst" in failed["FailureReason"]
@@ -135,7 +144,7 @@ def test_missing_channel_fails_naming_it(sm, small_dataset) -> None:  # noqa: AN
         ({"num_classes": "1", "num_training_samples": "120"}, "'num_classes' is 1"),
     ],
 )
-def test_bad_hyperparameters_fail_naming_them(sm, small_dataset, hyperparameters, reason) -> None:  # noqa: ANN001
+def test_bad_hyperparameters_fail_naming_them(sm, small_dataset, hyperparameters, reason) -> None:
     name = unique("bad-hp")
     sm.create_training_job(**training_request(name, small_dataset, hyperparameters=hyperparameters))
     failed = finished_job(sm, name)
@@ -143,9 +152,12 @@ def test_bad_hyperparameters_fail_naming_them(sm, small_dataset, hyperparameters
     assert reason in failed["FailureReason"]
 
 
-def test_manifest_naming_a_missing_image_fails_naming_it(sm, s3, small_dataset) -> None:  # noqa: ANN001
+def test_manifest_naming_a_missing_image_fails_naming_it(sm, s3, small_dataset) -> None:
     prefix = f"datasets/{unique('broken')}"
-    for channel, body in (("train_lst", "0\t0\tbicycle/nowhere.png\n"), ("validation_lst", "0\t0\tbicycle/nowhere.png\n")):
+    for channel, body in (
+        ("train_lst", "0\t0\tbicycle/nowhere.png\n"),
+        ("validation_lst", "0\t0\tbicycle/nowhere.png\n"),
+    ):
         s3.put_object(Bucket=small_dataset.bucket, Key=f"{prefix}/{channel}/{channel[:-4]}.lst", Body=body)
     request = training_request(unique("broken"), small_dataset)
     for channel in request["InputDataConfig"]:
@@ -161,7 +173,7 @@ def test_manifest_naming_a_missing_image_fails_naming_it(sm, s3, small_dataset) 
 
 
 @pytest.fixture
-def aws_connection(emulator, monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: ANN001
+def aws_connection(emulator, monkeypatch: pytest.MonkeyPatch) -> str:
     """The Airflow connection ``aws_default`` pointing at the emulator, as ``scones up`` sets it."""
     extra = {"endpoint_url": emulator.endpoint_url, "region_name": "us-east-1"}
     uri = json.dumps({"conn_type": "aws", "login": "testing", "password": "testing", "extra": extra})
@@ -169,7 +181,7 @@ def aws_connection(emulator, monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: A
     return "aws_default"
 
 
-def test_provider_hook_prints_the_training_log(aws_connection, trained_job, capfd) -> None:  # noqa: ANN001
+def test_provider_hook_prints_the_training_log(aws_connection, trained_job, capfd) -> None:
     from airflow.providers.amazon.aws.hooks.sagemaker import LogState, SageMakerHook
 
     hook = SageMakerHook(aws_conn_id=aws_connection)
@@ -189,7 +201,7 @@ def test_provider_hook_prints_the_training_log(aws_connection, trained_job, capf
     assert "Completed - Training job completed" in printed  # the secondary status transitions
 
 
-def test_provider_deferrable_trigger_sees_the_outcome(aws_connection, trained_job) -> None:  # noqa: ANN001
+def test_provider_deferrable_trigger_sees_the_outcome(aws_connection, trained_job) -> None:
     """The trigger the deferrable training operator defers to (a waiter run through aiobotocore).
 
     The pinned provider's operator never calls ``describe_training_job_with_log_async``: its
@@ -198,8 +210,13 @@ def test_provider_deferrable_trigger_sees_the_outcome(aws_connection, trained_jo
     from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
 
     async def first_event() -> object:
-        trigger = SageMakerTrigger(job_name=trained_job["TrainingJobName"], job_type="Training", waiter_delay=1,
-                                   waiter_max_attempts=5, aws_conn_id=aws_connection)  # fmt: skip
+        trigger = SageMakerTrigger(
+            job_name=trained_job["TrainingJobName"],
+            job_type="Training",
+            waiter_delay=1,
+            waiter_max_attempts=5,
+            aws_conn_id=aws_connection,
+        )
         async for event in trigger.run():
             return event
         raise AssertionError("the trigger yielded no event")

@@ -12,23 +12,34 @@ from tests.emulator_sagemaker.conftest import finished_job, training_request, un
 
 
 @pytest.fixture
-def airflow_connection(emulator, monkeypatch) -> None:  # noqa: ANN001
+def airflow_connection(emulator, monkeypatch) -> None:
     extra = {"endpoint_url": emulator.endpoint_url, "region_name": "us-east-1"}
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps({"conn_type": "aws", "login": "testing",
-                                                               "password": "testing", "extra": extra}))  # fmt: skip
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_AWS_DEFAULT",
+        json.dumps({"conn_type": "aws", "login": "testing", "password": "testing", "extra": extra}),
+    )
 
 
 def retried_task(config: dict) -> TrainingJobOperator:
     """The DAG's train_model as a retry sees it: the run's config, the same job name."""
-    return TrainingJobOperator(task_id="train_model", config=dict(config), aws_conn_id="aws_default", print_log=False,
-                               check_interval=1, max_ingestion_time=600, action_if_job_exists="timestamp")  # fmt: skip
+    return TrainingJobOperator(
+        task_id="train_model",
+        config=dict(config),
+        aws_conn_id="aws_default",
+        print_log=False,
+        check_interval=1,
+        max_ingestion_time=600,
+        action_if_job_exists="timestamp",
+    )
 
 
-def jobs_named(sm, name: str) -> list[str]:  # noqa: ANN001
-    return sorted(j["TrainingJobName"] for j in sm.list_training_jobs(NameContains=name, MaxResults=100)["TrainingJobSummaries"])
+def jobs_named(sm, name: str) -> list[str]:
+    return sorted(
+        j["TrainingJobName"] for j in sm.list_training_jobs(NameContains=name, MaxResults=100)["TrainingJobSummaries"]
+    )
 
 
-def test_a_running_job_of_an_earlier_try_is_adopted(airflow_connection, sm, small_dataset) -> None:  # noqa: ANN001
+def test_a_running_job_of_an_earlier_try_is_adopted(airflow_connection, sm, small_dataset) -> None:
     name = unique("bikes-retry")
     config = training_request(name, small_dataset)
     sm.create_training_job(**config)  # the first try started it, then its worker died
@@ -40,7 +51,7 @@ def test_a_running_job_of_an_earlier_try_is_adopted(airflow_connection, sm, smal
     assert jobs_named(sm, name) == [name], "no second job was started"
 
 
-def test_a_completed_job_of_an_earlier_try_is_taken_as_is(airflow_connection, sm, small_dataset) -> None:  # noqa: ANN001
+def test_a_completed_job_of_an_earlier_try_is_taken_as_is(airflow_connection, sm, small_dataset) -> None:
     name = unique("bikes-done")
     config = training_request(name, small_dataset)
     sm.create_training_job(**config)
@@ -52,7 +63,7 @@ def test_a_completed_job_of_an_earlier_try_is_taken_as_is(airflow_connection, sm
     assert jobs_named(sm, name) == [name]
 
 
-def test_after_a_failed_job_a_retry_starts_a_new_one(airflow_connection, sm, small_dataset) -> None:  # noqa: ANN001
+def test_after_a_failed_job_a_retry_starts_a_new_one(airflow_connection, sm, small_dataset) -> None:
     name = unique("bikes-failed")
     config = training_request(name, small_dataset, channel_names=("train", "validation", "train_lst"))  # one missing
     sm.create_training_job(**config)
@@ -64,7 +75,7 @@ def test_after_a_failed_job_a_retry_starts_a_new_one(airflow_connection, sm, sma
     assert jobs_named(sm, name) == sorted([name, str(error.value).split()[2]]), "a new job, under a timestamped name"
 
 
-def test_after_a_stopped_job_a_retry_starts_a_new_one(airflow_connection, sm, small_dataset) -> None:  # noqa: ANN001
+def test_after_a_stopped_job_a_retry_starts_a_new_one(airflow_connection, sm, small_dataset) -> None:
     name = unique("bikes-stopped")
     config = training_request(name, small_dataset)
     sm.create_training_job(**config)

@@ -15,9 +15,19 @@ from scones.emulator.sagemaker.transform import InputObject, TransformPlan, Tran
 ITEM = InputObject(S3Uri.parse("s3://bucket/in/lines.txt"), "lines.txt")
 
 
-def plan(workers: int = 1, inputs: tuple[InputObject, ...] = (ITEM,), max_payload_bytes: int = 6 * 1024 * 1024) -> TransformPlan:
-    return TransformPlan(inputs=inputs, output=S3Uri.parse("s3://bucket/out/"), split_lines=True, multi_record=True,
-                         max_payload_bytes=max_payload_bytes, workers=workers, jsonlines=False, assemble_lines=False)  # fmt: skip
+def plan(
+    workers: int = 1, inputs: tuple[InputObject, ...] = (ITEM,), max_payload_bytes: int = 6 * 1024 * 1024
+) -> TransformPlan:
+    return TransformPlan(
+        inputs=inputs,
+        output=S3Uri.parse("s3://bucket/out/"),
+        split_lines=True,
+        multi_record=True,
+        max_payload_bytes=max_payload_bytes,
+        workers=workers,
+        jsonlines=False,
+        assemble_lines=False,
+    )
 
 
 class CountedRecord(bytes):
@@ -62,7 +72,7 @@ class FakeJob:
 def test_concurrent_transform_jobs_share_a_bounded_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     lock, live, peak = threading.Lock(), [0], [0]
 
-    def slow_chunk(self: TransformRun, plan: TransformPlan, model: Any, chunk: tuple) -> None:  # noqa: ANN401
+    def slow_chunk(self: TransformRun, plan: TransformPlan, model: Any, chunk: tuple) -> None:
         with lock:
             live[0] += 1
             peak[0] = max(peak[0], live[0])
@@ -86,7 +96,7 @@ def test_concurrent_transform_jobs_share_a_bounded_pool(monkeypatch: pytest.Monk
 
 
 def test_the_first_failing_chunk_in_input_order_is_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
-    def failing_chunk(self: TransformRun, plan: TransformPlan, model: Any, chunk: tuple) -> None:  # noqa: ANN401
+    def failing_chunk(self: TransformRun, plan: TransformPlan, model: Any, chunk: tuple) -> None:
         raise transform.TransformFailed(f"chunk of {len(chunk)}")
 
     monkeypatch.setattr(TransformRun, "_transform_chunk", failing_chunk)

@@ -14,13 +14,20 @@ from scones.emulator.sagemaker.exceptions import ResourceLimitExceeded
 from scones.emulator.sagemaker.tuning import EmulatedTuningJob, TuningRun, TuningSpec
 
 IMAGE = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
-DEFINITION = {"AlgorithmSpecification": {"TrainingImage": IMAGE, "TrainingInputMode": "File"}, "StaticHyperParameters": {}}
+DEFINITION = {
+    "AlgorithmSpecification": {"TrainingImage": IMAGE, "TrainingInputMode": "File"},
+    "StaticHyperParameters": {},
+}
 RATE = {"ContinuousParameterRanges": [{"Name": "learning_rate", "MinValue": "0.001", "MaxValue": "0.1"}]}
 
 
 def config(strategy: str, ranges: dict, **limits: int) -> dict[str, Any]:
-    return {"Strategy": strategy, "ResourceLimits": limits, "ParameterRanges": ranges,
-            "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:accuracy"}}  # fmt: skip
+    return {
+        "Strategy": strategy,
+        "ResourceLimits": limits,
+        "ParameterRanges": ranges,
+        "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:accuracy"},
+    }
 
 
 def parse(cfg: dict[str, Any]) -> TuningSpec:
@@ -33,8 +40,18 @@ def parse(cfg: dict[str, Any]) -> TuningSpec:
         (config("Random", RATE, MaxNumberOfTrainingJobs=10**8, MaxParallelTrainingJobs=1), "is 10000 Jobs"),
         (config("Bayesian", RATE, MaxNumberOfTrainingJobs=751, MaxParallelTrainingJobs=1), "is 750 Jobs"),
         (config("Random", RATE, MaxNumberOfTrainingJobs=10, MaxParallelTrainingJobs=10**5), "is 100 Jobs"),
-        (config("Grid", {"CategoricalParameterRanges": [{"Name": f"p{i}", "Values": [str(v) for v in range(30)]}
-                                                         for i in range(3)]}, MaxParallelTrainingJobs=1), "is 750 Jobs"),
+        (
+            config(
+                "Grid",
+                {
+                    "CategoricalParameterRanges": [
+                        {"Name": f"p{i}", "Values": [str(v) for v in range(30)]} for i in range(3)
+                    ]
+                },
+                MaxParallelTrainingJobs=1,
+            ),
+            "is 750 Jobs",
+        ),
     ],
     ids=["random-jobs", "bayesian-jobs", "parallel", "grid-inferred"],
 )
@@ -60,8 +77,12 @@ class FakeTraining:
 
     @property
     def response_object(self) -> dict[str, Any]:
-        return {"TrainingJobName": self.name, "TrainingJobArn": f"arn:{self.name}", "CreationTime": 0,
-                "TrainingJobStatus": self.status}  # fmt: skip
+        return {
+            "TrainingJobName": self.name,
+            "TrainingJobArn": f"arn:{self.name}",
+            "CreationTime": 0,
+            "TrainingJobStatus": self.status,
+        }
 
     def request_stop(self) -> None:
         self.status = "Stopped"
@@ -79,9 +100,18 @@ class FakeBackend:
 def test_a_wide_tuning_job_keeps_a_bounded_number_of_trainings_alive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tuning, "POLL_SECONDS", 0.01)
     cfg = config("Random", RATE, MaxNumberOfTrainingJobs=200, MaxParallelTrainingJobs=100)
-    job = EmulatedTuningJob(parse(cfg), hyper_parameter_tuning_job_name="wide", hyper_parameter_tuning_job_config=cfg,
-                            region_name="us-east-1", account_id="123456789012", training_job_definition=DEFINITION,
-                            training_job_definitions=None, warm_start_config=None, tags=None, autotune=None)  # fmt: skip
+    job = EmulatedTuningJob(
+        parse(cfg),
+        hyper_parameter_tuning_job_name="wide",
+        hyper_parameter_tuning_job_config=cfg,
+        region_name="us-east-1",
+        account_id="123456789012",
+        training_job_definition=DEFINITION,
+        training_job_definitions=None,
+        warm_start_config=None,
+        tags=None,
+        autotune=None,
+    )
     backend = FakeBackend()
     runner = threading.Thread(target=TuningRun(job, backend).run, daemon=True)  # type: ignore[arg-type]
     runner.start()

@@ -23,7 +23,7 @@ def refusing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @mock_aws
-def test_an_action_moto_lacks_is_a_400_naming_it(refusing) -> None:  # noqa: ANN001
+def test_an_action_moto_lacks_is_a_400_naming_it(refusing) -> None:
     sm = boto3.client("sagemaker", region_name="us-east-1")
     with pytest.raises(ClientError) as refused:
         sm.describe_auto_ml_job(AutoMLJobName="x")
@@ -33,7 +33,7 @@ def test_an_action_moto_lacks_is_a_400_naming_it(refusing) -> None:  # noqa: ANN
 
 
 @mock_aws
-def test_a_not_implemented_error_inside_an_operation_is_a_failure_not_a_refusal(refusing, monkeypatch) -> None:  # noqa: ANN001
+def test_a_not_implemented_error_inside_an_operation_is_a_failure_not_a_refusal(refusing, monkeypatch) -> None:
     changed = []
 
     def compute_half_done(self: SageMakerResponse) -> None:
@@ -41,7 +41,9 @@ def test_a_not_implemented_error_inside_an_operation_is_a_failure_not_a_refusal(
         raise NotImplementedError("this variant of the compute")
 
     monkeypatch.setattr(SageMakerResponse, "list_models", compute_half_done)
-    sm = boto3.client("sagemaker", region_name="us-east-1", config=boto3.session.Config(retries={"total_max_attempts": 1}))
+    sm = boto3.client(
+        "sagemaker", region_name="us-east-1", config=boto3.session.Config(retries={"total_max_attempts": 1})
+    )
     with pytest.raises(ClientError) as failed:
         sm.list_models()
 

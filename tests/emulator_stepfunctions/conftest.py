@@ -58,9 +58,15 @@ def resources(emulator) -> Resources:
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     role_arn = session.client("iam").create_role(
         RoleName="scones-test-states",
-        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
-    )["Role"]["Arn"]  # fmt: skip
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
     return Resources(function_arn, name, topic_arn, queue_url, role_arn)
 
 
@@ -75,8 +81,11 @@ def create_state_machine(sfn, resources):
     arns: list[str] = []
 
     def _create(definition: dict[str, Any]) -> str:
-        arns.append(sfn.create_state_machine(name=f"test-{uuid.uuid4().hex[:12]}", definition=json.dumps(definition),
-                                             roleArn=resources.role_arn)["stateMachineArn"])  # fmt: skip
+        arns.append(
+            sfn.create_state_machine(
+                name=f"test-{uuid.uuid4().hex[:12]}", definition=json.dumps(definition), roleArn=resources.role_arn
+            )["stateMachineArn"]
+        )
         return arns[-1]
 
     yield _create

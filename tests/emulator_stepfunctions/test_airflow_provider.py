@@ -23,26 +23,38 @@ pytestmark = pytest.mark.usefixtures("airflow_aws_connection")
 
 @pytest.fixture
 def classify_machine(create_state_machine, resources) -> str:
-    return create_state_machine({
-        "Comment": "One Lambda task",
-        "StartAt": "Classify",
-        "States": {"Classify": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
-                                "Parameters": {"FunctionName": resources.function_arn, "Payload.$": "$"},
-                                "OutputPath": "$.Payload", "End": True}},
-    })  # fmt: skip
+    return create_state_machine(
+        {
+            "Comment": "One Lambda task",
+            "StartAt": "Classify",
+            "States": {
+                "Classify": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": resources.function_arn, "Payload.$": "$"},
+                    "OutputPath": "$.Payload",
+                    "End": True,
+                }
+            },
+        }
+    )
 
 
 def test_start_sensor_and_get_output_as_in_the_provider_example(sfn, classify_machine):
     context = {"ti": RecordingTaskInstance()}
-    start = StepFunctionStartExecutionOperator(task_id="start_execution", state_machine_arn=classify_machine,
-                                               state_machine_input={"key": "airflow", "value": 4})  # fmt: skip
+    start = StepFunctionStartExecutionOperator(
+        task_id="start_execution",
+        state_machine_arn=classify_machine,
+        state_machine_input={"key": "airflow", "value": 4},
+    )
 
     execution_arn = start.execute(context)  # no name given: the emulator names it, as AWS does
     wait_for_execution(sfn, execution_arn)
     sensor = StepFunctionExecutionSensor(task_id="wait_for_execution", execution_arn=execution_arn)
     finished = sensor.poke(context)
-    output = StepFunctionGetExecutionOutputOperator(task_id="get_execution_output",
-                                                    execution_arn=execution_arn).execute(context)  # fmt: skip
+    output = StepFunctionGetExecutionOutputOperator(
+        task_id="get_execution_output", execution_arn=execution_arn
+    ).execute(context)
 
     assert finished
     assert context["ti"].xcom["output"] == output == {"key": "airflow", "doubled": 8, "attempts": 1}
@@ -63,9 +75,14 @@ def test_sensor_fails_the_task_on_a_failed_execution(sfn, classify_machine):
 
 @pytest.mark.parametrize(("execution_input", "status"), [({"value": 1}, "success"), ({"confidence": 0.2}, "error")])
 def test_deferrable_start_completes_through_the_trigger(classify_machine, execution_input, status):
-    start = StepFunctionStartExecutionOperator(task_id="start_execution", state_machine_arn=classify_machine,
-                                               state_machine_input={"key": uuid.uuid4().hex, **execution_input},
-                                               deferrable=True, waiter_delay=1, waiter_max_attempts=30)  # fmt: skip
+    start = StepFunctionStartExecutionOperator(
+        task_id="start_execution",
+        state_machine_arn=classify_machine,
+        state_machine_input={"key": uuid.uuid4().hex, **execution_input},
+        deferrable=True,
+        waiter_delay=1,
+        waiter_max_attempts=30,
+    )
     context = {"ti": RecordingTaskInstance()}
 
     with pytest.raises(TaskDeferred) as deferred:

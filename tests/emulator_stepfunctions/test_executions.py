@@ -23,15 +23,20 @@ def classify_then_alert(resources) -> dict:
                 "Resource": "arn:aws:states:::lambda:invoke",
                 "Parameters": {"FunctionName": resources.function_arn, "Payload.$": "$"},
                 "OutputPath": "$.Payload",
-                "Retry": [{"ErrorEquals": ["EndpointBusy"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1.0}],
+                "Retry": [
+                    {"ErrorEquals": ["EndpointBusy"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1.0}
+                ],
                 "Catch": [{"ErrorEquals": ["ThresholdConfidenceNotMet"], "ResultPath": "$.error", "Next": "Alert"}],
                 "Next": "Classified",
             },
             "Alert": {
                 "Type": "Task",
                 "Resource": "arn:aws:states:::sns:publish",
-                "Parameters": {"TopicArn": resources.topic_arn, "Subject": "Low confidence",
-                               "Message.$": "States.JsonToString($)"},  # fmt: skip
+                "Parameters": {
+                    "TopicArn": resources.topic_arn,
+                    "Subject": "Low confidence",
+                    "Message.$": "States.JsonToString($)",
+                },
                 "ResultPath": "$.notification",
                 "Next": "LowConfidence",
             },
@@ -54,11 +59,19 @@ def test_task_calls_the_lambda_and_retries_a_named_error(sfn, resources, create_
     events = history(sfn, arn)
     assert described["output"] == events[-1]["executionSucceededEventDetails"]["output"]  # compact, as AWS
     assert event_types(events) == [
-        "ExecutionStarted", "TaskStateEntered",
-        "TaskScheduled", "TaskStarted", "TaskFailed",  # EndpointBusy...
-        "TaskScheduled", "TaskStarted", "TaskSucceeded",  # ...retried
-        "TaskStateExited", "SucceedStateEntered", "SucceedStateExited", "ExecutionSucceeded",
-    ]  # fmt: skip
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskFailed",  # EndpointBusy...
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskSucceeded",  # ...retried
+        "TaskStateExited",
+        "SucceedStateEntered",
+        "SucceedStateExited",
+        "ExecutionSucceeded",
+    ]
     failed = events[4]["taskFailedEventDetails"]
     assert failed["error"] == "EndpointBusy"
     assert json.loads(failed["cause"])["errorMessage"] == "the endpoint is busy, try again"
@@ -69,11 +82,15 @@ def test_task_calls_the_lambda_and_retries_a_named_error(sfn, resources, create_
     assert sum(m.startswith("START RequestId") for m in messages) >= 2
 
 
-def test_catch_publishes_an_alert_to_sns_and_the_execution_fails(sfn, resources, create_state_machine, emulator_session):
+def test_catch_publishes_an_alert_to_sns_and_the_execution_fails(
+    sfn, resources, create_state_machine, emulator_session
+):
     machine = create_state_machine(classify_then_alert(resources))
     key = uuid.uuid4().hex
 
-    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"key": key, "confidence": 0.5}))["executionArn"]
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"key": key, "confidence": 0.5}))[
+        "executionArn"
+    ]
     described = wait_for_execution(sfn, arn)
 
     assert described["status"] == "FAILED"
@@ -82,11 +99,15 @@ def test_catch_publishes_an_alert_to_sns_and_the_execution_fails(sfn, resources,
     events = history(sfn, arn)
     caught = next(e["taskFailedEventDetails"] for e in events if e["type"] == "TaskFailed")
     assert caught["error"] == "ThresholdConfidenceNotMet"
-    published = [e for e in events if e["type"] == "TaskSucceeded"
-                 and e["taskSucceededEventDetails"]["resourceType"] == "sns"]  # fmt: skip
+    published = [
+        e for e in events if e["type"] == "TaskSucceeded" and e["taskSucceededEventDetails"]["resourceType"] == "sns"
+    ]
     assert len(published) == 1
     assert event_types(events)[-2:] == ["FailStateEntered", "ExecutionFailed"]
-    assert events[-1]["executionFailedEventDetails"] == {"error": "LowConfidence", "cause": "confidence below the threshold"}
+    assert events[-1]["executionFailedEventDetails"] == {
+        "error": "LowConfidence",
+        "cause": "confidence below the threshold",
+    }
     # The alert reached SNS: its SQS subscriber got the state, error included.
     notification = _receive_notification(emulator_session.client("sqs"), resources.queue_url, key)
     alert = json.loads(notification["Message"])
@@ -96,16 +117,25 @@ def test_catch_publishes_an_alert_to_sns_and_the_execution_fails(sfn, resources,
 
 
 def test_map_fans_out_over_a_list_concurrently(sfn, resources, create_state_machine):
-    machine = create_state_machine({
-        "Comment": "Double every item with the Lambda, four at a time",
-        "StartAt": "EachItem",
-        "States": {"EachItem": {
-            "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 4, "End": True,
-            # A plain function ARN as Resource (the older Lambda integration) goes the same way.
-            "Iterator": {"StartAt": "Double",
-                         "States": {"Double": {"Type": "Task", "Resource": resources.function_arn, "End": True}}},
-        }},
-    })  # fmt: skip
+    machine = create_state_machine(
+        {
+            "Comment": "Double every item with the Lambda, four at a time",
+            "StartAt": "EachItem",
+            "States": {
+                "EachItem": {
+                    "Type": "Map",
+                    "ItemsPath": "$.items",
+                    "MaxConcurrency": 4,
+                    "End": True,
+                    # A plain function ARN as Resource (the older Lambda integration) goes the same way.
+                    "Iterator": {
+                        "StartAt": "Double",
+                        "States": {"Double": {"Type": "Task", "Resource": resources.function_arn, "End": True}},
+                    },
+                }
+            },
+        }
+    )
     items = [{"key": f"map-{uuid.uuid4().hex}", "value": i, "sleep": 1} for i in range(4)]
 
     started = time.monotonic()
@@ -152,14 +182,15 @@ def call_and_catch(function: str, error: str) -> dict:
         "StartAt": "Call",
         "States": {
             "Call": {
-                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
                 "Parameters": {"FunctionName": function, "Payload.$": "$"},
                 "Catch": [{"ErrorEquals": [error], "ResultPath": "$.error", "Next": "Caught"}],
                 "End": True,
             },
             "Caught": {"Type": "Pass", "End": True},
         },
-    }  # fmt: skip
+    }
 
 
 def test_a_missing_function_fails_the_task_with_lambda_s_api_error(sfn, resources, create_state_machine):
@@ -178,7 +209,9 @@ def test_a_missing_function_fails_the_task_with_lambda_s_api_error(sfn, resource
 def test_a_lambda_reply_over_6_mb_fails_the_task(sfn, create_state_machine, emulator_session):
     """Lambda refuses a response over 6 MB; the interpreter's in-process calls must too (moto's
     HTTP server checks, the backend does not), rather than carry 7 MB from state to state."""
-    name = deploy(emulator_session, 'def handler(event, context):\n    return "x" * (7 * 1024 * 1024)\n', MemorySize=512)
+    name = deploy(
+        emulator_session, 'def handler(event, context):\n    return "x" * (7 * 1024 * 1024)\n', MemorySize=512
+    )
     machine = create_state_machine(call_and_catch(name, "States.ALL"))
     try:
         arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
@@ -189,51 +222,73 @@ def test_a_lambda_reply_over_6_mb_fails_the_task(sfn, create_state_machine, emul
     assert "exceeded maximum allowed payload size (6291556 bytes)" in error["Cause"]
 
 
-def _publish(topic_arn: str | None, **parameters) -> dict:  # noqa: ANN003
+def _publish(topic_arn: str | None, **parameters) -> dict:
     """A state machine whose one Task publishes to ``topic_arn``, catching a task's error into the output."""
     return {
         "StartAt": "Publish",
         "States": {
             "Publish": {
-                "Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sns:publish",
                 "Parameters": {**({"TopicArn": topic_arn} if topic_arn else {}), **parameters},
                 "Catch": [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.error", "Next": "Caught"}],
                 "End": True,
             },
             "Caught": {"Type": "Pass", "End": True},
         },
-    }  # fmt: skip
+    }
 
 
 def test_sns_publish_delivers_the_message_and_its_attributes(sfn, resources, create_state_machine, emulator_session):
     """The interpreter's Publish skips HTTP; subscribers still get SNS's envelope, attributes converted."""
     key = uuid.uuid4().hex
-    machine = create_state_machine(_publish(
-        resources.topic_arn, Subject="Attributes", **{"Message.$": "$",
-        "MessageAttributes": {"error": {"DataType": "String", "StringValue.$": "$.error_name"},
-                              "attempt": {"DataType": "Number", "StringValue": "2"},
-                              "raw": {"DataType": "Binary", "BinaryValue": "bytes"}}}))  # fmt: skip
-    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"key": key, "error_name": "Boom"}))["executionArn"]
+    machine = create_state_machine(
+        _publish(
+            resources.topic_arn,
+            Subject="Attributes",
+            **{
+                "Message.$": "$",
+                "MessageAttributes": {
+                    "error": {"DataType": "String", "StringValue.$": "$.error_name"},
+                    "attempt": {"DataType": "Number", "StringValue": "2"},
+                    "raw": {"DataType": "Binary", "BinaryValue": "bytes"},
+                },
+            },
+        )
+    )
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"key": key, "error_name": "Boom"}))[
+        "executionArn"
+    ]
     described = wait_for_execution(sfn, arn)
 
     assert described["status"] == "SUCCEEDED"
     assert "MessageId" in json.loads(described["output"])  # the task's result: Publish's answer
     notification = _receive_notification(emulator_session.client("sqs"), resources.queue_url, key)
     assert json.loads(notification["Message"]) == {"key": key, "error_name": "Boom"}  # sent as JSON text
-    assert notification["MessageAttributes"] == {"error": {"Type": "String", "Value": "Boom"},
-                                                 "attempt": {"Type": "Number", "Value": "2"},
-                                                 "raw": {"Type": "Binary", "Value": "Ynl0ZXM="}}  # fmt: skip
+    assert notification["MessageAttributes"] == {
+        "error": {"Type": "String", "Value": "Boom"},
+        "attempt": {"Type": "Number", "Value": "2"},
+        "raw": {"Type": "Binary", "Value": "Ynl0ZXM="},
+    }
 
 
 @pytest.mark.parametrize(
     ("topic", "parameters", "error", "status"),
-    [("missing", {"Message": "hi"}, "SNS.NotFoundException", 404),
-     (None, {"Message": "hi"}, "SNS.InvalidParameterException", 400),  # AWS's answer (moto's server: a 500)
-     ("ours", {"Message": "hi", "MessageAttributes": {"n": {"DataType": "Number", "StringValue": "many"}}},
-      "SNS.InvalidParameterException", 400)],
+    [
+        ("missing", {"Message": "hi"}, "SNS.NotFoundException", 404),
+        (None, {"Message": "hi"}, "SNS.InvalidParameterException", 400),  # AWS's answer (moto's server: a 500)
+        (
+            "ours",
+            {"Message": "hi", "MessageAttributes": {"n": {"DataType": "Number", "StringValue": "many"}}},
+            "SNS.InvalidParameterException",
+            400,
+        ),
+    ],
     ids=["missing-topic", "no-topic", "bad-attribute"],
-)  # fmt: skip
-def test_sns_publish_errors_reach_catch_with_sns_s_names(sfn, resources, create_state_machine, topic, parameters, error, status):
+)
+def test_sns_publish_errors_reach_catch_with_sns_s_names(
+    sfn, resources, create_state_machine, topic, parameters, error, status
+):
     topic_arn = {"ours": resources.topic_arn, "missing": resources.topic_arn + "-no-such-topic"}.get(topic)
     machine = create_state_machine(_publish(topic_arn, **parameters))
     arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]

@@ -39,7 +39,7 @@ def test_a_moto_upgrade_fails_loudly(monkeypatch):
 
 
 def test_a_moved_method_fails_loudly_naming_it(monkeypatch):
-    def start_execution(self, arn, name=None, input=None, trace_header=None):  # noqa: A002 - renamed parameters
+    def start_execution(self, arn, name=None, input=None, trace_header=None):
         return None
 
     monkeypatch.setattr(parser_models.StepFunctionsParserBackend, "start_execution", start_execution)
@@ -96,8 +96,11 @@ def test_our_client_factory_replaces_moto_s_in_every_module_that_holds_it():
 
     assert any(name.endswith("lambda_eval_utils") for name in callers) and len(callers) > 5
     original = clients.moto_boto_client_for()
-    holders = [name for name, module in list(sys.modules.items())
-               if name.startswith("moto.") and getattr(module, "boto_client_for", None) is original]  # fmt: skip
+    holders = [
+        name
+        for name, module in list(sys.modules.items())
+        if name.startswith("moto.") and getattr(module, "boto_client_for", None) is original
+    ]
     assert holders == []  # no module of moto's still calls the original
     assert parameters(original) == parameters(clients.boto_client_for)
 
@@ -141,12 +144,15 @@ def test_a_cached_program_serves_two_executions_with_their_own_results():
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     with mock_aws():
         sfn = boto3.client("stepfunctions", region_name="us-east-1")
-        arn = sfn.create_state_machine(name="cached", definition=json.dumps(definition),
-                                       roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]  # fmt: skip
+        arn = sfn.create_state_machine(
+            name="cached", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/sfn"
+        )["stateMachineArn"]
         try:
             outputs = []
             for n in (2, 5):
-                execution = sfn.start_execution(stateMachineArn=arn, name=f"n{n}", input=json.dumps({"n": n}))["executionArn"]
+                execution = sfn.start_execution(stateMachineArn=arn, name=f"n{n}", input=json.dumps({"n": n}))[
+                    "executionArn"
+                ]
                 for _ in range(200):
                     described = sfn.describe_execution(executionArn=execution)
                     if described["status"] != "RUNNING":
@@ -176,6 +182,15 @@ def test_what_in_process_sns_publish_calls_keeps_its_shape():
     from moto.sns.models import SNSBackend
     from moto.sns.responses import SNSResponse
 
-    assert parameters(SNSBackend.publish) == ["self", "message", "arn", "phone_number", "subject", "message_attributes",
-                                              "group_id", "deduplication_id", "message_structure"]  # fmt: skip
+    assert parameters(SNSBackend.publish) == [
+        "self",
+        "message",
+        "arn",
+        "phone_number",
+        "subject",
+        "message_attributes",
+        "group_id",
+        "deduplication_id",
+        "message_structure",
+    ]
     assert parameters(SNSResponse._transform_message_attributes) == ["self", "message_attributes"]

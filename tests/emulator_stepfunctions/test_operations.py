@@ -29,7 +29,7 @@ def test_every_operation_moto_serves_is_classified_once() -> None:
     )
 
 
-def test_activities_are_refused_and_unserved_operations_are_a_400(sfn) -> None:  # noqa: ANN001
+def test_activities_are_refused_and_unserved_operations_are_a_400(sfn) -> None:
     with pytest.raises(ClientError, match="GetActivityTask") as refused:
         sfn.create_activity(name="workers")
     assert refused.value.response["Error"]["Code"] == "UnsupportedOperation"
@@ -39,7 +39,7 @@ def test_activities_are_refused_and_unserved_operations_are_a_400(sfn) -> None: 
     assert "RedriveExecution" in unserved.value.response["Error"]["Message"]
 
 
-def test_an_input_over_256_kib_is_refused(sfn, create_state_machine) -> None:  # noqa: ANN001
+def test_an_input_over_256_kib_is_refused(sfn, create_state_machine) -> None:
     arn = create_state_machine({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
     limit = 256 * 1024
     with pytest.raises(ClientError, match="less than or equal to 262144") as refused:
@@ -49,7 +49,7 @@ def test_an_input_over_256_kib_is_refused(sfn, create_state_machine) -> None:  #
     assert wait_for_execution(sfn, fits)["status"] == "SUCCEEDED"
 
 
-def test_data_of_exactly_256_kib_is_accepted_by_start_execution_and_by_the_states(sfn, create_state_machine) -> None:  # noqa: ANN001
+def test_data_of_exactly_256_kib_is_accepted_by_start_execution_and_by_the_states(sfn, create_state_machine) -> None:
     arn = create_state_machine({"StartAt": "Same", "States": {"Same": {"Type": "Pass", "End": True}}})
     exactly = json.dumps({"a": "x" * (256 * 1024 - 9)})
     assert len(exactly.encode()) == 262144  # SensitiveData's max in Step Functions' model: allowed
@@ -59,7 +59,7 @@ def test_data_of_exactly_256_kib_is_accepted_by_start_execution_and_by_the_state
     assert done["status"] == "SUCCEEDED", (done.get("error"), (done.get("cause") or "")[:200])
 
 
-def test_a_task_output_over_256_kib_is_refused_by_send_task_success(sfn) -> None:  # noqa: ANN001
+def test_a_task_output_over_256_kib_is_refused_by_send_task_success(sfn) -> None:
     with pytest.raises(ClientError, match="less than or equal to 262144") as refused:
         sfn.send_task_success(taskToken="any-token", output=json.dumps({"a": "x" * 256 * 1024}))
     assert refused.value.response["Error"]["Code"] == "ValidationException"  # checked before the token
@@ -68,21 +68,40 @@ def test_a_task_output_over_256_kib_is_refused_by_send_task_success(sfn) -> None
     assert unknown.value.response["Error"]["Code"] != "ValidationException"
 
 
-def test_a_state_whose_data_outgrows_256_kib_fails_the_execution(sfn, create_state_machine) -> None:  # noqa: ANN001
-    arn = create_state_machine({"StartAt": "Double", "States": {
-        "Double": {"Type": "Pass", "Parameters": {"a.$": "$.a", "b.$": "$.a"}, "End": True}}})  # fmt: skip
+def test_a_state_whose_data_outgrows_256_kib_fails_the_execution(sfn, create_state_machine) -> None:
+    arn = create_state_machine(
+        {
+            "StartAt": "Double",
+            "States": {"Double": {"Type": "Pass", "Parameters": {"a.$": "$.a", "b.$": "$.a"}, "End": True}},
+        }
+    )
     execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"a": "x" * 150_000}))["executionArn"]
     failed = wait_for_execution(sfn, execution)
     assert (failed["status"], failed["error"]) == ("FAILED", "States.DataLimitExceeded")
     assert "Double" in failed["cause"]
 
 
-def test_a_timed_out_task_names_its_state(sfn, create_state_machine, resources) -> None:  # noqa: ANN001
-    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 1,
-            "Parameters": {"FunctionName": resources.function_arn, "Payload": {"sleep": 3}}}  # fmt: skip
-    arn = create_state_machine({"StartAt": "Each", "States": {"Each": {
-        "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2,
-        "Iterator": {"StartAt": "Classify", "States": {"Classify": {**task, "End": True}}}, "End": True}}})  # fmt: skip
+def test_a_timed_out_task_names_its_state(sfn, create_state_machine, resources) -> None:
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "TimeoutSeconds": 1,
+        "Parameters": {"FunctionName": resources.function_arn, "Payload": {"sleep": 3}},
+    }
+    arn = create_state_machine(
+        {
+            "StartAt": "Each",
+            "States": {
+                "Each": {
+                    "Type": "Map",
+                    "ItemsPath": "$.items",
+                    "MaxConcurrency": 2,
+                    "Iterator": {"StartAt": "Classify", "States": {"Classify": {**task, "End": True}}},
+                    "End": True,
+                }
+            },
+        }
+    )
     execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"items": [1]}))["executionArn"]
 
     failed = wait_for_execution(sfn, execution)
@@ -93,12 +112,22 @@ def test_a_timed_out_task_names_its_state(sfn, create_state_machine, resources) 
     assert timed_out and timed_out[0]["taskTimedOutEventDetails"]["cause"] == failed["cause"]
 
     # A Catch on the Map matches States.Timeout (the iteration's error keeps its name) and reads the cause.
-    caught = create_state_machine({"StartAt": "Each", "States": {
-        "Each": {"Type": "Map", "ItemsPath": "$.items", "Iterator": {"StartAt": "Classify", "States": {
-            "Classify": {**task, "End": True}}}, "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Late"}], "End": True},
-        "Late": {"Type": "Pass", "End": True}}})  # fmt: skip
+    caught = create_state_machine(
+        {
+            "StartAt": "Each",
+            "States": {
+                "Each": {
+                    "Type": "Map",
+                    "ItemsPath": "$.items",
+                    "Iterator": {"StartAt": "Classify", "States": {"Classify": {**task, "End": True}}},
+                    "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Late"}],
+                    "End": True,
+                },
+                "Late": {"Type": "Pass", "End": True},
+            },
+        }
+    )
     execution = sfn.start_execution(stateMachineArn=caught, input=json.dumps({"items": [1]}))["executionArn"]
     done = wait_for_execution(sfn, execution)
     assert done["status"] == "SUCCEEDED", done.get("cause")
     assert json.loads(done["output"]) == {"Error": "States.Timeout", "Cause": failed["cause"]}
-

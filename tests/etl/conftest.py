@@ -28,7 +28,7 @@ class FileServer:
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 server.hits += 1
                 if server.fail_first:
                     self.send_error(server.fail_first.pop(0))

@@ -122,6 +122,11 @@ def test_stage_reads_an_s3_source_with_its_own_client(s3, cifar_all_classes: Pat
             asked.append(name)
             return getattr(s3, name)
 
-    stage(Recording(), source=f"s3://{TEST_BUCKET}/raw/cifar-100-python.tar.gz", classes=["bicycle"],
-          dataset_uri=f"s3://{TEST_BUCKET}/datasets/test", cache_dir=tmp_path)  # fmt: skip
+    stage(
+        Recording(),
+        source=f"s3://{TEST_BUCKET}/raw/cifar-100-python.tar.gz",
+        classes=["bicycle"],
+        dataset_uri=f"s3://{TEST_BUCKET}/datasets/test",
+        cache_dir=tmp_path,
+    )
     assert "get_object" in asked

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -19,11 +18,17 @@ URI = f"s3://{TEST_BUCKET}/datasets/vehicles"
 
 
 def keys(s3, prefix: str = "datasets/vehicles/") -> list[str]:
-    return [o["Key"] for p in s3.get_paginator("list_objects_v2").paginate(Bucket=TEST_BUCKET, Prefix=prefix) for o in p.get("Contents", [])]
+    return [
+        o["Key"]
+        for p in s3.get_paginator("list_objects_v2").paginate(Bucket=TEST_BUCKET, Prefix=prefix)
+        for o in p.get("Contents", [])
+    ]
 
 
 def etl(s3, archive: Path, tmp_path: Path, **kw):
-    return run_etl(s3, source=str(archive), classes=["bicycle", "motorcycle"], dataset_uri=URI, cache_dir=tmp_path, **kw)
+    return run_etl(
+        s3, source=str(archive), classes=["bicycle", "motorcycle"], dataset_uri=URI, cache_dir=tmp_path, **kw
+    )
 
 
 def published(s3):
@@ -36,8 +41,12 @@ def test_layout_in_s3(s3, cifar_all_classes: Path, tmp_path: Path):
     found = keys(s3)
     assert len([k for k in found if k.endswith(".png")]) == 8
     assert all(k.startswith(root + "/") for k in found if k.endswith(".png")), "images live in their version"
-    assert {f"{root}/train_lst/train.lst", f"{root}/validation_lst/validation.lst", f"{root}/labels.json",
-            "datasets/vehicles/current.json"} <= set(found)  # fmt: skip
+    assert {
+        f"{root}/train_lst/train.lst",
+        f"{root}/validation_lst/validation.lst",
+        f"{root}/labels.json",
+        "datasets/vehicles/current.json",
+    } <= set(found)
     pointer = json.loads(s3.get_object(Bucket=TEST_BUCKET, Key="datasets/vehicles/current.json")["Body"].read())
     assert pointer["version"] == result.version and pointer["previous"] is None
     lst = s3.get_object(Bucket=TEST_BUCKET, Key=f"{root}/train_lst/train.lst")["Body"].read().decode()
@@ -51,10 +60,16 @@ def test_layout_in_s3(s3, cifar_all_classes: Path, tmp_path: Path):
 
 def test_rerun_writes_a_new_version_and_leaves_the_old_one_as_it_was(s3, cifar_all_classes: Path, tmp_path: Path):
     first = etl(s3, cifar_all_classes, tmp_path)
-    before = {k: s3.get_object(Bucket=TEST_BUCKET, Key=k)["Body"].read() for k in keys(s3, f"datasets/vehicles/versions/{first.version}/")}
+    before = {
+        k: s3.get_object(Bucket=TEST_BUCKET, Key=k)["Body"].read()
+        for k in keys(s3, f"datasets/vehicles/versions/{first.version}/")
+    }
     second = etl(s3, cifar_all_classes, tmp_path)
     assert second.version > first.version and published(s3).version == second.version
-    after = {k: s3.get_object(Bucket=TEST_BUCKET, Key=k)["Body"].read() for k in keys(s3, f"datasets/vehicles/versions/{first.version}/")}
+    after = {
+        k: s3.get_object(Bucket=TEST_BUCKET, Key=k)["Body"].read()
+        for k in keys(s3, f"datasets/vehicles/versions/{first.version}/")
+    }
     assert after == before, "a published version is never written again"
     pointer = json.loads(s3.get_object(Bucket=TEST_BUCKET, Key="datasets/vehicles/current.json")["Body"].read())
     assert pointer["previous"] == first.version
@@ -80,35 +95,63 @@ def test_failure_mid_upload_keeps_the_published_dataset(s3, cifar_all_classes: P
     first = etl(s3, cifar_all_classes, tmp_path)
     # a new dataset version (other classes) fails half way through its upload
     with pytest.raises(DestinationError):
-        run_etl(FailingPuts(s3, "AccessDenied"), source=str(cifar_all_classes), classes=["bus", "train"], dataset_uri=URI,
-              cache_dir=tmp_path, concurrency=1)  # fmt: skip
+        run_etl(
+            FailingPuts(s3, "AccessDenied"),
+            source=str(cifar_all_classes),
+            classes=["bus", "train"],
+            dataset_uri=URI,
+            cache_dir=tmp_path,
+            concurrency=1,
+        )
     assert published(s3).version == first.version
     assert published(s3).classes == ["bicycle", "motorcycle"], "the published dataset is still the old, complete one"
 
 
 def test_first_run_failing_leaves_no_manifest(s3, cifar_all_classes: Path, tmp_path: Path):
     with pytest.raises(DestinationError, match="could not upload images"):
-        run_etl(FailingPuts(s3, "InvalidRequest"), source=str(cifar_all_classes), classes=["bicycle"], dataset_uri=URI,
-                cache_dir=tmp_path, concurrency=1)  # fmt: skip
+        run_etl(
+            FailingPuts(s3, "InvalidRequest"),
+            source=str(cifar_all_classes),
+            classes=["bicycle"],
+            dataset_uri=URI,
+            cache_dir=tmp_path,
+            concurrency=1,
+        )
     assert not [k for k in keys(s3) if k.endswith((".lst", ".json"))]
 
 
 def test_access_denied_says_which_permissions(s3, cifar_all_classes: Path, tmp_path: Path):
     with pytest.raises(DestinationError, match="s3:PutObject"):
-        run_etl(FailingPuts(s3, "AccessDenied"), source=str(cifar_all_classes), classes=["bicycle"],
-                dataset_uri=URI, cache_dir=tmp_path, concurrency=1)  # fmt: skip
+        run_etl(
+            FailingPuts(s3, "AccessDenied"),
+            source=str(cifar_all_classes),
+            classes=["bicycle"],
+            dataset_uri=URI,
+            cache_dir=tmp_path,
+            concurrency=1,
+        )
 
 
 def test_missing_bucket_fails_before_downloading(s3, tmp_path: Path):
     with pytest.raises(DestinationError, match="does not exist"):
-        stage(s3, source="http://127.0.0.1:9/never-fetched.tar.gz", classes=["bicycle"],
-              dataset_uri="s3://no-such-bucket-here/x", cache_dir=tmp_path)  # fmt: skip
+        stage(
+            s3,
+            source="http://127.0.0.1:9/never-fetched.tar.gz",
+            classes=["bicycle"],
+            dataset_uri="s3://no-such-bucket-here/x",
+            cache_dir=tmp_path,
+        )
 
 
 def test_unknown_class_fails_before_anything(s3, tmp_path: Path):
     with pytest.raises(UnknownClassError):
-        stage(s3, source="http://127.0.0.1:9/never-fetched.tar.gz", classes=["unicycle"],
-              dataset_uri=URI, cache_dir=tmp_path)  # fmt: skip
+        stage(
+            s3,
+            source="http://127.0.0.1:9/never-fetched.tar.gz",
+            classes=["unicycle"],
+            dataset_uri=URI,
+            cache_dir=tmp_path,
+        )
     assert keys(s3) == []
 
 

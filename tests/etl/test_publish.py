@@ -56,8 +56,11 @@ def test_a_swap_raced_by_another_publisher_is_redone_on_the_new_state(s3):
             conditions.append({k: v for k, v in params.items() if k in ("IfMatch", "IfNoneMatch")})
             if not raced:  # the other run's write lands just before ours
                 raced.append(True)
-                s3.put_object(Bucket=TEST_BUCKET, Key=LAYOUT.pointer_key,
-                              Body=json.dumps({"version": theirs, "previous": first}).encode())  # fmt: skip
+                s3.put_object(
+                    Bucket=TEST_BUCKET,
+                    Key=LAYOUT.pointer_key,
+                    Body=json.dumps({"version": theirs, "previous": first}).encode(),
+                )
 
     s3.meta.events.register("provide-client-params.s3.PutObject", before_put)
     pointer = publish_version(s3, LAYOUT, ours)
@@ -72,12 +75,25 @@ def test_the_first_publish_asks_that_no_pointer_exists(s3):
     assert [p.get("IfNoneMatch") for p in seen if p["Key"] == LAYOUT.pointer_key] == ["*"]
 
 
-@pytest.mark.parametrize("body", [b"not json {", b"\xff\xfe", b"[1, 2]", b'{"previous": null}', b'{"version": "latest"}',
-                                  b'{"version": "20261129T172000.123456Z-1a2b3c4d\\n"}'])  # fmt: skip
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json {",
+        b"\xff\xfe",
+        b"[1, 2]",
+        b'{"previous": null}',
+        b'{"version": "latest"}',
+        b'{"version": "20261129T172000.123456Z-1a2b3c4d\\n"}',
+    ],
+)
 def test_a_damaged_pointer_is_a_final_error_that_says_how_to_repair_it(s3, body: bytes):
     """Not a KeyError/ValueError (retried as transient): a DestinationError, which the DAGs do not retry."""
     s3.put_object(Bucket=TEST_BUCKET, Key=LAYOUT.pointer_key, Body=body)
-    for call in (lambda: read_pointer(s3, LAYOUT), lambda: resolve_dataset(s3, LAYOUT), lambda: publish_version(s3, LAYOUT, complete(s3))):
+    for call in (
+        lambda: read_pointer(s3, LAYOUT),
+        lambda: resolve_dataset(s3, LAYOUT),
+        lambda: publish_version(s3, LAYOUT, complete(s3)),
+    ):
         with pytest.raises(DestinationError, match=f"{LAYOUT.pointer_key}.*damaged; delete it and rerun"):
             call()
 
@@ -102,15 +118,18 @@ def s3_sends_its_date(s3) -> None:
     s3.meta.events.register("before-parse.s3.HeadBucket", add_date)
 
 
-def test_a_worker_whose_clock_runs_ahead_does_not_block_the_runs_after_it(s3, monkeypatch, cifar_all_classes: Path,
-                                                                          tmp_path: Path):  # fmt: skip
+def test_a_worker_whose_clock_runs_ahead_does_not_block_the_runs_after_it(
+    s3, monkeypatch, cifar_all_classes: Path, tmp_path: Path
+):
     s3_sends_its_date(s3)
     monkeypatch.setattr(datasets, "datetime", FastClock)
-    fast = run_etl(s3, source=str(cifar_all_classes), classes=["bicycle", "motorcycle"], dataset_uri=LAYOUT.uri,
-                   cache_dir=tmp_path)  # fmt: skip
+    fast = run_etl(
+        s3, source=str(cifar_all_classes), classes=["bicycle", "motorcycle"], dataset_uri=LAYOUT.uri, cache_dir=tmp_path
+    )
     monkeypatch.undo()
-    correct = run_etl(s3, source=str(cifar_all_classes), classes=["bicycle", "motorcycle"], dataset_uri=LAYOUT.uri,
-                      cache_dir=tmp_path)  # fmt: skip
+    correct = run_etl(
+        s3, source=str(cifar_all_classes), classes=["bicycle", "motorcycle"], dataset_uri=LAYOUT.uri, cache_dir=tmp_path
+    )
     assert read_pointer(s3, LAYOUT).version == correct.version  # it used to fail with PublishConflict for an hour
     assert abs(datasets.version_time(fast.version) - datetime.now(UTC)) < timedelta(minutes=1), "named by S3's clock"
 
@@ -136,9 +155,16 @@ def test_a_store_without_conditional_writes_is_told_so_at_once_not_retried(s3, m
     def refuse_conditions(params, **_):
         if params["Key"] == LAYOUT.pointer_key and ("IfMatch" in params or "IfNoneMatch" in params):
             attempts.append(1)
-            raise ClientError({"Error": {"Code": "NotImplemented", "Message": "A header you provided implies "
-                               "functionality that is not implemented"}, "ResponseMetadata": {"HTTPStatusCode": 501}},
-                              "PutObject")  # fmt: skip
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "NotImplemented",
+                        "Message": "A header you provided implies functionality that is not implemented",
+                    },
+                    "ResponseMetadata": {"HTTPStatusCode": 501},
+                },
+                "PutObject",
+            )
 
     s3.meta.events.register("provide-client-params.s3.PutObject", refuse_conditions)
     with pytest.raises(DestinationError, match="supports conditional writes") as raised:
@@ -157,8 +183,11 @@ def test_a_publish_whose_answer_was_lost_then_superseded_says_so(s3, monkeypatch
     def lose_the_answer(**_):
         if keys.pop() == LAYOUT.pointer_key and len(keys) == 0 and not lost:
             lost.append(True)
-            s3.put_object(Bucket=TEST_BUCKET, Key=LAYOUT.pointer_key,
-                          Body=json.dumps({"version": newer, "previous": ours}).encode())  # fmt: skip
+            s3.put_object(
+                Bucket=TEST_BUCKET,
+                Key=LAYOUT.pointer_key,
+                Body=json.dumps({"version": newer, "previous": ours}).encode(),
+            )
             raise EndpointConnectionError(endpoint_url="http://s3")
 
     s3.meta.events.register("provide-client-params.s3.PutObject", lambda params, **_: keys.append(params["Key"]))
@@ -173,11 +202,24 @@ def test_the_dags_publish_announces_the_version_it_made_current(s3):
 
     older, version = complete(s3), complete(s3)
     counts = {"train": {"a": 2, "b": 2}, "validation": {"a": 1, "b": 1}}
-    staged = {"dataset_uri": LAYOUT.uri, "version": version, "version_uri": LAYOUT.version_uri(version),
-              "classes": ["a", "b"], "counts": counts, "uploaded": 6, "seconds": {}}  # what stage's XCom holds  # fmt: skip
+    staged = {
+        "dataset_uri": LAYOUT.uri,
+        "version": version,
+        "version_uri": LAYOUT.version_uri(version),
+        "classes": ["a", "b"],
+        "counts": counts,
+        "uploaded": 6,
+        "seconds": {},
+    }  # what stage's XCom holds
     summary = publish_staged(s3, staged)
-    assert summary == {"dataset_uri": LAYOUT.uri, "dataset_version": version, "version_uri": LAYOUT.version_uri(version),
-                       "classes": ["a", "b"], "counts": counts, "pointer": LAYOUT.pointer_key}  # fmt: skip
+    assert summary == {
+        "dataset_uri": LAYOUT.uri,
+        "dataset_version": version,
+        "version_uri": LAYOUT.version_uri(version),
+        "classes": ["a", "b"],
+        "counts": counts,
+        "pointer": LAYOUT.pointer_key,
+    }
     assert read_pointer(s3, LAYOUT).version == version and json.loads(json.dumps(summary)) == summary
     with pytest.raises(PublishConflict):  # a newer version is current: the older one is not announced
         publish_staged(s3, {**staged, "version": older, "version_uri": LAYOUT.version_uri(older)})

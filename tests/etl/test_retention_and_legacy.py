@@ -25,14 +25,20 @@ def write_version(s3, complete: bool = True, age: timedelta = timedelta(0)) -> s
     version = new_version(datetime.now(UTC) - age)
     s3.put_object(Bucket=TEST_BUCKET, Key=LAYOUT.key(version, "train/bicycle/a.png"), Body=b"png")
     if complete:
-        labels = {"classes": ["bicycle", "motorcycle"], "counts": {"train": {"bicycle": 1}, "validation": {"bicycle": 0}}}
+        labels = {
+            "classes": ["bicycle", "motorcycle"],
+            "counts": {"train": {"bicycle": 1}, "validation": {"bicycle": 0}},
+        }
         s3.put_object(Bucket=TEST_BUCKET, Key=LAYOUT.labels_key(version), Body=json.dumps(labels).encode())
     return version
 
 
 def versions_left(s3) -> set[str]:
-    keys = [o["Key"] for p in s3.get_paginator("list_objects_v2").paginate(Bucket=TEST_BUCKET, Prefix=LAYOUT.versions_prefix)
-            for o in p.get("Contents", [])]  # fmt: skip
+    keys = [
+        o["Key"]
+        for p in s3.get_paginator("list_objects_v2").paginate(Bucket=TEST_BUCKET, Prefix=LAYOUT.versions_prefix)
+        for o in p.get("Contents", [])
+    ]
     return {LAYOUT.version_of_key(k) for k in keys}
 
 
@@ -88,21 +94,38 @@ def test_a_staged_version_abandoned_past_the_grace_goes_unless_published_meanwhi
 
 def test_the_deployment_records_protect_the_versions_models_trained_on(s3):
     for i, version in enumerate(["20261101T000000.000000Z-0000000a", "20261102T000000.000000Z-0000000b"]):
-        write_current(s3, TEST_BUCKET, SETTINGS.models_prefix, Deployment(
-            endpoint_name="e", training_job=f"job-{i}", model_name=f"m-{i}", endpoint_config=f"c-{i}",
-            model_data_url="s3://x/y", validation_accuracy=0.9, classes=["a", "b"], deployed_at=f"2026-11-0{i + 1}T00:00:00",
-            dataset_version=version))  # fmt: skip
+        write_current(
+            s3,
+            TEST_BUCKET,
+            SETTINGS.models_prefix,
+            Deployment(
+                endpoint_name="e",
+                training_job=f"job-{i}",
+                model_name=f"m-{i}",
+                endpoint_config=f"c-{i}",
+                model_data_url="s3://x/y",
+                validation_accuracy=0.9,
+                classes=["a", "b"],
+                deployed_at=f"2026-11-0{i + 1}T00:00:00",
+                dataset_version=version,
+            ),
+        )
     assert protected_versions(s3, SETTINGS) == {"20261101T000000.000000Z-0000000a", "20261102T000000.000000Z-0000000b"}
 
 
 def legacy_bucket(s3, archive: Path, tmp_path: Path) -> None:
     """Today's unversioned layout: a version's files copied directly under the prefix."""
-    result = stage(s3, source=str(archive), classes=["bicycle", "motorcycle"], dataset_uri=LAYOUT.uri, cache_dir=tmp_path)
+    result = stage(
+        s3, source=str(archive), classes=["bicycle", "motorcycle"], dataset_uri=LAYOUT.uri, cache_dir=tmp_path
+    )
     root = LAYOUT.root(result.version) + "/"
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=TEST_BUCKET, Prefix=root):
         for obj in page.get("Contents", []):
-            s3.copy_object(Bucket=TEST_BUCKET, Key=f"{LAYOUT.prefix}/{obj['Key'][len(root):]}",
-                           CopySource={"Bucket": TEST_BUCKET, "Key": obj["Key"]})  # fmt: skip
+            s3.copy_object(
+                Bucket=TEST_BUCKET,
+                Key=f"{LAYOUT.prefix}/{obj['Key'][len(root) :]}",
+                CopySource={"Bucket": TEST_BUCKET, "Key": obj["Key"]},
+            )
             s3.delete_object(Bucket=TEST_BUCKET, Key=obj["Key"])
 
 
@@ -111,15 +134,27 @@ def test_a_bucket_in_the_old_layout_is_read_as_the_legacy_version(s3, cifar_all_
     dataset = describe_dataset(s3, SETTINGS)
     assert dataset["dataset_version"] == LEGACY_VERSION
     assert dataset["dataset_uri"] == LAYOUT.uri and dataset["num_training_samples"] == 6
-    config = training_config(job_name="j", image="i", role_arn="r", dataset_uri=dataset["dataset_uri"], output_uri="s3://o",
-                             instance_type="ml.m5.large", hyperparameters={}, dataset_version=dataset["dataset_version"])  # fmt: skip
+    config = training_config(
+        job_name="j",
+        image="i",
+        role_arn="r",
+        dataset_uri=dataset["dataset_uri"],
+        output_uri="s3://o",
+        instance_type="ml.m5.large",
+        hyperparameters={},
+        dataset_version=dataset["dataset_version"],
+    )
     assert config["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] == f"{LAYOUT.uri}/train/"
 
 
-def test_the_first_run_after_the_upgrade_publishes_a_version_and_leaves_the_old_files(s3, cifar_all_classes: Path, tmp_path: Path):
+def test_the_first_run_after_the_upgrade_publishes_a_version_and_leaves_the_old_files(
+    s3, cifar_all_classes: Path, tmp_path: Path
+):
     legacy_bucket(s3, cifar_all_classes, tmp_path)
     old_labels = s3.get_object(Bucket=TEST_BUCKET, Key=f"{LAYOUT.prefix}/labels.json")["Body"].read()
-    result = run_etl(s3, source=str(cifar_all_classes), classes=["bicycle", "motorcycle"], dataset_uri=LAYOUT.uri, cache_dir=tmp_path)
+    result = run_etl(
+        s3, source=str(cifar_all_classes), classes=["bicycle", "motorcycle"], dataset_uri=LAYOUT.uri, cache_dir=tmp_path
+    )
     assert resolve_dataset(s3, LAYOUT).version == result.version
     assert s3.get_object(Bucket=TEST_BUCKET, Key=f"{LAYOUT.prefix}/labels.json")["Body"].read() == old_labels
     prune_versions(s3, LAYOUT, keep=0, protected=set())

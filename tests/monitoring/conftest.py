@@ -4,7 +4,7 @@ in the monitor's S3 (the root conftest's ``s3`` fixture) or in a folder."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from conftest import TEST_BUCKET
@@ -16,10 +16,12 @@ CAPTURE_PREFIX = "data_capture"
 
 
 def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def partition_key(when: str, name: str = "capture.jsonl", endpoint: str = TEST_ENDPOINT, variant: str = TEST_VARIANT) -> str:
+def partition_key(
+    when: str, name: str = "capture.jsonl", endpoint: str = TEST_ENDPOINT, variant: str = TEST_VARIANT
+) -> str:
     """``<endpoint>/<variant>/yyyy/mm/dd/hh/<name>`` for the hour of ``when``."""
     return f"{endpoint}/{variant}/{utc(when).strftime('%Y/%m/%d/%H')}/{name}"
 

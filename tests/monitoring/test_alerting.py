@@ -13,8 +13,13 @@ from scones.monitoring.daily import alert_on_violations
 from scones.monitoring.errors import ViolationsFound
 
 TOPIC = "scones-monitor-alerts"
-BAD_DAY = {"day": "2026-11-22", "violations": [{"check": "min_records"}], "report_uri": "s3://b/report.json",
-           "records": 0, "summary": "0 inferences"}  # fmt: skip
+BAD_DAY = {
+    "day": "2026-11-22",
+    "violations": [{"check": "min_records"}],
+    "report_uri": "s3://b/report.json",
+    "records": 0,
+    "summary": "0 inferences",
+}
 
 
 @pytest.fixture
@@ -66,16 +71,26 @@ def test_the_monitor_reports_on_the_recorded_deployment_where_it_captures():
     from scones.monitoring.daily import serving_deployment
     from scones.settings import load_settings
 
-    settings = load_settings({"bucket": "monitor-test", "confidence_threshold": 0.8, "min_daily_records": 5}, environ={})
+    settings = load_settings(
+        {"bucket": "monitor-test", "confidence_threshold": 0.8, "min_daily_records": 5}, environ={}
+    )
     assert Thresholds.of(settings).confidence_threshold == 0.8 and Thresholds.of(settings).min_records == 5
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket=settings.bucket)
         assert serving_deployment(s3, settings) is None, "nothing deployed yet: the DAG skips"
-        record = Deployment(endpoint_name="scones-endpoint", training_job="j", model_name="m", endpoint_config="c",
-                            model_data_url="s3://b/m", validation_accuracy=0.9, classes=["bus", "tank"],
-                            deployed_at="2026-11-22T02:00:00+00:00", data_capture_uri="s3://elsewhere/capture",
-                            dataset_version="v1")  # fmt: skip
+        record = Deployment(
+            endpoint_name="scones-endpoint",
+            training_job="j",
+            model_name="m",
+            endpoint_config="c",
+            model_data_url="s3://b/m",
+            validation_accuracy=0.9,
+            classes=["bus", "tank"],
+            deployed_at="2026-11-22T02:00:00+00:00",
+            data_capture_uri="s3://elsewhere/capture",
+            dataset_version="v1",
+        )
         write_current(s3, settings.bucket, settings.models_prefix, record)
         deployment = serving_deployment(s3, settings)
     assert deployment["data_capture_uri"] == "s3://elsewhere/capture", "as recorded, not the settings' current one"

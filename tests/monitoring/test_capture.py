@@ -24,15 +24,20 @@ def decode(lines: list[str], n_classes: int = 2, **kw):
 
 @pytest.mark.parametrize("encoding", ["JSON", "BASE64"])
 def test_both_output_encodings_decode_to_the_same_vectors(encoding: str):
-    decoded = decode([capture_line([0.97, 0.03], T0, encoding=encoding), capture_line([0.2, 0.8], T0, encoding=encoding)])
+    decoded = decode(
+        [capture_line([0.97, 0.03], T0, encoding=encoding), capture_line([0.2, 0.8], T0, encoding=encoding)]
+    )
     assert decoded.probabilities.tolist() == [[0.97, 0.03], [0.2, 0.8]]
     assert decoded.times_us.tolist() == [int(WINDOW.start.timestamp() + 15 * 60 + 2) * 1_000_000] * 2
     assert not decoded.malformed
 
 
 def test_mixed_encodings_and_whitespace_in_the_payload():
-    lines = [capture_line("[0.97, 0.03]", T0), capture_line([0.1, 0.9], T0, encoding="BASE64"),
-             capture_line(" [ 0.5 , 0.5 ] ", T0)]  # fmt: skip
+    lines = [
+        capture_line("[0.97, 0.03]", T0),
+        capture_line([0.1, 0.9], T0, encoding="BASE64"),
+        capture_line(" [ 0.5 , 0.5 ] ", T0),
+    ]
     assert decode(lines).probabilities.tolist() == [[0.97, 0.03], [0.1, 0.9], [0.5, 0.5]]
 
 
@@ -42,7 +47,9 @@ def test_csv_output_encoding_is_read_too():
 
 
 def test_fractional_seconds_and_offsets_are_exact():
-    decoded = decode([capture_line([1, 0], "2026-11-23T10:00:00.123456Z"), capture_line([1, 0], "2026-11-23T12:00:00+02:00")])
+    decoded = decode(
+        [capture_line([1, 0], "2026-11-23T10:00:00.123456Z"), capture_line([1, 0], "2026-11-23T12:00:00+02:00")]
+    )
     start_us = int(WINDOW.start.timestamp()) * 1_000_000
     assert decoded.times_us.tolist() == [start_us + 123456, start_us]
 
@@ -61,7 +68,9 @@ BAD_LINES = {
     ],
     "invalid_output": [
         capture_line("[0.9, 0.1", T0),
-        capture_line("[0.9, 0.1]", T0).replace('"data":"[0.9, 0.1]","encoding":"JSON"', '"data":"!!no","encoding":"BASE64"'),
+        capture_line("[0.9, 0.1]", T0).replace(
+            '"data":"[0.9, 0.1]","encoding":"JSON"', '"data":"!!no","encoding":"BASE64"'
+        ),
         capture_line('{"predictions": [0.9, 0.1]}', T0),
         capture_line("[0.9, 0.1]", T0).replace('"encoding":"JSON"}}', '"encoding":"XML"}}'),
         capture_line('["0.9", "0.1"]', T0),
@@ -104,8 +113,10 @@ def test_blank_lines_and_a_missing_final_newline_are_fine(tmp_path: Path):
 
 
 def test_window_is_half_open_at_the_hour_boundary():
-    lines = [capture_line([0.9, 0.1], t) for t in
-             ("2026-11-23T09:59:59Z", "2026-11-23T10:00:00Z", "2026-11-23T10:59:59.999999Z", "2026-11-23T11:00:00Z")]  # fmt: skip
+    lines = [
+        capture_line([0.9, 0.1], t)
+        for t in ("2026-11-23T09:59:59Z", "2026-11-23T10:00:00Z", "2026-11-23T10:59:59.999999Z", "2026-11-23T11:00:00Z")
+    ]
     decoded = decode(lines, start_us=WINDOW.start_us, end_us=WINDOW.end_us)
     assert len(decoded) == 2
     assert decoded.out_of_window == 2

@@ -69,8 +69,9 @@ def test_a_window_with_too_few_inferences_is_a_violation_when_asked():
     assert checks(empty) == [], "not checked by default (an ad-hoc analysis)"
 
 
-@pytest.mark.parametrize("kw", [{"confidence_threshold": 1.5}, {"max_confidence_psi": 0}, {"min_records_for_drift": -1},
-                                {"min_records": -1}])
+@pytest.mark.parametrize(
+    "kw", [{"confidence_threshold": 1.5}, {"max_confidence_psi": 0}, {"min_records_for_drift": -1}, {"min_records": -1}]
+)
 def test_thresholds_are_validated(kw):
     with pytest.raises(ConfigurationError):
         Thresholds(**kw)

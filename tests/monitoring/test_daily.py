@@ -31,8 +31,15 @@ def put_day(s3, day: str, confident: int, unsure: int, seed: int = 0) -> None:
 
 def run(s3, day: str, **kw):
     kw.setdefault("thresholds", Thresholds())
-    return monitor_window(s3, bucket=TEST_BUCKET, capture_uri=f"s3://{TEST_BUCKET}/{CAPTURE_PREFIX}", endpoint=TEST_ENDPOINT,
-                          classes=CLASSES, window=Window.for_day(day), **kw)  # fmt: skip
+    return monitor_window(
+        s3,
+        bucket=TEST_BUCKET,
+        capture_uri=f"s3://{TEST_BUCKET}/{CAPTURE_PREFIX}",
+        endpoint=TEST_ENDPOINT,
+        classes=CLASSES,
+        window=Window.for_day(day),
+        **kw,
+    )
 
 
 def test_a_calm_day_writes_its_report_and_no_violation(s3):
@@ -89,8 +96,13 @@ def test_alert_reaches_subscribers(s3):
 
 
 def test_alert_subject_fits_sns_limit():
-    summary = {"day": "2026-11-22", "violations": [{"check": "x" * 200}], "report_uri": "s3://b/k", "records": 1,
-               "summary": "VIOLATIONS"}  # fmt: skip
+    summary = {
+        "day": "2026-11-22",
+        "violations": [{"check": "x" * 200}],
+        "report_uri": "s3://b/k",
+        "records": 1,
+        "summary": "VIOLATIONS",
+    }
     subject, _ = alert_message(summary, "scones-endpoint")
     assert len(subject) <= 100
 
@@ -105,8 +117,11 @@ def test_an_unreadable_baseline_is_an_error_that_names_it(s3, bad):
 
 def test_the_report_names_the_dataset_version_the_serving_model_trained_on(s3):
     put_day(s3, "2026-11-22", confident=20, unsure=0)
-    lineage = {"model": "scones-train-20261122T020000-model", "training_job": "scones-train-20261122T020000",
-               "dataset_version": "20261121T230000.000000Z-0123abcd"}  # fmt: skip
+    lineage = {
+        "model": "scones-train-20261122T020000-model",
+        "training_job": "scones-train-20261122T020000",
+        "dataset_version": "20261121T230000.000000Z-0123abcd",
+    }
     summary = run(s3, "2026-11-22", lineage=lineage)
     folder = f"monitoring/{TEST_ENDPOINT}/2026-11-22/"
     report = json.loads(s3.get_object(Bucket=TEST_BUCKET, Key=folder + "report.json")["Body"].read())

@@ -9,8 +9,15 @@ import pytest
 from scipy import stats as scipy_stats
 
 from scones.monitoring.drift import (
-    Baseline, baseline_from_json, compute_drift, confidence_psi, ks_pvalue, ks_statistic, load_baseline, psi,
-)  # fmt: skip
+    Baseline,
+    baseline_from_json,
+    compute_drift,
+    confidence_psi,
+    ks_pvalue,
+    ks_statistic,
+    load_baseline,
+    psi,
+)
 from scones.monitoring.errors import BaselineError
 from scones.monitoring.stats import BINS, confidence_bins, statistics_from_probabilities
 
@@ -72,9 +79,12 @@ def test_compute_drift_against_validation_probabilities():
     rng = np.random.default_rng(3)
     validation = binary(0.5 + 0.5 * rng.beta(8, 1, 2000), rng.integers(0, 2, 2000))
     baseline = baseline_from_json(validation.tolist(), CLASSES, source="validation.json")
-    stable = statistics_from_probabilities(binary(0.5 + 0.5 * rng.beta(8, 1, 5000), rng.integers(0, 2, 5000)), CLASSES, 0.93)
+    stable = statistics_from_probabilities(
+        binary(0.5 + 0.5 * rng.beta(8, 1, 5000), rng.integers(0, 2, 5000)), CLASSES, 0.93
+    )
     drifted = statistics_from_probabilities(
-        binary(0.5 + 0.5 * rng.beta(2, 1, 5000), (rng.random(5000) < 0.9).astype(int)), CLASSES, 0.93)  # fmt: skip
+        binary(0.5 + 0.5 * rng.beta(2, 1, 5000), (rng.random(5000) < 0.9).astype(int)), CLASSES, 0.93
+    )
     calm = compute_drift(stable, baseline, min_records=100)
     moved = compute_drift(drifted, baseline, min_records=100)
     assert calm.evaluated and calm.class_share_psi < 0.01 and calm.confidence_psi < 0.05 and calm.confidence_ks < 0.05
@@ -114,14 +124,17 @@ def test_baseline_from_s3_and_dict_format(s3):
     assert baseline.class_counts.tolist() == [1, 1] and baseline.source.startswith("s3://")
 
 
-@pytest.mark.parametrize("content, match", [
-    ({"hello": 1}, "neither a statistics.json"),
-    ([], "neither a statistics.json"),
-    ([[0.5, 0.3, 0.2]], "for 2 classes"),
-    ([[0.5, "x"]], "not all numbers"),
-    ({"classes": ["cat", "dog"], "probabilities": [[0.5, 0.5]]}, "recorded for classes"),
-    ({"features": [{"name": "confidence"}]}, "statistics.json without"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        ({"hello": 1}, "neither a statistics.json"),
+        ([], "neither a statistics.json"),
+        ([[0.5, 0.3, 0.2]], "for 2 classes"),
+        ([[0.5, "x"]], "not all numbers"),
+        ({"classes": ["cat", "dog"], "probabilities": [[0.5, 0.5]]}, "recorded for classes"),
+        ({"features": [{"name": "confidence"}]}, "statistics.json without"),
+    ],
+)
 def test_bad_baselines_say_what_is_expected(content, match: str):
     with pytest.raises(BaselineError, match=match):
         baseline_from_json(content, CLASSES)

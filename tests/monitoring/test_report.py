@@ -22,8 +22,12 @@ CLASSES = ("bicycle", "motorcycle")
 
 @pytest.fixture
 def analysis(tmp_path: Path):
-    lines = [capture_line([0.99, 0.01], "2026-11-23T10:00:00Z"), capture_line([0.40, 0.60], "2026-11-23T10:20:00Z"),
-             capture_line([0.05, 0.95], "2026-11-23T13:00:00Z"), "oops"]  # fmt: skip
+    lines = [
+        capture_line([0.99, 0.01], "2026-11-23T10:00:00Z"),
+        capture_line([0.40, 0.60], "2026-11-23T10:20:00Z"),
+        capture_line([0.05, 0.95], "2026-11-23T13:00:00Z"),
+        "oops",
+    ]
     write_lines(tmp_path / "capture" / partition_key("2026-11-23T10:00:00Z"), lines)
     baseline = baseline_from_json([[0.99, 0.01], [0.01, 0.99]] * 10, CLASSES, source="validation.json")
     return analyze_capture(str(tmp_path / "capture"), WINDOW, baseline=baseline, endpoint="scones-endpoint")
@@ -39,11 +43,18 @@ def test_report_json_fields(analysis):
     report = build_report(analysis)
     assert report["records"] == 3 and report["malformed"] == 1 and report["malformed_by_reason"] == {"invalid_json": 1}
     assert report["low_confidence_rate"] == pytest.approx(1 / 3, abs=1e-6)
-    assert report["class_share"] == {"bicycle": pytest.approx(1 / 3, abs=1e-6), "motorcycle": pytest.approx(2 / 3, abs=1e-6)}
+    assert report["class_share"] == {
+        "bicycle": pytest.approx(1 / 3, abs=1e-6),
+        "motorcycle": pytest.approx(2 / 3, abs=1e-6),
+    }
     assert set(report["confidence"]["quantiles"]) == {"p01", "p05", "p10", "p25", "p50", "p75", "p90", "p95", "p99"}
     assert report["confidence"]["threshold"] == 0.93
     assert report["window"] == {"start": "2026-11-23T00:00:00Z", "end": "2026-11-24T00:00:00Z"}
-    assert len(report["hourly"]) == 24 and report["hourly"][10] == {"hour": "2026-11-23T10:00:00Z", "records": 2, "low_confidence_rate": 0.5}
+    assert len(report["hourly"]) == 24 and report["hourly"][10] == {
+        "hour": "2026-11-23T10:00:00Z",
+        "records": 2,
+        "low_confidence_rate": 0.5,
+    }
     assert report["hourly"][0]["records"] == 0 and report["hourly"][0]["low_confidence_rate"] is None
     assert report["drift"]["baseline"]["source"] == "validation.json" and report["drift"]["class_share_psi"] is not None
     assert not report["drift"]["evaluated"], "3 records: drift reported, not checked"
@@ -74,8 +85,9 @@ def test_report_written_last_and_every_file_through_a_plain_function(analysis):
 def test_local_sink_writes_the_files(analysis, tmp_path: Path):
     out = tmp_path / "out"
     write_report(analysis, LocalSink(out))
-    assert sorted(p.name for p in out.iterdir()) == sorted([*PLOT_FILES, "statistics.json", "constraint_violations.json",
-                                                            "report.html", "report.json"])  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*PLOT_FILES, "statistics.json", "constraint_violations.json", "report.html", "report.json"]
+    )
     assert json.loads((out / "report.json").read_text())["records"] == 3
     assert (out / "report.json").stat().st_mode & 0o044, "readable by others, like any report"
 
@@ -94,7 +106,7 @@ def test_s3_sink_layout_and_idempotent_rerun(analysis, s3):
     assert prefix == "monitoring/scones-endpoint/2026-11-23/"
     first = write_report(analysis, S3Sink(s3, TEST_BUCKET, prefix))
     assert first["report.json"] == f"s3://{TEST_BUCKET}/{prefix}report.json"
-    keys = lambda: sorted(o["Key"] for o in s3.list_objects_v2(Bucket=TEST_BUCKET, Prefix="monitoring/")["Contents"])  # noqa: E731
+    keys = lambda: sorted(o["Key"] for o in s3.list_objects_v2(Bucket=TEST_BUCKET, Prefix="monitoring/")["Contents"])  # noqa: E731 - re-evaluated after each write
     before = keys()
     assert len(before) == 7 and all(k.startswith(prefix) for k in before)
     write_report(analysis, S3Sink(s3, TEST_BUCKET, prefix))

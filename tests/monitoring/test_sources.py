@@ -61,7 +61,9 @@ def test_the_listing_stops_at_the_first_key_past_the_window(s3):
         put_lines(s3, f"{CAPTURE_PREFIX}/{partition_key(when)}", [capture_line([0.9, 0.1], when)])
     calls = record_list_calls(s3)
     pages: list[int] = []
-    s3.meta.events.register("after-call.s3.ListObjectsV2", lambda parsed, **_: pages.append(len(parsed.get("Contents", []))))
+    s3.meta.events.register(
+        "after-call.s3.ListObjectsV2", lambda parsed, **_: pages.append(len(parsed.get("Contents", [])))
+    )
     uri = f"s3://{TEST_BUCKET}/{CAPTURE_PREFIX}/{TEST_ENDPOINT}/AllTraffic"
     found = s3_capture_objects(s3, uri, Window("2026-11-10", "2026-11-12"))
     assert [o.location.split("/")[-3] for o in found] == ["10", "11"]
@@ -70,12 +72,15 @@ def test_the_listing_stops_at_the_first_key_past_the_window(s3):
 
 def test_variant_discovery_stops_at_year_folders(capture):
     assert variant_prefixes(capture, TEST_BUCKET, CAPTURE_PREFIX) == [
-        f"{CAPTURE_PREFIX}/{TEST_ENDPOINT}/AllTraffic/", f"{CAPTURE_PREFIX}/{TEST_ENDPOINT}/Canary/",
-    ]  # fmt: skip
+        f"{CAPTURE_PREFIX}/{TEST_ENDPOINT}/AllTraffic/",
+        f"{CAPTURE_PREFIX}/{TEST_ENDPOINT}/Canary/",
+    ]
 
 
 def test_a_folder_ending_in_a_newline_is_not_a_year(capture):
-    put_lines(capture, f"{CAPTURE_PREFIX}/{TEST_ENDPOINT}/Odd/2026\n/11/23/10/x.jsonl", [capture_line([0.9, 0.1], HOURS[1])])
+    put_lines(
+        capture, f"{CAPTURE_PREFIX}/{TEST_ENDPOINT}/Odd/2026\n/11/23/10/x.jsonl", [capture_line([0.9, 0.1], HOURS[1])]
+    )
     assert f"{CAPTURE_PREFIX}/{TEST_ENDPOINT}/Odd/" not in variant_prefixes(capture, TEST_BUCKET, CAPTURE_PREFIX)
 
 

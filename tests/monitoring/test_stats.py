@@ -29,7 +29,10 @@ def test_counts_shares_threshold_and_hours():
     assert s.low_confidence == 2, "0.93 itself is not below the threshold; 0.929999 and 0.6 are"
     assert s.low_confidence_rate == pytest.approx(2 / 6)
     assert [(h.hour_us, h.records, h.low_confidence) for h in s.hourly] == [
-        (T10, 3, 0), (T10 + HOUR_US, 2, 2), (T10 + 2 * HOUR_US, 1, 0)]  # fmt: skip
+        (T10, 3, 0),
+        (T10 + HOUR_US, 2, 2),
+        (T10 + 2 * HOUR_US, 1, 0),
+    ]
     assert s.mean_confidence == pytest.approx(top.mean())
     assert s.std_confidence == pytest.approx(top.std())
     assert (s.confidence_min, s.confidence_max) == (0.6, 0.99)
@@ -53,8 +56,10 @@ def test_histogram_quantiles_interpolate_within_a_bin():
 
 def test_files_in_any_order_give_the_same_statistics_and_sample():
     rng = np.random.default_rng(1)
-    chunks = [Decoded(T10 + rng.integers(0, 24 * HOUR_US, 5000), vectors(rng.uniform(0.5, 1, 5000), rng.integers(0, 2, 5000)))
-              for _ in range(4)]  # fmt: skip
+    chunks = [
+        Decoded(T10 + rng.integers(0, 24 * HOUR_US, 5000), vectors(rng.uniform(0.5, 1, 5000), rng.integers(0, 2, 5000)))
+        for _ in range(4)
+    ]
     results = []
     for order in ([0, 1, 2, 3], [3, 1, 0, 2]):
         builder = StatisticsBuilder(CLASSES, 0.93, sample_size=1000)
@@ -65,7 +70,9 @@ def test_files_in_any_order_give_the_same_statistics_and_sample():
     assert a.records == b.records == 20_000
     assert np.array_equal(a.histograms, b.histograms)
     assert len(a.sample_times_us) == 1000, "the plot sample is bounded"
-    assert np.array_equal(a.sample_times_us, b.sample_times_us) and np.array_equal(a.sample_confidence, b.sample_confidence)
+    assert np.array_equal(a.sample_times_us, b.sample_times_us) and np.array_equal(
+        a.sample_confidence, b.sample_confidence
+    )
     assert np.all(np.diff(a.sample_times_us) >= 0), "sample sorted by time for plotting"
 
 

@@ -38,4 +38,4 @@ def capture_line(
         f'"data":{json.dumps(input_b64)},"encoding":"BASE64"}},"endpointOutput":{{'
         f'"observedContentType":"application/json","mode":"OUTPUT","data":{json.dumps(data)},"encoding":{json.dumps(encoding)}}}}},'
         f'"eventMetadata":{{"eventId":{json.dumps(event_id)},"inferenceTime":{json.dumps(when)}}},"eventVersion":"0"}}'
-    )  # fmt: skip
+    )

@@ -74,8 +74,14 @@ def write_cifar_archive(
     rng = np.random.default_rng(seed)
     labels = list(range(100)) if labels is None else labels
     with tarfile.open(path, "w:gz", compresslevel=compresslevel) as tar:
-        _member(tar, "meta", {b"fine_label_names": [n.encode() for n in CIFAR100_FINE_LABELS],
-                              b"coarse_label_names": [n.encode() for n in COARSE_NAMES]})  # fmt: skip
+        _member(
+            tar,
+            "meta",
+            {
+                b"fine_label_names": [n.encode() for n in CIFAR100_FINE_LABELS],
+                b"coarse_label_names": [n.encode() for n in COARSE_NAMES],
+            },
+        )
         _member(tar, "train", _split(rng, train_per_class, labels, "train"))
         _member(tar, "test", _split(rng, test_per_class, labels, "test"))
     return path

@@ -112,7 +112,9 @@ def test_a_refresh_trains_on_the_version_the_etl_just_wrote(empty_bucket, monkey
     s3, settings = empty_bucket
     pinned = []
     monkeypatch.setattr(dataset, "refresh_dataset", lambda s3, settings: "20261129T020000-new")
-    monkeypatch.setattr(dataset, "describe_dataset", lambda s3, settings, version: pinned.append(version) or {"v": version})
+    monkeypatch.setattr(
+        dataset, "describe_dataset", lambda s3, settings, version: pinned.append(version) or {"v": version}
+    )
     assert dataset.dataset_for_run(s3, settings, refresh=refresh, run_type="manual") == {"v": pinned[0]}
     assert pinned == ["20261129T020000-new" if refresh else None], "no refresh: the published version (resolved)"
 

@@ -11,9 +11,9 @@ from moto import mock_aws
 
 from scones.deployment.cleanup import cleanup, stale_versions
 from scones.deployment.endpoint_config import deployment_config
+from scones.deployment.endpoint_smoke import check_probabilities, model_failed, smoke_test
 from scones.deployment.record import Deployment, read_current, write_current
 from scones.deployment.sagemaker_role import ensure_sagemaker_role
-from scones.deployment.endpoint_smoke import check_probabilities, model_failed, smoke_test
 from scones.deployment.verify import verify_serving
 from scones.errors import DatasetNotFound, DeploymentRolledBack, SmokeTestFailed
 from scones.settings import load_settings
@@ -26,10 +26,16 @@ BUCKET = "scones-test-bucket"
 
 def config_for(job: str) -> dict:
     return deployment_config(
-        job_name=job, image=TEST_IMAGE, model_data_url=f"s3://{BUCKET}/models/{job}/output/model.tar.gz",
-        role_arn=TEST_ROLE, endpoint_name="scones-endpoint", instance_type="ml.m5.large",
-        capture_uri=f"s3://{BUCKET}/data_capture", sampling_percentage=50, kms_key_id="alias/capture",
-    )  # fmt: skip
+        job_name=job,
+        image=TEST_IMAGE,
+        model_data_url=f"s3://{BUCKET}/models/{job}/output/model.tar.gz",
+        role_arn=TEST_ROLE,
+        endpoint_name="scones-endpoint",
+        instance_type="ml.m5.large",
+        capture_uri=f"s3://{BUCKET}/data_capture",
+        sampling_percentage=50,
+        kms_key_id="alias/capture",
+    )
 
 
 def test_deployment_config_names_capture_and_links():
@@ -60,10 +66,24 @@ def test_record_round_trip_and_history():
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket=BUCKET)
     assert read_current(s3, BUCKET, "models") is None
-    first = Deployment("scones-endpoint", "job-1", "job-1", "job-1-config", "s3://b/m.tar.gz", 0.91,
-                       ["bicycle", "motorcycle"], "2026-11-23T02:10:00+00:00")  # fmt: skip
-    second = Deployment(**{**first.__dict__, "training_job": "job-2", "validation_accuracy": 0.93,
-                           "deployed_at": "2026-11-24T02:10:00+00:00"})  # fmt: skip
+    first = Deployment(
+        "scones-endpoint",
+        "job-1",
+        "job-1",
+        "job-1-config",
+        "s3://b/m.tar.gz",
+        0.91,
+        ["bicycle", "motorcycle"],
+        "2026-11-23T02:10:00+00:00",
+    )
+    second = Deployment(
+        **{
+            **first.__dict__,
+            "training_job": "job-2",
+            "validation_accuracy": 0.93,
+            "deployed_at": "2026-11-24T02:10:00+00:00",
+        }
+    )
     write_current(s3, BUCKET, "models", first)
     write_current(s3, BUCKET, "models", second)
     assert read_current(s3, BUCKET, "models") == second
@@ -90,8 +110,12 @@ def test_only_a_wrong_answer_or_a_model_error_means_the_model_failed():
 
     assert model_failed(SmokeTestFailed("probabilities sum to 0.7"))
     assert model_failed(error("ModelError"))
-    for transient in (error("ThrottlingException"), error("ModelNotReadyException"), error("ServiceUnavailable"),
-                      TimeoutError("read timed out")):  # fmt: skip
+    for transient in (
+        error("ThrottlingException"),
+        error("ModelNotReadyException"),
+        error("ServiceUnavailable"),
+        TimeoutError("read timed out"),
+    ):
         assert not model_failed(transient)
 
 
@@ -164,7 +188,10 @@ def test_the_role_follows_a_new_bucket():
     ensure_sagemaker_role(iam, "scones-sagemaker-execution", "old-bucket")
     ensure_sagemaker_role(iam, "scones-sagemaker-execution", BUCKET)
     policy = iam.get_role_policy(RoleName="scones-sagemaker-execution", PolicyName="scones-sagemaker-execution-bucket")
-    assert policy["PolicyDocument"]["Statement"][0]["Resource"] == [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]
+    assert policy["PolicyDocument"]["Statement"][0]["Resource"] == [
+        f"arn:aws:s3:::{BUCKET}",
+        f"arn:aws:s3:::{BUCKET}/*",
+    ]
 
 
 @mock_aws
@@ -173,7 +200,10 @@ def test_the_roles_bucket_access_is_in_its_partition():
     arn = ensure_sagemaker_role(iam, "scones-sagemaker-execution", BUCKET)
     assert arn.startswith("arn:aws-cn:iam::")
     policy = iam.get_role_policy(RoleName="scones-sagemaker-execution", PolicyName="scones-sagemaker-execution-bucket")
-    assert policy["PolicyDocument"]["Statement"][0]["Resource"] == [f"arn:aws-cn:s3:::{BUCKET}", f"arn:aws-cn:s3:::{BUCKET}/*"]
+    assert policy["PolicyDocument"]["Statement"][0]["Resource"] == [
+        f"arn:aws-cn:s3:::{BUCKET}",
+        f"arn:aws-cn:s3:::{BUCKET}/*",
+    ]
 
 
 @mock_aws
@@ -183,8 +213,10 @@ def test_describe_dataset_checks_classes_and_presence():
     settings = load_settings({"bucket": BUCKET}, environ={})
     with pytest.raises(DatasetNotFound, match="run the scones_cifar_etl DAG"):
         describe_dataset(s3, settings)
-    labels = {"classes": ["bicycle", "motorcycle"],
-              "counts": {"train": {"bicycle": 500, "motorcycle": 500}, "validation": {"bicycle": 100, "motorcycle": 100}}}  # fmt: skip
+    labels = {
+        "classes": ["bicycle", "motorcycle"],
+        "counts": {"train": {"bicycle": 500, "motorcycle": 500}, "validation": {"bicycle": 100, "motorcycle": 100}},
+    }
     s3.put_object(Bucket=BUCKET, Key=f"{settings.dataset_prefix}/labels.json", Body=json.dumps(labels))
     assert describe_dataset(s3, settings)["num_training_samples"] == 1000
     with pytest.raises(Exception, match="refresh_dataset"):

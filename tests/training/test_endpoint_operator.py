@@ -33,7 +33,9 @@ class StubWaiter:
 class StubHook:
     """What SageMaker answers: which of the model, config and endpoint exist, in which state."""
 
-    def __init__(self, model: bool, config: bool, endpoint: dict[str, Any] | None, after_wait: dict | None = None) -> None:
+    def __init__(
+        self, model: bool, config: bool, endpoint: dict[str, Any] | None, after_wait: dict | None = None
+    ) -> None:
         self.model, self.config, self.endpoint = model, config, endpoint
         self.after_wait = after_wait or {}
         self.calls: list[str] = []
@@ -49,12 +51,12 @@ class StubHook:
             raise not_found(f"endpoint configuration '{name}'")
         return {"EndpointConfigName": name}
 
-    def describe_endpoint(self, EndpointName: str) -> dict:  # noqa: N803 - boto3's name
+    def describe_endpoint(self, EndpointName: str) -> dict:
         if self.endpoint is None:
             raise not_found(f"endpoint '{EndpointName}'")
         return {"EndpointName": EndpointName, **self.endpoint}
 
-    def delete_endpoint(self, EndpointName: str) -> None:  # noqa: N803 - boto3's name
+    def delete_endpoint(self, EndpointName: str) -> None:
         self.calls.append("delete_endpoint")
 
     def get_waiter(self, name: str) -> StubWaiter:
@@ -63,7 +65,9 @@ class StubHook:
 
 def deploy_with(hook: StubHook, monkeypatch: pytest.MonkeyPatch) -> tuple[dict | None, dict | None]:
     """Run the operator; return what it returned and the config the provider got (None: not called)."""
-    op = EndpointDeployOperator(task_id="deploy_endpoint", config={k: dict(v) for k, v in CONFIG.items()}, check_interval=1)
+    op = EndpointDeployOperator(
+        task_id="deploy_endpoint", config={k: dict(v) for k, v in CONFIG.items()}, check_interval=1
+    )
     monkeypatch.setattr(EndpointDeployOperator, "hook", hook)
     handed: list[dict] = []
 

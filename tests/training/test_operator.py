@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -34,7 +35,9 @@ class StubHook:
         return self.description
 
 
-def operator_whose_job(description: dict[str, Any] | Exception, monkeypatch: pytest.MonkeyPatch) -> tuple[TrainingJobOperator, StubHook]:
+def operator_whose_job(
+    description: dict[str, Any] | Exception, monkeypatch: pytest.MonkeyPatch
+) -> tuple[TrainingJobOperator, StubHook]:
     op = TrainingJobOperator(task_id="train_model", config={"TrainingJobName": "scones-train-1"})
     hook = StubHook(description)
     monkeypatch.setattr(TrainingJobOperator, "hook", hook)
@@ -67,7 +70,10 @@ def test_a_stopped_job_is_not_retried_either(monkeypatch: pytest.MonkeyPatch) ->
 @pytest.mark.parametrize(
     "description",
     [
-        {"TrainingJobStatus": "Failed", "FailureReason": "CapacityError: Unable to provision requested ML compute capacity"},
+        {
+            "TrainingJobStatus": "Failed",
+            "FailureReason": "CapacityError: Unable to provision requested ML compute capacity",
+        },
         {"TrainingJobStatus": "InProgress"},  # e.g. the operator's own time limit: the job lives on
         ConnectionError("SageMaker unreachable"),
     ],
@@ -81,7 +87,9 @@ def test_other_failures_stay_retryable(description: Any, monkeypatch: pytest.Mon
 
 def test_a_resumed_task_checks_the_job_its_trigger_watched(monkeypatch: pytest.MonkeyPatch) -> None:
     """Airflow renders the config again on resume: it names the first try's job, not this try's."""
-    op, hook = operator_whose_job({"TrainingJobStatus": "Failed", "FailureReason": "AlgorithmError: bad image_shape"}, monkeypatch)
+    op, hook = operator_whose_job(
+        {"TrainingJobStatus": "Failed", "FailureReason": "AlgorithmError: bad image_shape"}, monkeypatch
+    )
 
     def provider_reports(self: SageMakerTrainingOperator, context: Any, event: dict | None = None) -> dict:
         raise RuntimeError(f"Error while running job: {event}")
@@ -93,7 +101,13 @@ def test_a_resumed_task_checks_the_job_its_trigger_watched(monkeypatch: pytest.M
 
 
 def test_sagemakers_own_internal_errors_stay_retryable(monkeypatch: pytest.MonkeyPatch) -> None:
-    op, _ = operator_whose_job({"TrainingJobStatus": "Failed", "FailureReason": "InternalServerError: We encountered an internal error. Please try again."}, monkeypatch)
+    op, _ = operator_whose_job(
+        {
+            "TrainingJobStatus": "Failed",
+            "FailureReason": "InternalServerError: We encountered an internal error. Please try again.",
+        },
+        monkeypatch,
+    )
     with pytest.raises(RuntimeError):
         op.execute({})
 
@@ -102,8 +116,8 @@ def test_the_dag_waits_for_a_job_as_long_as_it_may_run(monkeypatch: pytest.Monke
     """Deferred, the provider's default gave up after 60 polls (30 minutes) and a retry started a second job."""
     from airflow.dag_processing.dagbag import DagBag
 
-    from scones.settings import load_settings
     from scones.localrun.airflow_home import DAGS_FOLDER
+    from scones.settings import load_settings
 
     dag = DagBag(dag_folder=DAGS_FOLDER).dags["scones_train_deploy"]
     train = dag.get_task("train_model")
@@ -113,18 +127,31 @@ def test_the_dag_waits_for_a_job_as_long_as_it_may_run(monkeypatch: pytest.Monke
 
 
 def test_a_deferred_retry_watches_the_earlier_tries_job(monkeypatch: pytest.MonkeyPatch) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from airflow.sdk.exceptions import TaskDeferred
 
     hook = StubHook({})
-    hook.jobs = [{"TrainingJobName": name, "TrainingJobStatus": status, "CreationTime": datetime(2026, 11, 23, hour, tzinfo=timezone.utc)}
-                 for name, status, hour in (("scones-train-1", "Failed", 2), ("scones-train-1-1763870400", "InProgress", 3),
-                                            ("scones-train-10", "InProgress", 4))]  # another run's job  # fmt: skip
-    op = TrainingJobOperator(task_id="train_model", config={"TrainingJobName": "scones-train-1"}, deferrable=True,
-                             check_interval=30, max_ingestion_time=7200, max_attempts=241)  # fmt: skip
+    hook.jobs = [
+        {"TrainingJobName": name, "TrainingJobStatus": status, "CreationTime": datetime(2026, 11, 23, hour, tzinfo=UTC)}
+        for name, status, hour in (
+            ("scones-train-1", "Failed", 2),
+            ("scones-train-1-1763870400", "InProgress", 3),
+            ("scones-train-10", "InProgress", 4),
+        )
+    ]  # another run's job
+    op = TrainingJobOperator(
+        task_id="train_model",
+        config={"TrainingJobName": "scones-train-1"},
+        deferrable=True,
+        check_interval=30,
+        max_ingestion_time=7200,
+        max_attempts=241,
+    )
     monkeypatch.setattr(TrainingJobOperator, "hook", hook)
-    monkeypatch.setattr(SageMakerTrainingOperator, "execute", lambda *_: pytest.fail("the provider would start a second job"))
+    monkeypatch.setattr(
+        SageMakerTrainingOperator, "execute", lambda *_: pytest.fail("the provider would start a second job")
+    )
     with pytest.raises(TaskDeferred) as deferred:
         op.execute({})
     _, watched = deferred.value.trigger.serialize()
@@ -137,25 +164,33 @@ def test_without_permission_to_list_jobs_the_task_still_trains(monkeypatch: pyte
 
     class Refused(StubHook):
         def paginate(self, **_: Any) -> list[dict[str, Any]]:
-            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, "ListTrainingJobs")
+            raise ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, "ListTrainingJobs"
+            )
 
     op = TrainingJobOperator(task_id="train_model", config={"TrainingJobName": "scones-train-1"})
     monkeypatch.setattr(TrainingJobOperator, "hook", Refused({}))
-    monkeypatch.setattr(SageMakerTrainingOperator, "execute", lambda *_: {"Training": {"TrainingJobName": "scones-train-1"}})
+    monkeypatch.setattr(
+        SageMakerTrainingOperator, "execute", lambda *_: {"Training": {"TrainingJobName": "scones-train-1"}}
+    )
     assert op.execute({}) == {"Training": {"TrainingJobName": "scones-train-1"}}
 
 
 def test_a_long_job_names_retry_is_found_under_the_providers_shortened_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     long_name = "a-project-with-a-long-name-for-its-sagemaker-jobs-train-20261123T020000"  # 72 characters
     retry_name = f"{long_name[:52]}-1763870400"  # what the provider made of it on a try before
     hook = StubHook({})
-    hook.jobs = [{"TrainingJobName": retry_name, "TrainingJobStatus": "Completed", "CreationTime": datetime.now(timezone.utc)}]
+    hook.jobs = [{"TrainingJobName": retry_name, "TrainingJobStatus": "Completed", "CreationTime": datetime.now(UTC)}]
     op = TrainingJobOperator(task_id="train_model", config={"TrainingJobName": long_name})
     monkeypatch.setattr(TrainingJobOperator, "hook", hook)
-    monkeypatch.setattr(TrainingJobOperator, "serialize_result", lambda self, name: {"Training": {"TrainingJobName": name}})
-    monkeypatch.setattr(SageMakerTrainingOperator, "execute", lambda *_: pytest.fail("the provider would start a second job"))
+    monkeypatch.setattr(
+        TrainingJobOperator, "serialize_result", lambda self, name: {"Training": {"TrainingJobName": name}}
+    )
+    monkeypatch.setattr(
+        SageMakerTrainingOperator, "execute", lambda *_: pytest.fail("the provider would start a second job")
+    )
     assert op.execute({}) == {"Training": {"TrainingJobName": retry_name}}
 
 
@@ -167,13 +202,16 @@ def test_a_resumed_task_logs_the_whole_job_log(monkeypatch: pytest.MonkeyPatch) 
         non_terminal_states = {"InProgress"}
         training_failed_states = {"Failed"}
 
-        def check_training_status_with_log(self, name: str, non_terminal: set, failed: set, wait_for_completion: bool,
-                                           check_interval: int) -> None:  # fmt: skip
+        def check_training_status_with_log(
+            self, name: str, non_terminal: set, failed: set, wait_for_completion: bool, check_interval: int
+        ) -> None:
             printed.append((name, wait_for_completion))
 
     op = TrainingJobOperator(task_id="train_model", config={"TrainingJobName": "scones-train-1"}, print_log=True)
     monkeypatch.setattr(TrainingJobOperator, "hook", LoggingHook({"TrainingJobStatus": "Completed"}))
-    monkeypatch.setattr(TrainingJobOperator, "serialize_result", lambda self, name: {"Training": {"TrainingJobName": name}})
+    monkeypatch.setattr(
+        TrainingJobOperator, "serialize_result", lambda self, name: {"Training": {"TrainingJobName": name}}
+    )
     assert op.execute_complete({}, {"status": "success", "job_name": "scones-train-1-20261123"}) == {
         "Training": {"TrainingJobName": "scones-train-1-20261123"}
     }

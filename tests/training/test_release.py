@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import ClientError
@@ -20,25 +20,39 @@ from scones.settings import load_settings
 from scones.training.gate import evaluate
 
 SETTINGS = load_settings({"poll_seconds": 1}, environ={})
-JOB = {"TrainingJobName": "scones-train-20261123T020000-1763870400", "FinalMetricDataList": [
-    {"MetricName": "validation:accuracy", "Value": 0.9}], "ModelArtifacts": {"S3ModelArtifacts": "s3://b/models/m.tar.gz"}}  # fmt: skip
+JOB = {
+    "TrainingJobName": "scones-train-20261123T020000-1763870400",
+    "FinalMetricDataList": [{"MetricName": "validation:accuracy", "Value": 0.9}],
+    "ModelArtifacts": {"S3ModelArtifacts": "s3://b/models/m.tar.gz"},
+}
 PREPARED = {"image": "image:1", "role_arn": "arn:aws:iam::123456789012:role/r"}
 DATASET = {"classes": ["bicycle", "motorcycle"], "dataset_uri": "s3://b/d/versions/v1", "dataset_version": "v1"}
 SERVING = {"endpoint_name": "scones-endpoint", "endpoint_config": "scones-train-2-config"}
 
 
 def serving_model(accuracy: float, classes=("bicycle", "motorcycle")) -> Deployment:
-    return Deployment(endpoint_name="scones-endpoint", training_job="scones-train-1", model_name="scones-train-1",
-                      endpoint_config="scones-train-1-config", model_data_url="s3://b/m", validation_accuracy=accuracy,
-                      classes=list(classes), deployed_at="2026-11-22T02:00:00+00:00")  # fmt: skip
+    return Deployment(
+        endpoint_name="scones-endpoint",
+        training_job="scones-train-1",
+        model_name="scones-train-1",
+        endpoint_config="scones-train-1-config",
+        model_data_url="s3://b/m",
+        validation_accuracy=accuracy,
+        classes=list(classes),
+        deployed_at="2026-11-22T02:00:00+00:00",
+    )
 
 
 @pytest.mark.parametrize(
     ("serving", "deploy"),
-    [(None, True), (serving_model(0.905), True), (serving_model(0.95), False),
-     (serving_model(0.99, ("bus", "tank")), True)],
+    [
+        (None, True),
+        (serving_model(0.905), True),
+        (serving_model(0.95), False),
+        (serving_model(0.99, ("bus", "tank")), True),
+    ],
     ids=["first model", "within the tolerance", "worse than serving", "serving model of other classes"],
-)  # fmt: skip
+)
 def test_the_gate_compares_only_a_comparable_serving_model(serving, deploy):
     decision = evaluate(JOB, serving, SETTINGS)
     assert decision.deploy is deploy and decision.accuracy == 0.9
@@ -52,30 +66,48 @@ def test_the_gate_refuses_a_job_without_its_metric():
 def test_the_deployment_config_is_named_after_the_jobs_final_name():
     config = deployment_config_for(SETTINGS, JOB, PREPARED)
     assert config["Model"]["ModelName"] == JOB["TrainingJobName"]
-    assert config["Endpoint"] == {"EndpointName": SETTINGS.endpoint_name,
-                                  "EndpointConfigName": f"{JOB['TrainingJobName'][:56]}-config"}  # fmt: skip
+    assert config["Endpoint"] == {
+        "EndpointName": SETTINGS.endpoint_name,
+        "EndpointConfigName": f"{JOB['TrainingJobName'][:56]}-config",
+    }
     capture = config["EndpointConfig"]["DataCaptureConfig"]
     assert capture["DestinationS3Uri"] == SETTINGS.data_capture_uri and "KmsKeyId" not in capture
 
 
 def test_the_record_is_assembled_from_the_runs_results():
     config = deployment_config_for(SETTINGS, JOB, PREPARED)
-    at = datetime(2026, 11, 23, 2, 40, tzinfo=timezone.utc)
-    record = release.deployment_of_run(training={"Training": JOB}, gate={"accuracy": 0.9}, serving=SERVING, config=config,
-                                       prepared=PREPARED, dataset=DATASET, settings=SETTINGS, deployed_at=at)  # fmt: skip
+    at = datetime(2026, 11, 23, 2, 40, tzinfo=UTC)
+    record = release.deployment_of_run(
+        training={"Training": JOB},
+        gate={"accuracy": 0.9},
+        serving=SERVING,
+        config=config,
+        prepared=PREPARED,
+        dataset=DATASET,
+        settings=SETTINGS,
+        deployed_at=at,
+    )
     assert record == Deployment(
-        endpoint_name="scones-endpoint", training_job=JOB["TrainingJobName"], model_name=JOB["TrainingJobName"],
-        endpoint_config="scones-train-2-config", model_data_url="s3://b/models/m.tar.gz", validation_accuracy=0.9,
-        classes=["bicycle", "motorcycle"], deployed_at="2026-11-23T02:40:00+00:00", image="image:1",
-        dataset_uri="s3://b/d/versions/v1", data_capture_uri=SETTINGS.data_capture_uri, dataset_version="v1",
-    )  # fmt: skip
+        endpoint_name="scones-endpoint",
+        training_job=JOB["TrainingJobName"],
+        model_name=JOB["TrainingJobName"],
+        endpoint_config="scones-train-2-config",
+        model_data_url="s3://b/models/m.tar.gz",
+        validation_accuracy=0.9,
+        classes=["bicycle", "motorcycle"],
+        deployed_at="2026-11-23T02:40:00+00:00",
+        image="image:1",
+        dataset_uri="s3://b/d/versions/v1",
+        data_capture_uri=SETTINGS.data_capture_uri,
+        dataset_version="v1",
+    )
 
 
 class FakeSageMaker:
     def __init__(self, serving_config: str) -> None:
         self.serving_config = serving_config
 
-    def describe_endpoint(self, EndpointName: str) -> dict:  # noqa: N803
+    def describe_endpoint(self, EndpointName: str) -> dict:
         return {"EndpointName": EndpointName, "EndpointConfigName": self.serving_config, "EndpointStatus": "InService"}
 
 
@@ -116,9 +148,12 @@ def test_a_good_answer_passes_without_rolling_back(rollbacks):
 
 @pytest.mark.parametrize(
     "answer",
-    [json.dumps([0.5]).encode(), ClientError({"Error": {"Code": "ModelError", "Message": "500 from primary"}}, "InvokeEndpoint")],
+    [
+        json.dumps([0.5]).encode(),
+        ClientError({"Error": {"Code": "ModelError", "Message": "500 from primary"}}, "InvokeEndpoint"),
+    ],
     ids=["wrong answer", "model error"],
-)  # fmt: skip
+)
 def test_a_failing_model_is_rolled_back_and_the_run_fails_without_retries(rollbacks, answer):
     with pytest.raises(SmokeTestFailed, match="failed its smoke test.*serves the recorded scones-train-1-config again"):
         smoke(FakeRuntime(answer))
@@ -134,7 +169,9 @@ def test_throttling_is_raised_for_the_retries_without_rolling_back(rollbacks):
 
 def test_an_endpoint_rolled_back_by_an_earlier_try_is_not_tested_again(rollbacks):
     runtime = FakeRuntime(json.dumps([0.25, 0.75]).encode())
-    with pytest.raises(DeploymentRolledBack, match="serves scones-train-1-config, not this run's scones-train-2-config"):
+    with pytest.raises(
+        DeploymentRolledBack, match="serves scones-train-1-config, not this run's scones-train-2-config"
+    ):
         smoke(runtime, serving_config="scones-train-1-config")
     assert runtime.calls == 0 and rollbacks == []
 
@@ -142,5 +179,7 @@ def test_an_endpoint_rolled_back_by_an_earlier_try_is_not_tested_again(rollbacks
 def test_a_rolled_back_deployment_is_never_recorded():
     assembled = []
     with pytest.raises(DeploymentRolledBack):
-        release.record_deployment(None, FakeSageMaker("scones-train-1-config"), SETTINGS, SERVING, lambda: assembled.append(1))
+        release.record_deployment(
+            None, FakeSageMaker("scones-train-1-config"), SETTINGS, SERVING, lambda: assembled.append(1)
+        )
     assert assembled == []

@@ -7,8 +7,8 @@ import pytest
 from moto import mock_aws
 
 from scones.names import ResourceNames
-from scones.training.job_config import CHANNELS, hyperparameters, image_uri, training_config
 from scones.training.gate import MissingMetric, decide, final_metric
+from scones.training.job_config import CHANNELS, hyperparameters, image_uri, training_config
 
 TEST_ROLE = "arn:aws:iam::123456789012:role/scones-sagemaker-execution"
 TEST_IMAGE = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
@@ -38,12 +38,16 @@ def test_image_uri_is_the_regional_algorithm_image():
 @mock_aws
 def test_training_config_is_a_valid_create_training_job_request():
     config = training_config(
-        job_name="scones-train-1", image=TEST_IMAGE, role_arn=TEST_ROLE,
-        dataset_uri="s3://bucket/datasets/vehicles/", output_uri="s3://bucket/models/training",
+        job_name="scones-train-1",
+        image=TEST_IMAGE,
+        role_arn=TEST_ROLE,
+        dataset_uri="s3://bucket/datasets/vehicles/",
+        output_uri="s3://bucket/models/training",
         instance_type="ml.p3.2xlarge",
-        hyperparameters=hyperparameters(num_classes=2, num_training_samples=1000, epochs=1,
-                                        learning_rate=0.01, mini_batch_size=32),
-    )  # fmt: skip
+        hyperparameters=hyperparameters(
+            num_classes=2, num_training_samples=1000, epochs=1, learning_rate=0.01, mini_batch_size=32
+        ),
+    )
     sm = boto3.client("sagemaker", region_name="us-east-1")
     sm.create_training_job(**config)  # botocore validates the request's shape
     described = sm.describe_training_job(TrainingJobName="scones-train-1")
@@ -90,16 +94,25 @@ def test_a_serving_model_over_other_classes_is_not_compared():
     assert comparable_accuracy(None, ["bicycle"]) is None
 
 
-SAGEMAKER_TAG_VALUE = re.compile(r"^[\w\s.:/=+\-@]{0,256}\Z")  # ~ [\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256} for these ASCII cases
+SAGEMAKER_TAG_VALUE = re.compile(
+    r"^[\w\s.:/=+\-@]{0,256}\Z"
+)  # ~ [\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256} for these ASCII cases
 
 
 @pytest.mark.parametrize("prefix", ["datasets/cifar~v2", "datasets/(old)!", "datasets/" + "x" * 260])
 def test_a_dataset_uri_sagemaker_would_refuse_as_a_tag_is_not_tagged(prefix: str):
     """Real CreateTrainingJob refuses such a tag value (the emulator does not check): tag the version only."""
     uri = f"s3://bucket/{prefix}/versions/20261129T172000.123456Z-1a2b3c4d"
-    config = training_config(job_name="j", image="i", role_arn="r", dataset_uri=uri, output_uri="s3://o",
-                             instance_type="ml.m5.large", hyperparameters={},
-                             dataset_version="20261129T172000.123456Z-1a2b3c4d")  # fmt: skip
+    config = training_config(
+        job_name="j",
+        image="i",
+        role_arn="r",
+        dataset_uri=uri,
+        output_uri="s3://o",
+        instance_type="ml.m5.large",
+        hyperparameters={},
+        dataset_version="20261129T172000.123456Z-1a2b3c4d",
+    )
     assert all(SAGEMAKER_TAG_VALUE.match(tag["Value"]) for tag in config["Tags"]), config["Tags"]
     assert config["Tags"] == [{"Key": "scones:dataset-version", "Value": "20261129T172000.123456Z-1a2b3c4d"}]
     assert config["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] == f"{uri}/train/", "still traceable"
@@ -107,6 +120,13 @@ def test_a_dataset_uri_sagemaker_would_refuse_as_a_tag_is_not_tagged(prefix: str
 
 def test_an_ordinary_dataset_uri_is_tagged_and_unicode_letters_are_allowed():
     for uri in ("s3://bucket/datasets/cifar100-vehicles/versions/v", "s3://bucket/données/véhicules"):
-        config = training_config(job_name="j", image="i", role_arn="r", dataset_uri=uri, output_uri="s3://o",
-                                 instance_type="ml.m5.large", hyperparameters={})  # fmt: skip
+        config = training_config(
+            job_name="j",
+            image="i",
+            role_arn="r",
+            dataset_uri=uri,
+            output_uri="s3://o",
+            instance_type="ml.m5.large",
+            hyperparameters={},
+        )
         assert config["Tags"] == [{"Key": "scones:dataset-uri", "Value": uri}]

@@ -39,8 +39,16 @@ def test_the_endpoint_is_the_one_the_deployment_record_names(s3, monkeypatch):
     monkeypatch.setenv("SCONES_BUCKET", BUCKET)
     context = PageContext(lambda: s3)
     assert context.endpoint() == context.settings().endpoint_name, "before the first deployment: the settings' name"
-    record = {"endpoint_name": "scones-endpoint-blue", "training_job": "j", "model_name": "m", "endpoint_config": "c",
-              "model_data_url": "s3://x", "validation_accuracy": 0.9, "classes": ["a", "b"], "deployed_at": "2026-11-22T00:00:00Z"}  # fmt: skip
+    record = {
+        "endpoint_name": "scones-endpoint-blue",
+        "training_job": "j",
+        "model_name": "m",
+        "endpoint_config": "c",
+        "model_data_url": "s3://x",
+        "validation_accuracy": 0.9,
+        "classes": ["a", "b"],
+        "deployed_at": "2026-11-22T00:00:00Z",
+    }
     key = current_key(context.settings().models_prefix)
     s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(record))
     assert context.endpoint() == "scones-endpoint-blue"

@@ -27,7 +27,6 @@ PNG = b"\x89PNG\r\n\x1a\nfake"
 HOSTILE = "x' onerror='alert(document.domain)'<script>alert(1)</script>"
 
 
-
 @pytest.fixture(scope="module")
 def metadata_tables():
     """The tables the access check reads (revoked tokens, a DAG's team) in the test session's
@@ -44,8 +43,9 @@ def metadata_tables():
 def auth_manager(monkeypatch, metadata_tables):
     from airflow.api_fastapi.app import create_auth_manager, purge_cached_app
 
-    monkeypatch.setenv("AIRFLOW__CORE__AUTH_MANAGER",
-                       "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager")  # fmt: skip
+    monkeypatch.setenv(
+        "AIRFLOW__CORE__AUTH_MANAGER", "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+    )
     monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "test-only-secret-for-the-ui-tests-" * 3)
     purge_cached_app()
     manager = create_auth_manager()
@@ -71,8 +71,13 @@ def token(manager, role: str | None = "VIEWER") -> str:
 
 @pytest.fixture
 def server(s3, auth_manager):
-    app = create_app(s3=lambda: s3, bucket=lambda: BUCKET, endpoint=lambda: ENDPOINT,
-                     authorize=airflow_dag_reader(), login_url=airflow_login_url)  # fmt: skip
+    app = create_app(
+        s3=lambda: s3,
+        bucket=lambda: BUCKET,
+        endpoint=lambda: ENDPOINT,
+        authorize=airflow_dag_reader(),
+        login_url=airflow_login_url,
+    )
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -114,18 +119,26 @@ def put_report(s3, date: str, report: dict | None = None, plots: tuple[str, ...]
 
 def make_report(date: str, records: int = 100, low: float = 0.1, violations: list | None = None, drift=None) -> dict:
     return {
-        "records": records, "low_confidence_rate": low, "low_confidence_count": int(records * low),
+        "records": records,
+        "low_confidence_rate": low,
+        "low_confidence_count": int(records * low),
         "window": {"start": f"{date}T00:00:00Z", "end": f"{date}T23:59:59Z"},
         "confidence": {"threshold": 0.93, "mean": 0.9, "quantiles": {"p50": 0.95}},
         "class_share": {"bicycle": 0.6, "motorcycle": 0.4},
         "thresholds": {"max_low_confidence_rate": 0.25},
         "hourly": [{"hour": f"{date}T{h:02d}:00:00Z", "records": h, "low_confidence_rate": 0.1} for h in range(24)],
-        "drift": drift, "violations": violations or [],
-    }  # fmt: skip
+        "drift": drift,
+        "violations": violations or [],
+    }
 
 
-ROUTES = ["/", "/?days=7", "/reports/2026-11-22", "/reports/2026-11-22/files/a.png",
-          "/reports/2026-11-22/files/report.json"]  # fmt: skip
+ROUTES = [
+    "/",
+    "/?days=7",
+    "/reports/2026-11-22",
+    "/reports/2026-11-22/files/a.png",
+    "/reports/2026-11-22/files/report.json",
+]
 
 
 @pytest.mark.parametrize("path", ROUTES)
@@ -150,23 +163,30 @@ def test_no_api_docs(server, path):
 def test_empty_page_says_what_will_appear(server):
     status, headers, body = get(server, "/")
     assert status == 200 and b"No report yet" in body
-    assert "script-src" not in headers["Content-Security-Policy"] and "default-src 'none'" in headers["Content-Security-Policy"]
+    assert (
+        "script-src" not in headers["Content-Security-Policy"]
+        and "default-src 'none'" in headers["Content-Security-Policy"]
+    )
     assert headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_hostile_object_names_and_report_values_come_back_inert(server, s3):
-    report = make_report("2026-11-22", violations=[{"check": HOSTILE, "description": HOSTILE}],
-                         drift={"baseline": {"source": HOSTILE, "records": 5}, "note": HOSTILE})  # fmt: skip
+    report = make_report(
+        "2026-11-22",
+        violations=[{"check": HOSTILE, "description": HOSTILE}],
+        drift={"baseline": {"source": HOSTILE, "records": 5}, "note": HOSTILE},
+    )
     report["class_share"] = {HOSTILE: 1.0}
     report["model"] = {"model": HOSTILE, "dataset_version": HOSTILE}
     report["window"]["start"] = HOSTILE
-    put_report(s3, "2026-11-22", report, plots=("ok.png", f"{HOSTILE}.png", "x\" onerror=\"alert(1)\".png"))
+    put_report(s3, "2026-11-22", report, plots=("ok.png", f"{HOSTILE}.png", 'x" onerror="alert(1)".png'))
     for path in ("/", "/reports/2026-11-22"):
         status, _, body = get(server, path)
         page = body.decode()
         assert status == 200
         assert "<script>" not in page and "onerror=" not in page.replace("onerror=&#x27;", "").replace(
-            "onerror=&quot;", ""), f"{path}: hostile text must be escaped"  # fmt: skip
+            "onerror=&quot;", ""
+        ), f"{path}: hostile text must be escaped"
         assert re.search(r"<[^>]*\sonerror\s*=", page) is None, f"{path}: no element carries an event handler"
     day = get(server, "/reports/2026-11-22")[2].decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in day, "hostile text is shown, escaped"
@@ -182,7 +202,9 @@ def test_stored_html_and_disguised_files_are_served_sandboxed(server, s3):
     s3.put_object(Bucket=BUCKET, Key=f"{prefix}/evil.png", Body=script, ContentType="text/html")
     status, headers, body = get(server, "/reports/2026-11-22/files/report.html")
     assert status == 200 and body == script
-    assert headers["Content-Security-Policy"].startswith("sandbox;"), "no script, no same-origin: the UI's token is safe"
+    assert headers["Content-Security-Policy"].startswith("sandbox;"), (
+        "no script, no same-origin: the UI's token is safe"
+    )
     assert "script-src" not in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
     status, headers, body = get(server, "/reports/2026-11-22/files/evil.png")
@@ -193,18 +215,23 @@ def test_stored_html_and_disguised_files_are_served_sandboxed(server, s3):
 def test_index_draws_the_trends_and_flags_bad_days(server, s3):
     for day in range(1, 11):
         bad = day == 7
-        put_report(s3, f"2026-11-{day:02d}", records=100 * day, low=0.4 if bad else 0.1,
-                   violations=[{"check": "low_confidence_rate", "description": "too many"}] if bad else [])  # fmt: skip
+        put_report(
+            s3,
+            f"2026-11-{day:02d}",
+            records=100 * day,
+            low=0.4 if bad else 0.1,
+            violations=[{"check": "low_confidence_rate", "description": "too many"}] if bad else [],
+        )
     status, _, body = get(server, "/")
     page = body.decode()
     assert status == 200
     for title in ("Inferences per day", "Low-confidence share", "Mean confidence", "Confidence drift (PSI)"):
         assert title in page
     assert page.count("<svg") == 6
-    volume = page[page.index("Inferences per day"):page.index("</svg>", page.index("Inferences per day"))]
+    volume = page[page.index("Inferences per day") : page.index("</svg>", page.index("Inferences per day"))]
     assert volume.count("<rect") == 10 and "2026-11-10: 1,000" in volume
-    low = page[page.index("Low-confidence share"):]
-    assert "#b91c1c" in low[:low.index("</svg>")], "the violation day is drawn in red"
+    low = page[page.index("Low-confidence share") :]
+    assert "#b91c1c" in low[: low.index("</svg>")], "the violation day is drawn in red"
     assert "alert above 25.0%" in page, "the threshold is drawn against the share"
     assert page.index("2026-11-10") < page.index("2026-11-09"), "days newest first"
     assert 'class="bad">2026-11-07 (1 violation)' in page
@@ -215,10 +242,20 @@ def test_index_draws_the_trends_and_flags_bad_days(server, s3):
 
 def test_day_page_explains_figures_and_links_its_files(server, s3):
     put_report(s3, "2026-11-21")
-    put_report(s3, "2026-11-22", plots=("confidence_over_time.png",), records=4321,
-               drift={"baseline": {"source": "s3://b/2026-11-21/statistics.json", "records": 100},
-                      "class_share_psi": 0.01, "confidence_psi": 0.3, "confidence_ks": 0.05, "evaluated": True},
-               violations=[{"check": "confidence_drift_psi", "description": "confidence PSI 0.3 above 0.2"}])  # fmt: skip
+    put_report(
+        s3,
+        "2026-11-22",
+        plots=("confidence_over_time.png",),
+        records=4321,
+        drift={
+            "baseline": {"source": "s3://b/2026-11-21/statistics.json", "records": 100},
+            "class_share_psi": 0.01,
+            "confidence_psi": 0.3,
+            "confidence_ks": 0.05,
+            "evaluated": True,
+        },
+        violations=[{"check": "confidence_drift_psi", "description": "confidence PSI 0.3 above 0.2"}],
+    )
     s3.put_object(Bucket=BUCKET, Key=f"monitoring/{ENDPOINT}/2026-11-22/statistics.json", Body=b"{}")
     status, _, body = get(server, "/reports/2026-11-22")
     page = body.decode()
@@ -234,31 +271,42 @@ def test_day_page_explains_figures_and_links_its_files(server, s3):
     assert "No violations" in older and "Not computed: no baseline" in older
 
 
-@pytest.mark.parametrize("path, status, words", [
-    ("/reports/nov-22", 400, "days are written like 2026-11-23"),
-    ("/reports/2026-13-45", 400, "days are written like"),
-    ("/reports/2026-01-01", 404, "No report for 2026-01-01"),
-    ("/reports/2026-01-01/files/report.json", 404, "No report.json for 2026-01-01"),
-    ("/reports/2026-11-22/files/..%2F..%2Fsecret.png", 404, "Not Found"),  # no route: never reaches S3
-    ("/reports/2026-11-22/files/report.exe", 400, "not a report file"),
-    ("/?days=lots", 400, "days must be a whole number"),
-    ("/?days=0", 400, "days must be a whole number"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "path, status, words",
+    [
+        ("/reports/nov-22", 400, "days are written like 2026-11-23"),
+        ("/reports/2026-13-45", 400, "days are written like"),
+        ("/reports/2026-01-01", 404, "No report for 2026-01-01"),
+        ("/reports/2026-01-01/files/report.json", 404, "No report.json for 2026-01-01"),
+        ("/reports/2026-11-22/files/..%2F..%2Fsecret.png", 404, "Not Found"),  # no route: never reaches S3
+        ("/reports/2026-11-22/files/report.exe", 400, "not a report file"),
+        ("/?days=lots", 400, "days must be a whole number"),
+        ("/?days=0", 400, "days must be a whole number"),
+    ],
+)
 def test_friendly_pages_for_missing_reports_and_bad_requests(server, path, status, words):
     got, headers, body = get(server, path)
     assert got == status and headers["Content-Type"].startswith("text/html")
     assert words in body.decode() and b"Back to the model monitor" in body
 
 
-@pytest.mark.parametrize("field, value", [("records", 10**400), ("violations", 5), ("hourly", True),
-                                          ("drift", [1]), ("class_share", "all"), ("window", None)],
-                         ids=["huge-integer", "violations-number", "hourly-bool", "drift-list", "share-text", "no-window"])  # fmt: skip
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("records", 10**400),
+        ("violations", 5),
+        ("hourly", True),
+        ("drift", [1]),
+        ("class_share", "all"),
+        ("window", None),
+    ],
+    ids=["huge-integer", "violations-number", "hourly-bool", "drift-list", "share-text", "no-window"],
+)
 def test_a_report_of_an_unexpected_shape_still_draws(server, s3, field, value):
     put_report(s3, "2026-11-21")
     report = make_report("2026-11-22")
     report[field] = value
-    s3.put_object(Bucket=BUCKET, Key=f"monitoring/{ENDPOINT}/2026-11-22/report.json",
-                  Body=json.dumps(report))  # fmt: skip
+    s3.put_object(Bucket=BUCKET, Key=f"monitoring/{ENDPOINT}/2026-11-22/report.json", Body=json.dumps(report))
     assert get(server, "/")[0] == 200, "one odd day must not take the trends down"
     assert get(server, "/reports/2026-11-22")[0] == 200
 
@@ -294,15 +342,27 @@ def test_the_monitors_own_reports_render_as_trends_and_days(server, s3):
     from ..monitoring.conftest import partition_key
 
     for day, (records, low) in {"2026-11-20": (30, 0), "2026-11-21": (40, 4), "2026-11-22": (50, 25)}.items():
-        lines = [capture_line([0.5, 0.5] if i < low else [0.99, 0.01], f"{day}T{i % 24:02d}:10:00Z") for i in range(records)]
+        lines = [
+            capture_line([0.5, 0.5] if i < low else [0.99, 0.01], f"{day}T{i % 24:02d}:10:00Z") for i in range(records)
+        ]
         key = f"data_capture/{partition_key(f'{day}T05:00:00Z', endpoint=ENDPOINT)}"
         s3.put_object(Bucket=BUCKET, Key=key, Body="".join(f"{line}\n" for line in lines).encode())
-        monitor_window(s3, bucket=BUCKET, capture_uri=f"s3://{BUCKET}/data_capture", endpoint=ENDPOINT,
-                       classes=["bicycle", "motorcycle"], window=Window.for_day(day), thresholds=Thresholds(min_records=1),
-                       lineage={"model": "scones-train-7", "training_job": "scones-train-7",
-                                "dataset_version": "20261119T101010000000Z-0a1b2c3d"})  # fmt: skip
+        monitor_window(
+            s3,
+            bucket=BUCKET,
+            capture_uri=f"s3://{BUCKET}/data_capture",
+            endpoint=ENDPOINT,
+            classes=["bicycle", "motorcycle"],
+            window=Window.for_day(day),
+            thresholds=Thresholds(min_records=1),
+            lineage={
+                "model": "scones-train-7",
+                "training_job": "scones-train-7",
+                "dataset_version": "20261119T101010000000Z-0a1b2c3d",
+            },
+        )
     index = get(server, "/")[2].decode()
-    volume = index[index.index("Inferences per day"):]
+    volume = index[index.index("Inferences per day") :]
     assert all(f"{day}: {n}" in volume for day, n in (("2026-11-20", 30), ("2026-11-21", 40), ("2026-11-22", 50)))
     assert 'class="bad">2026-11-22 (1 violation)' in index, "half the day below the threshold: flagged"
     day = get(server, "/reports/2026-11-22")[2].decode()

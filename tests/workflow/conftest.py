@@ -20,8 +20,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from scones.settings import load_settings
-from scones.settings import WorkflowSettings
+from scones.settings import WorkflowSettings, load_settings
 from scones.workflow.components import FUNCTIONS
 from tests.support.images import solid_png
 
@@ -52,7 +51,9 @@ def run_handlers_as_lambdas(monkeypatch: pytest.MonkeyPatch, answers: dict[bytes
     folders = {TEST_SETTINGS.names.function(folder): folder for folder in FUNCTIONS}
     invoked: list[str] = []
 
-    def invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: dict) -> bytes:
+    def invoke(
+        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: dict
+    ) -> bytes:
         function = self.get_function(function_name, qualifier)
         invoked.append(function.function_name)
         os.environ.update(function.environment_vars)  # names differ per function: no clash between threads
@@ -98,7 +99,10 @@ def dataset(moto_aws) -> dict[bytes, list[float]]:
         s3.put_object(Bucket=TEST_SETTINGS.bucket, Key=key, Body=image)
         answers[image] = probabilities
     # A dataset in the layout from before versions (read as the version "legacy").
-    labels = {"classes": ["bicycle", "motorcycle"], "counts": {"train": {}, "validation": {"bicycle": 2, "motorcycle": 2}}}
+    labels = {
+        "classes": ["bicycle", "motorcycle"],
+        "counts": {"train": {}, "validation": {"bicycle": 2, "motorcycle": 2}},
+    }
     s3.put_object(Bucket=TEST_SETTINGS.bucket, Key=f"{DATASET}/labels.json", Body=json.dumps(labels).encode())
     return answers
 
@@ -125,7 +129,11 @@ def subscribe_queue(client: Callable[[str], Any], topic_arn: str) -> str:
 
 
 def received_alerts(client: Callable[[str], Any], queue_url: str) -> list[dict[str, Any]]:
-    messages = client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get("Messages", [])
+    messages = (
+        client("sqs")
+        .receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])
+        .get("Messages", [])
+    )
     return [json.loads(m["Body"]) for m in messages]
 
 

@@ -19,7 +19,12 @@ ARNS = {folder: f"arn:aws:lambda:us-east-1:123456789012:function:scones-{folder}
 TOPIC = "arn:aws:sns:us-east-1:123456789012:scones-workflow-alerts"
 CONTEXT = {"AccountId": "123456789012", "Partition": "aws", "Region": "us-east-1"}  # what deployment adds
 VALUES = {**CONTEXT, **definition_values(ARNS, TOPIC, WorkflowSettings(max_concurrency=7))}
-LAMBDA_SERVICE_ERRORS = {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
+LAMBDA_SERVICE_ERRORS = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+}
 
 
 def states_of(definition: dict) -> dict:
@@ -44,7 +49,9 @@ def test_definition_has_a_comment_and_a_sound_graph(name):
 def test_placeholders_are_only_the_arns_deployment_knows(name):
     definition = load_definition(STATEMACHINE_DIR, name)
     assert placeholders(definition) <= set(VALUES)
-    assert {"SerializeImageDataArn", "ClassifyImageArn", "FilterInferencesArn", "AlertsTopicArn"} <= placeholders(definition)
+    assert {"SerializeImageDataArn", "ClassifyImageArn", "FilterInferencesArn", "AlertsTopicArn"} <= placeholders(
+        definition
+    )
 
 
 @pytest.mark.parametrize("name", STATE_MACHINES)
@@ -107,10 +114,19 @@ def test_the_graph_checker_finds_what_is_wrong():
     broken = {
         "StartAt": "A",
         "States": {
-            "A": {"Type": "Task", "Resource": "x", "Next": "B", "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Nowhere"}]},
+            "A": {
+                "Type": "Task",
+                "Resource": "x",
+                "Next": "B",
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Nowhere"}],
+            },
             "B": {"Type": "Pass"},
             "Orphan": {"Type": "Succeed"},
-            "M": {"Type": "Map", "ItemProcessor": {"StartAt": "X", "States": {"Y": {"Type": "Pass", "End": True}}}, "End": True},
+            "M": {
+                "Type": "Map",
+                "ItemProcessor": {"StartAt": "X", "States": {"Y": {"Type": "Pass", "End": True}}},
+                "End": True,
+            },
         },
     }
     problems = "\n".join(definition_problems(broken))

@@ -14,7 +14,9 @@ from .conftest import TEST_CONFIG, TEST_SETTINGS
 
 
 def actions(deployed: dict) -> dict[str, str]:
-    return {what["name"]: what["action"] for what in (*deployed["functions"].values(), *deployed["state_machines"].values())}
+    return {
+        what["name"]: what["action"] for what in (*deployed["functions"].values(), *deployed["state_machines"].values())
+    }
 
 
 @pytest.fixture
@@ -26,11 +28,17 @@ def deployed(moto_aws):
 def test_first_deployment_creates_every_resource(deployed, moto_aws):
     assert set(actions(deployed).values()) == {"created"}
     names = TEST_SETTINGS.names
-    assert set(actions(deployed)) == {names.function(f) for f in FUNCTIONS} | {"scones-image-classification", "scones-batch-classification"}
+    assert set(actions(deployed)) == {names.function(f) for f in FUNCTIONS} | {
+        "scones-image-classification",
+        "scones-batch-classification",
+    }
     classify = moto_aws("lambda").get_function(FunctionName="scones-classify-image")["Configuration"]
     assert classify["Handler"] == "handler.lambda_handler" and classify["Runtime"] == "python3.11"
-    assert classify["Environment"]["Variables"] == {"ENDPOINT_NAME": "scones-endpoint", "CLASS_NAMES": "bicycle,motorcycle",
-                                                 "ENDPOINT_TIMEOUT_SECONDS": "28"}  # the 30 s timeout less 2
+    assert classify["Environment"]["Variables"] == {
+        "ENDPOINT_NAME": "scones-endpoint",
+        "CLASS_NAMES": "bicycle,motorcycle",
+        "ENDPOINT_TIMEOUT_SECONDS": "28",
+    }  # the 30 s timeout less 2
     threshold = moto_aws("lambda").get_function(FunctionName="scones-filter-inferences")["Configuration"]["Environment"]
     assert threshold["Variables"] == {"CONFIDENCE_THRESHOLD": "0.93"}
     assert deployed["alerts_topic_arn"].endswith(":scones-workflow-alerts")
@@ -74,9 +82,12 @@ class LambdaMidUpdate:
 
 @pytest.mark.parametrize(
     ("state", "waits"),
-    [({"State": "Pending"}, ["function_active_v2"]), ({"State": "Active", "LastUpdateStatus": "InProgress"}, ["function_updated_v2"])],
+    [
+        ({"State": "Pending"}, ["function_active_v2"]),
+        ({"State": "Active", "LastUpdateStatus": "InProgress"}, ["function_updated_v2"]),
+    ],
     ids=["still-being-created", "update-in-progress"],
-)  # fmt: skip
+)
 def test_an_update_waits_for_the_one_in_progress(deployed, moto_aws, state, waits):
     """Lambda refuses an update with ResourceConflictException until the previous one is done."""
     lam = LambdaMidUpdate(moto_aws("lambda"), state)
@@ -93,13 +104,21 @@ def test_changed_code_updates_only_that_function(deployed, moto_aws, source_dir)
     assert again["functions"]["classify_image"]["changed"] == ["Code"]
     assert {n: a for n, a in actions(again).items() if a != "unchanged"} == {"scones-classify-image": "updated"}
     live = moto_aws("lambda").get_function(FunctionName="scones-classify-image")["Configuration"]["CodeSha256"]
-    assert live == again["functions"]["classify_image"]["code_sha256"] != deployed["functions"]["classify_image"]["code_sha256"]
+    assert (
+        live
+        == again["functions"]["classify_image"]["code_sha256"]
+        != deployed["functions"]["classify_image"]["code_sha256"]
+    )
 
 
 def test_a_new_concurrency_updates_only_the_batch_definition(deployed, moto_aws):
     again = deploy_workflow(moto_aws, TEST_SETTINGS, dataclasses.replace(TEST_CONFIG, max_concurrency=12))
     assert {n: a for n, a in actions(again).items() if a != "unchanged"} == {"scones-batch-classification": "updated"}
-    definition = json.loads(moto_aws("stepfunctions").describe_state_machine(stateMachineArn=again["state_machines"]["classify_batch"]["arn"])["definition"])
+    definition = json.loads(
+        moto_aws("stepfunctions").describe_state_machine(
+            stateMachineArn=again["state_machines"]["classify_batch"]["arn"]
+        )["definition"]
+    )
     assert definition["States"]["ClassifyImages"]["MaxConcurrency"] == 12
 
 
@@ -122,9 +141,20 @@ def test_roles_are_least_privilege(deployed, moto_aws):
     states = role_policy(moto_aws, "scones-workflow-states-role")
     invoke = next(s for s in states["Statement"] if s["Action"] == "lambda:InvokeFunction")
     assert {r for r in invoke["Resource"] if not r.endswith(":*")} == {f["arn"] for f in deployed["functions"].values()}
-    assert next(s for s in states["Statement"] if s["Action"] == "sns:Publish")["Resource"] == deployed["alerts_topic_arn"]
-    for role in ("scones-serialize-image-data-role", "scones-classify-image-role", "scones-filter-inferences-role", "scones-workflow-states-role"):
-        resources = [r for s in role_policy(moto_aws, role)["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])]
+    assert (
+        next(s for s in states["Statement"] if s["Action"] == "sns:Publish")["Resource"] == deployed["alerts_topic_arn"]
+    )
+    for role in (
+        "scones-serialize-image-data-role",
+        "scones-classify-image-role",
+        "scones-filter-inferences-role",
+        "scones-workflow-states-role",
+    ):
+        resources = [
+            r
+            for s in role_policy(moto_aws, role)["Statement"]
+            for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
+        ]
         assert "*" not in resources, f"{role} grants on every resource"
     trust = iam.get_role(RoleName="scones-classify-image-role")["Role"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
@@ -139,11 +169,20 @@ def test_the_dag_and_deploy_workflow_run_the_same_steps():
     from scones.localrun.airflow_home import DAGS_FOLDER
     from scones.workflow import deploy
 
-    imports = re.findall(r"from scones\.workflow\.deploy import (.+)", (DAGS_FOLDER / "scones_deploy_workflow.py").read_text())
+    imports = re.findall(
+        r"from scones\.workflow\.deploy import (.+)", (DAGS_FOLDER / "scones_deploy_workflow.py").read_text()
+    )
     dag_steps = {name.split(" as ")[0].strip() for line in imports for name in line.split(",")}
     called = set(re.findall(r"\b(\w+)\(", inspect.getsource(deploy.deploy_workflow)))
-    steps = {"deploy_function_roles", "deploy_alerts_topic", "package_functions", "deploy_function",
-             "deploy_state_machine_role", "deploy_state_machines", "serving_classes"}  # fmt: skip
+    steps = {
+        "deploy_function_roles",
+        "deploy_alerts_topic",
+        "package_functions",
+        "deploy_function",
+        "deploy_state_machine_role",
+        "deploy_state_machines",
+        "serving_classes",
+    }
     assert dag_steps == steps and steps <= called
 
 
@@ -167,5 +206,11 @@ def test_a_deploy_task_given_the_packaging_tasks_hash_refuses_changed_code(moto_
     summary = {p.folder: p.summary() for p in package_functions(settings)}["classify_image"]
     (source_dir / "lambdas" / "classify_image" / "handler.py").write_text("# changed\n", encoding="utf-8")
     with pytest.raises(PackagingError, match="changed since it was packaged"):
-        deploy_function(moto_aws("lambda"), "classify_image", settings, "arn:aws:iam::123456789012:role/r", ["bus"],
-                        expected_sha256=summary["code_sha256"])  # fmt: skip
+        deploy_function(
+            moto_aws("lambda"),
+            "classify_image",
+            settings,
+            "arn:aws:iam::123456789012:role/r",
+            ["bus"],
+            expected_sha256=summary["code_sha256"],
+        )

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
+import io
 import os
 import stat
 import zipfile
-import io
 
 import pytest
 
@@ -50,6 +50,11 @@ def test_a_folder_without_handler_is_named(tmp_path):
 def test_code_sha256_is_what_lambda_reports(moto_aws):
     package = package_function(PROJECT_ROOT / "lambdas", "filter_inferences")
     role = moto_aws("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    created = moto_aws("lambda").create_function(FunctionName="f", Runtime="python3.11", Role=role,
-                                                 Handler="handler.lambda_handler", Code={"ZipFile": package.zip_bytes})  # fmt: skip
+    created = moto_aws("lambda").create_function(
+        FunctionName="f",
+        Runtime="python3.11",
+        Role=role,
+        Handler="handler.lambda_handler",
+        Code={"ZipFile": package.zip_bytes},
+    )
     assert created["CodeSha256"] == package.code_sha256

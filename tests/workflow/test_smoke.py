@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from scones.airflow_glue import RETRY_POLICY
 from scones.errors import NonRetryableError, SmokeTestFailed
 from scones.workflow.errors import EndpointNotServing
-from scones.workflow.executions import Outcome, wait_for_executions, start_execution
+from scones.workflow.executions import Outcome, start_execution, wait_for_executions
 from scones.workflow.smoke_executions import (
     Probe,
     check_endpoint,
@@ -46,7 +46,9 @@ def test_plan_takes_the_surest_and_the_least_sure_image():
 
 def test_plan_fails_clearly_when_no_image_is_below_the_threshold():
     sure_only = [p for p in PROBES if p.confidence > 0.95]
-    with pytest.raises(SmokeTestFailed, match=r"of 2 validation images \(confidences 0.970-0.990\), none scored below 0.925"):
+    with pytest.raises(
+        SmokeTestFailed, match=r"of 2 validation images \(confidences 0.970-0.990\), none scored below 0.925"
+    ):
         plan_smoke_cases(sure_only, BUCKET, 0.93, 2, MISSING)
 
 
@@ -76,12 +78,22 @@ def outcome(status: str, output=None, error=None) -> Outcome:
 def test_mismatches_are_reported_per_case_and_per_image():
     success, low, batch = plan_smoke_cases(PROBES, BUCKET, 0.93, 2, MISSING)
     assert outcome_mismatches(success, outcome("SUCCEEDED", {"status": "SUCCEEDED", "predicted_label": 0})) == []
-    assert outcome_mismatches(success, outcome("SUCCEEDED", {"predicted_label": 1}))[0].startswith("success (arn:x): expected label 0")
+    assert outcome_mismatches(success, outcome("SUCCEEDED", {"predicted_label": 1}))[0].startswith(
+        "success (arn:x): expected label 0"
+    )
     assert outcome_mismatches(low, outcome("FAILED", error="ThresholdConfidenceNotMet")) == []
-    assert "expected error ThresholdConfidenceNotMet, got EndpointError" in outcome_mismatches(low, outcome("FAILED", error="EndpointError"))[0]
+    assert (
+        "expected error ThresholdConfidenceNotMet, got EndpointError"
+        in outcome_mismatches(low, outcome("FAILED", error="EndpointError"))[0]
+    )
     assert "expected FAILED, got SUCCEEDED" in outcome_mismatches(low, outcome("SUCCEEDED", {}))[0]
-    good = {"results": [{"status": "SUCCEEDED", "predicted_label": 0}, {"status": "SUCCEEDED", "predicted_label": 1},
-                        {"status": "FAILED", "error": "ImageNotFoundError"}]}  # fmt: skip
+    good = {
+        "results": [
+            {"status": "SUCCEEDED", "predicted_label": 0},
+            {"status": "SUCCEEDED", "predicted_label": 1},
+            {"status": "FAILED", "error": "ImageNotFoundError"},
+        ]
+    }
     assert outcome_mismatches(batch, outcome("SUCCEEDED", good)) == []
     bad = {"results": [*good["results"][:2], {"status": "SUCCEEDED", "predicted_label": 0}]}
     [problem] = outcome_mismatches(batch, outcome("SUCCEEDED", bad))
@@ -92,7 +104,9 @@ def test_mismatches_are_reported_per_case_and_per_image():
 
 
 def test_a_missing_endpoint_is_named_and_not_retried(moto_aws):
-    with pytest.raises(EndpointNotServing, match="endpoint 'scones-endpoint' does not exist.*trigger scones_train_deploy") as error:
+    with pytest.raises(
+        EndpointNotServing, match="endpoint 'scones-endpoint' does not exist.*trigger scones_train_deploy"
+    ) as error:
         check_endpoint(moto_aws("sagemaker"), "scones-endpoint")
     assert isinstance(error.value, NonRetryableError)
     decision = RETRY_POLICY.evaluate(error.value, try_number=1, max_tries=3)
@@ -122,7 +136,7 @@ class FakeRuntime:
     def __init__(self, answers: dict[bytes, list[float]]) -> None:
         self.answers = answers
 
-    def invoke_endpoint(self, EndpointName: str, ContentType: str, Body: bytes) -> dict:  # noqa: N803 - boto's names
+    def invoke_endpoint(self, EndpointName: str, ContentType: str, Body: bytes) -> dict:
         assert ContentType == "image/png"
         return {"Body": io.BytesIO(json.dumps(self.answers[Body]).encode())}
 
@@ -134,19 +148,29 @@ def test_smoke_end_to_end_in_moto(moto_aws, dataset, monkeypatch):
     deployed = deploy_workflow(moto_aws, TEST_SETTINGS, TEST_CONFIG)
     s3, sfn = moto_aws("s3"), moto_aws("stepfunctions")
     keys = validation_keys(s3, BUCKET, f"{DATASET}/validation/", ["bicycle", "motorcycle"])
-    probes = probe_until_planned((probe(s3, FakeRuntime(dataset), BUCKET, k, "scones-endpoint", 2) for k in keys), 0.93, 4, 40)
+    probes = probe_until_planned(
+        (probe(s3, FakeRuntime(dataset), BUCKET, k, "scones-endpoint", 2) for k in keys), 0.93, 4, 40
+    )
     cases = plan_smoke_cases(probes, BUCKET, 0.93, 4, MISSING)
-    machines = {"single": deployed["state_machines"]["classify_image"]["arn"], "batch": deployed["state_machines"]["classify_batch"]["arn"]}
+    machines = {
+        "single": deployed["state_machines"]["classify_image"]["arn"],
+        "batch": deployed["state_machines"]["classify_batch"]["arn"],
+    }
     arns = [start_execution(sfn, machines[c["state_machine"]], c["input"]) for c in cases]
     outcomes = wait_for_executions(sfn, arns, timeout=60, poll=0.05)
     summary = check_smoke_outcomes(cases, [outcomes[a] for a in arns])
     assert summary["success"]["status"] == "SUCCEEDED"
-    assert (summary["low_confidence"]["status"], summary["low_confidence"]["error"]) == ("FAILED", "ThresholdConfidenceNotMet")
+    assert (summary["low_confidence"]["status"], summary["low_confidence"]["error"]) == (
+        "FAILED",
+        "ThresholdConfidenceNotMet",
+    )
     assert summary["batch"]["status"] == "SUCCEEDED"
 
 
-MACHINES = {"classify_image": "arn:aws:states:us-east-1:123456789012:stateMachine:scones-image-classification",
-            "classify_batch": "arn:aws:states:us-east-1:123456789012:stateMachine:scones-batch-classification"}  # fmt: skip
+MACHINES = {
+    "classify_image": "arn:aws:states:us-east-1:123456789012:stateMachine:scones-image-classification",
+    "classify_batch": "arn:aws:states:us-east-1:123456789012:stateMachine:scones-batch-classification",
+}
 NAME_RE = r"smoke-(success|low_confidence|batch)-(?P<run>[0-9a-f]{8})-[0-9a-f]{8}"
 
 
@@ -156,7 +180,11 @@ def test_each_case_runs_on_its_state_machine_under_a_name_that_says_where_it_cam
 
     cases = plan_smoke_cases(PROBES, BUCKET, 0.93, 2, MISSING)
     named = name_smoke_cases(cases, MACHINES, "scheduled__2026-11-29T02:00:00+00:00")
-    assert [c["state_machine_arn"] for c in named] == [MACHINES["classify_image"], MACHINES["classify_image"], MACHINES["classify_batch"]]
+    assert [c["state_machine_arn"] for c in named] == [
+        MACHINES["classify_image"],
+        MACHINES["classify_image"],
+        MACHINES["classify_batch"],
+    ]
     run = hashlib.sha1(b"scheduled__2026-11-29T02:00:00+00:00").hexdigest()[:8]
     for case, original in zip(named, cases, strict=True):
         match = re.fullmatch(NAME_RE, case["name"])
@@ -170,10 +198,22 @@ def test_each_case_runs_on_its_state_machine_under_a_name_that_says_where_it_cam
 
 def serving_endpoint(sagemaker) -> None:
     """An InService endpoint named as the settings name it (moto creates it InService)."""
-    sagemaker.create_model(ModelName="scones-train-1", ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
-                           PrimaryContainer={"Image": "image-classification:1"})  # fmt: skip
-    sagemaker.create_endpoint_config(EndpointConfigName="scones-train-1-config", ProductionVariants=[
-        {"VariantName": "AllTraffic", "ModelName": "scones-train-1", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}])  # fmt: skip
+    sagemaker.create_model(
+        ModelName="scones-train-1",
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+        PrimaryContainer={"Image": "image-classification:1"},
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="scones-train-1-config",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "scones-train-1",
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+            }
+        ],
+    )
     sagemaker.create_endpoint(EndpointName=TEST_SETTINGS.endpoint_name, EndpointConfigName="scones-train-1-config")
 
 
@@ -203,4 +243,6 @@ def test_plan_smoke_executions_fails_at_once_without_an_endpoint(moto_aws, datas
     from scones.workflow.smoke_executions import plan_smoke_executions
 
     with pytest.raises(EndpointNotServing, match="does not exist"):
-        plan_smoke_executions(moto_aws("s3"), FakeRuntime(dataset), moto_aws("sagemaker"), TEST_SETTINGS, MACHINES, None)
+        plan_smoke_executions(
+            moto_aws("s3"), FakeRuntime(dataset), moto_aws("sagemaker"), TEST_SETTINGS, MACHINES, None
+        )

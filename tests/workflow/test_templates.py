@@ -11,7 +11,7 @@ def test_whole_string_placeholders_take_the_values_type():
 
 
 def test_embedded_placeholders_are_text_and_quotes_cannot_break_the_json():
-    rendered = render({"Resource": 'arn:${P}:s3:::${B}/*'}, {"P": "aws", "B": 'a"b'})
+    rendered = render({"Resource": "arn:${P}:s3:::${B}/*"}, {"P": "aws", "B": 'a"b'})
     assert rendered == {"Resource": 'arn:aws:s3:::a"b/*'}
 
 
@@ -32,4 +32,7 @@ def test_a_value_that_is_a_placeholder_is_refused():
 
 
 def test_dollar_signs_that_are_not_placeholders_are_left_alone():
-    assert render({"Variable": "$.s3_key", "Msg.$": "$$.Execution.Id"}, {}) == {"Variable": "$.s3_key", "Msg.$": "$$.Execution.Id"}
+    assert render({"Variable": "$.s3_key", "Msg.$": "$$.Execution.Id"}, {}) == {
+        "Variable": "$.s3_key",
+        "Msg.$": "$$.Execution.Id",
+    }

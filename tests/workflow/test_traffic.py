@@ -66,16 +66,24 @@ def test_scones_traffic_names_a_bad_workflow_value_before_any_aws_call(moto_aws,
     monkeypatch.setenv("SCONES_WORKFLOW_WAIT_TIMEOUT", "0")
     assert main(["traffic", "--count", "1", "--bucket", BUCKET]) == 1
     err = capsys.readouterr().err
-    assert "wait_timeout='0' from environment SCONES_WORKFLOW_WAIT_TIMEOUT" in err and "deploy the workflow first" not in err
+    assert (
+        "wait_timeout='0' from environment SCONES_WORKFLOW_WAIT_TIMEOUT" in err
+        and "deploy the workflow first" not in err
+    )
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["--batch", "--rate", "5"], "choose one"), (["--batch-size", "5"], "--batch-size applies to --batch only"),
-     (["--no-wait"], "--no-wait needs --rate or --batch"), (["--batch", "--batch-size", "101"], "at most 100"),
-     (["--rate", "nan"], "must be a positive number"), (["--rate", "abc"], "invalid positive float value")],
+    [
+        (["--batch", "--rate", "5"], "choose one"),
+        (["--batch-size", "5"], "--batch-size applies to --batch only"),
+        (["--no-wait"], "--no-wait needs --rate or --batch"),
+        (["--batch", "--batch-size", "101"], "at most 100"),
+        (["--rate", "nan"], "must be a positive number"),
+        (["--rate", "abc"], "invalid positive float value"),
+    ],
     ids=["rate-and-batch", "batch-size-alone", "no-wait-alone", "batch-too-big", "nan-rate", "not-a-number"],
-)  # fmt: skip
+)
 def test_options_that_would_be_ignored_or_are_wrong_are_refused(argv, message, capsys):
     with pytest.raises(SystemExit) as exited:
         main(["traffic", "--count", "3", *argv])

@@ -14,7 +14,16 @@ from scones.workflow.deploy import deploy_workflow
 from scones.workflow.executions import start_execution
 from tests.conftest import wait_for_execution
 
-from .conftest import CONFIDENT_KEY, IMAGES, TEST_CONFIG, TEST_SETTINGS, UNSURE_KEY, received_alerts, run_handlers_as_lambdas, subscribe_queue
+from .conftest import (
+    CONFIDENT_KEY,
+    IMAGES,
+    TEST_CONFIG,
+    TEST_SETTINGS,
+    UNSURE_KEY,
+    received_alerts,
+    run_handlers_as_lambdas,
+    subscribe_queue,
+)
 
 BUCKET = TEST_SETTINGS.bucket
 
@@ -24,9 +33,14 @@ def workflow(moto_aws, dataset, monkeypatch):
     invoked = run_handlers_as_lambdas(monkeypatch, dataset)
     deployed = deploy_workflow(moto_aws, TEST_SETTINGS, TEST_CONFIG)
     queue = subscribe_queue(moto_aws, deployed["alerts_topic_arn"])
-    return {"client": moto_aws, "deployed": deployed, "queue": queue, "invoked": invoked,
-            "single": deployed["state_machines"]["classify_image"]["arn"],
-            "batch": deployed["state_machines"]["classify_batch"]["arn"]}  # fmt: skip
+    return {
+        "client": moto_aws,
+        "deployed": deployed,
+        "queue": queue,
+        "invoked": invoked,
+        "single": deployed["state_machines"]["classify_image"]["arn"],
+        "batch": deployed["state_machines"]["classify_batch"]["arn"],
+    }
 
 
 def execute(workflow, machine: str, payload) -> dict:
@@ -38,10 +52,19 @@ def test_a_confident_image_is_classified(workflow):
     done = execute(workflow, "single", {"s3_bucket": BUCKET, "s3_key": CONFIDENT_KEY})
     assert done["status"] == "SUCCEEDED", done
     assert json.loads(done["output"]) == {
-        "status": "SUCCEEDED", "s3_bucket": BUCKET, "s3_key": CONFIDENT_KEY, "predicted_label": 0,
-        "predicted_class": "bicycle", "confidence": 0.99, "inferences": [0.99, 0.01],
-    }  # fmt: skip
-    assert [name.rsplit("-", 2)[-2:] for name in workflow["invoked"]] == [["image", "data"], ["classify", "image"], ["filter", "inferences"]]
+        "status": "SUCCEEDED",
+        "s3_bucket": BUCKET,
+        "s3_key": CONFIDENT_KEY,
+        "predicted_label": 0,
+        "predicted_class": "bicycle",
+        "confidence": 0.99,
+        "inferences": [0.99, 0.01],
+    }
+    assert [name.rsplit("-", 2)[-2:] for name in workflow["invoked"]] == [
+        ["image", "data"],
+        ["classify", "image"],
+        ["filter", "inferences"],
+    ]
     assert received_alerts(workflow["client"], workflow["queue"]) == []
 
 
@@ -87,15 +110,21 @@ def test_a_batch_fans_out_and_one_failure_does_not_fail_the_others(workflow):
     assert done["status"] == "SUCCEEDED", done
     results = json.loads(done["output"])["results"]
     assert [(r["status"], r.get("predicted_class") or r["error"]) for r in results] == [
-        ("SUCCEEDED", "bicycle"), ("SUCCEEDED", "motorcycle"), ("FAILED", "ThresholdConfidenceNotMet"),
-        ("FAILED", "ThresholdConfidenceNotMet"), ("FAILED", "ImageNotFoundError"),
-    ]  # fmt: skip
+        ("SUCCEEDED", "bicycle"),
+        ("SUCCEEDED", "motorcycle"),
+        ("FAILED", "ThresholdConfidenceNotMet"),
+        ("FAILED", "ThresholdConfidenceNotMet"),
+        ("FAILED", "ImageNotFoundError"),
+    ]
     assert results[4]["image"] == {"s3_bucket": BUCKET, "s3_key": "nope.png"}
     assert len(received_alerts(workflow["client"], workflow["queue"])) == 3  # one per failed image
 
 
-@pytest.mark.parametrize("payload", [{"image": []}, {"images": []}, {"images": "x"}, {"images": {"s3_key": "k"}}, {"images": None}],
-                         ids=["no-images", "empty", "a-string", "an-object", "null"])  # fmt: skip
+@pytest.mark.parametrize(
+    "payload",
+    [{"image": []}, {"images": []}, {"images": "x"}, {"images": {"s3_key": "k"}}, {"images": None}],
+    ids=["no-images", "empty", "a-string", "an-object", "null"],
+)
 def test_a_batch_without_a_list_of_images_is_refused(workflow, payload):
     done = execute(workflow, "batch", payload)
     assert (done["status"], done["error"]) == ("FAILED", "MissingKeyError"), done
@@ -108,5 +137,7 @@ def test_a_batch_over_the_limit_is_refused_before_any_lambda(workflow):
     done = execute(workflow, "batch", {"images": images})
     assert (done["status"], done["error"]) == ("FAILED", "BatchTooLargeError")
     assert f"at most {TEST_CONFIG.max_batch_size} images" in done["cause"] and workflow["invoked"] == []
-    at_limit = execute(workflow, "batch", {"images": [{"s3_bucket": BUCKET, "s3_key": CONFIDENT_KEY}] * TEST_CONFIG.max_batch_size})
+    at_limit = execute(
+        workflow, "batch", {"images": [{"s3_bucket": BUCKET, "s3_key": CONFIDENT_KEY}] * TEST_CONFIG.max_batch_size}
+    )
     assert at_limit["status"] == "SUCCEEDED"

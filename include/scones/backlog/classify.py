@@ -44,8 +44,14 @@ def split_uri(uri: str) -> tuple[str, str]:
     return parsed.netloc, parsed.path.lstrip("/")
 
 
-def transform_config(job_name: str, model_name: str, input_uri: str, output_uri: str,
-                     instance_type: str = "ml.m5.large", max_concurrent: int = 4) -> dict[str, Any]:  # fmt: skip
+def transform_config(
+    job_name: str,
+    model_name: str,
+    input_uri: str,
+    output_uri: str,
+    instance_type: str = "ml.m5.large",
+    max_concurrent: int = 4,
+) -> dict[str, Any]:
     """CreateTransformJob's request (what the provider's ``SageMakerTransformOperator`` takes as ``config``).
 
     One image per record (``SplitType`` None, ``SingleRecord``), answered as JSON probabilities.
@@ -67,10 +73,18 @@ def transform_config(job_name: str, model_name: str, input_uri: str, output_uri:
 
 
 def classify_backlog(
-    session: boto3.Session, input_uri: str, predictions_uri: str, model_name: str, classes: list[str], *,
-    instance_type: str = "ml.m5.large", max_concurrent: int = 4, timeout: float = 3600, poll: float = POLL_SECONDS,
+    session: boto3.Session,
+    input_uri: str,
+    predictions_uri: str,
+    model_name: str,
+    classes: list[str],
+    *,
+    instance_type: str = "ml.m5.large",
+    max_concurrent: int = 4,
+    timeout: float = 3600,
+    poll: float = POLL_SECONDS,
     project: str = "scones",
-) -> BacklogReport:  # fmt: skip
+) -> BacklogReport:
     """Classify every image under ``input_uri`` with ``model_name``; write the predictions to ``predictions_uri``.
 
     The transform job, ``<project>-backlog-<UTC time>-<random>``, writes its ``.out`` files to
@@ -85,9 +99,13 @@ def classify_backlog(
     in_bucket, in_prefix = split_uri(input_uri)
     out_bucket, out_key = split_uri(predictions_uri)
     if not out_key or out_key.endswith("/"):
-        raise ConfigurationError(f"{predictions_uri!r} names a folder; give the predictions file's key, e.g. .../predictions.jsonl")
+        raise ConfigurationError(
+            f"{predictions_uri!r} names a folder; give the predictions file's key, e.g. .../predictions.jsonl"
+        )
     if _exists(s3, out_bucket, out_key):
-        raise ConfigurationError(f"{predictions_uri} exists; predictions are never overwritten: choose another --output")
+        raise ConfigurationError(
+            f"{predictions_uri} exists; predictions are never overwritten: choose another --output"
+        )
     images = _list_images(s3, in_bucket, in_prefix)
     if not images:
         raise ConfigurationError(f"no image under {input_uri}")
@@ -101,7 +119,7 @@ def classify_backlog(
     _, work_prefix = split_uri(work_uri)
 
     def read(key: str) -> dict[str, Any]:
-        out = s3.get_object(Bucket=out_bucket, Key=f"{work_prefix}{key[len(base):]}.out")["Body"].read()
+        out = s3.get_object(Bucket=out_bucket, Key=f"{work_prefix}{key[len(base) :]}.out")["Body"].read()
         return prediction(f"s3://{in_bucket}/{key}", json.loads(out), classes)
 
     with ThreadPoolExecutor(max_workers=READERS) as pool:  # small objects: the round trips dominate
@@ -109,22 +127,31 @@ def classify_backlog(
     per_class = Counter(record["predicted_class"] for record in records)
     lines = [json.dumps(record) for record in records]
     try:
-        s3.put_object(Bucket=out_bucket, Key=out_key, Body=("\n".join(lines) + "\n").encode(),
-                      ContentType="application/jsonl", IfNoneMatch="*")  # fmt: skip
+        s3.put_object(
+            Bucket=out_bucket,
+            Key=out_key,
+            Body=("\n".join(lines) + "\n").encode(),
+            ContentType="application/jsonl",
+            IfNoneMatch="*",
+        )
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "ConditionalRequestConflict"):
             raise
-        raise ConfigurationError(f"{predictions_uri} was written by someone else while transform job {job} ran; "
-                                 "predictions are never overwritten: its outputs stay under "
-                                 f"{work_uri}, choose another --output and run again") from None  # fmt: skip
+        raise ConfigurationError(
+            f"{predictions_uri} was written by someone else while transform job {job} ran; "
+            "predictions are never overwritten: its outputs stay under "
+            f"{work_uri}, choose another --output and run again"
+        ) from None
     return BacklogReport(job, len(images), predictions_uri, dict(sorted(per_class.items())))
 
 
 def prediction(image_uri: str, probabilities: list[float], classes: list[str]) -> dict[str, Any]:
     """One line of the predictions file; the model's classes must be the ones named."""
     if len(probabilities) != len(classes):
-        raise ConfigurationError(f"the model answers {len(probabilities)} probabilities but {len(classes)} classes "
-                                 f"were named ({', '.join(classes)}); name the model's classes, in label order")  # fmt: skip
+        raise ConfigurationError(
+            f"the model answers {len(probabilities)} probabilities but {len(classes)} classes "
+            f"were named ({', '.join(classes)}); name the model's classes, in label order"
+        )
     best = max(range(len(classes)), key=probabilities.__getitem__)
     return {
         "image": image_uri,
@@ -136,14 +163,21 @@ def prediction(image_uri: str, probabilities: list[float], classes: list[str]) -
 
 def _wait(sm: Any, job: str, timeout: float, poll: float) -> None:
     deadline = time.monotonic() + timeout
-    while (described := sm.describe_transform_job(TransformJobName=job))["TransformJobStatus"] in ("InProgress", "Stopping"):
+    while (described := sm.describe_transform_job(TransformJobName=job))["TransformJobStatus"] in (
+        "InProgress",
+        "Stopping",
+    ):
         if time.monotonic() > deadline:
-            raise BacklogFailed(f"transform job {job} still {described['TransformJobStatus']} after {timeout:.0f} s; "
-                                "it goes on running: stop it with StopTransformJob, or wait for it")  # fmt: skip
+            raise BacklogFailed(
+                f"transform job {job} still {described['TransformJobStatus']} after {timeout:.0f} s; "
+                "it goes on running: stop it with StopTransformJob, or wait for it"
+            )
         time.sleep(poll)
     if described["TransformJobStatus"] != "Completed":
-        raise BacklogFailed(f"transform job {job} ended {described['TransformJobStatus']}: "
-                            f"{described.get('FailureReason', 'no reason given')}")  # fmt: skip
+        raise BacklogFailed(
+            f"transform job {job} ended {described['TransformJobStatus']}: "
+            f"{described.get('FailureReason', 'no reason given')}"
+        )
 
 
 def _list_images(s3: Any, bucket: str, prefix: str) -> list[str]:

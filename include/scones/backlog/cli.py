@@ -23,19 +23,41 @@ def classify_backlog(args: argparse.Namespace) -> int:
         if model is None:
             deployment = read_current(session.client("s3"), settings.bucket, settings.models_prefix)
             if deployment is None:
-                print(f"scones classify-backlog: no deployment recorded in s3://{settings.bucket}/"
-                      f"{settings.models_prefix}/deployments/current.json; deploy a model, or name one with --model "
-                      "and --classes", file=sys.stderr)  # fmt: skip
+                print(
+                    f"scones classify-backlog: no deployment recorded in s3://{settings.bucket}/"
+                    f"{settings.models_prefix}/deployments/current.json; deploy a model, or name one with --model "
+                    "and --classes",
+                    file=sys.stderr,
+                )
                 return 2
             model, classes = deployment.model_name, classes or deployment.classes
-        report = run(session, args.input, args.output, model, classes or list(settings.classes),
-                     instance_type=args.instance_type, max_concurrent=args.max_concurrent, timeout=args.timeout,
-                     poll=args.poll, project=settings.project)  # fmt: skip
+        report = run(
+            session,
+            args.input,
+            args.output,
+            model,
+            classes or list(settings.classes),
+            instance_type=args.instance_type,
+            max_concurrent=args.max_concurrent,
+            timeout=args.timeout,
+            poll=args.poll,
+            project=settings.project,
+        )
     except (SconesError, ClientError, BotoCoreError) as exc:
         print(f"scones classify-backlog: {exc}", file=sys.stderr)
         return 1
-    print(json.dumps({"transform_job": report.transform_job, "model": model, "images": report.images,
-                      "per_class": report.per_class, "predictions": report.predictions_uri}, indent=2))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "transform_job": report.transform_job,
+                "model": model,
+                "images": report.images,
+                "per_class": report.per_class,
+                "predictions": report.predictions_uri,
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

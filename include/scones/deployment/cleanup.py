@@ -30,8 +30,12 @@ def cleanup(sagemaker: Any, prefix: str, keep: int, endpoint_name: str) -> dict[
     serving_config = sagemaker.describe_endpoint(EndpointName=endpoint_name)["EndpointConfigName"]
     variants = sagemaker.describe_endpoint_config(EndpointConfigName=serving_config)["ProductionVariants"]
     protected = {serving_config, *(v["ModelName"] for v in variants)}
-    configs = _names(sagemaker.get_paginator("list_endpoint_configs").paginate(NameContains=prefix),
-                     "EndpointConfigs", "EndpointConfigName", prefix)  # fmt: skip
+    configs = _names(
+        sagemaker.get_paginator("list_endpoint_configs").paginate(NameContains=prefix),
+        "EndpointConfigs",
+        "EndpointConfigName",
+        prefix,
+    )
     models = _names(sagemaker.get_paginator("list_models").paginate(NameContains=prefix), "Models", "ModelName", prefix)
     deleted: dict[str, list[str]] = {"endpoint_configs": [], "models": []}
     for name in stale_versions([n for n, _ in configs], keep, protected):

@@ -54,26 +54,37 @@ def deployment_config(
         },
         "EndpointConfig": {
             "EndpointConfigName": config_name,
-            "ProductionVariants": [{
-                "VariantName": VARIANT, "ModelName": model,
-                "InitialInstanceCount": 1, "InstanceType": instance_type, "InitialVariantWeight": 1.0,
-            }],
+            "ProductionVariants": [
+                {
+                    "VariantName": VARIANT,
+                    "ModelName": model,
+                    "InitialInstanceCount": 1,
+                    "InstanceType": instance_type,
+                    "InitialVariantWeight": 1.0,
+                }
+            ],
             "DataCaptureConfig": data_capture_config(capture_uri, sampling_percentage, kms_key_id),
         },
         "Endpoint": {"EndpointName": endpoint_name, "EndpointConfigName": config_name},
-    }  # fmt: skip
+    }
 
 
-def deployment_config_for(settings: Any, training_job: Mapping[str, Any], prepared: Mapping[str, Any]) -> dict[str, Any]:
+def deployment_config_for(
+    settings: Any, training_job: Mapping[str, Any], prepared: Mapping[str, Any]
+) -> dict[str, Any]:
     """The config of this run's deployment: its trained model (a DescribeTrainingJob answer: the
     job's final name, even if a retry renamed it) on the settings' endpoint, data capture on.
 
     :param prepared: ``image`` and ``role_arn``, as ``prepare_training_config`` returned them.
     """
     return deployment_config(
-        job_name=training_job["TrainingJobName"], image=prepared["image"],
-        model_data_url=training_job["ModelArtifacts"]["S3ModelArtifacts"], role_arn=prepared["role_arn"],
-        endpoint_name=settings.endpoint_name, instance_type=settings.endpoint_instance_type,
-        capture_uri=settings.data_capture_uri, sampling_percentage=settings.data_capture_sampling_percentage,
+        job_name=training_job["TrainingJobName"],
+        image=prepared["image"],
+        model_data_url=training_job["ModelArtifacts"]["S3ModelArtifacts"],
+        role_arn=prepared["role_arn"],
+        endpoint_name=settings.endpoint_name,
+        instance_type=settings.endpoint_instance_type,
+        capture_uri=settings.data_capture_uri,
+        sampling_percentage=settings.data_capture_sampling_percentage,
         kms_key_id=settings.data_capture_kms_key_id,
-    )  # fmt: skip
+    )

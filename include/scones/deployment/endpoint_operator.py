@@ -34,10 +34,20 @@ class EndpointDeployOperator(SageMakerEndpointOperator):
         endpoint = self._settled_endpoint()
         if endpoint and endpoint["EndpointStatus"] == "Failed":
             self._delete(endpoint)
-        elif endpoint and endpoint["EndpointStatus"] == "InService" and endpoint["EndpointConfigName"] == self._config_name():
-            self.log.info("endpoint %s already serves %s (an earlier try deployed it)", endpoint["EndpointName"], self._config_name())
-            return {"EndpointConfig": serialize(self.hook.describe_endpoint_config(self._config_name())),
-                    "Endpoint": serialize(endpoint)}  # fmt: skip
+        elif (
+            endpoint
+            and endpoint["EndpointStatus"] == "InService"
+            and endpoint["EndpointConfigName"] == self._config_name()
+        ):
+            self.log.info(
+                "endpoint %s already serves %s (an earlier try deployed it)",
+                endpoint["EndpointName"],
+                self._config_name(),
+            )
+            return {
+                "EndpointConfig": serialize(self.hook.describe_endpoint_config(self._config_name())),
+                "Endpoint": serialize(endpoint),
+            }
         return super().execute(context)
 
     def _endpoint_name(self) -> str:
@@ -47,8 +57,10 @@ class EndpointDeployOperator(SageMakerEndpointOperator):
         return self.config.get("Endpoint", self.config)["EndpointConfigName"]
 
     def _leave_out_what_exists(self) -> None:
-        checks = (("Model", "ModelName", self.hook.describe_model),
-                  ("EndpointConfig", "EndpointConfigName", self.hook.describe_endpoint_config))  # fmt: skip
+        checks = (
+            ("Model", "ModelName", self.hook.describe_model),
+            ("EndpointConfig", "EndpointConfigName", self.hook.describe_endpoint_config),
+        )
         for key, name_key, describe in checks:
             if key not in self.config:
                 continue
@@ -70,17 +82,21 @@ class EndpointDeployOperator(SageMakerEndpointOperator):
             self.log.info("endpoint %s is %s; waiting for that to end first", name, endpoint["EndpointStatus"])
             waiter = "endpoint_deleted" if endpoint["EndpointStatus"] == "Deleting" else "endpoint_in_service"
             try:
-                self.hook.get_waiter(waiter).wait(EndpointName=name, WaiterConfig={"Delay": self.check_interval,
-                                                                                  "MaxAttempts": self._max_polls()})  # fmt: skip
-            except Exception as exc:  # the waiter gives up on Failed: that is for the caller to handle  # noqa: BLE001
+                self.hook.get_waiter(waiter).wait(
+                    EndpointName=name, WaiterConfig={"Delay": self.check_interval, "MaxAttempts": self._max_polls()}
+                )
+            except Exception as exc:  # the waiter gives up on Failed: that is for the caller to handle
                 self.log.info("endpoint %s did not come into service: %s", name, exc)
             endpoint = describe_endpoint(self.hook.conn, name)
         return endpoint
 
     def _delete(self, endpoint: dict[str, Any]) -> None:
         name = endpoint["EndpointName"]
-        self.log.warning("endpoint %s is Failed (%s): SageMaker allows only deleting it; deleting it to create it anew",
-                         name, endpoint.get("FailureReason", "no reason given"))  # fmt: skip
+        self.log.warning(
+            "endpoint %s is Failed (%s): SageMaker allows only deleting it; deleting it to create it anew",
+            name,
+            endpoint.get("FailureReason", "no reason given"),
+        )
         self.hook.conn.delete_endpoint(EndpointName=name)
         self.hook.get_waiter("endpoint_deleted").wait(
             EndpointName=name, WaiterConfig={"Delay": self.check_interval, "MaxAttempts": self._max_polls()}

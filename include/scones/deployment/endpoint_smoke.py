@@ -38,8 +38,9 @@ def model_failed(error: BaseException) -> bool:
     return response.get("Error", {}).get("Code") == "ModelError"
 
 
-def smoke_test(runtime: Any, endpoint_name: str, image: bytes, num_classes: int, attempts: int = 2,
-               pause: float = 5.0) -> list[float]:  # fmt: skip
+def smoke_test(
+    runtime: Any, endpoint_name: str, image: bytes, num_classes: int, attempts: int = 2, pause: float = 5.0
+) -> list[float]:
     """Invoke ``endpoint_name`` with a PNG and check the answer.
 
     A ModelError gets ``attempts`` tries, ``pause`` seconds apart: a container that is slow to
@@ -52,6 +53,8 @@ def smoke_test(runtime: Any, endpoint_name: str, image: bytes, num_classes: int,
         except Exception as exc:
             if not model_failed(exc) or attempt == attempts:
                 raise
-            log.warning("endpoint %s answered with a ModelError (%s); trying again in %.0f s", endpoint_name, exc, pause)
+            log.warning(
+                "endpoint %s answered with a ModelError (%s); trying again in %.0f s", endpoint_name, exc, pause
+            )
             time.sleep(pause)
     return check_probabilities(response["Body"].read(), num_classes)

@@ -67,7 +67,10 @@ def write_current(s3: S3Client, bucket: str, models_prefix: str, deployment: Dep
 def recent_deployments(s3: S3Client, bucket: str, models_prefix: str, count: int) -> list[Deployment]:
     """The ``count`` newest history entries, newest first (history keys start with the time)."""
     prefix = ModelsLayout(bucket, models_prefix).history_prefix
-    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-            for o in page.get("Contents", [])]  # fmt: skip
+    keys = [
+        o["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for o in page.get("Contents", [])
+    ]
     newest = sorted(keys, reverse=True)[:count]
     return [Deployment.from_dict(json.loads(s3.get_object(Bucket=bucket, Key=k)["Body"].read())) for k in newest]

@@ -61,9 +61,16 @@ def smoke_test_or_roll_back(
 
 
 def deployment_of_run(
-    *, training: Mapping[str, Any], gate: Mapping[str, Any], serving: Mapping[str, str], config: Mapping[str, Any],
-    prepared: Mapping[str, Any], dataset: Mapping[str, Any], settings: Settings, deployed_at: datetime,
-) -> Deployment:  # fmt: skip
+    *,
+    training: Mapping[str, Any],
+    gate: Mapping[str, Any],
+    serving: Mapping[str, str],
+    config: Mapping[str, Any],
+    prepared: Mapping[str, Any],
+    dataset: Mapping[str, Any],
+    settings: Settings,
+    deployed_at: datetime,
+) -> Deployment:
     """The record of this run's deployment, from the XComs of the tasks that made it.
 
     :param training: the training operator's XCom (its ``Training`` has the job's final name,
@@ -73,17 +80,24 @@ def deployment_of_run(
     """
     job = training["Training"]
     return Deployment(
-        endpoint_name=serving["endpoint_name"], training_job=job["TrainingJobName"],
-        model_name=config["Model"]["ModelName"], endpoint_config=serving["endpoint_config"],
-        model_data_url=job["ModelArtifacts"]["S3ModelArtifacts"], validation_accuracy=gate["accuracy"],
-        classes=list(dataset["classes"]), deployed_at=deployed_at.isoformat(), image=prepared["image"],
-        dataset_uri=dataset["dataset_uri"], data_capture_uri=settings.data_capture_uri,
+        endpoint_name=serving["endpoint_name"],
+        training_job=job["TrainingJobName"],
+        model_name=config["Model"]["ModelName"],
+        endpoint_config=serving["endpoint_config"],
+        model_data_url=job["ModelArtifacts"]["S3ModelArtifacts"],
+        validation_accuracy=gate["accuracy"],
+        classes=list(dataset["classes"]),
+        deployed_at=deployed_at.isoformat(),
+        image=prepared["image"],
+        dataset_uri=dataset["dataset_uri"],
+        data_capture_uri=settings.data_capture_uri,
         dataset_version=dataset["dataset_version"],
-    )  # fmt: skip
+    )
 
 
-def record_deployment(s3: Any, sagemaker: Any, settings: Settings, serving: Mapping[str, str],
-                      deployment: Callable[[], Deployment]) -> tuple[Deployment, list[str]]:  # fmt: skip
+def record_deployment(
+    s3: Any, sagemaker: Any, settings: Settings, serving: Mapping[str, str], deployment: Callable[[], Deployment]
+) -> tuple[Deployment, list[str]]:
     """Write ``deployment()`` as what serves, if the endpoint still serves this run's config.
 
     :raises DeploymentRolledBack: it does not (rolled back after a failed smoke test, or changed
@@ -95,7 +109,9 @@ def record_deployment(s3: Any, sagemaker: Any, settings: Settings, serving: Mapp
     return recorded, write_current(s3, settings.bucket, settings.models_prefix, recorded)
 
 
-def cleanup_old_versions(sagemaker: Any, s3: Any, settings: Settings, endpoint_name: str, dataset_version: str) -> dict[str, Any]:
+def cleanup_old_versions(
+    sagemaker: Any, s3: Any, settings: Settings, endpoint_name: str, dataset_version: str
+) -> dict[str, Any]:
     """Models and endpoint configs beyond the newest ``keep_versions`` (never the serving ones), then
     dataset versions beyond ``dataset_keep_versions`` or ``dataset_max_age_days`` and orphans of
     failed ETL runs (never the published one, ``dataset_version``, or one a kept model trained on)."""
@@ -104,7 +120,11 @@ def cleanup_old_versions(sagemaker: Any, s3: Any, settings: Settings, endpoint_n
     from scones.layout import DatasetLayout
 
     models = cleanup(sagemaker, settings.names.training_job_prefix, settings.keep_versions, endpoint_name)
-    datasets = prune_versions(s3, DatasetLayout.of(settings), keep=settings.dataset_keep_versions,
-                              protected=protected_versions(s3, settings) | {dataset_version},
-                              max_age_days=settings.dataset_max_age_days)  # fmt: skip
+    datasets = prune_versions(
+        s3,
+        DatasetLayout.of(settings),
+        keep=settings.dataset_keep_versions,
+        protected=protected_versions(s3, settings) | {dataset_version},
+        max_age_days=settings.dataset_max_age_days,
+    )
     return {**models, "dataset_versions_deleted": datasets.deleted + datasets.orphans_deleted}

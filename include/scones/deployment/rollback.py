@@ -28,11 +28,19 @@ class Rollback:
 
 
 def _wait_in_service(sagemaker: Any, name: str, delay: int, max_attempts: int) -> None:
-    sagemaker.get_waiter("endpoint_in_service").wait(EndpointName=name, WaiterConfig={"Delay": delay, "MaxAttempts": max_attempts})
+    sagemaker.get_waiter("endpoint_in_service").wait(
+        EndpointName=name, WaiterConfig={"Delay": delay, "MaxAttempts": max_attempts}
+    )
 
 
-def roll_back(sagemaker: Any, endpoint_name: str, failed_config: str, previous: Deployment | None,
-              delay: int = 30, max_attempts: int = 120) -> Rollback:  # fmt: skip
+def roll_back(
+    sagemaker: Any,
+    endpoint_name: str,
+    failed_config: str,
+    previous: Deployment | None,
+    delay: int = 30,
+    max_attempts: int = 120,
+) -> Rollback:
     """Serve ``previous``'s endpoint config again if the endpoint serves ``failed_config``.
 
     Nothing is changed when the endpoint does not serve ``failed_config`` (gone, or changed by
@@ -49,27 +57,39 @@ def roll_back(sagemaker: Any, endpoint_name: str, failed_config: str, previous: 
         return Rollback(False, f"endpoint {endpoint_name} does not exist: nothing to roll back")
     serving = endpoint["EndpointConfigName"]
     if previous is not None and serving == previous.endpoint_config and endpoint["EndpointStatus"] == "InService":
-        return Rollback(True, f"endpoint {endpoint_name} serves the recorded {serving} again (an earlier try restored it)")
+        return Rollback(
+            True, f"endpoint {endpoint_name} serves the recorded {serving} again (an earlier try restored it)"
+        )
     if serving != failed_config:
         return Rollback(False, f"endpoint {endpoint_name} serves {serving}, not {failed_config}: left as it is")
     if previous is None or previous.endpoint_name != endpoint_name:
-        return Rollback(False, f"no earlier deployment of {endpoint_name} is recorded, so {failed_config} stays: "
-                               "delete the endpoint, or deploy a model that passes the smoke test")  # fmt: skip
+        return Rollback(
+            False,
+            f"no earlier deployment of {endpoint_name} is recorded, so {failed_config} stays: "
+            "delete the endpoint, or deploy a model that passes the smoke test",
+        )
     try:
         sagemaker.describe_endpoint_config(EndpointConfigName=previous.endpoint_config)
     except ClientError as exc:
         if not_found(exc):
-            raise RollbackFailed(f"the recorded endpoint config {previous.endpoint_config} no longer exists: "
-                                 f"{endpoint_name} still serves {failed_config}") from exc  # fmt: skip
+            raise RollbackFailed(
+                f"the recorded endpoint config {previous.endpoint_config} no longer exists: "
+                f"{endpoint_name} still serves {failed_config}"
+            ) from exc
         raise
     sagemaker.update_endpoint(EndpointName=endpoint_name, EndpointConfigName=previous.endpoint_config)
     try:
         _wait_in_service(sagemaker, endpoint_name, delay, max_attempts)
-    except Exception as exc:  # the waiter's own errors; the endpoint's state below says what happened  # noqa: BLE001
-        raise RollbackFailed(f"rolling {endpoint_name} back to {previous.endpoint_config} did not finish: {exc}") from exc
+    except Exception as exc:  # the waiter's own errors; the endpoint's state below says what happened
+        raise RollbackFailed(
+            f"rolling {endpoint_name} back to {previous.endpoint_config} did not finish: {exc}"
+        ) from exc
     try:
         verify_serving(sagemaker.describe_endpoint(EndpointName=endpoint_name), previous.endpoint_config)
     except DeploymentRolledBack as exc:
         raise RollbackFailed(f"rolling {endpoint_name} back to {previous.endpoint_config} failed: {exc}") from exc
-    return Rollback(True, f"endpoint {endpoint_name} serves the recorded {previous.endpoint_config} "
-                          f"({previous.model_name}, deployed {previous.deployed_at}) again")  # fmt: skip
+    return Rollback(
+        True,
+        f"endpoint {endpoint_name} serves the recorded {previous.endpoint_config} "
+        f"({previous.model_name}, deployed {previous.deployed_at}) again",
+    )

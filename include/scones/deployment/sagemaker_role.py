@@ -17,16 +17,34 @@ def bucket_access_policy(bucket: str, partition: str = "aws") -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
-             "Resource": [f"arn:{partition}:s3:::{bucket}", f"arn:{partition}:s3:::{bucket}/*"]},
-            {"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken", "ecr:BatchGetImage",
-                                           "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-             "Resource": "*"},
-            {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-                                           "logs:DescribeLogStreams", "cloudwatch:PutMetricData"],
-             "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+                "Resource": [f"arn:{partition}:s3:::{bucket}", f"arn:{partition}:s3:::{bucket}/*"],
+            },
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "ecr:GetAuthorizationToken",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                    "ecr:BatchCheckLayerAvailability",
+                ],
+                "Resource": "*",
+            },
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                    "cloudwatch:PutMetricData",
+                ],
+                "Resource": "*",
+            },
         ],
-    }  # fmt: skip
+    }
 
 
 def ensure_sagemaker_role(iam: Any, role_name: str, bucket: str) -> str:
@@ -37,9 +55,13 @@ def ensure_sagemaker_role(iam: Any, role_name: str, bucket: str) -> str:
         arn = iam.get_role(RoleName=role_name)["Role"]["Arn"]
     except iam.exceptions.NoSuchEntityException:
         arn = iam.create_role(
-            RoleName=role_name, AssumeRolePolicyDocument=json.dumps(TRUST_POLICY),
+            RoleName=role_name,
+            AssumeRolePolicyDocument=json.dumps(TRUST_POLICY),
             Description="SageMaker execution role of the Scones Unlimited ML workflow",
-        )["Role"]["Arn"]  # fmt: skip
-    iam.put_role_policy(RoleName=role_name, PolicyName=f"{role_name}-bucket",
-                        PolicyDocument=json.dumps(bucket_access_policy(bucket, partition=arn.split(":")[1])))  # fmt: skip
+        )["Role"]["Arn"]
+    iam.put_role_policy(
+        RoleName=role_name,
+        PolicyName=f"{role_name}-bucket",
+        PolicyDocument=json.dumps(bucket_access_policy(bucket, partition=arn.split(":")[1])),
+    )
     return arn

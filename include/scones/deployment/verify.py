@@ -34,5 +34,7 @@ def check_still_serving(sagemaker: Any, endpoint_name: str, config: str) -> None
     and record the rejected one as serving."""
     serving = sagemaker.describe_endpoint(EndpointName=endpoint_name)["EndpointConfigName"]
     if serving != config:
-        raise DeploymentRolledBack(f"endpoint {endpoint_name} serves {serving}, not this run's {config} (rolled back "
-                                   "after a failed smoke test, or changed since): nothing to test or record")  # fmt: skip
+        raise DeploymentRolledBack(
+            f"endpoint {endpoint_name} serves {serving}, not this run's {config} (rolled back "
+            "after a failed smoke test, or changed since): nothing to test or record"
+        )

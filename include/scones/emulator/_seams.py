@@ -54,5 +54,6 @@ class SeamCheck:
 
     def raise_if_moved(self, review: str) -> None:
         if self.problems:
-            raise SeamMoved(f"the {self.plugin} plug-in no longer fits moto; review {review}:\n  - "
-                            + "\n  - ".join(self.problems))  # fmt: skip
+            raise SeamMoved(
+                f"the {self.plugin} plug-in no longer fits moto; review {review}:\n  - " + "\n  - ".join(self.problems)
+            )

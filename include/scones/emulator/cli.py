@@ -11,6 +11,8 @@ import threading
 from pathlib import Path
 
 _SOURCE_TREE = Path(__file__).resolve().parents[3]
+
+
 #: Where ``scones local-aws`` and ``scones up`` keep the emulator's state unless told otherwise:
 #: the project's .local/ (git-ignored), or the user's data folder when installed elsewhere
 #: (not the working directory: the state holds every object and secret a client stored).
@@ -76,5 +78,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def add_state_arguments(p: argparse.ArgumentParser) -> None:
     """``--state-dir DIR`` / ``--ephemeral``: shared by ``scones local-aws`` and ``scones up``."""
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--state-dir", help=f"keep the local AWS's state in DIR across restarts (default {DEFAULT_STATE_DIR})")
-    group.add_argument("--ephemeral", action="store_true", help="keep the local AWS's state in memory only: lost when it stops")
+    group.add_argument(
+        "--state-dir", help=f"keep the local AWS's state in DIR across restarts (default {DEFAULT_STATE_DIR})"
+    )
+    group.add_argument(
+        "--ephemeral", action="store_true", help="keep the local AWS's state in memory only: lost when it stops"
+    )

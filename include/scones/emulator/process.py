@@ -39,7 +39,7 @@ class EndpointSession:
             region_name=region,
         )
 
-    def client(self, service: str, **kwargs: object):  # noqa: ANN201 - a boto3 client of any service
+    def client(self, service: str, **kwargs: object):
         kwargs.setdefault("endpoint_url", self.endpoint_url)
         return self._session.client(service, **kwargs)  # type: ignore[call-overload]
 
@@ -55,9 +55,14 @@ class EmulatorProcess:
     ``scones demo``): ``--ephemeral``, in memory only.
     """
 
-    def __init__(self, startup_timeout: float = 60.0, env: dict[str, str] | None = None, port: int = 0,
-                 state_dir: str | os.PathLike[str] | None = None,
-                 die_with_parent: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        startup_timeout: float = 60.0,
+        env: dict[str, str] | None = None,
+        port: int = 0,
+        state_dir: str | os.PathLike[str] | None = None,
+        die_with_parent: bool = False,
+    ) -> None:
         self.startup_timeout = startup_timeout
         self.die_with_parent = die_with_parent  # scones up: SIGTERM when the stack's process dies (Linux)
         self.env = env
@@ -71,8 +76,15 @@ class EmulatorProcess:
         env = {**os.environ, **LOCAL_CREDENTIALS, "PYTHONUNBUFFERED": "1", **(self.env or {})}
         env.pop("AWS_ENDPOINT_URL", None)  # the emulator itself talks to no other AWS
         env.pop("_AIRFLOW_WWW_USER_PASSWORD", None)  # the Airflow admin's (scones up --stack celery): not its business
-        cmd = [sys.executable, "-m", "scones.cli", "local-aws", "--port", str(self.port),
-               *(["--state-dir", str(self.state_dir)] if self.state_dir is not None else ["--ephemeral"])]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "scones.cli",
+            "local-aws",
+            "--port",
+            str(self.port),
+            *(["--state-dir", str(self.state_dir)] if self.state_dir is not None else ["--ephemeral"]),
+        ]
         if self.die_with_parent and pdeathsig.supported():
             cmd = pdeathsig.wrap(cmd)
         self._proc = subprocess.Popen(
@@ -96,9 +108,7 @@ class EmulatorProcess:
         threading.Thread(target=pump, daemon=True, name="emulator-output").start()
         if not ready.wait(self.startup_timeout) or not self.endpoint_url:
             self.stop()
-            raise EmulatorFailedToStart(
-                "the local AWS emulator did not start; its output:\n" + "\n".join(self.output)
-            )
+            raise EmulatorFailedToStart("the local AWS emulator did not start; its output:\n" + "\n".join(self.output))
         return self
 
     def session(self, region: str = "us-east-1") -> EndpointSession:

@@ -100,11 +100,15 @@ def install() -> None:
             # moto's own test before it raises "has not been implemented": nothing has run yet.
             service = getattr(self, "service_name", None) or "this service"
             log.info("refused %s:%s (moto has no method %s)", service, action, method)
-            return self.serialized(ActionResult(UnsupportedOperation(
-                f"The local AWS emulator does not implement {service}:{action} (moto {_moto_version()}: "
-                f"The {method} action has not been implemented). It answers the operations moto implements, "
-                "with the compute listed in the README's emulator table."
-            )))  # fmt: skip
+            return self.serialized(
+                ActionResult(
+                    UnsupportedOperation(
+                        f"The local AWS emulator does not implement {service}:{action} (moto {_moto_version()}: "
+                        f"The {method} action has not been implemented). It answers the operations moto implements, "
+                        "with the compute listed in the README's emulator table."
+                    )
+                )
+            )
         return original_call_action(self)
 
     def _dispatch(self: BaseResponse, request: Any, full_url: str | None = None, headers: Any = None) -> Any:
@@ -118,9 +122,11 @@ def install() -> None:
             # A crash in moto: still an AWS error the SDK can read (InternalFailure, 500), never an HTML page.
             service, action = getattr(self, "service_name", None) or "?", _action_name(self)
             log.exception("%s:%s crashed", service, action)
-            message = (f"The local AWS emulator failed on {service}:{action} ({type(exc).__name__}: {exc}); it may be "
-                       f"partly done. This is a bug of the emulator or of moto {_moto_version()}: the emulator's log "
-                       "has the traceback.")  # fmt: skip
+            message = (
+                f"The local AWS emulator failed on {service}:{action} ({type(exc).__name__}: {exc}); it may be "
+                f"partly done. This is a bug of the emulator or of moto {_moto_version()}: the emulator's log "
+                "has the traceback."
+            )
             try:
                 _, response_headers, body = self.serialized(ActionResult(InternalFailure(message)))
             except Exception:  # the request is too broken to serialise for (not parsed yet): JSON by hand
@@ -135,7 +141,9 @@ def install() -> None:
 
     original_init = DomainDispatcherApplication.__init__
 
-    def __init__(self: DomainDispatcherApplication, create_app: Callable[[str], Any], *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self: DomainDispatcherApplication, create_app: Callable[[str], Any], *args: Any, **kwargs: Any
+    ) -> None:
         original_init(self, _refusing_unknown_services(create_app), *args, **kwargs)
 
     DomainDispatcherApplication.__init__ = __init__  # type: ignore[method-assign]
@@ -158,7 +166,11 @@ def _refusing_unknown_services(create_app: Callable[[Any], Any]) -> Callable[[An
 def _json_internal_failure(message: str) -> tuple[int, dict[str, Any], str]:
     """InternalFailure in AWS's JSON error shape, built without moto's serialiser (which can fail too)."""
     body = json.dumps({"__type": InternalFailure.code, "message": message, "Message": message})
-    return 500, {"status": 500, "Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": InternalFailure.code}, body
+    return (
+        500,
+        {"status": 500, "Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": InternalFailure.code},
+        body,
+    )
 
 
 def _unrouted(service: str, error: Exception) -> Any:
@@ -167,13 +179,17 @@ def _unrouted(service: str, error: Exception) -> Any:
 
     if request.url_rule is not None:  # a view raised NotFound itself: not ours to rewrite
         return error
-    message = (f"The local AWS emulator does not implement {request.method} {request.path} of {service} "
-               f"(moto {_moto_version()} has no route for it).")  # fmt: skip
+    message = (
+        f"The local AWS emulator does not implement {request.method} {request.path} of {service} "
+        f"(moto {_moto_version()} has no route for it)."
+    )
     if _speaks_xml(service):  # s3control (batch operations' jobs...): an SDK reads no JSON error there
         from xml.sax.saxutils import escape
 
-        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Code>{ERROR_CODE}</Code>'
-                f"<Message>{escape(message)}</Message></Error></ErrorResponse>")  # fmt: skip
+        body = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Code>{ERROR_CODE}</Code>'
+            f"<Message>{escape(message)}</Message></Error></ErrorResponse>"
+        )
         return Response(body, status=400, headers={"Content-Type": "application/xml"})
     body = json.dumps({"__type": ERROR_CODE, "message": message, "Message": message})
     return Response(body, status=400, headers={"Content-Type": "application/json", "x-amzn-ErrorType": ERROR_CODE})
@@ -186,7 +202,7 @@ def _speaks_xml(service: str) -> bool:
 
     try:
         protocol = botocore.session.get_session().get_service_model(service).protocol
-    except Exception:  # noqa: BLE001 - moto's name is not botocore's (awslambda...): those speak JSON
+    except Exception:
         return False
     return protocol in ("rest-xml", "query", "ec2")
 
@@ -201,10 +217,14 @@ def unknown_service_app(environ: dict[str, Any], start_response: Callable[..., A
         "emulator implements (README: the emulator table)."
     )
     body = json.dumps({"__type": UNKNOWN_SERVICE_CODE, "message": message, "Message": message}).encode()
-    start_response("400 Bad Request", [
-        ("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", UNKNOWN_SERVICE_CODE),
-        ("Content-Length", str(len(body))),
-    ])  # fmt: skip
+    start_response(
+        "400 Bad Request",
+        [
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("x-amzn-ErrorType", UNKNOWN_SERVICE_CODE),
+            ("Content-Length", str(len(body))),
+        ],
+    )
     return [body]
 
 

@@ -16,17 +16,25 @@ def etl(args: argparse.Namespace) -> int:
     from scones.settings import load_settings
 
     settings = load_settings(
-        {"source_url": args.source, "classes": args.classes, "cache_dir": args.cache_dir,
-         "upload_concurrency": args.concurrency}
-    )  # fmt: skip
+        {
+            "source_url": args.source,
+            "classes": args.classes,
+            "cache_dir": args.cache_dir,
+            "upload_concurrency": args.concurrency,
+        }
+    )
     dataset_uri = args.s3_uri or settings.dataset_uri
     # boto3 honours AWS_ENDPOINT_URL, so the same command serves AWS and the emulator.
     s3 = boto3.client("s3", config=Config(max_pool_connections=settings.upload_concurrency + 4))
     try:
         result = run_etl(
-            s3, source=settings.source_url, classes=list(settings.classes), dataset_uri=dataset_uri,
-            cache_dir=settings.cache_dir, concurrency=settings.upload_concurrency,
-        )  # fmt: skip
+            s3,
+            source=settings.source_url,
+            classes=list(settings.classes),
+            dataset_uri=dataset_uri,
+            cache_dir=settings.cache_dir,
+            concurrency=settings.upload_concurrency,
+        )
     except SconesError as exc:
         print(f"scones etl: {exc}", file=sys.stderr)
         return 1

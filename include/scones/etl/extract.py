@@ -92,9 +92,7 @@ def fetch_archive(
     if scheme in ("http", "https", "s3"):
         return _fetch_remote(source, cache_dir, expected_md5, retries, backoff, s3_client)
     if scheme not in ("", "file"):
-        raise SourceUnreachable(
-            f"unsupported source {source!r}: use an http(s):// URL, an s3:// URI or a local path"
-        )
+        raise SourceUnreachable(f"unsupported source {source!r}: use an http(s):// URL, an s3:// URI or a local path")
     path = Path(urlparse(source).path if scheme == "file" else source).expanduser()
     if not path.is_file():
         raise SourceUnreachable(f"source file {path} does not exist: {SOURCE_HINT}")
@@ -132,9 +130,7 @@ def _fetch_remote(
         meta = json.loads(record.read_text())
         # The record is written only after a complete download, so its md5 is trusted
         # when the size still matches; an expected md5 must match it too.
-        if meta.get("size") == target.stat().st_size and (
-            expected_md5 is None or meta.get("md5") == expected_md5
-        ):
+        if meta.get("size") == target.stat().st_size and (expected_md5 is None or meta.get("md5") == expected_md5):
             log.info("using cached %s (%s bytes, md5 %s)", target, meta["size"], meta["md5"])
             return FetchedArchive(target, meta["md5"], meta["size"], source, from_cache=True)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -211,7 +207,9 @@ def _download_s3(uri: str, part: Path, s3_client: S3Client | None) -> tuple[str,
             raise SourceUnreachable(f"cannot read {uri}: {code}; {SOURCE_HINT}") from exc
         raise _Transient(str(exc)) from exc
     except NoCredentialsError as exc:  # waiting will not bring credentials: say so at once
-        raise SourceUnreachable(f"cannot read {uri}: no AWS credentials (the Airflow connection's, or the environment's)") from exc
+        raise SourceUnreachable(
+            f"cannot read {uri}: no AWS credentials (the Airflow connection's, or the environment's)"
+        ) from exc
     except BotoCoreError as exc:
         raise _Transient(str(exc)) from exc
     return digest.hexdigest(), size

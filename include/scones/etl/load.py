@@ -87,8 +87,10 @@ def upload_images(
     stats = UploadStats()
 
     def put(image: ImageFile, key: str) -> None:
-        with_retries(lambda: s3.put_object(Bucket=bucket, Key=key, Body=image.body, ContentType="image/png"),
-                     f"uploading images to bucket {bucket!r}")  # fmt: skip
+        with_retries(
+            lambda: s3.put_object(Bucket=bucket, Key=key, Body=image.body, ContentType="image/png"),
+            f"uploading images to bucket {bucket!r}",
+        )
 
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="s3-put") as pool:
         in_flight: set[Future[None]] = set()
@@ -129,8 +131,12 @@ def put_manifests(s3: S3Client, bucket: str, prefix: str, files: Mapping[str, st
         content_type = "application/json" if name.endswith(".json") else "text/plain"
         body = files[name].encode()
         try:
-            with_retries(lambda key=key, body=body, content_type=content_type: s3.put_object(
-                Bucket=bucket, Key=key, Body=body, ContentType=content_type), f"writing {key}")  # fmt: skip
+            with_retries(
+                lambda key=key, body=body, content_type=content_type: s3.put_object(
+                    Bucket=bucket, Key=key, Body=body, ContentType=content_type
+                ),
+                f"writing {key}",
+            )
         except ClientError as exc:
             raise _explain(exc, bucket, "write manifests") from exc
         keys.append(key)
@@ -151,14 +157,17 @@ def delete_prefix(s3: S3Client, bucket: str, prefix: str) -> int:
         pending = keys[start : start + 1000]
 
         def delete_batch(pending: list[str] = pending) -> None:  # bound now: called within this iteration
-            response = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in pending], "Quiet": True})
+            response = s3.delete_objects(
+                Bucket=bucket, Delete={"Objects": [{"Key": k} for k in pending], "Quiet": True}
+            )
             errors = response.get("Errors", [])
             refused.extend(e for e in errors if e.get("Code") not in TRANSIENT_CODES)
             pending[:] = [e["Key"] for e in errors if e.get("Code") in TRANSIENT_CODES]
             if pending:  # raised as the ClientError it is, so with_retries backs off and sends these again
                 first = next(e for e in errors if e["Key"] == pending[0])
-                raise ClientError({"Error": {"Code": first["Code"], "Message": first.get("Message", "")}},
-                                  "DeleteObjects")  # fmt: skip
+                raise ClientError(
+                    {"Error": {"Code": first["Code"], "Message": first.get("Message", "")}}, "DeleteObjects"
+                )
 
         with_retries(delete_batch, f"deleting {prefix}")
     if refused:

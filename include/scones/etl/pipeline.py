@@ -80,7 +80,9 @@ def stage(
     fetched = fetched or fetch_archive(source, cache_dir, s3_client=s3)  # an s3:// source: the same credentials
     seconds["extract"] = time.perf_counter() - t0
     if expected_md5 and fetched.md5 != expected_md5:
-        raise ArchiveChanged(f"the archive changed since it was checked ({expected_md5} -> {fetched.md5}): rerun the DAG")
+        raise ArchiveChanged(
+            f"the archive changed since it was checked ({expected_md5} -> {fetched.md5}): rerun the DAG"
+        )
     t0 = time.perf_counter()
     archive = read_cifar_archive(fetched.path, label_ids)
     manifests = build_manifests(archive, classes, label_ids)  # refuses empty classes and odd names: before any upload
@@ -90,9 +92,22 @@ def stage(
     stats = upload_images(s3, layout.bucket, root, iter_image_files(archive, classes, label_ids), concurrency)
     seconds["encode_and_upload"] = time.perf_counter() - t0
     keys = put_manifests(s3, layout.bucket, root, manifests.files)  # labels.json last: the version is complete
-    log.info("staged %s version %s: %d images uploaded, counts %s", dataset_uri, version, stats.uploaded, manifests.counts)
-    return EtlResult(layout.uri, version, layout.version_uri(version), classes, manifests.counts, stats.uploaded,
-                     stats.skipped, stats.bytes, fetched.md5, seconds, keys)  # fmt: skip
+    log.info(
+        "staged %s version %s: %d images uploaded, counts %s", dataset_uri, version, stats.uploaded, manifests.counts
+    )
+    return EtlResult(
+        layout.uri,
+        version,
+        layout.version_uri(version),
+        classes,
+        manifests.counts,
+        stats.uploaded,
+        stats.skipped,
+        stats.bytes,
+        fetched.md5,
+        seconds,
+        keys,
+    )
 
 
 def publish(s3: S3Client, *, dataset_uri: str, version: str) -> str:
@@ -112,8 +127,14 @@ def publish_staged(s3: S3Client, staged: Mapping[str, Any]) -> dict[str, Any]:
     :raises PublishConflict: a newer version was published meanwhile (nothing is announced).
     """
     pointer = publish(s3, dataset_uri=staged["dataset_uri"], version=staged["version"])
-    return {"dataset_uri": staged["dataset_uri"], "dataset_version": staged["version"], "version_uri": staged["version_uri"],
-            "classes": staged["classes"], "counts": staged["counts"], "pointer": pointer}  # fmt: skip
+    return {
+        "dataset_uri": staged["dataset_uri"],
+        "dataset_version": staged["version"],
+        "version_uri": staged["version_uri"],
+        "classes": staged["classes"],
+        "counts": staged["counts"],
+        "pointer": pointer,
+    }
 
 
 def run_etl(
@@ -127,8 +148,13 @@ def run_etl(
 ) -> EtlResult:
     """The whole ETL in one call (``scones etl``): a new version, then published."""
     result = stage(
-        s3, source=source, classes=classes, dataset_uri=dataset_uri, cache_dir=cache_dir, concurrency=concurrency,
-    )  # fmt: skip
+        s3,
+        source=source,
+        classes=classes,
+        dataset_uri=dataset_uri,
+        cache_dir=cache_dir,
+        concurrency=concurrency,
+    )
     t0 = time.perf_counter()
     result.manifest_keys.append(publish(s3, dataset_uri=dataset_uri, version=result.version))
     result.published = True

@@ -57,8 +57,9 @@ def protected_versions(s3: S3Client, settings: Settings) -> set[str]:
     from scones.deployment.record import read_current, recent_deployments
 
     current = read_current(s3, settings.bucket, settings.models_prefix)
-    records = ([current] if current else []) + recent_deployments(s3, settings.bucket, settings.models_prefix,
-                                                                   settings.keep_versions + 1)  # fmt: skip
+    records = ([current] if current else []) + recent_deployments(
+        s3, settings.bucket, settings.models_prefix, settings.keep_versions + 1
+    )
     return {r.dataset_version for r in records if r.dataset_version}
 
 
@@ -95,8 +96,13 @@ def prune_versions(
             result.kept.append(version)
         else:
             result.deleted.append(version)
-    log.info("dataset versions at %s: kept %s, deleted %s, orphans deleted %s", layout.uri, result.kept,
-             result.deleted, result.orphans_deleted)  # fmt: skip
+    log.info(
+        "dataset versions at %s: kept %s, deleted %s, orphans deleted %s",
+        layout.uri,
+        result.kept,
+        result.deleted,
+        result.orphans_deleted,
+    )
     return result
 
 

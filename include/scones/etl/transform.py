@@ -19,6 +19,7 @@ from scones.errors import EmptyClassError, UnknownClassError
 from scones.etl.cifar import CIFAR100_FINE_LABELS, CifarArchive, Split
 from scones.etl.png import encode_png
 from scones.layout import CHANNEL_OF_SPLIT, LABELS_FILE, MANIFESTS
+
 ENCODE_CHUNK = 512  # images per work item: big enough to amortise, small enough to stream
 
 
@@ -104,7 +105,9 @@ def check_no_empty_class(counts: dict[str, dict[str, int]]) -> None:
 
     :raises EmptyClassError: naming each class and the channel it is missing from.
     """
-    empty = [f"{name!r} ({channel})" for channel, per_class in counts.items() for name, n in per_class.items() if n == 0]
+    empty = [
+        f"{name!r} ({channel})" for channel, per_class in counts.items() for name, n in per_class.items() if n == 0
+    ]
     if empty:
         raise EmptyClassError(
             f"the archive has no images of {', '.join(empty)}: nothing was uploaded or published. "
@@ -130,7 +133,9 @@ def iter_image_files(
 
     def encode(job: tuple[str, list[str], np.ndarray]) -> list[ImageFile]:
         channel, paths, rows = job
-        return [ImageFile(f"{channel}/{p}", encode_png(img)) for p, img in zip(paths, rows_to_images(rows), strict=True)]
+        return [
+            ImageFile(f"{channel}/{p}", encode_png(img)) for p, img in zip(paths, rows_to_images(rows), strict=True)
+        ]
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="png") as pool:
         pending = []

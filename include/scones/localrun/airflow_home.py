@@ -25,7 +25,9 @@ AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 LOCAL_POLLING = {"SCONES_POLL_SECONDS": "1"}
 
 
-def airflow_env(home: Path, endpoint_url: str, region: str = "us-east-1", extra: dict[str, str] | None = None) -> dict[str, str]:
+def airflow_env(
+    home: Path, endpoint_url: str, region: str = "us-east-1", extra: dict[str, str] | None = None
+) -> dict[str, str]:
     """Environment for ``airflow`` subprocesses: SQLite under ``home``, AWS at ``endpoint_url``."""
     connection = {
         "conn_type": "aws",
@@ -65,8 +67,10 @@ class DagRun:
 
     @property
     def ok(self) -> bool:
-        return self.returncode == 0 and bool(self.task_states) and all(
-            s in ("success", "skipped") for s in self.task_states.values()
+        return (
+            self.returncode == 0
+            and bool(self.task_states)
+            and all(s in ("success", "skipped") for s in self.task_states.values())
         )
 
 

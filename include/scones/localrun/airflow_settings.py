@@ -25,17 +25,19 @@ CELERY_STACK_SETTINGS: dict[str, str] = {
     "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "true",
 }
 
-PER_DEPLOYMENT: frozenset[str] = frozenset({
-    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
-    "AIRFLOW__CELERY__RESULT_BACKEND",
-    "AIRFLOW__CELERY__BROKER_URL",
-    "AIRFLOW__CORE__FERNET_KEY",
-    "AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
-    "AIRFLOW__API_AUTH__JWT_SECRET",
-    # FAB signs its session cookies with it: without one, each API server (each container
-    # recreated) picks a random key and every login is lost.
-    "AIRFLOW__API__SECRET_KEY",
-})  # fmt: skip
+PER_DEPLOYMENT: frozenset[str] = frozenset(
+    {
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+        "AIRFLOW__CELERY__RESULT_BACKEND",
+        "AIRFLOW__CELERY__BROKER_URL",
+        "AIRFLOW__CORE__FERNET_KEY",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
+        "AIRFLOW__API_AUTH__JWT_SECRET",
+        # FAB signs its session cookies with it: without one, each API server (each container
+        # recreated) picks a random key and every login is lost.
+        "AIRFLOW__API__SECRET_KEY",
+    }
+)
 
 #: What only the native stack sets, and why compose needs none of it.
 NATIVE_ONLY: dict[str, str] = {
@@ -48,7 +50,7 @@ NATIVE_ONLY: dict[str, str] = {
     "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": "compose: one scheduler per container, port 8974",
     "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": "compose: one worker per container, port 8793",
     "AIRFLOW__CORE__HOSTNAME_CALLABLE": "compose: each container's hostname reaches its log server; here "
-                                        "each worker's own loopback address does",
+    "each worker's own loopback address does",
     "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": "compose: one triggerer per container, port 8794",
     # Sizes for one shared machine; compose scales by containers.
     "AIRFLOW__API__WORKERS": "compose: the image's default, one container per API server",

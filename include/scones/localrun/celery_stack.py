@@ -49,33 +49,45 @@ def _fernet_key(path: Path) -> str:
     return _secret(path, lambda: Fernet.generate_key().decode())
 
 
-def celery_env(home: Path, endpoint_url: str, postgres: PostgresServer, redis: RedisServer, url: str, host: str,
-               port: int, extra: dict[str, str] | None = None) -> dict[str, str]:  # fmt: skip
+def celery_env(
+    home: Path,
+    endpoint_url: str,
+    postgres: PostgresServer,
+    redis: RedisServer,
+    url: str,
+    host: str,
+    port: int,
+    extra: dict[str, str] | None = None,
+) -> dict[str, str]:
     """The environment of every Airflow process of the stack."""
     secrets = home / "secrets"
-    return airflow_env(home, endpoint_url, extra={
-        **CELERY_STACK_SETTINGS,
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": postgres.sqlalchemy_url,
-        "AIRFLOW__CELERY__RESULT_BACKEND": postgres.celery_result_backend,
-        "AIRFLOW__CELERY__BROKER_URL": redis.broker_url,
-        "AIRFLOW__CORE__FERNET_KEY": _fernet_key(secrets / "fernet-key"),
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
-        "AIRFLOW__API_AUTH__JWT_SECRET": _secret(secrets / "jwt-secret"),
-        "AIRFLOW__API__SECRET_KEY": _secret(secrets / "api-secret-key"),  # FAB's session cookies
-        "AIRFLOW__API__HOST": host,
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__BASE_URL": url,
-        "AIRFLOW__API__WORKERS": "2",
-        # Each server of Airflow's own on a port of its own, on loopback: the log servers on
-        # their components' addresses (see LOG_ADDRESSES), free there (another stack may run).
-        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
-        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
-        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "scones.localrun.log_server.hostname",
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port_on(*(LOG_ADDRESSES[w] for w in WORKERS))),
-        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port_on(LOG_ADDRESSES["triggerer"])),
-        "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(WORKER_CONCURRENCY),
-        **(extra or {}),
-    })  # fmt: skip
+    return airflow_env(
+        home,
+        endpoint_url,
+        extra={
+            **CELERY_STACK_SETTINGS,
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": postgres.sqlalchemy_url,
+            "AIRFLOW__CELERY__RESULT_BACKEND": postgres.celery_result_backend,
+            "AIRFLOW__CELERY__BROKER_URL": redis.broker_url,
+            "AIRFLOW__CORE__FERNET_KEY": _fernet_key(secrets / "fernet-key"),
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
+            "AIRFLOW__API_AUTH__JWT_SECRET": _secret(secrets / "jwt-secret"),
+            "AIRFLOW__API__SECRET_KEY": _secret(secrets / "api-secret-key"),  # FAB's session cookies
+            "AIRFLOW__API__HOST": host,
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__BASE_URL": url,
+            "AIRFLOW__API__WORKERS": "2",
+            # Each server of Airflow's own on a port of its own, on loopback: the log servers on
+            # their components' addresses (see LOG_ADDRESSES), free there (another stack may run).
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "scones.localrun.log_server.hostname",
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port_on(*(LOG_ADDRESSES[w] for w in WORKERS))),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port_on(LOG_ADDRESSES["triggerer"])),
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(WORKER_CONCURRENCY),
+            **(extra or {}),
+        },
+    )
 
 
 def _run_init(stack: Stack, env: dict[str, str]) -> None:
@@ -96,9 +108,11 @@ def free_port_on(*addresses: str) -> int:
                     sock.bind((address, port))
         except OSError as exc:
             if exc.errno == errno.EADDRNOTAVAIL:  # macOS: lo0 has 127.0.0.1 only
-                raise ServerError(f"{address} is no address of this machine: the Celery stack needs Linux's whole "
-                                  f"127.0.0.0/8 loopback (on macOS, `sudo ifconfig lo0 alias {address}` for each of "
-                                  f"{', '.join(LOG_ADDRESSES.values())}, or run `scones up` or docker compose)") from None  # fmt: skip
+                raise ServerError(
+                    f"{address} is no address of this machine: the Celery stack needs Linux's whole "
+                    f"127.0.0.0/8 loopback (on macOS, `sudo ifconfig lo0 alias {address}` for each of "
+                    f"{', '.join(LOG_ADDRESSES.values())}, or run `scones up` or docker compose)"
+                ) from None
             continue
         return port
     raise ServerError(f"no port free on {', '.join(addresses)}: is 127.0.0.0/8 loopback here (Linux)?")
@@ -112,7 +126,12 @@ def component_command(name: str) -> list[str]:
     if name == "triggerer":
         return [AIRFLOW, name, "--skip-serve-logs"]
     if name in LOG_SERVERS:
-        return [sys.executable, "-m", "scones.localrun.log_server", "trigger" if name.startswith("triggerer") else "worker"]
+        return [
+            sys.executable,
+            "-m",
+            "scones.localrun.log_server",
+            "trigger" if name.startswith("triggerer") else "worker",
+        ]
     return [AIRFLOW, name]
 
 
@@ -124,10 +143,23 @@ def log_folder(home: Path, name: str) -> Path:
 #: What a log server's process gets of the stack's environment: it serves files to holders of a
 #: token signed with [api] secret_key, so neither the Fernet key nor the database's or broker's
 #: passwords (nor the user's own environment beyond running Python) are its business.
-LOG_SERVER_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "PYTHONPATH", "PYTHONUNBUFFERED",
-                  "AIRFLOW_HOME", "AIRFLOW__API__SECRET_KEY", "AIRFLOW__CORE__HOSTNAME_CALLABLE",
-                  "AIRFLOW__CORE__UNIT_TEST_MODE", "AIRFLOW__CORE__LOAD_EXAMPLES",
-                  "AIRFLOW__WEBSERVER__LOG_REQUEST_CLOCK_GRACE")  # fmt: skip
+LOG_SERVER_ENV = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "PYTHONPATH",
+    "PYTHONUNBUFFERED",
+    "AIRFLOW_HOME",
+    "AIRFLOW__API__SECRET_KEY",
+    "AIRFLOW__CORE__HOSTNAME_CALLABLE",
+    "AIRFLOW__CORE__UNIT_TEST_MODE",
+    "AIRFLOW__CORE__LOAD_EXAMPLES",
+    "AIRFLOW__WEBSERVER__LOG_REQUEST_CLOCK_GRACE",
+)
 
 
 def component_env(env: dict[str, str], name: str) -> dict[str, str]:
@@ -136,8 +168,10 @@ def component_env(env: dict[str, str], name: str) -> dict[str, str]:
     writer = LOG_SERVERS.get(name, name)
     if writer not in LOG_ADDRESSES:
         return env
-    own = {"AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(log_folder(Path(env["AIRFLOW_HOME"]), writer)),
-           ADDRESS_VARIABLE: LOG_ADDRESSES[writer]}  # fmt: skip
+    own = {
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(log_folder(Path(env["AIRFLOW_HOME"]), writer)),
+        ADDRESS_VARIABLE: LOG_ADDRESSES[writer],
+    }
     if name in LOG_SERVERS:
         kept = {k: v for k, v in env.items() if k in LOG_SERVER_ENV or k.startswith("AIRFLOW__LOGGING__")}
         return {**kept, **own}
@@ -170,7 +204,9 @@ def _wait_log_servers(stack: Stack, timeout: float) -> None:
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise ServerError(f"the log server of {name} did not come up in {timeout:.0f}s; see {stack.log(server)}") from None
+                    raise ServerError(
+                        f"the log server of {name} did not come up in {timeout:.0f}s; see {stack.log(server)}"
+                    ) from None
                 time.sleep(0.3)
 
 
@@ -188,13 +224,21 @@ def _wait_workers_ready(stack: Stack, offsets: dict[str, int], timeout: float) -
                     waiting.discard(name)
         time.sleep(1)
     if waiting:
-        raise ServerError(f"the Celery worker(s) {', '.join(sorted(waiting))} did not come up in {timeout:.0f}s; "
-                          f"see {stack.home / 'processes'}")  # fmt: skip
+        raise ServerError(
+            f"the Celery worker(s) {', '.join(sorted(waiting))} did not come up in {timeout:.0f}s; "
+            f"see {stack.home / 'processes'}"
+        )
 
 
-def start_celery_stack(home: Path, port: int = 8080, timeout: float = 420.0, host: str = DEFAULT_HOST,
-                       extra_env: dict[str, str] | None = None, aws_port: int = 0,
-                       state_dir: Path | None = None) -> Stack:  # fmt: skip
+def start_celery_stack(
+    home: Path,
+    port: int = 8080,
+    timeout: float = 420.0,
+    host: str = DEFAULT_HOST,
+    extra_env: dict[str, str] | None = None,
+    aws_port: int = 0,
+    state_dir: Path | None = None,
+) -> Stack:
     """Start the whole stack; return once every component is up. Anything fails: all is stopped."""
     try:
         username, password = admin_login()  # a missing secret fails before anything starts
@@ -212,8 +256,9 @@ def start_celery_stack(home: Path, port: int = 8080, timeout: float = 420.0, hos
         redis = RedisServer(home / "redis")
         stack.servers.append(redis)
         redis.start()
-        env = stack.env = celery_env(home, emulator.endpoint_url, postgres, redis, url, host, port,
-                                     {**scones_env, **(extra_env or {})})  # fmt: skip
+        env = stack.env = celery_env(
+            home, emulator.endpoint_url, postgres, redis, url, host, port, {**scones_env, **(extra_env or {})}
+        )
         env.pop(PASSWORD_VARIABLE, None)  # no task can read the admin's password
         _run_init(stack, env)
         offsets = {}

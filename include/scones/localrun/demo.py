@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,7 @@ def _summarize_monitor(session: Any, settings: Settings) -> list[str]:
 
 def _today() -> dict[str, Any]:
     # The demo's traffic is today's; a scheduled run analyses the day before.
-    return {"day": datetime.now(timezone.utc).date().isoformat(), "fail_on_violation": False}
+    return {"day": datetime.now(UTC).date().isoformat(), "fail_on_violation": False}
 
 
 #: The pipeline, in order. A DAG whose file is not in dags/ yet is skipped.
@@ -112,8 +112,15 @@ def run_demo(keep: bool = False, source: str | None = None, only: list[str] | No
         print(f"  local AWS: {emu.endpoint_url}", flush=True)
         session = emu.session(settings.region)
         session.client("s3").create_bucket(Bucket=settings.bucket)
-        airflow = LocalAirflow(home, emu.endpoint_url, {"SCONES_SOURCE_URL": settings.source_url, **LOCAL_POLLING,
-                                                        "SCONES_EPOCHS": os.environ.get("SCONES_EPOCHS", DEMO_EPOCHS)})  # fmt: skip
+        airflow = LocalAirflow(
+            home,
+            emu.endpoint_url,
+            {
+                "SCONES_SOURCE_URL": settings.source_url,
+                **LOCAL_POLLING,
+                "SCONES_EPOCHS": os.environ.get("SCONES_EPOCHS", DEMO_EPOCHS),
+            },
+        )
         airflow.migrate()
         for step in steps:
             print(f"\n== {step.dag_id}", flush=True)

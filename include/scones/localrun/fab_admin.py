@@ -26,8 +26,10 @@ def admin_login(environ: dict[str, str] | os._Environ[str] = os.environ) -> tupl
     """``(username, password)`` from the environment; a clear error when the password is not set."""
     password = environ.get(PASSWORD_VARIABLE, "")
     if not password:
-        raise MissingAdminPassword(f"set {PASSWORD_VARIABLE} to the Airflow admin's password (in the environment; "
-                                   f".env for docker compose), and {USERNAME_VARIABLE} if not {DEFAULT_USERNAME!r}")  # fmt: skip
+        raise MissingAdminPassword(
+            f"set {PASSWORD_VARIABLE} to the Airflow admin's password (in the environment; "
+            f".env for docker compose), and {USERNAME_VARIABLE} if not {DEFAULT_USERNAME!r}"
+        )
     return environ.get(USERNAME_VARIABLE) or DEFAULT_USERNAME, password
 
 

@@ -37,7 +37,9 @@ def hostname() -> str:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1 or argv[0] not in ("worker", "trigger") or not os.environ.get(ADDRESS_VARIABLE):
-        print(f"usage: {ADDRESS_VARIABLE}=127.0.0.N python -m scones.localrun.log_server worker|trigger", file=sys.stderr)
+        print(
+            f"usage: {ADDRESS_VARIABLE}=127.0.0.N python -m scones.localrun.log_server worker|trigger", file=sys.stderr
+        )
         return 2
     import uvicorn
     from airflow.configuration import conf
@@ -45,8 +47,13 @@ def main(argv: list[str]) -> int:
     port = conf.getint("logging", f"{argv[0]}_log_server_port")
     # Airflow's own app: it checks the JWT (audience task-instance-logs, signed with
     # [api] secret_key) and that the token names the file asked for.
-    uvicorn.run("airflow.utils.serve_logs.log_server:get_app", factory=True, host=os.environ[ADDRESS_VARIABLE],
-                port=port, access_log=False)  # fmt: skip
+    uvicorn.run(
+        "airflow.utils.serve_logs.log_server:get_app",
+        factory=True,
+        host=os.environ[ADDRESS_VARIABLE],
+        port=port,
+        access_log=False,
+    )
     return 0
 
 

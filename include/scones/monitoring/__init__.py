@@ -79,8 +79,14 @@ if TYPE_CHECKING:
     from scones.monitoring.errors import BaselineError, CaptureSourceError, MonitorError, WindowError
     from scones.monitoring.report import build_report, format_summary, render_html, write_report
     from scones.monitoring.sinks import (
-        CallableSink, LocalSink, ReportSink, S3Sink, list_report_days, read_report, report_prefix,
-    )  # fmt: skip
+        CallableSink,
+        LocalSink,
+        ReportSink,
+        S3Sink,
+        list_report_days,
+        read_report,
+        report_prefix,
+    )
     from scones.monitoring.window import Window
 
 

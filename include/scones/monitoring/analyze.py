@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from scones.monitoring.checks import Thresholds, Violation, find_violations
@@ -35,7 +35,7 @@ class Analysis:
     endpoint: str = ""
     #: What serves: model, training job and the dataset version it trained on (the deployment record).
     lineage: dict[str, str] = field(default_factory=dict)
-    generated_at: str = field(default_factory=lambda: iso(datetime.now(timezone.utc).replace(microsecond=0)))
+    generated_at: str = field(default_factory=lambda: iso(datetime.now(UTC).replace(microsecond=0)))
 
     @property
     def ok(self) -> bool:
@@ -46,8 +46,8 @@ def _window_of_data(statistics: WindowStatistics) -> Window:
     """Whole hours around the records read (a local folder analysed without --start/--end)."""
     if not statistics.hourly:
         return Window.around(None, None)
-    first = datetime.fromtimestamp(statistics.hourly[0].hour_us / 1e6, tz=timezone.utc)
-    last = datetime.fromtimestamp(statistics.hourly[-1].hour_us / 1e6, tz=timezone.utc)
+    first = datetime.fromtimestamp(statistics.hourly[0].hour_us / 1e6, tz=UTC)
+    last = datetime.fromtimestamp(statistics.hourly[-1].hour_us / 1e6, tz=UTC)
     return Window(floor_hour(first), floor_hour(last) + HOUR)
 
 
@@ -83,9 +83,16 @@ def analyze_capture(
         builder.add(decoded)
     statistics = builder.build()
     seconds = time.perf_counter() - started
-    logger.info("read %d capture files (%.0f MB) from %s in %.1f s: %d inferences, %d malformed, %d out of window",
-                statistics.files, statistics.bytes_read / 1e6, input_uri, seconds, statistics.records,
-                statistics.malformed_count, statistics.out_of_window)  # fmt: skip
+    logger.info(
+        "read %d capture files (%.0f MB) from %s in %.1f s: %d inferences, %d malformed, %d out of window",
+        statistics.files,
+        statistics.bytes_read / 1e6,
+        input_uri,
+        seconds,
+        statistics.records,
+        statistics.malformed_count,
+        statistics.out_of_window,
+    )
     drift = compute_drift(statistics, baseline, thresholds.min_records_for_drift) if baseline else None
     return Analysis(
         input=input_uri,

@@ -59,8 +59,11 @@ class Thresholds:
     @classmethod
     def of(cls, settings: Any) -> Thresholds:
         """The daily monitor's: the settings' threshold, low-confidence limit and minimum records."""
-        return cls(confidence_threshold=settings.confidence_threshold, max_low_confidence_rate=settings.max_low_confidence_rate,
-                   min_records=settings.min_daily_records)  # fmt: skip
+        return cls(
+            confidence_threshold=settings.confidence_threshold,
+            max_low_confidence_rate=settings.max_low_confidence_rate,
+            min_records=settings.min_daily_records,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,24 +92,36 @@ def find_violations(statistics: WindowStatistics, drift: Drift | None, threshold
     """Every threshold the window crosses (strictly above a maximum, or below ``min_records``)."""
     found: list[Violation] = []
     if statistics.records < thresholds.min_records:
-        found.append(Violation(
-            "record_count", statistics.records, thresholds.min_records,
-            f"{statistics.records} inferences captured (minimum {thresholds.min_records}): no traffic reached "
-            "the endpoint, or its data capture is off or writes elsewhere",
-        ))  # fmt: skip
+        found.append(
+            Violation(
+                "record_count",
+                statistics.records,
+                thresholds.min_records,
+                f"{statistics.records} inferences captured (minimum {thresholds.min_records}): no traffic reached "
+                "the endpoint, or its data capture is off or writes elsewhere",
+            )
+        )
     rate = statistics.low_confidence_rate
     if rate is not None and rate > thresholds.max_low_confidence_rate:
-        found.append(Violation(
-            "low_confidence_rate", round(rate, 6), thresholds.max_low_confidence_rate,
-            f"{rate:.1%} of {statistics.records} inferences are below confidence "
-            f"{thresholds.confidence_threshold} (maximum {thresholds.max_low_confidence_rate:.1%})",
-        ))  # fmt: skip
+        found.append(
+            Violation(
+                "low_confidence_rate",
+                round(rate, 6),
+                thresholds.max_low_confidence_rate,
+                f"{rate:.1%} of {statistics.records} inferences are below confidence "
+                f"{thresholds.confidence_threshold} (maximum {thresholds.max_low_confidence_rate:.1%})",
+            )
+        )
     if statistics.malformed_rate > thresholds.max_malformed_rate:
-        found.append(Violation(
-            "malformed_rate", round(statistics.malformed_rate, 6), thresholds.max_malformed_rate,
-            f"{statistics.malformed_count} capture records could not be read "
-            f"({statistics.malformed_rate:.1%}; by reason: {statistics.malformed})",
-        ))  # fmt: skip
+        found.append(
+            Violation(
+                "malformed_rate",
+                round(statistics.malformed_rate, 6),
+                thresholds.max_malformed_rate,
+                f"{statistics.malformed_count} capture records could not be read "
+                f"({statistics.malformed_rate:.1%}; by reason: {statistics.malformed})",
+            )
+        )
     if drift is None or not drift.evaluated:
         return found
     for check, value, limit, what in (
@@ -116,8 +131,12 @@ def find_violations(statistics: WindowStatistics, drift: Drift | None, threshold
     ):
         if value is not None and value > limit:
             statistic = "KS distance" if check.endswith("ks") else "PSI"
-            found.append(Violation(
-                check, value, limit,
-                f"{what} drifted from the baseline ({drift.baseline_source}): {statistic} {value:.3f} > {limit}",
-            ))  # fmt: skip
+            found.append(
+                Violation(
+                    check,
+                    value,
+                    limit,
+                    f"{what} drifted from the baseline ({drift.baseline_source}): {statistic} {value:.3f} > {limit}",
+                )
+            )
     return found

@@ -39,9 +39,15 @@ def analyze(args: argparse.Namespace) -> int:
         if window is not None:
             print(f"window: {window.start.isoformat()} to {window.end.isoformat()} (end excluded)", file=sys.stderr)
         analysis = analyze_capture(
-            args.input, window, classes=settings.classes, thresholds=thresholds, baseline=baseline,
-            s3=s3, workers=args.workers, endpoint=args.endpoint or "",
-        )  # fmt: skip
+            args.input,
+            window,
+            classes=settings.classes,
+            thresholds=thresholds,
+            baseline=baseline,
+            s3=s3,
+            workers=args.workers,
+            endpoint=args.endpoint or "",
+        )
         written = write_report(analysis, LocalSink(args.out))
     except SconesError as exc:
         print(f"scones monitor analyze: {exc}", file=sys.stderr)
@@ -60,18 +66,29 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Read SageMaker Data Capture for a window and write report.json, "
         "statistics.json, constraint_violations.json, PNG plots and report.html to --out.",
     )
-    p.add_argument("--input", required=True, metavar="URI",
-                   help="s3://bucket/<capture prefix>[/<endpoint>[/<variant>]] or a local folder (searched for .jsonl)")
+    p.add_argument(
+        "--input",
+        required=True,
+        metavar="URI",
+        help="s3://bucket/<capture prefix>[/<endpoint>[/<variant>]] or a local folder (searched for .jsonl)",
+    )
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the report and plots")
     p.add_argument("--threshold", type=float, help="confidence threshold (default 0.93)")
     p.add_argument("--start", metavar="ISO", help="window start, UTC unless an offset is given (included)")
-    p.add_argument("--end", metavar="ISO", help="window end (excluded); default 24 h after --start, "
-                   "or for S3 without bounds the 24 h up to the end of the current hour")
+    p.add_argument(
+        "--end",
+        metavar="ISO",
+        help="window end (excluded); default 24 h after --start, "
+        "or for S3 without bounds the 24 h up to the end of the current hour",
+    )
     p.add_argument("--classes", help="comma-separated class names in label order (default bicycle,motorcycle)")
-    p.add_argument("--baseline", metavar="FILE",
-                   help="validation probabilities JSON or an earlier statistics.json (local or s3://)")
+    p.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="validation probabilities JSON or an earlier statistics.json (local or s3://)",
+    )
     p.add_argument("--max-low-confidence-rate", type=float, help="flag the window above this share (default 0.25)")
     p.add_argument("--endpoint", help="endpoint name shown in the report")
     p.add_argument("--workers", type=int, help="decoding processes (default: all cores)")
     p.add_argument("--fail-on-violations", action="store_true", help=f"exit {EXIT_VIOLATIONS} if any check fails")
-    p.set_defaults(func=analyze)  # fmt: skip
+    p.set_defaults(func=analyze)

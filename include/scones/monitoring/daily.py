@@ -28,8 +28,9 @@ def day_of(window: Window) -> str:
     return window.start.date().isoformat()
 
 
-def earlier_window_baseline(s3: S3Client, bucket: str, endpoint: str, window: Window, classes: list[str],
-                            look_back_days: int = 7) -> Baseline | None:  # fmt: skip
+def earlier_window_baseline(
+    s3: S3Client, bucket: str, endpoint: str, window: Window, classes: list[str], look_back_days: int = 7
+) -> Baseline | None:
     """The most recent earlier day's ``statistics.json`` within ``look_back_days``, if any."""
     day = window.start.date()
     for back in range(1, look_back_days + 1):
@@ -44,9 +45,18 @@ def earlier_window_baseline(s3: S3Client, bucket: str, endpoint: str, window: Wi
     return None
 
 
-def monitor_window(s3: S3Client, *, bucket: str, capture_uri: str, endpoint: str, classes: list[str],
-                   window: Window, thresholds: Thresholds, baseline_uri: str = "",
-                   lineage: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+def monitor_window(
+    s3: S3Client,
+    *,
+    bucket: str,
+    capture_uri: str,
+    endpoint: str,
+    classes: list[str],
+    window: Window,
+    thresholds: Thresholds,
+    baseline_uri: str = "",
+    lineage: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Analyse ``window``, write its report to S3 (report.json last), return a summary.
 
     :param capture_uri: where the endpoint's data capture goes (its DestinationS3Uri):
@@ -61,10 +71,20 @@ def monitor_window(s3: S3Client, *, bucket: str, capture_uri: str, endpoint: str
     from scones.monitoring.analyze import analyze_capture
     from scones.monitoring.report import build_report, format_summary, write_report  # plots: matplotlib
 
-    baseline = (load_baseline(baseline_uri, classes, s3=s3) if baseline_uri
-                else earlier_window_baseline(s3, bucket, endpoint, window, classes))  # fmt: skip
-    analysis = analyze_capture(f"{capture_uri.rstrip('/')}/{endpoint}", window, classes=classes,
-                               thresholds=thresholds, baseline=baseline, s3=s3, endpoint=endpoint)  # fmt: skip
+    baseline = (
+        load_baseline(baseline_uri, classes, s3=s3)
+        if baseline_uri
+        else earlier_window_baseline(s3, bucket, endpoint, window, classes)
+    )
+    analysis = analyze_capture(
+        f"{capture_uri.rstrip('/')}/{endpoint}",
+        window,
+        classes=classes,
+        thresholds=thresholds,
+        baseline=baseline,
+        s3=s3,
+        endpoint=endpoint,
+    )
     analysis = dataclasses.replace(analysis, lineage=dict(lineage or {}))
     prefix = report_prefix(endpoint, day_of(window))
     write_report(analysis, S3Sink(s3, bucket, prefix))
@@ -90,17 +110,23 @@ def serving_deployment(s3: Any, settings: Any) -> dict[str, Any] | None:
     deployment = read_current(s3, settings.bucket, settings.models_prefix)
     if deployment is None:
         return None
-    return {"endpoint_name": deployment.endpoint_name, "classes": deployment.classes, "model": deployment.model_name,
-            "data_capture_uri": deployment.data_capture_uri or settings.data_capture_uri,
-            "training_job": deployment.training_job, "dataset_version": deployment.dataset_version}  # fmt: skip
+    return {
+        "endpoint_name": deployment.endpoint_name,
+        "classes": deployment.classes,
+        "model": deployment.model_name,
+        "data_capture_uri": deployment.data_capture_uri or settings.data_capture_uri,
+        "training_job": deployment.training_job,
+        "dataset_version": deployment.dataset_version,
+    }
 
 
 def alert_message(summary: dict[str, Any], endpoint: str) -> tuple[str, str]:
     """SNS subject (<= 100 characters) and body for a window with violations."""
     checks = ", ".join(sorted({v["check"] for v in summary["violations"]}))
     subject = f"[scones] model monitor {endpoint} {summary['day']}: {checks}"[:100]
-    body = json.dumps({"endpoint": endpoint, **{k: summary[k] for k in ("day", "report_uri", "records", "violations")}},
-                      indent=2)  # fmt: skip
+    body = json.dumps(
+        {"endpoint": endpoint, **{k: summary[k] for k in ("day", "report_uri", "records", "violations")}}, indent=2
+    )
     return subject, summary["summary"] + "\n\n" + body
 
 
@@ -111,7 +137,9 @@ def publish_alert(sns: Any, topic_name: str, summary: dict[str, Any], endpoint: 
     return sns.publish(TopicArn=topic_arn, Subject=subject, Message=message)["MessageId"]
 
 
-def alert_on_violations(sns: Any, topic_name: str, summary: dict[str, Any], endpoint: str, fail: bool = True) -> str | None:
+def alert_on_violations(
+    sns: Any, topic_name: str, summary: dict[str, Any], endpoint: str, fail: bool = True
+) -> str | None:
     """Publish the day's violations (if any) to the topic; then raise, unless ``fail`` is off.
 
     :return: the message id, or ``None`` when the day has no violation.
@@ -127,5 +155,7 @@ def alert_on_violations(sns: Any, topic_name: str, summary: dict[str, Any], endp
     checks = ", ".join(v["check"] for v in summary["violations"])
     log.info("alert %s published to %s: %s", message_id, topic_name, checks)
     if fail:
-        raise ViolationsFound(f"{summary['day']}: {len(summary['violations'])} violation(s): {checks}; see {summary['report_uri']}")
+        raise ViolationsFound(
+            f"{summary['day']}: {len(summary['violations'])} violation(s): {checks}; see {summary['report_uri']}"
+        )
     return message_id

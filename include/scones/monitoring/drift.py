@@ -48,7 +48,13 @@ class Baseline:
 
     @classmethod
     def from_statistics(cls, statistics: WindowStatistics, source: str) -> Baseline:
-        return cls(statistics.classes, statistics.class_counts.copy(), statistics.confidence_histogram, statistics.records, source)
+        return cls(
+            statistics.classes,
+            statistics.class_counts.copy(),
+            statistics.confidence_histogram,
+            statistics.records,
+            source,
+        )
 
 
 def psi(expected: np.ndarray, actual: np.ndarray, floor: float = PSI_FLOOR) -> float:
@@ -112,15 +118,19 @@ class Drift:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "baseline": {"source": self.baseline_source, "records": self.baseline_records,
-                         "class_share": self.baseline_class_share, "confidence_quantiles": self.baseline_quantiles},
+            "baseline": {
+                "source": self.baseline_source,
+                "records": self.baseline_records,
+                "class_share": self.baseline_class_share,
+                "confidence_quantiles": self.baseline_quantiles,
+            },
             "class_share_psi": self.class_share_psi,
             "confidence_psi": self.confidence_psi,
             "confidence_ks": self.confidence_ks,
             "confidence_ks_pvalue": self.confidence_ks_pvalue,
             "evaluated": self.evaluated,
             "note": self.note,
-        }  # fmt: skip
+        }
 
 
 def compute_drift(current: WindowStatistics, baseline: Baseline, min_records: int = 0) -> Drift:
@@ -138,12 +148,23 @@ def compute_drift(current: WindowStatistics, baseline: Baseline, min_records: in
     total = baseline.records or 1
     baseline_share = {n: round(int(c) / total, 6) for n, c in zip(baseline.classes, baseline.class_counts, strict=True)}
     baseline_quantiles = histogram_quantiles(baseline.confidence_histogram)
-    common = {"baseline_source": baseline.source, "baseline_records": baseline.records,
-              "baseline_class_share": baseline_share, "baseline_quantiles": baseline_quantiles}  # fmt: skip
+    common = {
+        "baseline_source": baseline.source,
+        "baseline_records": baseline.records,
+        "baseline_class_share": baseline_share,
+        "baseline_quantiles": baseline_quantiles,
+    }
     if current.records == 0 or baseline.records == 0:
         note = "empty window: no drift to measure" if current.records == 0 else "empty baseline"
-        return Drift(**common, class_share_psi=None, confidence_psi=None, confidence_ks=None,
-                     confidence_ks_pvalue=None, evaluated=False, note=note)  # fmt: skip
+        return Drift(
+            **common,
+            class_share_psi=None,
+            confidence_psi=None,
+            confidence_ks=None,
+            confidence_ks_pvalue=None,
+            evaluated=False,
+            note=note,
+        )
     hist = current.confidence_histogram
     ks = ks_statistic(baseline.confidence_histogram, hist)
     evaluated = current.records >= min_records
@@ -164,7 +185,9 @@ def _histogram_from_statistics(data: dict[str, Any], source: str) -> tuple[list[
         fine = features["confidence"]["numerical_statistics"]["distribution"]["fine_histogram"]
         buckets = features["predicted_label"]["string_statistics"]["distribution"]["categorical"]["buckets"]
     except (KeyError, TypeError) as exc:
-        raise BaselineError(f"{source} is a statistics.json without {exc}: write it with scones monitor analyze") from exc
+        raise BaselineError(
+            f"{source} is a statistics.json without {exc}: write it with scones monitor analyze"
+        ) from exc
     if fine.get("bin_count") != BINS:
         raise BaselineError(f"{source}: fine_histogram has {fine.get('bin_count')} bins, expected {BINS}")
     histogram = np.zeros(BINS, dtype=np.int64)
@@ -203,7 +226,9 @@ def baseline_from_json(data: Any, classes: Sequence[str], source: str = "baselin
     except (TypeError, ValueError) as exc:
         raise BaselineError(f"{source}: probability vectors are not all numbers of one length ({exc})") from exc
     if probabilities.ndim != 2 or probabilities.shape[1] != len(classes):
-        raise BaselineError(f"{source}: vectors of shape {probabilities.shape[1:]} for {len(classes)} classes {list(classes)}")
+        raise BaselineError(
+            f"{source}: vectors of shape {probabilities.shape[1:]} for {len(classes)} classes {list(classes)}"
+        )
     statistics = statistics_from_probabilities(probabilities, classes, threshold)
     return Baseline.from_statistics(statistics, source)
 

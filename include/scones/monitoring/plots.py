@@ -11,7 +11,7 @@ An empty window still gets all three, saying so, so a report page never has a br
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -48,7 +48,7 @@ def _empty(ax, text: str = "no inferences in this window") -> None:
 
 
 def _datetimes(times_us: np.ndarray) -> list[datetime]:
-    return [datetime.fromtimestamp(t / 1e6, tz=timezone.utc) for t in times_us.tolist()]
+    return [datetime.fromtimestamp(t / 1e6, tz=UTC) for t in times_us.tolist()]
 
 
 def confidence_over_time(statistics: WindowStatistics, window: Window) -> bytes:
@@ -61,18 +61,26 @@ def confidence_over_time(statistics: WindowStatistics, window: Window) -> bytes:
         for index, name in enumerate(statistics.classes):
             mask = statistics.sample_predicted == index
             if mask.any():
-                ax.scatter([w for w, m in zip(when, mask, strict=True) if m], statistics.sample_confidence[mask],
-                           s=4, alpha=0.5, label=f"predicted {name}", linewidths=0)  # fmt: skip
+                ax.scatter(
+                    [w for w, m in zip(when, mask, strict=True) if m],
+                    statistics.sample_confidence[mask],
+                    s=4,
+                    alpha=0.5,
+                    label=f"predicted {name}",
+                    linewidths=0,
+                )
     else:
         _empty(ax)
-    ax.axhline(statistics.threshold, color="red", linestyle="--", linewidth=1, label=f"threshold {statistics.threshold}")
+    ax.axhline(
+        statistics.threshold, color="red", linestyle="--", linewidth=1, label=f"threshold {statistics.threshold}"
+    )
     ax.legend(loc="lower left", markerscale=3)
     long_window = window.end - window.start > MAX_LISTED_SPAN
     if long_window and len(statistics.sample_times_us):  # decades of axis would squash the points
         ax.set_xlim(min(when) - HOUR, max(when) + HOUR)
     else:
         ax.set_xlim(window.start, window.end)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M", tz=timezone.utc))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M", tz=UTC))
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("top confidence")
     ax.set_xlabel("inference time (UTC)")
@@ -120,10 +128,10 @@ def hourly_volume(statistics: WindowStatistics, window: Window) -> bytes:
     # The hours listed: the whole of a short window, the span with data of a long one.
     ax.set_xlim(*((hours[0], hours[-1] + HOUR) if hours else (window.start, window.end)))
     ax.set_ylabel("inferences per hour", color="tab:blue")
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M", tz=timezone.utc))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M", tz=UTC))
     share = ax.twinx()
     centres = [h.timestamp() + 1800 for h in hours]
-    share.plot([datetime.fromtimestamp(c, tz=timezone.utc) for c in centres], rates, color="tab:red", marker="o", markersize=3)
+    share.plot([datetime.fromtimestamp(c, tz=UTC) for c in centres], rates, color="tab:red", marker="o", markersize=3)
     share.set_ylim(0, 1)
     share.set_ylabel("low-confidence share", color="tab:red")
     if not statistics.records:
@@ -135,8 +143,14 @@ def hourly_volume(statistics: WindowStatistics, window: Window) -> bytes:
 
 def render_plots(statistics: WindowStatistics, window: Window) -> dict[str, bytes]:
     """Every plot of the window: file name -> PNG bytes (names are :data:`PLOT_FILES`)."""
-    return dict(zip(PLOT_FILES, (
-        confidence_over_time(statistics, window),
-        confidence_by_class(statistics),
-        hourly_volume(statistics, window),
-    ), strict=True))  # fmt: skip
+    return dict(
+        zip(
+            PLOT_FILES,
+            (
+                confidence_over_time(statistics, window),
+                confidence_by_class(statistics),
+                hourly_volume(statistics, window),
+            ),
+            strict=True,
+        )
+    )

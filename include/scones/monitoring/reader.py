@@ -141,11 +141,15 @@ def _download(s3: S3Client, obj: CaptureObject, folder: Path, index: int) -> Pat
     return path
 
 
-def _read_s3(s3: S3Client, objects: list[CaptureObject], decode: Callable[..., Decoded], workers: int) -> Iterator[Decoded]:
+def _read_s3(
+    s3: S3Client, objects: list[CaptureObject], decode: Callable[..., Decoded], workers: int
+) -> Iterator[Decoded]:
     # The process pool is created before any download thread exists, so it may fork safely.
-    with _executor(workers, sum(o.size for o in objects)) as executor, tempfile.TemporaryDirectory(
-        prefix="scones-capture-"
-    ) as tmp, ThreadPoolExecutor(DOWNLOAD_THREADS, thread_name_prefix="capture-download") as downloads:
+    with (
+        _executor(workers, sum(o.size for o in objects)) as executor,
+        tempfile.TemporaryDirectory(prefix="scones-capture-") as tmp,
+        ThreadPoolExecutor(DOWNLOAD_THREADS, thread_name_prefix="capture-download") as downloads,
+    ):
         queue = iter(enumerate(objects))
         downloading: deque[tuple[Future[Path], CaptureObject]] = deque()
         decoding: dict[Future[Decoded], tuple[Path, CaptureObject]] = {}

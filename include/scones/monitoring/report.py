@@ -34,11 +34,13 @@ def build_report(analysis: Analysis) -> dict[str, Any]:
     hourly = []
     for hour in analysis.window.report_hours(by_hour):
         h = by_hour.get(hour)
-        hourly.append({
-            "hour": iso(hour),
-            "records": h.records if h else 0,
-            "low_confidence_rate": round(h.low_confidence_rate, 6) if h else None,
-        })  # fmt: skip
+        hourly.append(
+            {
+                "hour": iso(hour),
+                "records": h.records if h else 0,
+                "low_confidence_rate": round(h.low_confidence_rate, 6) if h else None,
+            }
+        )
     low_rate = s.low_confidence_rate
     return {
         "version": REPORT_VERSION,
@@ -87,13 +89,24 @@ def _figure_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
 
     conf = report["confidence"]
     lineage = report.get("model") or {}
-    rows = [(f"model{' ' + lineage['model'] if lineage.get('model') else ''}",
-             f"trained on dataset version {lineage['dataset_version']}")] if lineage.get("dataset_version") else []
+    rows = (
+        [
+            (
+                f"model{' ' + lineage['model'] if lineage.get('model') else ''}",
+                f"trained on dataset version {lineage['dataset_version']}",
+            )
+        ]
+        if lineage.get("dataset_version")
+        else []
+    )
     rows += [
         ("window (UTC)", f"{report['window']['start']} to {report['window']['end']} (end excluded)"),
         ("inferences", f"{report['records']:,}"),
         ("malformed records", f"{report['malformed']:,} {report['malformed_by_reason'] or ''}"),
-        (f"below confidence {conf['threshold']}", f"{report['low_confidence_count']:,} ({pct(report['low_confidence_rate'])})"),
+        (
+            f"below confidence {conf['threshold']}",
+            f"{report['low_confidence_count']:,} ({pct(report['low_confidence_rate'])})",
+        ),
         ("class share", ", ".join(f"{k} {pct(v)}" for k, v in report["class_share"].items())),
         ("confidence mean", num(conf["mean"])),
         ("confidence quantiles", ", ".join(f"{k} {v:.4f}" for k, v in conf["quantiles"].items()) or "n/a"),
@@ -137,7 +150,7 @@ img {{ max-width: 100%; }} figure {{ margin: 1em 0; }}
 <table>{figures}</table>
 {images}
 {malformed}
-<p><small>Generated {e(report['generated_at'])} from {e(report['input'])}. Figures: <a href="{REPORT_FILE}">{REPORT_FILE}</a>,
+<p><small>Generated {e(report["generated_at"])} from {e(report["input"])}. Figures: <a href="{REPORT_FILE}">{REPORT_FILE}</a>,
 <a href="{STATISTICS_FILE}">{STATISTICS_FILE}</a>, <a href="{VIOLATIONS_FILE}">{VIOLATIONS_FILE}</a>.</small></p>
 </body></html>
 """

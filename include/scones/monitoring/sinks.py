@@ -99,7 +99,9 @@ def list_report_days(s3: S3Client, bucket: str, endpoint: str, root: str = MONIT
     return sorted((d for d in days if DAY.match(d)), reverse=True)
 
 
-def read_report(s3: S3Client, bucket: str, endpoint: str, day: str, root: str = MONITORING_PREFIX) -> dict[str, Any] | None:
+def read_report(
+    s3: S3Client, bucket: str, endpoint: str, day: str, root: str = MONITORING_PREFIX
+) -> dict[str, Any] | None:
     """The ``report.json`` of one day, or None if that day has none (yet)."""
     try:
         body = s3.get_object(Bucket=bucket, Key=report_prefix(endpoint, day, root) + REPORT_FILE)["Body"].read()

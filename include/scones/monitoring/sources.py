@@ -124,8 +124,9 @@ def _objects_in_window(s3: S3Client, bucket: str, variant: str, window: Window) 
     """The capture files of one ``<endpoint>/<variant>/`` in the window's partitions, in key order."""
     found = []
     # A key of the first partition is "<variant><yyyy/mm/dd/hh>/<file>": it sorts after this.
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=variant,
-                                                         StartAfter=f"{variant}{window.first_partition}")  # fmt: skip
+    pages = s3.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=variant, StartAfter=f"{variant}{window.first_partition}"
+    )
     for page in pages:
         for o in page.get("Contents", []):
             partition = o["Key"][len(variant) : len(variant) + len(window.first_partition)]

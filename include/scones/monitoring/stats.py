@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -85,7 +85,7 @@ class HourStats:
 
     @property
     def start(self) -> datetime:
-        return datetime.fromtimestamp(self.hour_us // 1_000_000, tz=timezone.utc)
+        return datetime.fromtimestamp(self.hour_us // 1_000_000, tz=UTC)
 
 
 @dataclass(frozen=True)
@@ -275,7 +275,10 @@ class StatisticsBuilder:
 
     def _sample(self, times_us: np.ndarray, confidence: np.ndarray, predicted: np.ndarray) -> None:
         keys = np.concatenate((self.sample[0], _sample_keys(times_us, confidence)))
-        columns = [np.concatenate((old, new)) for old, new in zip(self.sample[1:], (times_us, confidence, predicted), strict=True)]
+        columns = [
+            np.concatenate((old, new))
+            for old, new in zip(self.sample[1:], (times_us, confidence, predicted), strict=True)
+        ]
         if len(keys) > self.sample_size:
             keep = np.argpartition(keys, self.sample_size)[: self.sample_size]
             keys, columns = keys[keep], [c[keep] for c in columns]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from scones.monitoring.errors import WindowError
 
@@ -34,8 +34,8 @@ def parse_time(text: str | datetime) -> datetime:
         except ValueError as exc:
             raise WindowError(f"{text!r} is not an ISO 8601 time such as 2026-11-23T10:00:00Z") from exc
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def floor_hour(moment: datetime) -> datetime:
@@ -63,7 +63,7 @@ class Window:
                 day = date.fromisoformat(day)
             except ValueError as exc:
                 raise WindowError(f"{day!r} is not a date like 2026-11-23") from exc
-        start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
         return cls(start, start + DAY)
 
     @classmethod
@@ -76,7 +76,7 @@ class Window:
         """
         if day:
             return cls.for_day(day)
-        return cls.for_day(data_interval_start.astimezone(timezone.utc).date())
+        return cls.for_day(data_interval_start.astimezone(UTC).date())
 
     @classmethod
     def around(cls, start: str | datetime | None, end: str | datetime | None, *, now: datetime | None = None) -> Window:
@@ -91,7 +91,7 @@ class Window:
             return cls(parse_time(start), parse_time(start) + DAY)
         if end is not None:
             return cls(parse_time(end) - DAY, parse_time(end))
-        top = floor_hour(parse_time(now or datetime.now(timezone.utc))) + HOUR
+        top = floor_hour(parse_time(now or datetime.now(UTC))) + HOUR
         return cls(top - DAY, top)
 
     @property
@@ -153,9 +153,9 @@ def partition_of(moment: datetime) -> str:
 
 def iso(moment: datetime) -> str:
     """``2026-11-23T10:00:00Z``: the same style as SageMaker's ``inferenceTime``."""
-    text = moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat()
+    text = moment.astimezone(UTC).replace(tzinfo=None).isoformat()
     return f"{text}Z"
 
 
 def _epoch_us(moment: datetime) -> int:
-    return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)

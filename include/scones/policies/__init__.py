@@ -34,23 +34,36 @@ def airflow_tasks_policy(settings: Settings, account_id: str, partition: str = "
     function_roles = [f"{iam}/{names.function_role(folder)}" for folder in FUNCTIONS]
     state_machine_role = f"{iam}/{names.state_machine_role}"
     project_roles = function_roles + [state_machine_role] + ([] if settings.sagemaker_role_arn else [sagemaker_role])
-    machines = [f"{prefix}:states:{region}:{account_id}:stateMachine:{names.state_machine(stem)}" for stem in STATE_MACHINES]
+    machines = [
+        f"{prefix}:states:{region}:{account_id}:stateMachine:{names.state_machine(stem)}" for stem in STATE_MACHINES
+    ]
     values = {
-        "Partition": partition, "Region": region, "AccountId": account_id, "Bucket": settings.bucket,
+        "Partition": partition,
+        "Region": region,
+        "AccountId": account_id,
+        "Bucket": settings.bucket,
         # Every key and prefix comes from scones.layout, the S3 contract the tasks use.
-        "DatasetPrefix": DatasetLayout.of(settings).prefix, "ModelsPrefix": ModelsLayout.of(settings).prefix,
+        "DatasetPrefix": DatasetLayout.of(settings).prefix,
+        "ModelsPrefix": ModelsLayout.of(settings).prefix,
         "DatasetVersionsPrefix": DatasetLayout.of(settings).versions_prefix,
-        "CapturePrefix": capture_prefix(settings), "MonitoringPrefix": MONITORING_PREFIX,
+        "CapturePrefix": capture_prefix(settings),
+        "MonitoringPrefix": MONITORING_PREFIX,
         # SageMaker writes names lower case in its ARNs.
-        "TrainingJobPrefix": names.training_job_prefix.lower(), "BacklogJobPrefix": names.backlog_job_prefix.lower(),
+        "TrainingJobPrefix": names.training_job_prefix.lower(),
+        "BacklogJobPrefix": names.backlog_job_prefix.lower(),
         "EndpointName": names.endpoint.lower(),
-        "ProjectRoleArns": project_roles, "SageMakerRoleArn": sagemaker_role,
-        "FunctionRoleArns": function_roles, "StateMachineRoleArn": state_machine_role,
-        "FunctionArns": [f"{prefix}:lambda:{region}:{account_id}:function:{names.function(folder)}" for folder in FUNCTIONS],
+        "ProjectRoleArns": project_roles,
+        "SageMakerRoleArn": sagemaker_role,
+        "FunctionRoleArns": function_roles,
+        "StateMachineRoleArn": state_machine_role,
+        "FunctionArns": [
+            f"{prefix}:lambda:{region}:{account_id}:function:{names.function(folder)}" for folder in FUNCTIONS
+        ],
         "StateMachineArns": machines,
         "ExecutionArns": [arn.replace(":stateMachine:", ":execution:") + ":*" for arn in machines],
-        "WorkflowAlertsTopic": names.workflow_alerts_topic, "MonitorAlertsTopic": names.monitor_alerts_topic,
-    }  # fmt: skip
+        "WorkflowAlertsTopic": names.workflow_alerts_topic,
+        "MonitorAlertsTopic": names.monitor_alerts_topic,
+    }
     return render(load_json(TEMPLATE), values, what="the Airflow tasks' policy")
 
 
@@ -67,7 +80,9 @@ def _account_id(text: str) -> str:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("aws-policy", help="print the IAM policy the Airflow connection needs on real AWS (for these settings)")
+    p = sub.add_parser(
+        "aws-policy", help="print the IAM policy the Airflow connection needs on real AWS (for these settings)"
+    )
     p.add_argument("--account-id", type=_account_id, required=True, help="the AWS account, 12 digits")
     p.add_argument("--partition", default="aws", choices=["aws", "aws-cn", "aws-us-gov"])
     p.add_argument("--region", help="default: the settings' (SCONES_REGION)")

@@ -50,8 +50,10 @@ def describe_dataset(s3: S3Client, settings: Settings, version: str | None = Non
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "NoSuchBucket":
             raise
-        raise DatasetNotFound(f"no dataset at {layout.uri}: bucket {layout.bucket!r} does not exist (create it, or set "
-                              "SCONES_BUCKET), then run the scones_cifar_etl DAG") from exc  # fmt: skip
+        raise DatasetNotFound(
+            f"no dataset at {layout.uri}: bucket {layout.bucket!r} does not exist (create it, or set "
+            "SCONES_BUCKET), then run the scones_cifar_etl DAG"
+        ) from exc
     if pinned.classes != list(settings.classes):
         raise ConfigurationError(
             f"the published dataset (version {pinned.version}) has classes {pinned.classes} but this run asks for "
@@ -64,8 +66,14 @@ def refresh_dataset(s3: S3Client, settings: Settings) -> str:
     """Run the ETL with this run's classes and source (same code as the ETL DAG); return its version."""
     from scones.etl import run_etl
 
-    result = run_etl(s3, source=settings.source_url, classes=list(settings.classes), dataset_uri=settings.dataset_uri,
-                     cache_dir=settings.cache_dir, concurrency=settings.upload_concurrency)  # fmt: skip
+    result = run_etl(
+        s3,
+        source=settings.source_url,
+        classes=list(settings.classes),
+        dataset_uri=settings.dataset_uri,
+        cache_dir=settings.cache_dir,
+        concurrency=settings.upload_concurrency,
+    )
     return result.version
 
 

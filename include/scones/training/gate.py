@@ -47,10 +47,11 @@ def decide(accuracy: float, minimum: float, serving_accuracy: float | None, tole
         return GateDecision(False, accuracy, f"validation accuracy {accuracy:.4f} is below the minimum {minimum:.4f}")
     if serving_accuracy is not None and accuracy < serving_accuracy - tolerance:
         return GateDecision(
-            False, accuracy,
+            False,
+            accuracy,
             f"validation accuracy {accuracy:.4f} is worse than the serving model's {serving_accuracy:.4f} "
             f"by more than the tolerance {tolerance:.4f}",
-        )  # fmt: skip
+        )
     against = f"serving model {serving_accuracy:.4f}" if serving_accuracy is not None else "no comparable model serving"
     return GateDecision(True, accuracy, f"validation accuracy {accuracy:.4f} passes (minimum {minimum:.4f}; {against})")
 
@@ -64,5 +65,9 @@ def evaluate(job: Mapping[str, Any], serving: Any, settings: Any) -> GateDecisio
     classes = list(settings.classes)
     if serving is not None and list(serving.classes) != classes:
         log.info("the serving model classifies %s, this one %s: not compared", list(serving.classes), classes)
-    return decide(final_metric(job), settings.min_validation_accuracy,
-                  comparable_accuracy(serving, classes), settings.accuracy_tolerance)  # fmt: skip
+    return decide(
+        final_metric(job),
+        settings.min_validation_accuracy,
+        comparable_accuracy(serving, classes),
+        settings.accuracy_tolerance,
+    )

@@ -25,11 +25,20 @@ class TrainingHook(SageMakerHook):
         super().__init__(*args, **kwargs)
         self.describe_every = min(describe_every, PROVIDER_DESCRIBE_SECONDS)  # never more often than asked
 
-    def describe_training_job_with_log(self, job_name: str, positions: Any, stream_names: list, instance_count: int,
-                                       state: int, last_description: dict, last_describe_job_call: float) -> tuple:  # fmt: skip
+    def describe_training_job_with_log(
+        self,
+        job_name: str,
+        positions: Any,
+        stream_names: list,
+        instance_count: int,
+        state: int,
+        last_description: dict,
+        last_describe_job_call: float,
+    ) -> tuple:
         # The provider describes once 30 s have passed since ``last_describe_job_call``: moving
         # that mark back makes it describe ``describe_every`` seconds after its last call.
         shifted = last_describe_job_call - (PROVIDER_DESCRIBE_SECONDS - self.describe_every)
         state, last_description, called = super().describe_training_job_with_log(
-            job_name, positions, stream_names, instance_count, state, last_description, shifted)
+            job_name, positions, stream_names, instance_count, state, last_description, shifted
+        )
         return state, last_description, last_describe_job_call if called == shifted else called

@@ -89,8 +89,13 @@ def training_config(
     def channel(name: str) -> dict[str, Any]:
         return {
             "ChannelName": name,
-            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"{dataset_uri}/{name}/",
-                                            "S3DataDistributionType": "FullyReplicated"}},  # fmt: skip
+            "DataSource": {
+                "S3DataSource": {
+                    "S3DataType": "S3Prefix",
+                    "S3Uri": f"{dataset_uri}/{name}/",
+                    "S3DataDistributionType": "FullyReplicated",
+                }
+            },
             "ContentType": "application/x-image",
             "CompressionType": "None",
         }
@@ -118,9 +123,13 @@ def _dataset_tags(dataset_uri: str, dataset_version: str) -> list[dict[str, str]
     """
     tags = [{"Key": DATASET_URI_TAG, "Value": dataset_uri}] if valid_tag_value(dataset_uri) else []
     if not tags:
-        log.warning("not tagging the training job with %s: %r is not a valid SageMaker tag value (at most %d letters, "
-                    "spaces, digits or _.:/=+-@); its input channels name it", DATASET_URI_TAG, dataset_uri,
-                    MAX_TAG_VALUE)  # fmt: skip
+        log.warning(
+            "not tagging the training job with %s: %r is not a valid SageMaker tag value (at most %d letters, "
+            "spaces, digits or _.:/=+-@); its input channels name it",
+            DATASET_URI_TAG,
+            dataset_uri,
+            MAX_TAG_VALUE,
+        )
     if dataset_version:  # "legacy" or a VERSION_RE name: always a valid tag value
         tags.append({"Key": DATASET_VERSION_TAG, "Value": dataset_version})
     return tags

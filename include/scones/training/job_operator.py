@@ -56,40 +56,67 @@ class TrainingJobOperator(SageMakerTrainingOperator):
         stem = name[:52]
         try:
             pages = self.hook.conn.get_paginator("list_training_jobs").paginate(NameContains=stem, MaxResults=100)
-            jobs = [job for page in pages for job in page["TrainingJobSummaries"]
-                    if job["TrainingJobStatus"] in ("InProgress", "Completed")
-                    and (job["TrainingJobName"] == name or job["TrainingJobName"].startswith(f"{stem}-"))]  # fmt: skip
+            jobs = [
+                job
+                for page in pages
+                for job in page["TrainingJobSummaries"]
+                if job["TrainingJobStatus"] in ("InProgress", "Completed")
+                and (job["TrainingJobName"] == name or job["TrainingJobName"].startswith(f"{stem}-"))
+            ]
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in ("AccessDenied", "AccessDeniedException"):
                 raise
-            self.log.warning("cannot list training jobs (%s): a retry may start a second job; grant "
-                             "sagemaker:ListTrainingJobs to avoid that", exc)  # fmt: skip
+            self.log.warning(
+                "cannot list training jobs (%s): a retry may start a second job; grant "
+                "sagemaker:ListTrainingJobs to avoid that",
+                exc,
+            )
             return None
         return max(jobs, key=lambda job: job["CreationTime"], default=None)
 
     def _adopt(self, job: dict[str, Any]) -> dict:
         """Wait for ``job`` (an earlier try's) as if this try had started it."""
         name = self.config["TrainingJobName"] = job["TrainingJobName"]
-        self.log.warning("training job %s, started by an earlier try of this run, is %s: waiting for it instead of "
-                         "starting another", name, job["TrainingJobStatus"])  # fmt: skip
+        self.log.warning(
+            "training job %s, started by an earlier try of this run, is %s: waiting for it instead of starting another",
+            name,
+            job["TrainingJobStatus"],
+        )
         if job["TrainingJobStatus"] != "Completed":
             if self.deferrable:
                 self.defer(
-                    timeout=datetime.timedelta(seconds=self.max_ingestion_time) if self.max_ingestion_time else self.execution_timeout,
-                    trigger=SageMakerTrigger(job_name=name, job_type="Training", waiter_delay=self.check_interval,
-                                             waiter_max_attempts=self.max_attempts, aws_conn_id=self.aws_conn_id,
-                                             region_name=self.region_name, verify=self.verify,
-                                             botocore_config=self.botocore_config),  # fmt: skip
+                    timeout=datetime.timedelta(seconds=self.max_ingestion_time)
+                    if self.max_ingestion_time
+                    else self.execution_timeout,
+                    trigger=SageMakerTrigger(
+                        job_name=name,
+                        job_type="Training",
+                        waiter_delay=self.check_interval,
+                        waiter_max_attempts=self.max_attempts,
+                        aws_conn_id=self.aws_conn_id,
+                        region_name=self.region_name,
+                        verify=self.verify,
+                        botocore_config=self.botocore_config,
+                    ),
                     method_name="execute_complete",
                 )
             if self.print_log:  # as the provider waits for a job it started
                 self.hook.check_training_status_with_log(
-                    name, self.hook.non_terminal_states, self.hook.training_failed_states, wait_for_completion=True,
-                    check_interval=self.check_interval, max_ingestion_time=self.max_ingestion_time,
-                )  # fmt: skip
+                    name,
+                    self.hook.non_terminal_states,
+                    self.hook.training_failed_states,
+                    wait_for_completion=True,
+                    check_interval=self.check_interval,
+                    max_ingestion_time=self.max_ingestion_time,
+                )
             else:
-                self.hook.check_status(name, "TrainingJobStatus", self.hook.describe_training_job, self.check_interval,
-                                       self.max_ingestion_time)  # fmt: skip
+                self.hook.check_status(
+                    name,
+                    "TrainingJobStatus",
+                    self.hook.describe_training_job,
+                    self.check_interval,
+                    self.max_ingestion_time,
+                )
         return self.serialize_result(name)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict:
@@ -99,9 +126,12 @@ class TrainingJobOperator(SageMakerTrainingOperator):
             # log gets the job's whole log (the epochs) once it ends, as when it waits on a worker.
             try:
                 self.hook.check_training_status_with_log(
-                    name, self.hook.non_terminal_states, self.hook.training_failed_states, wait_for_completion=False,
+                    name,
+                    self.hook.non_terminal_states,
+                    self.hook.training_failed_states,
+                    wait_for_completion=False,
                     check_interval=self.check_interval,
-                )  # fmt: skip
+                )
             except Exception as exc:  # the job's outcome is the event's; a log that cannot be read is no failure
                 self.log.warning("could not read the log of training job %s: %s", name, exc)
         try:

@@ -45,8 +45,10 @@ def _frame(title: str, y_top: float, fmt: Callable[[float], str], points: Sequen
     if points:  # first and last labels only: a month of dates does not fit under the axis
         ends = {0: "start", len(points) - 1: "end"}
         for i, anchor in ends.items():
-            parts.append(f'<text x="{_x(i, len(points)):.1f}" y="{HEIGHT - 10}" text-anchor="{anchor}" '
-                         f'class="tick">{escape(points[i].label)}</text>')  # fmt: skip
+            parts.append(
+                f'<text x="{_x(i, len(points)):.1f}" y="{HEIGHT - 10}" text-anchor="{anchor}" '
+                f'class="tick">{escape(points[i].label)}</text>'
+            )
     return parts
 
 
@@ -60,23 +62,36 @@ def _y(value: float, y_top: float) -> float:
 
 def _svg(parts: list[str], title: str) -> str:
     body = "".join(parts)
-    return (f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
-            f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">{body}</svg>')  # fmt: skip
+    return (
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">{body}</svg>'
+    )
 
 
-def line_chart(title: str, points: Sequence[Point], *, fmt: Callable[[float], str] = "{:.2f}".format,
-               limit: float | None = None, limit_label: str = "", y_max: float | None = None) -> str:  # fmt: skip
+def line_chart(
+    title: str,
+    points: Sequence[Point],
+    *,
+    fmt: Callable[[float], str] = "{:.2f}".format,
+    limit: float | None = None,
+    limit_label: str = "",
+    y_max: float | None = None,
+) -> str:
     """A line over ``points`` (gaps where a value is None), flagged points in red, an optional limit line."""
     values = [p.value for p in points if p.value is not None]
     y_top = y_max if y_max is not None else _nice_top(max([*values, limit or 0.0, 0.0]))
     parts = _frame(title, y_top, fmt, points)
     if limit is not None:
         y = _y(limit, y_top)
-        parts.append(f'<line x1="{LEFT}" x2="{LEFT + PLOT_W}" y1="{y:.1f}" y2="{y:.1f}" stroke="{LIMIT}" '
-                     f'stroke-dasharray="4 3"/>')  # fmt: skip
+        parts.append(
+            f'<line x1="{LEFT}" x2="{LEFT + PLOT_W}" y1="{y:.1f}" y2="{y:.1f}" stroke="{LIMIT}" '
+            f'stroke-dasharray="4 3"/>'
+        )
         # At the left end: series tend to cross a limit late, at the right.
-        parts.append(f'<text x="{LEFT + 4}" y="{y - 4:.1f}" class="tick" fill="{LIMIT}">'
-                     f'{escape(limit_label or fmt(limit))}</text>')  # fmt: skip
+        parts.append(
+            f'<text x="{LEFT + 4}" y="{y - 4:.1f}" class="tick" fill="{LIMIT}">'
+            f"{escape(limit_label or fmt(limit))}</text>"
+        )
     segment: list[str] = []
     for i, p in enumerate(points):
         if p.value is None:
@@ -90,8 +105,10 @@ def line_chart(title: str, points: Sequence[Point], *, fmt: Callable[[float], st
     for i, p in enumerate(points):
         if p.value is not None:
             colour = BAD if p.flagged else LINE
-            parts.append(f'<circle cx="{_x(i, len(points)):.1f}" cy="{_y(p.value, y_top):.1f}" r="3" fill="{colour}">'
-                         f'<title>{escape(p.label)}: {escape(fmt(p.value))}</title></circle>')  # fmt: skip
+            parts.append(
+                f'<circle cx="{_x(i, len(points)):.1f}" cy="{_y(p.value, y_top):.1f}" r="3" fill="{colour}">'
+                f"<title>{escape(p.label)}: {escape(fmt(p.value))}</title></circle>"
+            )
     return _svg(parts, title)
 
 
@@ -105,7 +122,9 @@ def bar_chart(title: str, points: Sequence[Point], *, fmt: Callable[[float], str
             continue
         y = _y(p.value, y_top)
         colour = BAD if p.flagged else BAR
-        parts.append(f'<rect x="{_x(i, len(points)) - width / 2:.1f}" y="{y:.1f}" width="{width:.1f}" '
-                     f'height="{TOP + PLOT_H - y:.1f}" fill="{colour}"><title>{escape(p.label)}: '
-                     f'{escape(fmt(p.value))}</title></rect>')  # fmt: skip
+        parts.append(
+            f'<rect x="{_x(i, len(points)) - width / 2:.1f}" y="{y:.1f}" width="{width:.1f}" '
+            f'height="{TOP + PLOT_H - y:.1f}" fill="{colour}"><title>{escape(p.label)}: '
+            f"{escape(fmt(p.value))}</title></rect>"
+        )
     return _svg(parts, title)

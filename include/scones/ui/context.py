@@ -34,8 +34,13 @@ def airflow_core_variables() -> Callable[[str], str | None]:
 class PageContext:
     """Settings (re-read at most every ``ttl`` seconds) and the serving endpoint, for each request."""
 
-    def __init__(self, s3: Callable[[], Any], variables: Callable[[], Callable[[str], str | None]] | None = None,
-                 ttl: float = SETTINGS_TTL_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+    def __init__(
+        self,
+        s3: Callable[[], Any],
+        variables: Callable[[], Callable[[str], str | None]] | None = None,
+        ttl: float = SETTINGS_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._s3, self._variables, self._ttl, self._clock = s3, variables, ttl, clock
         self._lock = threading.Lock()
         self._cached: tuple[float, Settings] | None = None

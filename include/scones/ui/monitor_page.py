@@ -46,16 +46,23 @@ def _day(text: str) -> str:
     raise HTTPException(400, f"'{text}' is not a date: days are written like 2026-11-23.")
 
 
-def create_app(s3: Callable[[], Any], bucket: Callable[[], str], endpoint: Callable[[], str], *,
-               authorize: Callable[..., Any], login_url: Callable[[str], str | None] | None = None,
-               prefix: str = MONITORING_PREFIX) -> FastAPI:  # fmt: skip
+def create_app(
+    s3: Callable[[], Any],
+    bucket: Callable[[], str],
+    endpoint: Callable[[], str],
+    *,
+    authorize: Callable[..., Any],
+    login_url: Callable[[str], str | None] | None = None,
+    prefix: str = MONITORING_PREFIX,
+) -> FastAPI:
     """The page as a FastAPI app; ``s3``, ``bucket`` and ``endpoint`` are looked up per request.
 
     :param authorize: a FastAPI dependency run before every route; it raises 401/403 to refuse.
     :param login_url: the login page for a refused request, given the path to come back to.
     """
-    app = FastAPI(title="Scones model monitor", docs_url=None, redoc_url=None, openapi_url=None,
-                  dependencies=[Depends(authorize)])  # fmt: skip
+    app = FastAPI(
+        title="Scones model monitor", docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(authorize)]
+    )
 
     def store() -> ReportStore:
         return ReportStore(s3(), bucket(), endpoint(), prefix)
@@ -73,20 +80,28 @@ def create_app(s3: Callable[[], Any], bucket: Callable[[], str], endpoint: Calla
 
     @app.exception_handler(RequestValidationError)
     async def bad_query(request: Request, exc: RequestValidationError) -> HTMLResponse:
-        return await friendly_error(request, HTTPException(400, f"days must be a whole number from 1 to {MAX_TREND_DAYS}."))
+        return await friendly_error(
+            request, HTTPException(400, f"days must be a whole number from 1 to {MAX_TREND_DAYS}.")
+        )
 
     @app.exception_handler(ClientError)
     @app.exception_handler(BotoCoreError)
     async def s3_error(request: Request, exc: Exception) -> HTMLResponse:
         code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else type(exc).__name__
-        return await friendly_error(request, HTTPException(502, f"Cannot read the reports from S3 bucket '{bucket()}': {code}."))
+        return await friendly_error(
+            request, HTTPException(502, f"Cannot read the reports from S3 bucket '{bucket()}': {code}.")
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> HTMLResponse:
         # A report shaped in a way no page expects must not become a traceback; the log has it.
         log.exception("monitor page: %s failed", request.url.path)
-        return await friendly_error(request, HTTPException(500, f"This page could not be drawn ({type(exc).__name__}); "
-                                                                "the API server's log has the details."))  # fmt: skip
+        return await friendly_error(
+            request,
+            HTTPException(
+                500, f"This page could not be drawn ({type(exc).__name__}); the API server's log has the details."
+            ),
+        )
 
     @app.get("/", response_class=HTMLResponse)
     def index(days: int = Query(DEFAULT_TREND_DAYS, ge=1, le=MAX_TREND_DAYS)) -> HTMLResponse:
@@ -102,8 +117,11 @@ def create_app(s3: Callable[[], Any], bucket: Callable[[], str], endpoint: Calla
         except ReportUnreadable as exc:
             raise HTTPException(500, f"The report of {day} cannot be read: {exc}.") from exc
         if found is None:
-            raise HTTPException(404, f"No report for {day}. The scones_model_monitor DAG writes a day's report "
-                                     "after the day ends (01:00 UTC); a day with no deployed model has none.")  # fmt: skip
+            raise HTTPException(
+                404,
+                f"No report for {day}. The scones_model_monitor DAG writes a day's report "
+                "after the day ends (01:00 UTC); a day with no deployed model has none.",
+            )
         return html(day_page(reports.endpoint, day, found, reports.files(day), reports.days()))
 
     @app.get("/reports/{day}/files/{name}")

@@ -19,15 +19,21 @@ from typing import Any
 MONITOR_DAG_ID = "scones_model_monitor"
 
 #: Our own pages: inline styles and SVG, images from this origin, no script, framed only by the UI.
-PAGE_POLICY = ("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; "
-               "form-action 'none'; frame-ancestors 'self'")  # fmt: skip
+PAGE_POLICY = (
+    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'self'"
+)
 #: Files from S3, whatever they claim to be: a unique origin with no script.
 FILE_POLICY = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
 
 
 def page_headers() -> dict[str, str]:
-    return {"Content-Security-Policy": PAGE_POLICY, "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "same-origin", "Cache-Control": "no-store"}  # fmt: skip
+    return {
+        "Content-Security-Policy": PAGE_POLICY,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "Cache-Control": "no-store",
+    }
 
 
 def file_headers() -> dict[str, str]:

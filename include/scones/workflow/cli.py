@@ -10,7 +10,6 @@ import sys
 
 from scones.settings import MAX_BATCH_SIZE
 
-
 #: Error names that are the workflow working as designed, not a failure of the traffic.
 EXPECTED_ERRORS = frozenset({"ThresholdConfidenceNotMet"})
 
@@ -34,7 +33,9 @@ def _aws_problem(exc: Exception, settings: object | None) -> str:
 
     if isinstance(exc, EndpointConnectionError):
         where = os.environ.get("AWS_ENDPOINT_URL")
-        hint = f"is the emulator (scones local-aws) running at {where}?" if where else "check the network and the region"
+        hint = (
+            f"is the emulator (scones local-aws) running at {where}?" if where else "check the network and the region"
+        )
         return f"cannot reach AWS: {exc}; {hint}"
     if isinstance(exc, NoCredentialsError):
         return "no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (any values for the emulator)"
@@ -68,14 +69,21 @@ def traffic(args: argparse.Namespace) -> int:
         session = boto3.Session(region_name=settings.region)
         sfn = session.client("stepfunctions")
         context = account_context(session.client("sts"), settings.region)
-        machine = state_machine_arn(context, settings.names.state_machine("classify_batch" if args.batch else "classify_image"))
+        machine = state_machine_arn(
+            context, settings.names.state_machine("classify_batch" if args.batch else "classify_image")
+        )
         try:
             sfn.describe_state_machine(stateMachineArn=machine)
         except sfn.exceptions.StateMachineDoesNotExist:
-            print(f"scones traffic: {machine} does not exist: deploy the workflow first (trigger scones_deploy_workflow)", file=sys.stderr)
+            print(
+                f"scones traffic: {machine} does not exist: deploy the workflow first (trigger scones_deploy_workflow)",
+                file=sys.stderr,
+            )
             return 1
         # The dataset's pointer is resolved once: every image comes from the same version.
-        prefix = args.source_prefix or resolve_dataset(session.client("s3"), DatasetLayout.of(settings)).channel_prefix("validation")
+        prefix = args.source_prefix or resolve_dataset(session.client("s3"), DatasetLayout.of(settings)).channel_prefix(
+            "validation"
+        )
         keys = choose_images(list_images(session.client("s3"), settings.bucket, prefix), args.count, args.seed)
         wait = not args.no_wait
         if args.batch:
@@ -91,14 +99,20 @@ def traffic(args: argparse.Namespace) -> int:
         print(f"scones traffic: {_aws_problem(exc, settings)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("scones traffic: interrupted; executions already started go on (list them with "
-              "aws stepfunctions list-executions)", file=sys.stderr)  # fmt: skip
+        print(
+            "scones traffic: interrupted; executions already started go on (list them with "
+            "aws stepfunctions list-executions)",
+            file=sys.stderr,
+        )
         return 130
     print(json.dumps({**report.to_dict(), "state_machine": machine}, indent=2))
     unexpected = {name: n for name, n in report.errors.items() if name not in EXPECTED_ERRORS}
     if unexpected:
-        print(f"scones traffic: {sum(unexpected.values())} of {report.images} images failed: "
-              + ", ".join(f"{name} x{n}" for name, n in sorted(unexpected.items())), file=sys.stderr)  # fmt: skip
+        print(
+            f"scones traffic: {sum(unexpected.values())} of {report.images} images failed: "
+            + ", ".join(f"{name} x{n}" for name, n in sorted(unexpected.items())),
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -110,16 +124,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Classify test images with the deployed Step Functions workflow: one at a time (default), "
         "a steady stream (--rate), or a parallel burst of fan-out batches (--batch). Prints a JSON summary.",
     )
-    p.add_argument("--count", type=_positive(int), required=True, help="number of images to send (repeated if fewer exist)")
-    p.add_argument("--rate", type=_positive(float), help="start this many single-image executions per second (default: one after another)")
+    p.add_argument(
+        "--count", type=_positive(int), required=True, help="number of images to send (repeated if fewer exist)"
+    )
+    p.add_argument(
+        "--rate",
+        type=_positive(float),
+        help="start this many single-image executions per second (default: one after another)",
+    )
     p.add_argument("--batch", action="store_true", help="send them as batch executions (Map fan-out), all at once")
-    p.add_argument("--batch-size", type=_positive(int, MAX_BATCH_SIZE),
-                   help=f"images per batch execution, with --batch (1-{MAX_BATCH_SIZE}, default {MAX_BATCH_SIZE})")  # fmt: skip
-    p.add_argument("--source-prefix", help="S3 prefix of the images (default: the published dataset version's validation/)")
+    p.add_argument(
+        "--batch-size",
+        type=_positive(int, MAX_BATCH_SIZE),
+        help=f"images per batch execution, with --batch (1-{MAX_BATCH_SIZE}, default {MAX_BATCH_SIZE})",
+    )
+    p.add_argument(
+        "--source-prefix", help="S3 prefix of the images (default: the published dataset version's validation/)"
+    )
     p.add_argument("--bucket", help="bucket of the images (default from settings)")
     p.add_argument("--seed", type=int, default=0, help="which images, in which order")
-    p.add_argument("--no-wait", action="store_true",
-                   help="with --rate or --batch: start the executions, print their ARNs and return without waiting")  # fmt: skip
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="with --rate or --batch: start the executions, print their ARNs and return without waiting",
+    )
     p.set_defaults(func=traffic, check=_check_combination)
 
 

@@ -23,7 +23,14 @@ from scones.workflow.definition import load_definition, render_definition
 from scones.workflow.errors import PackagingError
 from scones.workflow.functions import FunctionSpec, ensure_function
 from scones.workflow.packaging import FunctionPackage, package_function
-from scones.workflow.roles import LAMBDA_TRUST, STATE_MACHINE_POLICY, STATES_TRUST, account_context, ensure_role, policy_document
+from scones.workflow.roles import (
+    LAMBDA_TRUST,
+    STATE_MACHINE_POLICY,
+    STATES_TRUST,
+    account_context,
+    ensure_role,
+    policy_document,
+)
 from scones.workflow.statemachines import ensure_state_machine, state_machine_arn
 
 log = logging.getLogger(__name__)
@@ -43,14 +50,19 @@ def serving_classes(s3: Any, settings: Settings) -> list[str]:
     return list(record.classes) if record else list(settings.classes)
 
 
-def function_environment(folder: str, settings: Settings, classes: Sequence[str], lambda_timeout: int) -> dict[str, str]:
+def function_environment(
+    folder: str, settings: Settings, classes: Sequence[str], lambda_timeout: int
+) -> dict[str, str]:
     """Each function's environment: where its settings reach its code."""
     return {
         "serialize_image_data": {},
         # The endpoint call must give up before Lambda's timeout kills the function: 2 s are
         # left for decoding the image and answering, so the workflow sees EndpointError.
-        "classify_image": {"ENDPOINT_NAME": settings.endpoint_name, "CLASS_NAMES": ",".join(classes),
-                           "ENDPOINT_TIMEOUT_SECONDS": str(max(lambda_timeout - 2, 1))},  # fmt: skip
+        "classify_image": {
+            "ENDPOINT_NAME": settings.endpoint_name,
+            "CLASS_NAMES": ",".join(classes),
+            "ENDPOINT_TIMEOUT_SECONDS": str(max(lambda_timeout - 2, 1)),
+        },
         "filter_inferences": {"CONFIDENCE_THRESHOLD": repr(settings.confidence_threshold)},
     }[folder]
 
@@ -58,10 +70,20 @@ def function_environment(folder: str, settings: Settings, classes: Sequence[str]
 def deploy_function_role(iam: Any, folder: str, settings: Settings, context: Mapping[str, str]) -> dict[str, Any]:
     """The function's role, with ``policies/<folder>.json`` as its only permissions."""
     names = settings.names
-    values = {**context, "Bucket": settings.bucket, "ImagesPrefix": settings.workflow_images_prefix,
-              "EndpointName": names.endpoint.lower(), "FunctionName": names.function(folder)}  # fmt: skip
-    return ensure_role(iam, names.function_role(folder), policy_document(LAMBDA_TRUST, values),
-                       policy_document(folder, values), f"Lambda {names.function(folder)}")  # fmt: skip
+    values = {
+        **context,
+        "Bucket": settings.bucket,
+        "ImagesPrefix": settings.workflow_images_prefix,
+        "EndpointName": names.endpoint.lower(),
+        "FunctionName": names.function(folder),
+    }
+    return ensure_role(
+        iam,
+        names.function_role(folder),
+        policy_document(LAMBDA_TRUST, values),
+        policy_document(folder, values),
+        f"Lambda {names.function(folder)}",
+    )
 
 
 def deploy_function_roles(iam: Any, settings: Settings, context: Mapping[str, str]) -> dict[str, str]:
@@ -89,7 +111,12 @@ def package_functions(settings: Settings) -> list[FunctionPackage]:
 
 
 def deploy_function(
-    client: Any, folder: str, settings: Settings, role_arn: str, classes: Sequence[str], expected_sha256: str | None = None,
+    client: Any,
+    folder: str,
+    settings: Settings,
+    role_arn: str,
+    classes: Sequence[str],
+    expected_sha256: str | None = None,
     package: FunctionPackage | None = None,
 ) -> dict[str, Any]:
     """Step 3, per function: create or update its function from ``package``, or (in another task
@@ -102,13 +129,19 @@ def deploy_function(
     config = settings.workflow
     package = package or package_function(config.lambdas_dir, folder)
     if expected_sha256 and package.code_sha256 != expected_sha256:
-        raise PackagingError(f"lambdas/{folder} changed since it was packaged ({expected_sha256} -> {package.code_sha256}); rerun")
+        raise PackagingError(
+            f"lambdas/{folder} changed since it was packaged ({expected_sha256} -> {package.code_sha256}); rerun"
+        )
     spec = FunctionSpec(
-        name=settings.names.function(folder), role_arn=role_arn, package=package,
+        name=settings.names.function(folder),
+        role_arn=role_arn,
+        package=package,
         environment=function_environment(folder, settings, classes, config.lambda_timeout),
-        runtime=config.lambda_runtime, timeout=config.lambda_timeout, memory=config.lambda_memory,
+        runtime=config.lambda_runtime,
+        timeout=config.lambda_timeout,
+        memory=config.lambda_memory,
         description=DESCRIPTIONS[folder],
-    )  # fmt: skip
+    )
     return {"folder": folder, **ensure_function(client, spec)}
 
 
@@ -117,8 +150,13 @@ def deploy_state_machine_role(
 ) -> str:
     """Step 4: the state machines' role: invoke these functions, publish to this topic, nothing else; its ARN."""
     values = {**context, **definition_values(_arns(functions), topic_arn, settings.workflow)}
-    role = ensure_role(iam, settings.names.state_machine_role, policy_document(STATES_TRUST, values),
-                       policy_document(STATE_MACHINE_POLICY, values), "Step Functions: the Scones classification workflow")  # fmt: skip
+    role = ensure_role(
+        iam,
+        settings.names.state_machine_role,
+        policy_document(STATES_TRUST, values),
+        policy_document(STATE_MACHINE_POLICY, values),
+        "Step Functions: the Scones classification workflow",
+    )
     log.info("role %s: %s", role["name"], role["action"])
     return role["arn"]
 
@@ -126,19 +164,33 @@ def deploy_state_machine_role(
 def definition_values(function_arns: Mapping[str, str], topic_arn: str, config: WorkflowSettings) -> dict[str, Any]:
     """What the ``${placeholders}`` of the definitions and the state machine policy stand for."""
     values: dict[str, Any] = {placeholder: function_arns[folder] for folder, placeholder in FUNCTIONS.items()}
-    return {**values, "AlertsTopicArn": topic_arn, "MaxConcurrency": config.max_concurrency, "MaxBatchSize": config.max_batch_size}
+    return {
+        **values,
+        "AlertsTopicArn": topic_arn,
+        "MaxConcurrency": config.max_concurrency,
+        "MaxBatchSize": config.max_batch_size,
+    }
 
 
 def deploy_state_machines(
-    sfn: Any, settings: Settings, context: Mapping[str, str], functions: Sequence[Mapping[str, Any]], topic_arn: str,
+    sfn: Any,
+    settings: Settings,
+    context: Mapping[str, str],
+    functions: Sequence[Mapping[str, Any]],
+    topic_arn: str,
     role_arn: str,
 ) -> dict[str, dict[str, Any]]:
     """Step 5: render each definition with the real ARNs (all placeholders filled, graph checked),
     then create or update; ``{stem: {"name", "arn", "action"}}``."""
-    values = {**context, **definition_values(_arns(functions), topic_arn, settings.workflow)}  # Partition: aws, aws-cn...
+    values = {
+        **context,
+        **definition_values(_arns(functions), topic_arn, settings.workflow),
+    }  # Partition: aws, aws-cn...
     deployed = {}
     for stem in STATE_MACHINES:
-        definition = render_definition(load_definition(settings.workflow.statemachine_dir, stem), values, f"statemachine/{stem}.asl.json")
+        definition = render_definition(
+            load_definition(settings.workflow.statemachine_dir, stem), values, f"statemachine/{stem}.asl.json"
+        )
         arn = state_machine_arn(dict(context), settings.names.state_machine(stem))
         deployed[stem] = ensure_state_machine(sfn, arn, definition, role_arn)
     return deployed
@@ -148,7 +200,9 @@ def _arns(functions: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     return {f["folder"]: f["arn"] for f in functions}
 
 
-def deploy_workflow(client: Callable[[str], Any], settings: Settings, config: WorkflowSettings | None = None) -> dict[str, Any]:
+def deploy_workflow(
+    client: Callable[[str], Any], settings: Settings, config: WorkflowSettings | None = None
+) -> dict[str, Any]:
     """The DAG's steps, in its order, in this process, with clients from ``client(service)``.
 
     :param config: the workflow section to use instead of ``settings.workflow``.
@@ -160,7 +214,9 @@ def deploy_workflow(client: Callable[[str], Any], settings: Settings, config: Wo
     topic_arn = deploy_alerts_topic(client("sns"), settings)
     packages = package_functions(settings)
     classes = serving_classes(client("s3"), settings)
-    functions = [deploy_function(client("lambda"), p.folder, settings, roles[p.folder], classes, package=p) for p in packages]
+    functions = [
+        deploy_function(client("lambda"), p.folder, settings, roles[p.folder], classes, package=p) for p in packages
+    ]
     role_arn = deploy_state_machine_role(client("iam"), settings, context, functions, topic_arn)
     machines = deploy_state_machines(client("stepfunctions"), settings, context, functions, topic_arn, role_arn)
     for what in (*functions, *machines.values()):

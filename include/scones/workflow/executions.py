@@ -34,11 +34,13 @@ class Outcome:
         output = description.get("output")
         started, stopped = description.get("startDate"), description.get("stopDate")
         return cls(
-            arn=description["executionArn"], status=description["status"],
+            arn=description["executionArn"],
+            status=description["status"],
             output=json.loads(output) if output else None,
-            error=description.get("error"), cause=description.get("cause"),
+            error=description.get("error"),
+            cause=description.get("cause"),
             seconds=(stopped - started).total_seconds() if started and stopped else None,
-        )  # fmt: skip
+        )
 
     @property
     def done(self) -> bool:

@@ -55,8 +55,9 @@ def _create(client: Any, spec: FunctionSpec) -> dict[str, Any]:
     delay = 2.0
     while True:
         try:
-            return client.create_function(FunctionName=spec.name, Code={"ZipFile": spec.package.zip_bytes},
-                                          Publish=False, **spec.configuration())  # fmt: skip
+            return client.create_function(
+                FunctionName=spec.name, Code={"ZipFile": spec.package.zip_bytes}, Publish=False, **spec.configuration()
+            )
         except client.exceptions.InvalidParameterValueException as exc:
             if "cannot be assumed" not in str(exc) or time.monotonic() > deadline:
                 raise
@@ -88,8 +89,13 @@ def ensure_function(client: Any, spec: FunctionSpec) -> dict[str, Any]:
     except client.exceptions.ResourceNotFoundException:
         created = _create(client, spec)
         client.get_waiter("function_active_v2").wait(FunctionName=spec.name)
-        return {"name": spec.name, "arn": created["FunctionArn"], "action": "created",
-                "changed": ["Code", *sorted(spec.configuration())], "code_sha256": created["CodeSha256"]}  # fmt: skip
+        return {
+            "name": spec.name,
+            "arn": created["FunctionArn"],
+            "action": "created",
+            "changed": ["Code", *sorted(spec.configuration())],
+            "code_sha256": created["CodeSha256"],
+        }
 
     changed: list[str] = []
     fields = configuration_changes(current, spec.configuration())
@@ -104,5 +110,10 @@ def ensure_function(client: Any, spec: FunctionSpec) -> dict[str, Any]:
         client.update_function_configuration(FunctionName=spec.name, **spec.configuration())
         client.get_waiter("function_updated_v2").wait(FunctionName=spec.name)
         changed += fields
-    return {"name": spec.name, "arn": current["FunctionArn"], "action": "updated" if changed else "unchanged",
-            "changed": changed, "code_sha256": spec.package.code_sha256}  # fmt: skip
+    return {
+        "name": spec.name,
+        "arn": current["FunctionArn"],
+        "action": "updated" if changed else "unchanged",
+        "changed": changed,
+        "code_sha256": spec.package.code_sha256,
+    }

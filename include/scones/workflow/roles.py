@@ -42,8 +42,12 @@ def ensure_role(iam: Any, name: str, trust: dict[str, Any], policy: dict[str, An
     try:
         role = iam.get_role(RoleName=name)["Role"]
     except iam.exceptions.NoSuchEntityException:
-        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), Description=description,
-                              Tags=[{"Key": "project", "Value": name.split("-")[0]}])["Role"]["Arn"]  # fmt: skip
+        arn = iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=json.dumps(trust),
+            Description=description,
+            Tags=[{"Key": "project", "Value": name.split("-")[0]}],
+        )["Role"]["Arn"]
         iam.put_role_policy(RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps(policy))
         return {"name": name, "arn": arn, "action": "created"}
     action = "unchanged"

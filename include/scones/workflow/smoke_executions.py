@@ -87,7 +87,9 @@ def validation_keys(s3: Any, bucket: str, validation_root: str, classes: Iterabl
     for name in classes:
         prefix = f"{validation_root.rstrip('/')}/{name}/"
         pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-        per_class.append(sorted(o["Key"] for page in pages for o in page.get("Contents", []) if o["Key"].endswith(".png")))
+        per_class.append(
+            sorted(o["Key"] for page in pages for o in page.get("Contents", []) if o["Key"].endswith(".png"))
+        )
     for row in range(max((len(keys) for keys in per_class), default=0)):
         yield from (keys[row] for keys in per_class if row < len(keys))
 
@@ -121,13 +123,23 @@ def expected_result(p: Probe, threshold: float) -> dict[str, Any]:
     return {"status": "FAILED", "error": THRESHOLD_ERROR}
 
 
-def plan_smoke_cases(probes: list[Probe], bucket: str, threshold: float, batch_size: int, missing_key: str) -> list[dict[str, Any]]:
+def plan_smoke_cases(
+    probes: list[Probe], bucket: str, threshold: float, batch_size: int, missing_key: str
+) -> list[dict[str, Any]]:
     """The three smoke cases from the probes; fails if the probes cannot make them."""
     sure = [p for p in probes if p.confidence >= threshold + MARGIN]
     low = [p for p in probes if p.confidence < threshold - MARGIN]
-    spread = f"confidences {min(p.confidence for p in probes):.3f}-{max(p.confidence for p in probes):.3f}" if probes else "no images"
+    spread = (
+        f"confidences {min(p.confidence for p in probes):.3f}-{max(p.confidence for p in probes):.3f}"
+        if probes
+        else "no images"
+    )
     if not sure or not low:
-        missing = f"none scored at least {threshold + MARGIN:.3f}" if not sure else f"none scored below {threshold - MARGIN:.3f}"
+        missing = (
+            f"none scored at least {threshold + MARGIN:.3f}"
+            if not sure
+            else f"none scored below {threshold - MARGIN:.3f}"
+        )
         raise SmokeTestFailed(
             f"of {len(probes)} validation images ({spread}), {missing}, so the "
             f"{'success' if not sure else 'threshold'} path cannot be checked: probe more images (smoke_candidates) "
@@ -139,21 +151,41 @@ def plan_smoke_cases(probes: list[Probe], bucket: str, threshold: float, batch_s
     images = [{"s3_bucket": bucket, "s3_key": p.key} for p in batch] + [{"s3_bucket": bucket, "s3_key": missing_key}]
     results = [expected_result(p, threshold) for p in batch] + [{"status": "FAILED", "error": NOT_FOUND_ERROR}]
     return [
-        {"kind": "success", "state_machine": "single", "input": {"s3_bucket": bucket, "s3_key": best.key},
-         "expect": {"status": "SUCCEEDED", "predicted_label": best.predicted_label, "confidence": best.confidence}},
-        {"kind": "low_confidence", "state_machine": "single", "input": {"s3_bucket": bucket, "s3_key": worst.key},
-         "expect": {"status": "FAILED", "error": THRESHOLD_ERROR, "confidence": worst.confidence}},
-        {"kind": "batch", "state_machine": "batch", "input": {"images": images},
-         "expect": {"status": "SUCCEEDED", "results": results}},
-    ]  # fmt: skip
+        {
+            "kind": "success",
+            "state_machine": "single",
+            "input": {"s3_bucket": bucket, "s3_key": best.key},
+            "expect": {"status": "SUCCEEDED", "predicted_label": best.predicted_label, "confidence": best.confidence},
+        },
+        {
+            "kind": "low_confidence",
+            "state_machine": "single",
+            "input": {"s3_bucket": bucket, "s3_key": worst.key},
+            "expect": {"status": "FAILED", "error": THRESHOLD_ERROR, "confidence": worst.confidence},
+        },
+        {
+            "kind": "batch",
+            "state_machine": "batch",
+            "input": {"images": images},
+            "expect": {"status": "SUCCEEDED", "results": results},
+        },
+    ]
 
 
-def name_smoke_cases(cases: list[dict[str, Any]], machines: Mapping[str, str], run_id: str | None) -> list[dict[str, Any]]:
+def name_smoke_cases(
+    cases: list[dict[str, Any]], machines: Mapping[str, str], run_id: str | None
+) -> list[dict[str, Any]]:
     """Each case with the ARN of the state machine it runs on and a unique execution name that says
     where an alert came from: ``smoke-low_confidence-<run>-<random>`` (``<run>``: the run id's hash)."""
     run = hashlib.sha1((run_id or "manual").encode()).hexdigest()[:8]
-    return [{**case, "state_machine_arn": machines["classify_batch" if case["state_machine"] == "batch" else "classify_image"],
-             "name": f"smoke-{case['kind']}-{run}-{uuid.uuid4().hex[:8]}"} for case in cases]  # fmt: skip
+    return [
+        {
+            **case,
+            "state_machine_arn": machines["classify_batch" if case["state_machine"] == "batch" else "classify_image"],
+            "name": f"smoke-{case['kind']}-{run}-{uuid.uuid4().hex[:8]}",
+        }
+        for case in cases
+    ]
 
 
 def plan_smoke_executions(
@@ -168,8 +200,10 @@ def plan_smoke_executions(
     keys = validation_keys(s3, settings.bucket, images, classes)
     probes = probe_until_planned(
         (probe(s3, runtime, settings.bucket, key, settings.endpoint_name, len(classes)) for key in keys),
-        settings.confidence_threshold, config.smoke_batch_size, config.smoke_candidates,
-    )  # fmt: skip
+        settings.confidence_threshold,
+        config.smoke_batch_size,
+        config.smoke_candidates,
+    )
     for p in probes:
         log.info("%s: %s %.4f", p.key, classes[p.predicted_label], p.confidence)
     missing = f"{images}_smoke/{uuid.uuid4().hex}.png"
@@ -196,14 +230,21 @@ def _result_mismatches(where: str, expected: Mapping[str, Any], got: Mapping[str
     elif "error" in expected and got.get("error") != expected["error"]:
         problems.append(f"{where}: expected error {expected['error']}, got {got.get('error')}: {got.get('cause')}")
     elif "predicted_label" in expected and got.get("predicted_label") != expected["predicted_label"]:
-        problems.append(f"{where}: expected label {expected['predicted_label']} (as the endpoint said), got {got.get('predicted_label')}")
+        problems.append(
+            f"{where}: expected label {expected['predicted_label']} (as the endpoint said), got {got.get('predicted_label')}"
+        )
     return problems
 
 
 def outcome_mismatches(case: Mapping[str, Any], outcome: Outcome) -> list[str]:
     """Every way ``outcome`` differs from ``case["expect"]``, as sentences."""
     expect, kind = case["expect"], case["kind"]
-    got = {"status": outcome.status, "error": outcome.error, "cause": outcome.cause, **(outcome.output if isinstance(outcome.output, dict) else {})}
+    got = {
+        "status": outcome.status,
+        "error": outcome.error,
+        "cause": outcome.cause,
+        **(outcome.output if isinstance(outcome.output, dict) else {}),
+    }
     problems = _result_mismatches(f"{kind} ({outcome.arn})", expect, got)
     if problems or "results" not in expect:
         return problems
@@ -220,4 +261,7 @@ def check_smoke_outcomes(cases: list[Mapping[str, Any]], outcomes: list[Outcome]
     problems = [p for case, outcome in zip(cases, outcomes, strict=True) for p in outcome_mismatches(case, outcome)]
     if problems:
         raise SmokeTestFailed("smoke executions did not end as expected:\n  " + "\n  ".join(problems))
-    return {case["kind"]: {"status": o.status, "error": o.error, "seconds": o.seconds} for case, o in zip(cases, outcomes, strict=True)}
+    return {
+        case["kind"]: {"status": o.status, "error": o.error, "seconds": o.seconds}
+        for case, o in zip(cases, outcomes, strict=True)
+    }

@@ -23,7 +23,9 @@ def _create(sfn: Any, name: str, definition: str, role_arn: str) -> str:
     delay = 2.0
     while True:
         try:
-            return sfn.create_state_machine(name=name, definition=definition, roleArn=role_arn, type="STANDARD")["stateMachineArn"]
+            return sfn.create_state_machine(name=name, definition=definition, roleArn=role_arn, type="STANDARD")[
+                "stateMachineArn"
+            ]
         except ClientError as exc:
             # A new role is not assumable by states.amazonaws.com for a few seconds.
             if exc.response["Error"]["Code"] != "AccessDeniedException" or time.monotonic() > deadline:

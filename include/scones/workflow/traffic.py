@@ -42,28 +42,44 @@ class TrafficReport:
     def count(self, result: dict[str, Any] | Outcome) -> None:
         """Tally one image's result (a batch's per-image result, or a single execution)."""
         if isinstance(result, Outcome):
-            result = {"status": "SUCCEEDED" if result.status == "SUCCEEDED" else "FAILED", "error": result.error or result.status}
+            result = {
+                "status": "SUCCEEDED" if result.status == "SUCCEEDED" else "FAILED",
+                "error": result.error or result.status,
+            }
         self.statuses[result.get("status", "UNKNOWN")] += 1
         if result.get("status") != "SUCCEEDED":
             self.errors[result.get("error") or "unknown"] += 1
 
     def to_dict(self) -> dict[str, Any]:
         if not self.waited:  # what to follow up on, not a rate of starts that says nothing of classifying
-            return {"mode": self.mode, "executions": self.executions, "images": self.images, "waited": False,
-                    "execution_arns": list(self.execution_arns)}  # fmt: skip
+            return {
+                "mode": self.mode,
+                "executions": self.executions,
+                "images": self.images,
+                "waited": False,
+                "execution_arns": list(self.execution_arns),
+            }
         return {
-            "mode": self.mode, "executions": self.executions, "images": self.images,
-            "seconds": round(self.seconds, 3), "images_per_second": round(self.images_per_second, 2),
-            "statuses": dict(self.statuses), "errors": dict(self.errors),
-        }  # fmt: skip
+            "mode": self.mode,
+            "executions": self.executions,
+            "images": self.images,
+            "seconds": round(self.seconds, 3),
+            "images_per_second": round(self.images_per_second, 2),
+            "statuses": dict(self.statuses),
+            "errors": dict(self.errors),
+        }
 
 
 def list_images(s3: Any, bucket: str, prefix: str) -> list[str]:
     """Image keys under ``prefix``, sorted."""
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-    keys = sorted(o["Key"] for page in pages for o in page.get("Contents", []) if o["Key"].lower().endswith(IMAGE_SUFFIXES))
+    keys = sorted(
+        o["Key"] for page in pages for o in page.get("Contents", []) if o["Key"].lower().endswith(IMAGE_SUFFIXES)
+    )
     if not keys:
-        raise WorkflowError(f"no images under s3://{bucket}/{prefix}: run the ETL first (scones_cifar_etl) or pass --source-prefix")
+        raise WorkflowError(
+            f"no images under s3://{bucket}/{prefix}: run the ETL first (scones_cifar_etl) or pass --source-prefix"
+        )
     return keys
 
 
@@ -74,7 +90,9 @@ def choose_images(keys: Sequence[str], count: int, seed: int = 0) -> list[str]:
     return [shuffled[i % len(shuffled)] for i in range(count)]
 
 
-def run_sequentially(sfn: Any, single_arn: str, bucket: str, keys: Sequence[str], timeout: float = 600, poll: float = 0.05) -> TrafficReport:
+def run_sequentially(
+    sfn: Any, single_arn: str, bucket: str, keys: Sequence[str], timeout: float = 600, poll: float = 0.05
+) -> TrafficReport:
     """One execution per image, each started when the previous one has ended."""
     report = TrafficReport("sequential")
     started = time.perf_counter()
@@ -87,8 +105,16 @@ def run_sequentially(sfn: Any, single_arn: str, bucket: str, keys: Sequence[str]
     return report
 
 
-def run_stream(sfn: Any, single_arn: str, bucket: str, keys: Sequence[str], rate: float, wait: bool = True,
-               timeout: float = 600, poll: float = 0.2) -> TrafficReport:  # fmt: skip
+def run_stream(
+    sfn: Any,
+    single_arn: str,
+    bucket: str,
+    keys: Sequence[str],
+    rate: float,
+    wait: bool = True,
+    timeout: float = 600,
+    poll: float = 0.2,
+) -> TrafficReport:
     """One execution per image, started ``rate`` per second whether or not earlier ones ended."""
     report = TrafficReport("stream")
     started = time.perf_counter()
@@ -105,8 +131,16 @@ def run_stream(sfn: Any, single_arn: str, bucket: str, keys: Sequence[str], rate
     return report
 
 
-def run_batches(sfn: Any, batch_arn: str, bucket: str, keys: Sequence[str], batch_size: int, wait: bool = True,
-                timeout: float = 600, poll: float = 0.2) -> TrafficReport:  # fmt: skip
+def run_batches(
+    sfn: Any,
+    batch_arn: str,
+    bucket: str,
+    keys: Sequence[str],
+    batch_size: int,
+    wait: bool = True,
+    timeout: float = 600,
+    poll: float = 0.2,
+) -> TrafficReport:
     """The images in batch executions of at most ``batch_size`` (fan-out), all started at once."""
     report = TrafficReport("burst")
     started = time.perf_counter()

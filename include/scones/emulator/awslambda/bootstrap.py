@@ -132,13 +132,15 @@ def _invoke(handler: Any, request: dict[str, Any], request_filter: _RequestIdFil
             if len(payload.encode()) > MAX_RESPONSE_BYTES:
                 # Lambda's words (moto's server answers the same over HTTP; the Step Functions
                 # interpreter calls the backend in-process, so the limit is enforced here).
-                error = _error(f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).",
-                               "Function.ResponseSizeTooLarge")  # fmt: skip
+                error = _error(
+                    f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).",
+                    "Function.ResponseSizeTooLarge",
+                )
                 _log_error(error)
                 reply.update(ok=False, error=error)
             else:
                 reply.update(ok=True, payload=payload)
-    except Exception as exc:  # noqa: BLE001 - any handler exception becomes Lambda's error payload
+    except Exception as exc:
         # Drop this runtime's own frame: the stack trace starts in the function's code.
         tb = exc.__traceback__.tb_next if exc.__traceback__ else None
         error = _error(str(exc), type(exc).__name__, tb)
@@ -197,7 +199,7 @@ def main() -> None:
         _log_error(exc.error)
         _send(replies, {"type": "init_error", "error": exc.error})
         return
-    except Exception as exc:  # noqa: BLE001 - the module raised while importing
+    except Exception as exc:
         error = _error(str(exc), type(exc).__name__, exc.__traceback__)
         _log_error(error)
         _send(replies, {"type": "init_error", "error": error})

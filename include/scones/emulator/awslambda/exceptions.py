@@ -1,11 +1,11 @@
 """Errors the local Lambda executor returns as Lambda API errors (one class per error code).
 
-    LambdaClientError (moto)
-    ├── InvalidRequestContentException   the payload is not JSON
-    ├── RequestTooLargeException         the payload is over Lambda's limit (6 MB; 1 MB for Event)
-    ├── InvalidZipFileException          the code is not a readable .zip
-    ├── UnsupportedFunction              not a python .zip function (or one with layers): cannot run locally
-    └── TooManyRequestsException         the function's reserved concurrency is in use (429)
+LambdaClientError (moto)
+├── InvalidRequestContentException   the payload is not JSON
+├── RequestTooLargeException         the payload is over Lambda's limit (6 MB; 1 MB for Event)
+├── InvalidZipFileException          the code is not a readable .zip
+├── UnsupportedFunction              not a python .zip function (or one with layers): cannot run locally
+└── TooManyRequestsException         the function's reserved concurrency is in use (429)
 """
 
 from __future__ import annotations
@@ -57,5 +57,7 @@ class TooManyRequestsException(LambdaClientError):
     code = 429
 
     def __init__(self, function_name: str, reserved: int) -> None:
-        super().__init__("TooManyRequestsException", f"Rate Exceeded. Function {function_name} has reserved "
-                                                     f"concurrency {reserved} and it is in use.")  # fmt: skip
+        super().__init__(
+            "TooManyRequestsException",
+            f"Rate Exceeded. Function {function_name} has reserved concurrency {reserved} and it is in use.",
+        )

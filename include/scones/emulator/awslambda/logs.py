@@ -53,8 +53,12 @@ def invocation_lines(spec: FunctionSpec, outcome: Outcome) -> tuple[list[str], l
         report.append(f"Status: {outcome.status}")
         if outcome.error:
             report.append(f"Error Type: {outcome.error['errorType']}")
-    lines = [f"START RequestId: {rid} Version: {spec.version}", *_lines(outcome.output),
-             f"END RequestId: {rid}", "\t".join(report)]  # fmt: skip
+    lines = [
+        f"START RequestId: {rid} Version: {spec.version}",
+        *_lines(outcome.output),
+        f"END RequestId: {rid}",
+        "\t".join(report),
+    ]
     return init, lines
 
 

@@ -122,8 +122,12 @@ class LocalLambdaBackend(LambdaBackend):
             if fn.reserved_concurrency is not None and int(fn.reserved_concurrency) == 0:
                 log.info("asynchronous invocation of %s throttled: reserved concurrency 0", spec.function_name)
                 return b""  # Lambda keeps such an event queued until it expires; it never runs
-            threading.Thread(target=_run_in_background, args=(run, spec.function_name),
-                             name=f"lambda-event-{spec.function_name}", daemon=True).start()  # fmt: skip
+            threading.Thread(
+                target=_run_in_background,
+                args=(run, spec.function_name),
+                name=f"lambda-event-{spec.function_name}",
+                daemon=True,
+            ).start()
             return b""
 
         with RESERVATIONS.slot(fn):
@@ -153,11 +157,15 @@ def invoke_as_event(function: LambdaFunction, body: str, request_headers: Any, r
 
     backend = get_backend(function.account_id, function.region)
     qualifier = None if function.version == "$LATEST" else str(function.version)
-    return backend.invoke(function.function_name, qualifier, body, {"X-Amz-Invocation-Type": "Event"}, response_headers) or b""
+    return (
+        backend.invoke(function.function_name, qualifier, body, {"X-Amz-Invocation-Type": "Event"}, response_headers)
+        or b""
+    )
 
 
-def _run(logs_backend: Any, spec: FunctionSpec, request_id: str, event: str, invoked_arn: str,
-         client_context: Any) -> tuple[Outcome, list[str]]:  # fmt: skip
+def _run(
+    logs_backend: Any, spec: FunctionSpec, request_id: str, event: str, invoked_arn: str, client_context: Any
+) -> tuple[Outcome, list[str]]:
     """One invocation on the pool, its lines written to CloudWatch Logs; the outcome and lines."""
     outcome, stream = POOL.invoke(spec, request_id, event, invoked_arn, client_context)
     init, lines = logs.invocation_lines(spec, outcome)
@@ -173,8 +181,9 @@ def _run_in_background(run: Callable[[], tuple[Outcome, list[str]]], function_na
         log.exception("asynchronous invocation of %s failed to run", function_name)
         return
     if outcome.error:
-        log.info("asynchronous invocation %s of %s failed: %s", outcome.request_id, function_name,
-                 outcome.error["errorType"])  # fmt: skip
+        log.info(
+            "asynchronous invocation %s of %s failed: %s", outcome.request_id, function_name, outcome.error["errorType"]
+        )
 
 
 def _event_text(body: str | bytes | None, limit: int) -> str:
@@ -202,4 +211,3 @@ def _client_context(header: str | None) -> dict[str, Any] | None:
     except (binascii.Error, ValueError):
         raise InvalidRequestContentException("Client context must be base64-encoded JSON") from None
     return {key: value.get(key) for key in ("client", "custom", "env")} if isinstance(value, dict) else None
-

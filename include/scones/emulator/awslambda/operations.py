@@ -27,19 +27,50 @@ REFUSED: dict[str, str] = {
     "their destinations, so this configuration would not apply",
 }
 
-BOOKKEEPING: frozenset[str] = frozenset({
-    "CreateFunction", "GetFunction", "GetFunctionConfiguration", "ListFunctions", "PublishVersion",
-    "ListVersionsByFunction", "CreateAlias", "GetAlias", "UpdateAlias", "DeleteAlias", "ListAliases",
-    "AddPermission", "RemovePermission", "GetPolicy", "TagResource", "UntagResource", "ListTags",
-    "GetFunctionConcurrency", "GetFunctionCodeSigningConfig",
-    "GetEventSourceMapping", "UpdateEventSourceMapping", "DeleteEventSourceMapping", "ListEventSourceMappings",
-    # Layers are stored; a function that uses one is refused at Invoke (the executor does not mount them).
-    "PublishLayerVersion", "GetLayerVersion", "DeleteLayerVersion", "ListLayers", "ListLayerVersions",
-    "AddLayerVersionPermission", "RemoveLayerVersionPermission", "GetLayerVersionPolicy",
-    "GetFunctionEventInvokeConfig", "DeleteFunctionEventInvokeConfig", "ListFunctionEventInvokeConfigs",
-    # The URL is recorded; the emulator serves no function URL (a request to it does not resolve).
-    "CreateFunctionUrlConfig", "GetFunctionUrlConfig", "UpdateFunctionUrlConfig", "DeleteFunctionUrlConfig",
-})  # fmt: skip
+BOOKKEEPING: frozenset[str] = frozenset(
+    {
+        "CreateFunction",
+        "GetFunction",
+        "GetFunctionConfiguration",
+        "ListFunctions",
+        "PublishVersion",
+        "ListVersionsByFunction",
+        "CreateAlias",
+        "GetAlias",
+        "UpdateAlias",
+        "DeleteAlias",
+        "ListAliases",
+        "AddPermission",
+        "RemovePermission",
+        "GetPolicy",
+        "TagResource",
+        "UntagResource",
+        "ListTags",
+        "GetFunctionConcurrency",
+        "GetFunctionCodeSigningConfig",
+        "GetEventSourceMapping",
+        "UpdateEventSourceMapping",
+        "DeleteEventSourceMapping",
+        "ListEventSourceMappings",
+        # Layers are stored; a function that uses one is refused at Invoke (the executor does not mount them).
+        "PublishLayerVersion",
+        "GetLayerVersion",
+        "DeleteLayerVersion",
+        "ListLayers",
+        "ListLayerVersions",
+        "AddLayerVersionPermission",
+        "RemoveLayerVersionPermission",
+        "GetLayerVersionPolicy",
+        "GetFunctionEventInvokeConfig",
+        "DeleteFunctionEventInvokeConfig",
+        "ListFunctionEventInvokeConfigs",
+        # The URL is recorded; the emulator serves no function URL (a request to it does not resolve).
+        "CreateFunctionUrlConfig",
+        "GetFunctionUrlConfig",
+        "UpdateFunctionUrlConfig",
+        "DeleteFunctionUrlConfig",
+    }
+)
 
 
 def refusal(operation: str) -> str:

@@ -59,8 +59,9 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._reaper: threading.Thread | None = None
 
-    def invoke(self, spec: FunctionSpec, request_id: str, event: str, invoked_arn: str,
-               client_context: object = None) -> tuple[Outcome, str]:  # fmt: skip
+    def invoke(
+        self, spec: FunctionSpec, request_id: str, event: str, invoked_arn: str, client_context: object = None
+    ) -> tuple[Outcome, str]:
         """Run one invocation; return its outcome and the log stream of the worker that ran it."""
         with self.limit:
             environments, worker = self._checkout(spec)
@@ -131,9 +132,12 @@ class WorkerPool:
         An ARN ending in ``function:`` stops every function of that account and region.
         """
         with self._lock:
-            doomed = [arn for arn in self._functions
-                      if arn == function_arn or arn.startswith(function_arn if function_arn.endswith(":")
-                                                               else f"{function_arn}:")]  # fmt: skip
+            doomed = [
+                arn
+                for arn in self._functions
+                if arn == function_arn
+                or arn.startswith(function_arn if function_arn.endswith(":") else f"{function_arn}:")
+            ]
             for arn in doomed:
                 self._retire(self._functions.pop(arn))
 

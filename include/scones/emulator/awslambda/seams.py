@@ -22,13 +22,19 @@ def check_seams() -> None:
 
     check = SeamCheck("Lambda")
     backends = getattr(moto_lambda, "lambda_backends", None)
-    check.expect(isinstance(backends, BackendDict) and hasattr(backends, "backend"),
-                 "moto.awslambda.models.lambda_backends is no longer a BackendDict with .backend")  # fmt: skip
-    check.expect(isinstance(backends, BackendDict) and issubclass(backends.backend, moto_lambda.LambdaBackend),
-                 "lambda_backends.backend is no longer LambdaBackend")  # fmt: skip
+    check.expect(
+        isinstance(backends, BackendDict) and hasattr(backends, "backend"),
+        "moto.awslambda.models.lambda_backends is no longer a BackendDict with .backend",
+    )
+    check.expect(
+        isinstance(backends, BackendDict) and issubclass(backends.backend, moto_lambda.LambdaBackend),
+        "lambda_backends.backend is no longer LambdaBackend",
+    )
     check.attributes(AccountSpecificBackend, "__getitem__")
     check.signature(moto_utils, "get_backend", ("account_id", "region"))
-    check.signature(moto_lambda.LambdaBackend, "invoke", ("function_name", "qualifier", "body", "headers", "response_headers"))
+    check.signature(
+        moto_lambda.LambdaBackend, "invoke", ("function_name", "qualifier", "body", "headers", "response_headers")
+    )
     check.signature(moto_lambda.LambdaBackend, "delete_function", ("function_name", "qualifier"))
     check.signature(moto_lambda.LambdaBackend, "get_function", ("function_name_or_arn", "qualifier"))
     check.signature(moto_lambda.LambdaBackend, "create_event_source_mapping", ("spec",))
@@ -36,10 +42,14 @@ def check_seams() -> None:
     check.signature(moto_lambda.LambdaFunction, "invoke", ("body", "request_headers", "response_headers"))
     check.signature(moto_responses.LambdaResponse, "_get_param", ("param_name", "if_none"))
     check.attributes(moto_responses.LambdaResponse, "invoke", "call_action")
-    check.expect(isinstance(getattr(BaseBackend, "_url_module", None), property),
-                 "BaseBackend._url_module is gone: our urls.py would not be found")  # fmt: skip
-    check.expect(isinstance(getattr(moto_urls, "url_paths", None), dict) and hasattr(moto_urls, "url_bases"),
-                 "moto.awslambda.urls no longer has url_bases and a url_paths dict")  # fmt: skip
+    check.expect(
+        isinstance(getattr(BaseBackend, "_url_module", None), property),
+        "BaseBackend._url_module is gone: our urls.py would not be found",
+    )
+    check.expect(
+        isinstance(getattr(moto_urls, "url_paths", None), dict) and hasattr(moto_urls, "url_bases"),
+        "moto.awslambda.urls no longer has url_bases and a url_paths dict",
+    )
     check.signature(moto_utils.make_function_arn, "func", ("resource_type", "region", "account", "name"))
     check.signature(LambdaClientError, "__init__", ("error", "message"))
     check.signature(LogsBackend, "ensure_log_group", ("log_group_name",))

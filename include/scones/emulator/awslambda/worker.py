@@ -16,7 +16,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -66,12 +66,12 @@ class Worker:
 
     def __init__(self, spec: FunctionSpec, task_root: Path, log_path: Path, endpoint_url: str) -> None:
         self.spec = spec
-        self.log_stream = f"{datetime.now(timezone.utc):%Y/%m/%d}/[{spec.version}]{uuid.uuid4().hex}"
+        self.log_stream = f"{datetime.now(UTC):%Y/%m/%d}/[{spec.version}]{uuid.uuid4().hex}"
         self.last_used = time.monotonic()
         self.init_ms: float | None = None  # until the first invocation reports it
         self.init_output = ""
         self._log_path = log_path
-        self._log = open(log_path, "rb")  # noqa: SIM115 - read after each invocation, closed in stop()
+        self._log = open(log_path, "rb")
         self._buffer = bytearray()
         self._spawned = time.monotonic()
         with open(log_path, "ab") as log_sink:  # append mode: we can empty it under the worker
@@ -135,9 +135,17 @@ class Worker:
             return self._timed_out(request_id, budget, started)
         if message.get("type") == "init_error":
             error = message["error"]
-            outcome = Outcome(request_id, json.dumps(error).encode(), error, "", 0.0, self._max_memory_mb(),
-                              init_ms=(time.monotonic() - started) * 1000, init_output=self._take_output(),
-                              status="error")  # fmt: skip
+            outcome = Outcome(
+                request_id,
+                json.dumps(error).encode(),
+                error,
+                "",
+                0.0,
+                self._max_memory_mb(),
+                init_ms=(time.monotonic() - started) * 1000,
+                init_output=self._take_output(),
+                status="error",
+            )
             self.stop()
             return outcome
         self.init_ms = (time.monotonic() - started) * 1000
@@ -167,8 +175,16 @@ class Worker:
             return self._timed_out(request_id, self.spec.timeout, started, init_ms)
         self.last_used = time.monotonic()
         payload = reply["payload"].encode() if reply["ok"] else json.dumps(reply["error"]).encode()
-        return Outcome(request_id, payload, None if reply["ok"] else reply["error"], self._take_output(),
-                       reply["duration_ms"], reply["max_rss_kb"] // 1024, init_ms, init_output)  # fmt: skip
+        return Outcome(
+            request_id,
+            payload,
+            None if reply["ok"] else reply["error"],
+            self._take_output(),
+            reply["duration_ms"],
+            reply["max_rss_kb"] // 1024,
+            init_ms,
+            init_output,
+        )
 
     def stop(self) -> None:
         # The whole group, even when the worker itself has exited: what its handler started
@@ -237,11 +253,15 @@ class Worker:
 
     def _timed_out(self, request_id: str, seconds: float, started: float, init_ms: float | None = None) -> Outcome:
         # Lambda's shape for a timeout: FunctionError "Unhandled", errorType "Sandbox.Timedout".
-        outcome = failure(request_id, "Sandbox.Timedout",
-                          f"RequestId: {request_id} Error: Task timed out after {seconds:.2f} seconds",
-                          init_ms=init_ms, status="timeout")  # fmt: skip
+        outcome = failure(
+            request_id,
+            "Sandbox.Timedout",
+            f"RequestId: {request_id} Error: Task timed out after {seconds:.2f} seconds",
+            init_ms=init_ms,
+            status="timeout",
+        )
         outcome.output = self._take_output() + (
-            f"{datetime.now(timezone.utc).isoformat(timespec='milliseconds').replace('+00:00', 'Z')} "
+            f"{datetime.now(UTC).isoformat(timespec='milliseconds').replace('+00:00', 'Z')} "
             f"{request_id} Task timed out after {seconds:.2f} seconds\n"
         )
         outcome.duration_ms = (time.monotonic() - started) * 1000
@@ -250,9 +270,13 @@ class Worker:
 
     def _died(self, request_id: str, returncode: int, started: float, init_ms: float | None = None) -> Outcome:
         how = f"signal: {_signal_name(-returncode)}" if returncode < 0 else f"exit status {returncode}"
-        outcome = failure(request_id, "Runtime.ExitError",
-                          f"RequestId: {request_id} Error: Runtime exited with error: {how}",
-                          init_ms=init_ms, status="error")  # fmt: skip
+        outcome = failure(
+            request_id,
+            "Runtime.ExitError",
+            f"RequestId: {request_id} Error: Runtime exited with error: {how}",
+            init_ms=init_ms,
+            status="error",
+        )
         outcome.output = self._take_output()
         outcome.duration_ms = (time.monotonic() - started) * 1000
         self.stop()

@@ -83,17 +83,23 @@ class Persistence:
             keys, bodies = s3_objects.load_keys(s3_backends)
             removed = s3_objects.collect_garbage(bodies, s3_backends)
             temporaries = self.state.remove_temporaries()
-            self.summary = {"services": len(services), "s3_keys": keys, "orphan_bodies_removed": removed,
-                            "temporary_files_removed": temporaries,
-                            **recovery.recover_sagemaker(), "executions_failed": recovery.recover_stepfunctions()}  # fmt: skip
+            self.summary = {
+                "services": len(services),
+                "s3_keys": keys,
+                "orphan_bodies_removed": removed,
+                "temporary_files_removed": temporaries,
+                **recovery.recover_sagemaker(),
+                "executions_failed": recovery.recover_stepfunctions(),
+            }
         except BaseException:
             self._lock_file.close()
             raise
         from scones.emulator.sagemaker.seams import add_control_route
 
         add_control_route(COSTS_PATH, requests.COSTS.answer)
-        requests.install_wsgi_hook(lambda service: self._files.save(include_s3=False, modules=modules_of(service)),
-                                   self._files.unsaved)  # fmt: skip
+        requests.install_wsgi_hook(
+            lambda service: self._files.save(include_s3=False, modules=modules_of(service)), self._files.unsaved
+        )
         changes.set_saver(lambda: self._files.save(include_s3=False))
         _announce_execution_ends()
         requests.install_s3_hooks(lambda: self._files.save(only_s3=True), s3_objects.persist_key)

@@ -40,6 +40,8 @@ def modules_of(service: str) -> set[str] | None:
         return None
     names = (service, *CROSS_EFFECTS.get(service, ()))
     return {ALT_SERVICE_NAMES.get(name, name).replace("-", "") for name in names}
+
+
 _KEYS_LEFT_OUT = "scones:keys-left-out"
 
 
@@ -74,9 +76,13 @@ class BucketsUnpickler(pickle.Unpickler):
 
 def _name_of(target: Any) -> str | None:
     """``module.attribute`` where moto keeps ``target`` (its own models module preferred)."""
-    found = [f"{name}.{attr}" for name, module in list(sys.modules.items())
-             if name.startswith("moto.") and module is not None
-             for attr, value in list(vars(module).items()) if value is target]  # fmt: skip
+    found = [
+        f"{name}.{attr}"
+        for name, module in list(sys.modules.items())
+        if name.startswith("moto.") and module is not None
+        for attr, value in list(vars(module).items())
+        if value is target
+    ]
     found.sort(key=lambda n: (not _defines(n), not n.rsplit(".", 1)[0].endswith(".models"), len(n), n))
     return found[0] if found else None
 
@@ -165,10 +171,14 @@ class BackendFiles:
             try:
                 backend_dict = getattr(importlib.import_module(module_name), attribute)
             except (ImportError, AttributeError):
-                raise StateRefused(f"the state file {path} is for {name}, which this moto does not have; nothing was "
-                                   "loaded; start with --ephemeral, or with --state-dir pointing at a new folder") from None
-            read.append((name, backend_dict, load_file(path, BucketsUnpickler if name == S3_BACKENDS else pickle.Unpickler)))
-        for name, backend_dict, accounts in read:
+                raise StateRefused(
+                    f"the state file {path} is for {name}, which this moto does not have; nothing was "
+                    "loaded; start with --ephemeral, or with --state-dir pointing at a new folder"
+                ) from None
+            read.append(
+                (name, backend_dict, load_file(path, BucketsUnpickler if name == S3_BACKENDS else pickle.Unpickler))
+            )
+        for _name, backend_dict, accounts in read:
             for account, regions in accounts.items():
                 for region, backend in regions.items():
                     dict.__setitem__(backend_dict[account], region, backend)

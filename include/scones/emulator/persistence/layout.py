@@ -58,8 +58,12 @@ def emulator_fingerprint(package: Path | None = None) -> str:
 def expected_manifest() -> dict[str, object]:
     import moto
 
-    return {"format": STATE_FORMAT, "scones": project_version(), "moto": moto.__version__,
-            "emulator_code": emulator_fingerprint()}  # fmt: skip
+    return {
+        "format": STATE_FORMAT,
+        "scones": project_version(),
+        "moto": moto.__version__,
+        "emulator_code": emulator_fingerprint(),
+    }
 
 
 def _get_going(root: Path) -> str:
@@ -123,8 +127,10 @@ class StateDir:
         expected = expected_manifest()
         if not path.exists():
             if any(p.name != "emulator.lock" for p in self.root.iterdir()):
-                raise StateRefused(f"{self.root} is not empty and has no {MANIFEST}: it is not a local AWS "
-                                   f"state folder; {_get_going(self.root)}")  # fmt: skip
+                raise StateRefused(
+                    f"{self.root} is not empty and has no {MANIFEST}: it is not a local AWS "
+                    f"state folder; {_get_going(self.root)}"
+                )
             write_atomically(path, json.dumps(expected, indent=1).encode())
             commit()
             return
@@ -134,13 +140,18 @@ class StateDir:
                 raise ValueError("not a JSON object")
         except (OSError, ValueError) as exc:
             raise StateRefused(f"the state folder's {path} is corrupt ({exc}); {_get_going(self.root)}") from None
-        differ = [f"{name} {found.get(name)!r} (this emulator: {value!r})" for name, value in expected.items()
-                  if found.get(name) != value]  # fmt: skip
+        differ = [
+            f"{name} {found.get(name)!r} (this emulator: {value!r})"
+            for name, value in expected.items()
+            if found.get(name) != value
+        ]
         if differ:
-            raise StateRefused(f"the state folder {self.root} was written by another version: {', '.join(differ)} "
-                               f"(emulator_code: a hash of scones/emulator's source); "
-                               f"it is not loaded (moto's objects are pickled, and another version may read them "
-                               f"wrong); {_get_going(self.root)}")  # fmt: skip
+            raise StateRefused(
+                f"the state folder {self.root} was written by another version: {', '.join(differ)} "
+                f"(emulator_code: a hash of scones/emulator's source); "
+                f"it is not loaded (moto's objects are pickled, and another version may read them "
+                f"wrong); {_get_going(self.root)}"
+            )
 
 
 def _private_folder(folder: Path, parents: bool = False) -> None:
@@ -159,12 +170,16 @@ def _check_private(folder: Path) -> None:
     if not stat.S_ISDIR(info.st_mode):
         raise StateRefused(f"the state folder's {folder} is not a folder; {_get_going(folder)}")
     if info.st_uid != os.geteuid():
-        raise StateRefused(f"the state folder {folder} is owned by another user (uid {info.st_uid}); loading it would "
-                           f"run what is in it as you; {_get_going(folder)}")  # fmt: skip
+        raise StateRefused(
+            f"the state folder {folder} is owned by another user (uid {info.st_uid}); loading it would "
+            f"run what is in it as you; {_get_going(folder)}"
+        )
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise StateRefused(f"the state folder {folder} is writable by others (mode {stat.filemode(info.st_mode)}); "
-                           f"loading it would run what they put in it; make it private with "
-                           f"`chmod go-w {folder}` (or chmod 700), or {_get_going(folder)}")  # fmt: skip
+        raise StateRefused(
+            f"the state folder {folder} is writable by others (mode {stat.filemode(info.st_mode)}); "
+            f"loading it would run what they put in it; make it private with "
+            f"`chmod go-w {folder}` (or chmod 700), or {_get_going(folder)}"
+        )
 
 
 #: Make each write survive a power cut, not only a kill -9, before the request is answered

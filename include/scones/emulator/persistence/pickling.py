@@ -93,6 +93,8 @@ def load_file(path: Path, unpickler: type[pickle.Unpickler] = pickle.Unpickler, 
         with open(path, "rb") as source:
             loaded = [unpickler(source).load() for _ in range(parts)]  # one unpickler each: memos are per pickle
         return loaded[0] if parts == 1 else loaded
-    except Exception as exc:  # noqa: BLE001 - truncated, garbled or from elsewhere: all refused alike
-        raise StateRefused(f"the state file {path} is corrupt or unreadable ({type(exc).__name__}: {exc}); nothing "
-                           "was loaded; start with --ephemeral, or with --state-dir pointing at a new folder") from None
+    except Exception as exc:
+        raise StateRefused(
+            f"the state file {path} is corrupt or unreadable ({type(exc).__name__}: {exc}); nothing "
+            "was loaded; start with --ephemeral, or with --state-dir pointing at a new folder"
+        ) from None

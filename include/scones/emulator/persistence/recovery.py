@@ -18,8 +18,10 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-RESTARTED = ("the local AWS emulator restarted while this job was running; its run was lost. "
-             "Start the job again (under a new name).")  # fmt: skip
+RESTARTED = (
+    "the local AWS emulator restarted while this job was running; its run was lost. "
+    "Start the job again (under a new name)."
+)
 
 
 def _backends(backend_dict: Any) -> list[Any]:
@@ -44,7 +46,9 @@ def recover_sagemaker() -> dict[str, int]:
                 job.finish("Failed", RESTARTED)
                 counts["jobs_failed"] += 1
         for job in list(backend.hyper_parameter_tuning_jobs.values()):
-            if getattr(job, "hyper_parameter_tuning_job_status", None) in ("InProgress", "Stopping") and hasattr(job, "finish"):
+            if getattr(job, "hyper_parameter_tuning_job_status", None) in ("InProgress", "Stopping") and hasattr(
+                job, "finish"
+            ):
                 job._stop_requested.clear()
                 job.finish("Failed", RESTARTED)
                 counts["jobs_failed"] += 1
@@ -59,16 +63,21 @@ def recover_sagemaker() -> dict[str, int]:
             if status not in ("InService", "Updating"):
                 continue
             try:
-                endpoint.deployment = load_deployment(backend.account_id, backend.region_name, endpoint.endpoint_name,
-                                                      config, backend._models_of(config))  # fmt: skip
-            except Exception as exc:  # noqa: BLE001 - the endpoint says why it cannot serve
+                endpoint.deployment = load_deployment(
+                    backend.account_id, backend.region_name, endpoint.endpoint_name, config, backend._models_of(config)
+                )
+            except Exception as exc:
                 endpoint.endpoint_status = "Failed"
-                endpoint.failure_reason = f"the local AWS emulator restarted and could not load this endpoint's models: {exc}"
+                endpoint.failure_reason = (
+                    f"the local AWS emulator restarted and could not load this endpoint's models: {exc}"
+                )
                 counts["endpoints_failed"] += 1
                 log.warning("endpoint %s: %s", endpoint.endpoint_name, exc)
             else:
                 if status == "Updating":
-                    endpoint.failure_reason = "the local AWS emulator restarted during this update; the endpoint serves its previous config"
+                    endpoint.failure_reason = (
+                        "the local AWS emulator restarted during this update; the endpoint serves its previous config"
+                    )
                 endpoint.endpoint_status = "InService"
                 counts["endpoints_serving"] += 1
             endpoint.pending = None
@@ -107,6 +116,7 @@ def _history_says_failed(execution: Any) -> None:
     env.event_manager.add_event(
         context=env.event_history_context,
         event_type=HistoryEventType.ExecutionFailed,
-        event_details=EventDetails(executionFailedEventDetails=ExecutionFailedEventDetails(
-            error=execution.error, cause=execution.cause)),
-    )  # fmt: skip
+        event_details=EventDetails(
+            executionFailedEventDetails=ExecutionFailedEventDetails(error=execution.error, cause=execution.cause)
+        ),
+    )

@@ -23,9 +23,9 @@ import logging
 import sys
 import threading
 import time
-from urllib.parse import parse_qs
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 from scones.emulator.persistence.layout import commit
 
@@ -52,8 +52,11 @@ class Costs:
 
     def answer(self, request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], str]:
         with self._lock:
-            body = {"seconds": self.seconds, "writes": self.writes,
-                    "ms_per_write": 1000 * self.seconds / self.writes if self.writes else 0.0}  # fmt: skip
+            body = {
+                "seconds": self.seconds,
+                "writes": self.writes,
+                "ms_per_write": 1000 * self.seconds / self.writes if self.writes else 0.0,
+            }
         return 200, {"Content-Type": "application/json"}, json.dumps(body)
 
 
@@ -92,11 +95,16 @@ def is_read(environ: dict[str, Any]) -> bool:
 
 
 def _not_kept(exc: Exception, start_response: Any) -> list[bytes]:
-    message = (f"the request was carried out but the local AWS emulator could not write its state "
-               f"({type(exc).__name__}: {exc}); it will be lost at the next restart")  # fmt: skip
+    message = (
+        f"the request was carried out but the local AWS emulator could not write its state "
+        f"({type(exc).__name__}: {exc}); it will be lost at the next restart"
+    )
     body = json.dumps({"__type": "InternalFailure", "message": message, "Message": message}).encode()
-    start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "application/x-amz-json-1.1"),
-                                                 ("Content-Length", str(len(body)))], sys.exc_info())  # fmt: skip
+    start_response(
+        "500 INTERNAL SERVER ERROR",
+        [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))],
+        sys.exc_info(),
+    )
     return [body]
 
 
@@ -135,10 +143,14 @@ def _s3_not_stored(exc: OSError) -> tuple[int, dict[str, str], str]:
     """S3's own error format for a write the disk refused (full, a file-size limit): nothing stored."""
     from xml.sax.saxutils import escape
 
-    message = (f"the local AWS emulator could not write this request's data to its state folder "
-               f"({type(exc).__name__}: {exc}); nothing was stored")  # fmt: skip
-    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code>'
-            f"<Message>{escape(message)}</Message></Error>")  # fmt: skip
+    message = (
+        f"the local AWS emulator could not write this request's data to its state folder "
+        f"({type(exc).__name__}: {exc}); nothing was stored"
+    )
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code>'
+        f"<Message>{escape(message)}</Message></Error>"
+    )
     return 500, {"Content-Type": "application/xml"}, body
 
 

@@ -353,13 +353,18 @@ def load_keys(s3_backends: Any) -> tuple[int, set[str]]:
             header, versions = load_file(path, parts=2)
             for name in header["blobs"]:
                 if not blob_path(name).exists():
-                    raise StateRefused(f"the state file {path} names the body {blob_path(name)}, which is missing; "
-                                       "nothing was loaded; start with --ephemeral, or with --state-dir pointing at a new folder")  # fmt: skip
+                    raise StateRefused(
+                        f"the state file {path} names the body {blob_path(name)}, which is missing; "
+                        "nothing was loaded; start with --ephemeral, or with --state-dir pointing at a new folder"
+                    )
             named.update(header["blobs"])  # kept, loaded or not: nothing is deleted on a failed lookup
             bucket = s3_backends[path.parent.parent.name][header.get("partition", "aws")].buckets.get(header["bucket"])
             if bucket is None:  # left by a /moto-api/reset, or the bucket's file is older: kept on disk, not shown
-                log.warning("the state file %s is for bucket %s, which is not in the saved state: not loaded (kept)",
-                            path, header["bucket"])  # fmt: skip
+                log.warning(
+                    "the state file %s is for bucket %s, which is not in the saved state: not loaded (kept)",
+                    path,
+                    header["bucket"],
+                )
                 continue
             found.append((bucket, header["key"], versions))
         for bucket, key, versions in found:

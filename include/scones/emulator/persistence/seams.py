@@ -33,18 +33,25 @@ def check_seams() -> None:
     check = SeamCheck("persistence")
     check.attributes(BackendDict, "_instances")
     check.expect(issubclass(AccountSpecificBackend, dict), "AccountSpecificBackend is no longer a dict")
-    check.expect(getattr(moto.s3.models, "tempfile", None) is tempfile,
-                 "moto.s3.models no longer uses tempfile.SpooledTemporaryFile for bodies")  # fmt: skip
+    check.expect(
+        getattr(moto.s3.models, "tempfile", None) is tempfile,
+        "moto.s3.models no longer uses tempfile.SpooledTemporaryFile for bodies",
+    )
     key = FakeKey("probe", b"x", account_id="123456789012", region_name="us-east-1")
     check.expect(hasattr(key, "_value_buffer") and hasattr(key, "lock"), "FakeKey._value_buffer / FakeKey.lock moved")
     key.dispose()
     check.attributes(_VersionedKeyStore, "setlist", "__setitem__", "pop", "getlist")
     check.signature(_VersionedKeyStore, "setlist", ("key", "list_"))
     bucket = FakeBucket("probe-bucket", account_id="123456789012", region_name="us-east-1")
-    check.expect(isinstance(getattr(bucket, "keys", None), _VersionedKeyStore), "FakeBucket.keys is no longer a _VersionedKeyStore")
+    check.expect(
+        isinstance(getattr(bucket, "keys", None), _VersionedKeyStore),
+        "FakeBucket.keys is no longer a _VersionedKeyStore",
+    )
     check.expect(isinstance(getattr(bucket, "multiparts", None), dict), "FakeBucket.multiparts moved")
-    check.expect("parts" in FakeMultipart("probe", {}, account_id="123456789012", region_name="us-east-1").__dict__,
-                 "FakeMultipart.parts moved")  # fmt: skip
+    check.expect(
+        "parts" in FakeMultipart("probe", {}, account_id="123456789012", region_name="us-east-1").__dict__,
+        "FakeMultipart.parts moved",
+    )
     check.expect("buckets" in S3Backend("us-east-1", "123456789012").__dict__, "S3Backend.buckets moved")
     check.signature(S3Response, "key_response", ("request", "full_url", "headers"))
     check.signature(S3Response, "bucket_response", ("request", "full_url", "headers"))
@@ -52,7 +59,11 @@ def check_seams() -> None:
     check.signature(DomainDispatcherApplication, "__call__", ("environ", "start_response"))
     check.attributes(DomainDispatcherApplication, "get_application")
     backend = SageMakerModelBackend("us-east-1", "123456789012")
-    check.expect(all(hasattr(backend, n) for n in ("training_jobs", "transform_jobs", "hyper_parameter_tuning_jobs", "endpoints")),
-                 "SageMakerModelBackend's job and endpoint dicts moved")  # fmt: skip
+    check.expect(
+        all(
+            hasattr(backend, n) for n in ("training_jobs", "transform_jobs", "hyper_parameter_tuning_jobs", "endpoints")
+        ),
+        "SageMakerModelBackend's job and endpoint dicts moved",
+    )
     check.attributes(Execution, "stop")
     check.raise_if_moved("include/scones/emulator/persistence/ against moto/s3/, moto/core/ and moto/moto_server/")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 
-def error_response(status: int, code: str, message: str, key: str, condition: str = "") -> tuple[int, dict[str, str], str]:
+def error_response(
+    status: int, code: str, message: str, key: str, condition: str = ""
+) -> tuple[int, dict[str, str], str]:
     """An S3 error document: ``<Error><Code>...</Code><Message>...</Message>...</Error>``."""
     extra = f"<Condition>{escape(condition)}</Condition>" if condition else ""
     body = (

@@ -69,30 +69,65 @@ COMPUTED: dict[str, str] = {
 FAILS_AS_AWS: dict[str, str] = {}
 
 #: Configurations recorded and returned; nothing runs on them (each note says what does not).
-BOOKKEEPING: frozenset[str] = frozenset({
-    "GetBucketLocation", "GetBucketVersioning", "GetBucketNotification", "GetBucketNotificationConfiguration",
-    "GetBucketLogging", "GetBucketAcl", "PutBucketAcl", "GetObjectAcl", "PutObjectAcl",
-    "GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy", "GetBucketPolicyStatus",
-    "GetBucketTagging", "PutBucketTagging", "DeleteBucketTagging",
-    "GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging",
-    "GetBucketCors", "PutBucketCors", "DeleteBucketCors",
-    "GetBucketEncryption", "PutBucketEncryption", "DeleteBucketEncryption",
-    "GetPublicAccessBlock", "PutPublicAccessBlock", "DeletePublicAccessBlock",
-    "GetBucketOwnershipControls", "PutBucketOwnershipControls", "DeleteBucketOwnershipControls",
-    "GetBucketAccelerateConfiguration", "PutBucketAccelerateConfiguration",
-    # Object lock: recorded (moto refuses to delete a version under retention or legal hold).
-    "GetObjectLockConfiguration", "PutObjectLockConfiguration", "GetObjectLegalHold", "PutObjectLegalHold",
-    "PutObjectRetention",
-    # Recorded: no website endpoint is served (a request to one does not resolve).
-    "GetBucketWebsite", "PutBucketWebsite", "DeleteBucketWebsite",
-    # Rules recorded, never applied: objects are not expired or transitioned (AWS applies them
-    # asynchronously, within days; nothing here waits that long).
-    "GetBucketLifecycle", "GetBucketLifecycleConfiguration", "PutBucketLifecycle", "PutBucketLifecycleConfiguration",
-    "DeleteBucketLifecycle",
-    # What PutBucketReplication and PutBucketInventoryConfiguration (refused) would have recorded: nothing.
-    "GetBucketReplication", "DeleteBucketReplication",
-    "GetBucketInventoryConfiguration", "ListBucketInventoryConfigurations",
-})  # fmt: skip
+BOOKKEEPING: frozenset[str] = frozenset(
+    {
+        "GetBucketLocation",
+        "GetBucketVersioning",
+        "GetBucketNotification",
+        "GetBucketNotificationConfiguration",
+        "GetBucketLogging",
+        "GetBucketAcl",
+        "PutBucketAcl",
+        "GetObjectAcl",
+        "PutObjectAcl",
+        "GetBucketPolicy",
+        "PutBucketPolicy",
+        "DeleteBucketPolicy",
+        "GetBucketPolicyStatus",
+        "GetBucketTagging",
+        "PutBucketTagging",
+        "DeleteBucketTagging",
+        "GetObjectTagging",
+        "PutObjectTagging",
+        "DeleteObjectTagging",
+        "GetBucketCors",
+        "PutBucketCors",
+        "DeleteBucketCors",
+        "GetBucketEncryption",
+        "PutBucketEncryption",
+        "DeleteBucketEncryption",
+        "GetPublicAccessBlock",
+        "PutPublicAccessBlock",
+        "DeletePublicAccessBlock",
+        "GetBucketOwnershipControls",
+        "PutBucketOwnershipControls",
+        "DeleteBucketOwnershipControls",
+        "GetBucketAccelerateConfiguration",
+        "PutBucketAccelerateConfiguration",
+        # Object lock: recorded (moto refuses to delete a version under retention or legal hold).
+        "GetObjectLockConfiguration",
+        "PutObjectLockConfiguration",
+        "GetObjectLegalHold",
+        "PutObjectLegalHold",
+        "PutObjectRetention",
+        # Recorded: no website endpoint is served (a request to one does not resolve).
+        "GetBucketWebsite",
+        "PutBucketWebsite",
+        "DeleteBucketWebsite",
+        # Rules recorded, never applied: objects are not expired or transitioned (AWS applies them
+        # asynchronously, within days; nothing here waits that long).
+        "GetBucketLifecycle",
+        "GetBucketLifecycleConfiguration",
+        "PutBucketLifecycle",
+        "PutBucketLifecycleConfiguration",
+        "DeleteBucketLifecycle",
+        # What PutBucketReplication and PutBucketInventoryConfiguration (refused) would have recorded: nothing.
+        "GetBucketReplication",
+        "DeleteBucketReplication",
+        "GetBucketInventoryConfiguration",
+        "ListBucketInventoryConfigurations",
+    }
+)
 
 #: Operations moto serves whose answer would claim output nobody produces.
 REFUSED: dict[str, str] = {
@@ -110,9 +145,11 @@ REFUSED: dict[str, str] = {
 #: Why an operation moto does not serve is refused (moto would answer it as another operation).
 NOT_SERVED = "moto does not serve it (it would answer another operation in its place)"
 
-SUPPORTED = ("the emulator's S3 stores and returns objects (multipart, versions, conditional writes), runs "
-             "RestoreObject, delivers bucket notifications and access logs, and records "
-             "bucket and object configuration; see the README's emulator table")  # fmt: skip
+SUPPORTED = (
+    "the emulator's S3 stores and returns objects (multipart, versions, conditional writes), runs "
+    "RestoreObject, delivers bucket notifications and access logs, and records "
+    "bucket and object configuration; see the README's emulator table"
+)
 
 
 def refusal(operations: tuple[str, ...]) -> str | None:
@@ -157,10 +194,20 @@ def routes() -> tuple[Route, ...]:
             elif where.get("location") == "header":
                 headers.add(where["name"].lower())
         # ListDirectoryBuckets is ListBuckets' wire shape, signed for s3express instead of s3.
-        express = target == "service" and any(p.name == "UseS3ExpressControlEndpoint" and p.value
-                                              for p in op.static_context_parameters)  # fmt: skip
-        found.append(Route(name, op.http["method"], target, frozenset(keys), tuple((k, v) for k, _, v in pairs if v),
-                           frozenset(headers), express))  # fmt: skip
+        express = target == "service" and any(
+            p.name == "UseS3ExpressControlEndpoint" and p.value for p in op.static_context_parameters
+        )
+        found.append(
+            Route(
+                name,
+                op.http["method"],
+                target,
+                frozenset(keys),
+                tuple((k, v) for k, _, v in pairs if v),
+                frozenset(headers),
+                express,
+            )
+        )
     return tuple(found)
 
 
@@ -170,8 +217,9 @@ def fixed_paths() -> frozenset[str]:
     return frozenset(r.target for r in routes() if r.target.startswith("/"))
 
 
-def identify(method: str, target: str, query: set[str] | dict[str, object], headers: set[str],
-             signed_for: str = "s3") -> tuple[str, ...]:  # fmt: skip
+def identify(
+    method: str, target: str, query: set[str] | dict[str, object], headers: set[str], signed_for: str = "s3"
+) -> tuple[str, ...]:
     """The operation(s) a request is, by the most specific route it matches; () if none.
 
     ``target``: "service", "bucket" or "key", or the path when the bucket segment is a fixed
@@ -181,10 +229,15 @@ def identify(method: str, target: str, query: set[str] | dict[str, object], head
     values = query if isinstance(query, dict) else {}
     express = signed_for == "s3express"
     matches = [
-        r for r in routes()
-        if r.method == method and r.target == target and r.query <= set(query) and r.headers <= headers
-        and (r.target != "service" or r.express == express) and all(str(_first(values.get(k, v))) == v for k, v in r.values)
-    ]  # fmt: skip
+        r
+        for r in routes()
+        if r.method == method
+        and r.target == target
+        and r.query <= set(query)
+        and r.headers <= headers
+        and (r.target != "service" or r.express == express)
+        and all(str(_first(values.get(k, v))) == v for k, v in r.values)
+    ]
     if not matches:
         return ()
     best = max(len(r.query) + len(r.headers) for r in matches)

@@ -52,7 +52,9 @@ def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
 def _post(original: Callable[..., Any]) -> Callable[..., Any]:
     """CreateMultipartUpload records the key's state; a conditional CompleteMultipartUpload checks it."""
 
-    def _key_response_post(self: Any, request: Any, body: bytes, bucket_name: str, query: dict[str, Any], key_name: str) -> Any:
+    def _key_response_post(
+        self: Any, request: Any, body: bytes, bucket_name: str, query: dict[str, Any], key_name: str
+    ) -> Any:
         with key_lock(bucket_name, key_name):
             if body == b"" and "uploads" in query:
                 baseline = _current_etag(self, bucket_name, key_name)
@@ -88,7 +90,7 @@ def _forget_gone_uploads(response: Any, bucket: str) -> None:
     """Drop the baselines of this bucket's uploads that moto no longer has (abandoned, then removed)."""
     try:
         live = set(response.backend.get_bucket(bucket).multiparts)
-    except Exception:  # noqa: BLE001 - the bucket is gone: so are its uploads
+    except Exception:
         live = set()
     with _BASELINE_LOCK:
         for upload_id in [u for u, (b, _) in _UPLOAD_BASELINE.items() if b == bucket and u not in live]:
@@ -124,15 +126,24 @@ def _check_completion(self: Any, request: Any, bucket: str, key: str, upload_id:
         # S3: "If a conflicting operation occurs during the upload S3 returns a 409
         # ConditionalRequestConflict response. On a 409 failure you should re-initiate the
         # multipart upload with CreateMultipartUpload and re-upload each part."
-        return error_response(409, "ConditionalRequestConflict",
-                              "A conflicting operation occurred on the key during this upload; "
-                              "re-initiate the multipart upload and try again", key)  # fmt: skip
+        return error_response(
+            409,
+            "ConditionalRequestConflict",
+            "A conflicting operation occurred on the key during this upload; "
+            "re-initiate the multipart upload and try again",
+            key,
+        )
     if if_match:
         if current is None:
             return error_response(404, "NoSuchKey", "The specified key does not exist.", key)
         if if_match.strip('"') != current:
-            return error_response(412, "PreconditionFailed",
-                                  "At least one of the pre-conditions you specified did not hold", key, "If-Match")  # fmt: skip
+            return error_response(
+                412,
+                "PreconditionFailed",
+                "At least one of the pre-conditions you specified did not hold",
+                key,
+                "If-Match",
+            )
     # If-None-Match: * is checked by moto itself, now under the key's lock.
     return None
 
@@ -155,15 +166,23 @@ def _refusing(original: Callable[..., Any], kind: str) -> Callable[..., Any]:
             bucket = self.parse_bucket_name_from_url(request, full_url)
             target = "service" if not bucket else f"/{bucket}" if f"/{bucket}" in operations.fixed_paths() else "bucket"
         headers = {name.lower() for name in request.headers.keys()}
-        found = operations.identify(request.method, target, self._get_querystring(request, full_url), headers, signed_for)
+        found = operations.identify(
+            request.method, target, self._get_querystring(request, full_url), headers, signed_for
+        )
         named = " / ".join(f"s3:{op}" for op in found) or f"{request.method} {path}"
         if signed_for == "s3express":  # a directory bucket's request: none is served
-            return not_implemented(f"The local AWS emulator does not implement {named} "
-                                   f"on directory buckets (S3 Express One Zone); {operations.SUPPORTED}.", path)  # fmt: skip
+            return not_implemented(
+                f"The local AWS emulator does not implement {named} "
+                f"on directory buckets (S3 Express One Zone); {operations.SUPPORTED}.",
+                path,
+            )
         if not found and not _unmodelled_but_served(request, target):
             # moto falls back to the plain operation: PUT / and DELETE / were answered as ListBuckets.
-            return not_implemented(f"The local AWS emulator does not implement {named}: it is no operation of "
-                                   f"S3's API. {operations.SUPPORTED[0].upper()}{operations.SUPPORTED[1:]}.", path)  # fmt: skip
+            return not_implemented(
+                f"The local AWS emulator does not implement {named}: it is no operation of "
+                f"S3's API. {operations.SUPPORTED[0].upper()}{operations.SUPPORTED[1:]}.",
+                path,
+            )
         refused = operations.refusal(found) if found else None
         if refused is not None:
             return not_implemented(refused, path)

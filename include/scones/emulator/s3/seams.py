@@ -41,17 +41,27 @@ def check_seams() -> None:
     problems: list[str] = []
     if moto.__version__ != MOTO_VERSION:
         problems.append(f"moto is {moto.__version__}; these seams were read from {MOTO_VERSION}")
-    for name, params in (("put_object", []), ("copy_object", []), ("delete_object", []), ("abort_multipart_upload", []),
-                         ("_key_response_post", ["request", "body", "bucket_name", "query", "key_name"]),
-                         ("_bucket_response", ["request", "full_url"]), ("_key_response", ["request", "full_url"]),
-                         ("_get_querystring", ["request", "full_url"]), ("parse_bucket_name_from_url", ["request", "url"])):  # fmt: skip
+    for name, params in (
+        ("put_object", []),
+        ("copy_object", []),
+        ("delete_object", []),
+        ("abort_multipart_upload", []),
+        ("_key_response_post", ["request", "body", "bucket_name", "query", "key_name"]),
+        ("_bucket_response", ["request", "full_url"]),
+        ("_key_response", ["request", "full_url"]),
+        ("_get_querystring", ["request", "full_url"]),
+        ("parse_bucket_name_from_url", ["request", "url"]),
+    ):
         func = getattr(S3Response, name, None)
         if func is None:
             problems.append(f"S3Response.{name} is gone")
         elif _parameters(func) != params:
             problems.append(f"S3Response.{name}{inspect.signature(func)} changed; expected {params}")
     put_source = inspect.getsource(S3Response.put_object) if hasattr(S3Response, "put_object") else ""
-    if 'raise PreconditionFailed("If-Match")' not in put_source or 'raise PreconditionFailed("If-None-Match")' not in put_source:
+    if (
+        'raise PreconditionFailed("If-Match")' not in put_source
+        or 'raise PreconditionFailed("If-None-Match")' not in put_source
+    ):
         problems.append("S3Response.put_object no longer checks If-Match / If-None-Match itself")
     for name in ("setlist", "pop", "getlist"):
         if name not in vars(_VersionedKeyStore):

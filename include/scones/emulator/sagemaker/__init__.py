@@ -36,13 +36,12 @@ def install() -> None:
 
     seams.check_seams()  # before changing anything: a moved seam fails here, loudly
 
+    from scones.emulator import unsupported
+    from scones.emulator.sagemaker import operations
     from scones.emulator.sagemaker.capture import WRITER
     from scones.emulator.sagemaker.control import CAPTURE_FLUSH_PATH, capture_flush
     from scones.emulator.sagemaker.models import SageMakerEmulatorBackend
     from scones.emulator.sagemaker.runtime.models import SageMakerRuntimeEmulatorBackend
-
-    from scones.emulator import unsupported
-    from scones.emulator.sagemaker import operations
 
     unsupported.refuse("sagemaker", {action: operations.refusal(action) for action in operations.REFUSED})
     seams.install_backends(SageMakerEmulatorBackend, SageMakerRuntimeEmulatorBackend)

@@ -39,7 +39,7 @@ import threading
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from scones.emulator.sagemaker.storage import ObjectStore, S3Uri
@@ -72,7 +72,9 @@ class CaptureSettings:
             raise ValueError(f"DataCaptureConfig.InitialSamplingPercentage is {percentage}; it must be 0..100")
         modes = {option.get("CaptureMode") for option in config.get("CaptureOptions") or []}
         if not modes or not modes <= {"Input", "Output", "InputAndOutput"}:
-            raise ValueError(f"DataCaptureConfig.CaptureOptions must name Input and/or Output, got {sorted(map(str, modes))}")
+            raise ValueError(
+                f"DataCaptureConfig.CaptureOptions must name Input and/or Output, got {sorted(map(str, modes))}"
+            )
         headers = config.get("CaptureContentTypeHeader") or {}
         return cls(
             destination=S3Uri.parse(config.get("DestinationS3Uri", "")),
@@ -121,10 +123,20 @@ def capture_record(
     data: dict[str, Any] = {}
     if settings.capture_input:
         payload, encoding = settings.encode(request_type, request)
-        data["endpointInput"] = {"observedContentType": request_type, "mode": "INPUT", "data": payload, "encoding": encoding}
+        data["endpointInput"] = {
+            "observedContentType": request_type,
+            "mode": "INPUT",
+            "data": payload,
+            "encoding": encoding,
+        }
     if settings.capture_output:
         payload, encoding = settings.encode(response_type, response)
-        data["endpointOutput"] = {"observedContentType": response_type, "mode": "OUTPUT", "data": payload, "encoding": encoding}
+        data["endpointOutput"] = {
+            "observedContentType": response_type,
+            "mode": "OUTPUT",
+            "data": payload,
+            "encoding": encoding,
+        }
     metadata = {"eventId": str(uuid.uuid4()), "inferenceTime": at.strftime("%Y-%m-%dT%H:%M:%SZ")}
     if inference_id:
         metadata["inferenceId"] = inference_id
@@ -170,7 +182,9 @@ class CaptureWriter:
                 self.sampled += 1
         return chosen
 
-    def add(self, account_id: str, settings: CaptureSettings, endpoint: str, variant: str, at: datetime, line: str) -> None:
+    def add(
+        self, account_id: str, settings: CaptureSettings, endpoint: str, variant: str, at: datetime, line: str
+    ) -> None:
         folder = settings.destination.child(f"{endpoint}/{variant}/{at:%Y/%m/%d/%H}/")
         with self._lock:
             self._buffers[_Partition(account_id, folder)].append((at, line))
@@ -212,7 +226,7 @@ class CaptureWriter:
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 #: The emulator process's one writer (started by ``install()``).

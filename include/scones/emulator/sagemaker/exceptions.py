@@ -80,5 +80,3 @@ class TrainingStopped(EmulatorSageMakerError):
 
 class ModelLoadFailed(EmulatorSageMakerError):
     """A model artifact cannot be loaded for hosting; ``str(exc)`` is the FailureReason."""
-
-

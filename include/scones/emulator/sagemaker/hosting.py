@@ -66,7 +66,9 @@ class Deployment:
         return [
             {
                 "VariantName": v.name,
-                "DeployedImages": [{"SpecifiedImage": v.image, "ResolvedImage": v.image, "ResolutionTime": self.deployed_at}],
+                "DeployedImages": [
+                    {"SpecifiedImage": v.image, "ResolvedImage": v.image, "ResolutionTime": self.deployed_at}
+                ],
                 "CurrentWeight": v.weight,
                 "DesiredWeight": v.weight,
                 "CurrentInstanceCount": v.instance_count,
@@ -100,8 +102,10 @@ def load_deployment(
         container = model.get("PrimaryContainer") or next(iter(model.get("Containers") or []), {})
         image = container.get("Image", "")
         if algorithm_of(image) != ALGORITHM:
-            raise ModelLoadFailed(f"model {spec['ModelName']} uses image {image!r}; the local emulator serves only "
-                                  f"SageMaker's built-in {ALGORITHM} models")  # fmt: skip
+            raise ModelLoadFailed(
+                f"model {spec['ModelName']} uses image {image!r}; the local emulator serves only "
+                f"SageMaker's built-in {ALGORITHM} models"
+            )
         url = container.get("ModelDataUrl")
         if not url:
             raise ModelLoadFailed(f"model {spec['ModelName']} has no ModelDataUrl to load")

@@ -47,6 +47,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from moto.core.utils import utcnow
+from moto.sagemaker.exceptions import ResourceNotFound
 from moto.sagemaker.models import (
     FakeEndpoint,
     FakeEndpointConfig,
@@ -55,13 +56,12 @@ from moto.sagemaker.models import (
     SageMakerModelBackend,
 )
 
-from moto.sagemaker.exceptions import ResourceNotFound
-
 from scones.emulator.persistence.changes import background_change
 from scones.emulator.sagemaker.exceptions import ResourceLimitExceeded, ValidationError
 from scones.emulator.sagemaker.hosting import Deployment, load_deployment
 from scones.emulator.sagemaker.training import ALGORITHM as ALGORITHM_NAME
 from scones.emulator.sagemaker.training import METRIC_DEFINITIONS, TrainingRun
+from scones.emulator.sagemaker.transform import EmulatedTransformJob, TransformRun
 from scones.emulator.sagemaker.tuning import (
     MAX_TUNING_JOBS_IN_PROGRESS,
     EmulatedTuningJob,
@@ -69,7 +69,6 @@ from scones.emulator.sagemaker.tuning import (
     TuningSpec,
     training_job_summary,
 )
-from scones.emulator.sagemaker.transform import EmulatedTransformJob, TransformRun
 
 if TYPE_CHECKING:
     from scones.emulator.sagemaker.learner import EpochReport
@@ -78,15 +77,55 @@ log = logging.getLogger(__name__)
 
 #: Real-time hosting instance families (https://aws.amazon.com/sagemaker/pricing/), any size.
 HOSTING_FAMILIES = (
-    "t2", "t3", "m4", "m5", "m5d", "m6g", "m6gd", "m6i", "m6id", "m7i", "c4", "c5", "c5d", "c5n",
-    "c6g", "c6gd", "c6gn", "c6i", "c6id", "c7g", "c7i", "r5", "r5d", "r6g", "r6gd", "r6i", "r6id",
-    "r7i", "p2", "p3", "p3dn", "p4d", "p4de", "p5", "g4dn", "g5", "g6", "g6e", "inf1", "inf2",
-    "trn1", "trn1n",
-)  # fmt: skip
+    "t2",
+    "t3",
+    "m4",
+    "m5",
+    "m5d",
+    "m6g",
+    "m6gd",
+    "m6i",
+    "m6id",
+    "m7i",
+    "c4",
+    "c5",
+    "c5d",
+    "c5n",
+    "c6g",
+    "c6gd",
+    "c6gn",
+    "c6i",
+    "c6id",
+    "c7g",
+    "c7i",
+    "r5",
+    "r5d",
+    "r6g",
+    "r6gd",
+    "r6i",
+    "r6id",
+    "r7i",
+    "p2",
+    "p3",
+    "p3dn",
+    "p4d",
+    "p4de",
+    "p5",
+    "g4dn",
+    "g5",
+    "g6",
+    "g6e",
+    "inf1",
+    "inf2",
+    "trn1",
+    "trn1n",
+)
 #: Creating and Updating last at least this long, so clients and tests see them, as on AWS
 #: (where they last minutes); loading a model takes a fraction of it.
 MIN_TRANSITION_SECONDS = 0.5
-_INSTANCE_TYPE = re.compile(r"ml\.(?P<family>[a-z0-9]+)\.(?P<size>medium|large|[0-9]*xlarge)")  # fullmatch: "$" takes a trailing "\n"
+_INSTANCE_TYPE = re.compile(
+    r"ml\.(?P<family>[a-z0-9]+)\.(?P<size>medium|large|[0-9]*xlarge)"
+)  # fullmatch: "$" takes a trailing "\n"
 
 
 class EmulatedTrainingJob(FakeTrainingJob):
@@ -123,8 +162,10 @@ class EmulatedTrainingJob(FakeTrainingJob):
         """StopTrainingJob: InProgress -> Stopping; the training run makes it Stopped."""
         with self._lock:
             if self.training_job_status != "InProgress":
-                raise ValidationError(message=f"The request was rejected because the training job is in status "
-                                              f"{self.training_job_status}.")  # fmt: skip
+                raise ValidationError(
+                    message=f"The request was rejected because the training job is in status "
+                    f"{self.training_job_status}."
+                )
             self.training_job_status = "Stopping"
             self._stop_requested.set()
             self._advance("Stopping", "Stopping the training job")
@@ -246,8 +287,10 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
 
     def create_training_job(self, training_job_name: str, **kwargs: Any) -> FakeTrainingJob:  # type: ignore[override]
         if training_job_name in self.training_jobs:
-            raise ValidationError(message=f"Training job names must be unique within an AWS account and region, "
-                                  f"and a training job with this name already exists ({training_job_name})")  # fmt: skip
+            raise ValidationError(
+                message=f"Training job names must be unique within an AWS account and region, "
+                f"and a training job with this name already exists ({training_job_name})"
+            )
         job = EmulatedTrainingJob(
             account_id=self.account_id, region_name=self.region_name, training_job_name=training_job_name, **kwargs
         )
@@ -257,7 +300,9 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
 
     def stop_training_job(self, training_job_name: str) -> None:
         job = self.training_jobs.get(training_job_name)
-        if job is None:  # as DescribeTrainingJob answers (moto's wording); SageMaker's training APIs say ValidationException
+        if (
+            job is None
+        ):  # as DescribeTrainingJob answers (moto's wording); SageMaker's training APIs say ValidationException
             arn = EmulatedTrainingJob.arn_formatter(training_job_name, self.account_id, self.region_name)
             raise ValidationError(message=f"Could not find training job '{arn}'.")
         job.request_stop()
@@ -267,14 +312,18 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
             arn = EmulatedEndpointConfig.arn_formatter(endpoint_config_name, self.account_id, self.region_name)
             raise ValidationError(message=f'Cannot create already existing endpoint configuration "{arn}".')
         config = EmulatedEndpointConfig(
-            account_id=self.account_id, region_name=self.region_name, endpoint_config_name=endpoint_config_name,
+            account_id=self.account_id,
+            region_name=self.region_name,
+            endpoint_config_name=endpoint_config_name,
             **kwargs,
-        )  # fmt: skip
+        )
         self.validate_production_variants(kwargs["production_variants"])
         self.endpoint_configs[endpoint_config_name] = config
         return config
 
-    def create_endpoint(self, endpoint_name: str, endpoint_config_name: str, tags: list[dict[str, str]]) -> FakeEndpoint:  # type: ignore[override]
+    def create_endpoint(
+        self, endpoint_name: str, endpoint_config_name: str, tags: list[dict[str, str]]
+    ) -> FakeEndpoint:  # type: ignore[override]
         if endpoint_name in self.endpoints:
             arn = EmulatedEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
             raise ValidationError(message=f'Cannot create already existing endpoint "{arn}".')
@@ -306,8 +355,10 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
             arn = EmulatedEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
             raise ValidationError(message=f"Could not find endpoint '{arn}'.")
         if endpoint.endpoint_status != "InService":
-            raise ValidationError(message=f"Cannot update in-progress endpoint '{endpoint.arn}' "
-                                  f"(status {endpoint.endpoint_status}); wait until it is InService.")  # fmt: skip
+            raise ValidationError(
+                message=f"Cannot update in-progress endpoint '{endpoint.arn}' "
+                f"(status {endpoint.endpoint_status}); wait until it is InService."
+            )
         config = self.describe_endpoint_config(endpoint_config_name)
         models = self._models_of(config)  # ValidationError before anything changes
         endpoint.endpoint_status = "Updating"
@@ -337,56 +388,86 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
                     v,
                     weight=float(changes[v.name].get("DesiredWeight", v.weight)),
                     instance_count=int(changes[v.name].get("DesiredInstanceCount") or v.instance_count),
-                ) if v.name in changes else v
+                )
+                if v.name in changes
+                else v
                 for v in deployment.variants
-            )  # fmt: skip
+            )
             endpoint.deployment = dataclasses.replace(deployment, variants=variants)  # one assignment, as an update
         return arn
 
     def create_transform_job(self, transform_job_name: str, model_name: str, **kwargs: Any) -> FakeTransformJob:  # type: ignore[override]
         if transform_job_name in self.transform_jobs:
-            raise ValidationError(message=f"Transform job names must be unique within an AWS account and region, and "
-                                  f"a transform job with this name already exists ({transform_job_name})")  # fmt: skip
+            raise ValidationError(
+                message=f"Transform job names must be unique within an AWS account and region, and "
+                f"a transform job with this name already exists ({transform_job_name})"
+            )
         model = self._models.get(model_name)
         if model is None:
             arn = f"arn:{self.partition}:sagemaker:{self.region_name}:{self.account_id}:model/{model_name}"
-            raise ValidationError(message=f"Could not find model \"{arn}\".")
+            raise ValidationError(message=f'Could not find model "{arn}".')
         job = EmulatedTransformJob(
-            account_id=self.account_id, region_name=self.region_name, transform_job_name=transform_job_name,
-            model_name=model_name, **kwargs,
-        )  # fmt: skip
+            account_id=self.account_id,
+            region_name=self.region_name,
+            transform_job_name=transform_job_name,
+            model_name=model_name,
+            **kwargs,
+        )
         self.transform_jobs[transform_job_name] = job
         TransformRun(job, model.response_object, self.account_id).start()
         return job
 
     def create_hyper_parameter_tuning_job(  # type: ignore[override]
-        self, hyper_parameter_tuning_job_name: str, hyper_parameter_tuning_job_config: dict[str, Any],
-        training_job_definition: dict[str, Any] | None, training_job_definitions: list[dict[str, Any]] | None,
-        warm_start_config: dict[str, Any] | None, tags: list[dict[str, str]] | None, autotune: dict[str, Any] | None,
-    ) -> str:  # fmt: skip
-        spec = TuningSpec.parse(hyper_parameter_tuning_job_config, training_job_definition, training_job_definitions,
-                                warm_start_config, autotune)  # fmt: skip
-        in_progress = sum(getattr(j, "hyper_parameter_tuning_job_status", None) in ("InProgress", "Stopping")
-                          for j in list(self.hyper_parameter_tuning_jobs.values()))  # fmt: skip
+        self,
+        hyper_parameter_tuning_job_name: str,
+        hyper_parameter_tuning_job_config: dict[str, Any],
+        training_job_definition: dict[str, Any] | None,
+        training_job_definitions: list[dict[str, Any]] | None,
+        warm_start_config: dict[str, Any] | None,
+        tags: list[dict[str, str]] | None,
+        autotune: dict[str, Any] | None,
+    ) -> str:
+        spec = TuningSpec.parse(
+            hyper_parameter_tuning_job_config,
+            training_job_definition,
+            training_job_definitions,
+            warm_start_config,
+            autotune,
+        )
+        in_progress = sum(
+            getattr(j, "hyper_parameter_tuning_job_status", None) in ("InProgress", "Stopping")
+            for j in list(self.hyper_parameter_tuning_jobs.values())
+        )
         if in_progress >= MAX_TUNING_JOBS_IN_PROGRESS:
-            raise ResourceLimitExceeded(f"The account-level service limit 'Number of parallel (concurrent) "
-                                        f"hyperparameter tuning jobs' is {MAX_TUNING_JOBS_IN_PROGRESS} Jobs, with "
-                                        f"current utilization of {in_progress} Jobs and a request delta of 1 Jobs. "
-                                        "Please use AWS Service Quotas to request an increase for this quota.")  # fmt: skip
+            raise ResourceLimitExceeded(
+                f"The account-level service limit 'Number of parallel (concurrent) "
+                f"hyperparameter tuning jobs' is {MAX_TUNING_JOBS_IN_PROGRESS} Jobs, with "
+                f"current utilization of {in_progress} Jobs and a request delta of 1 Jobs. "
+                "Please use AWS Service Quotas to request an increase for this quota."
+            )
         job = EmulatedTuningJob(
-            spec, hyper_parameter_tuning_job_name=hyper_parameter_tuning_job_name,
-            hyper_parameter_tuning_job_config=hyper_parameter_tuning_job_config, region_name=self.region_name,
-            account_id=self.account_id, training_job_definition=training_job_definition,
-            training_job_definitions=training_job_definitions, warm_start_config=warm_start_config, tags=tags,
+            spec,
+            hyper_parameter_tuning_job_name=hyper_parameter_tuning_job_name,
+            hyper_parameter_tuning_job_config=hyper_parameter_tuning_job_config,
+            region_name=self.region_name,
+            account_id=self.account_id,
+            training_job_definition=training_job_definition,
+            training_job_definitions=training_job_definitions,
+            warm_start_config=warm_start_config,
+            tags=tags,
             autotune=autotune,
-        )  # fmt: skip
+        )
         self.hyper_parameter_tuning_jobs[hyper_parameter_tuning_job_name] = job
         TuningRun(job, self).start()
         return job.arn
 
     def list_training_jobs_for_hyper_parameter_tuning_job(
-        self, name: str, status_equals: str | None = None, sort_by: str | None = None, sort_order: str | None = None,
-    ) -> list[dict[str, Any]]:  # fmt: skip
+        self,
+        name: str,
+        status_equals: str | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+    ) -> list[dict[str, Any]]:
         job = self.hyper_parameter_tuning_jobs.get(name)
         if not isinstance(job, EmulatedTuningJob):
             raise ResourceNotFound(message=f"Could not find hyper parameter tuning job '{name}'.")
@@ -396,8 +477,10 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
         key = {
             "Name": lambda s: s["TrainingJobName"],
             "Status": lambda s: s["TrainingJobStatus"],
-            "FinalObjectiveMetricValue": lambda s: s.get("FinalHyperParameterTuningJobObjectiveMetric", {}).get("Value", float("-inf")),
-        }.get(sort_by or "Name", lambda s: s["CreationTime"])  # fmt: skip
+            "FinalObjectiveMetricValue": lambda s: s.get("FinalHyperParameterTuningJobObjectiveMetric", {}).get(
+                "Value", float("-inf")
+            ),
+        }.get(sort_by or "Name", lambda s: s["CreationTime"])
         return sorted(summaries, key=key, reverse=sort_order == "Descending")  # SageMaker's defaults: Name, Ascending
 
     def stop_transform_job(self, transform_job_name: str) -> None:
@@ -420,16 +503,20 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
         job = self.hyper_parameter_tuning_jobs.get(hyper_parameter_tuning_job_name)
         status = getattr(job, "hyper_parameter_tuning_job_status", None)
         if isinstance(job, EmulatedTuningJob) and status in ("InProgress", "Stopping"):
-            raise ValidationError(message=f"The request was rejected because the tuning job is in status {status}; "
-                                  "stop it (StopHyperParameterTuningJob) and delete it once it is Stopped.")  # fmt: skip
+            raise ValidationError(
+                message=f"The request was rejected because the tuning job is in status {status}; "
+                "stop it (StopHyperParameterTuningJob) and delete it once it is Stopped."
+            )
         super().delete_hyper_parameter_tuning_job(hyper_parameter_tuning_job_name)
 
     def create_processing_job(self, processing_job_name: str, **kwargs: Any) -> Any:  # type: ignore[override]
         """Recorded as SageMaker records it, then Failed: a processing job runs an arbitrary container."""
         if processing_job_name in self.processing_jobs:
             arn = self.processing_jobs[processing_job_name].arn
-            raise ValidationError(message=f"Job name must be unique within an AWS account and region, and a job "
-                                  f"with this name already exists ({arn})")  # fmt: skip
+            raise ValidationError(
+                message=f"Job name must be unique within an AWS account and region, and a job "
+                f"with this name already exists ({arn})"
+            )
         job = super().create_processing_job(processing_job_name=processing_job_name, **kwargs)
         image = ((kwargs.get("app_specification") or {}).get("ImageUri")) or "(none)"
         job.processing_job_status = "Failed"
@@ -444,8 +531,9 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
     def stop_processing_job(self, processing_job_name: str) -> None:
         job = self.processing_jobs.get(processing_job_name)
         if job is not None and job.processing_job_status not in ("InProgress", "Stopping"):
-            raise ValidationError(message=f"The request was rejected because the processing job is in status "
-                                  f"{job.processing_job_status}.")  # fmt: skip
+            raise ValidationError(
+                message=f"The request was rejected because the processing job is in status {job.processing_job_status}."
+            )
         super().stop_processing_job(processing_job_name)
 
     def _models_of(self, config: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -480,4 +568,3 @@ class SageMakerEmulatorBackend(SageMakerModelBackend):
                 endpoint.last_modified_time = utcnow()
 
         threading.Thread(target=load, name=f"endpoint-{endpoint.endpoint_name}", daemon=True).start()
-

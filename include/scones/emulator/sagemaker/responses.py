@@ -12,10 +12,9 @@ moto reads members without checking, and a request boto3 would have refused clie
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
 from functools import cache
+from typing import Any
 
 from botocore.model import OperationNotFoundError
 from botocore.validate import ParamValidator

@@ -36,39 +36,98 @@ __all__ = ["MOTO_VERSION", "SeamMoved", "add_control_route", "check_seams", "ins
 
 #: (owner, method, the parameters we rely on, in order)
 _OVERRIDDEN_METHODS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("sagemaker", "create_training_job", (
-        "training_job_name", "hyper_parameters", "algorithm_specification", "role_arn",
-        "input_data_config", "output_data_config", "resource_config", "vpc_config",
-        "stopping_condition", "tags", "enable_network_isolation",
-        "enable_inter_container_traffic_encryption", "enable_managed_spot_training",
-        "checkpoint_config", "debug_hook_config", "debug_rule_configurations",
-        "tensor_board_output_config", "experiment_config",
-    )),
-    ("sagemaker", "create_endpoint_config", (
-        "endpoint_config_name", "production_variants", "data_capture_config",
-        "async_inference_config", "tags", "kms_key_id",
-    )),
+    (
+        "sagemaker",
+        "create_training_job",
+        (
+            "training_job_name",
+            "hyper_parameters",
+            "algorithm_specification",
+            "role_arn",
+            "input_data_config",
+            "output_data_config",
+            "resource_config",
+            "vpc_config",
+            "stopping_condition",
+            "tags",
+            "enable_network_isolation",
+            "enable_inter_container_traffic_encryption",
+            "enable_managed_spot_training",
+            "checkpoint_config",
+            "debug_hook_config",
+            "debug_rule_configurations",
+            "tensor_board_output_config",
+            "experiment_config",
+        ),
+    ),
+    (
+        "sagemaker",
+        "create_endpoint_config",
+        (
+            "endpoint_config_name",
+            "production_variants",
+            "data_capture_config",
+            "async_inference_config",
+            "tags",
+            "kms_key_id",
+        ),
+    ),
     ("sagemaker", "create_endpoint", ("endpoint_name", "endpoint_config_name", "tags")),
     ("sagemaker", "describe_endpoint", ("endpoint_name",)),
     ("sagemaker", "delete_endpoint", ("endpoint_name",)),
     ("sagemaker", "describe_training_job", ("training_job_name",)),
-    ("sagemaker", "create_transform_job", (
-        "transform_job_name", "model_name", "max_concurrent_transforms", "model_client_config",
-        "max_payload_in_mb", "batch_strategy", "environment", "transform_input", "transform_output",
-        "data_capture_config", "transform_resources", "data_processing", "tags", "experiment_config",
-    )),
-    ("sagemaker", "create_processing_job", (
-        "app_specification", "experiment_config", "network_config", "processing_inputs", "processing_job_name",
-        "processing_output_config", "role_arn", "tags", "stopping_condition",
-    )),
+    (
+        "sagemaker",
+        "create_transform_job",
+        (
+            "transform_job_name",
+            "model_name",
+            "max_concurrent_transforms",
+            "model_client_config",
+            "max_payload_in_mb",
+            "batch_strategy",
+            "environment",
+            "transform_input",
+            "transform_output",
+            "data_capture_config",
+            "transform_resources",
+            "data_processing",
+            "tags",
+            "experiment_config",
+        ),
+    ),
+    (
+        "sagemaker",
+        "create_processing_job",
+        (
+            "app_specification",
+            "experiment_config",
+            "network_config",
+            "processing_inputs",
+            "processing_job_name",
+            "processing_output_config",
+            "role_arn",
+            "tags",
+            "stopping_condition",
+        ),
+    ),
     ("sagemaker", "stop_processing_job", ("processing_job_name",)),
     ("sagemaker", "update_endpoint_weights_and_capacities", ("endpoint_name", "desired_weights_and_capacities")),
-    ("sagemaker", "create_hyper_parameter_tuning_job", (
-        "hyper_parameter_tuning_job_name", "hyper_parameter_tuning_job_config", "training_job_definition",
-        "training_job_definitions", "warm_start_config", "tags", "autotune",
-    )),
+    (
+        "sagemaker",
+        "create_hyper_parameter_tuning_job",
+        (
+            "hyper_parameter_tuning_job_name",
+            "hyper_parameter_tuning_job_config",
+            "training_job_definition",
+            "training_job_definitions",
+            "warm_start_config",
+            "tags",
+            "autotune",
+        ),
+    ),
     ("sagemaker-runtime", "invoke_endpoint", ("endpoint_name", "unique_repr")),
-)  # fmt: skip
+)
 
 
 def _backend_dicts() -> dict[str, Any]:
@@ -136,15 +195,23 @@ def check_seams() -> None:
     ):
         problems += [f"{cls.__name__}.{a} is gone" for a in attrs if not hasattr(cls, a)]
     backend = SageMakerModelBackend("us-east-1", "123456789012")
-    for attribute in ("_models", "training_jobs", "transform_jobs", "processing_jobs", "hyper_parameter_tuning_jobs",
-                      "endpoints"):  # fmt: skip
+    for attribute in (
+        "_models",
+        "training_jobs",
+        "transform_jobs",
+        "processing_jobs",
+        "hyper_parameter_tuning_jobs",
+        "endpoints",
+    ):
         if not isinstance(getattr(backend, attribute, None), dict):
             problems.append(f"SageMakerModelBackend().{attribute} is no longer a dict of resources by name")
-    for action, method in (("UpdateEndpoint", "update_endpoint"), ("StopTrainingJob", "stop_training_job"),
-                           ("ListTrainingJobsForHyperParameterTuningJob",
-                            "list_training_jobs_for_hyper_parameter_tuning_job"),
-                           ("StopTransformJob", "stop_transform_job"),
-                           ("StopHyperParameterTuningJob", "stop_hyper_parameter_tuning_job")):  # fmt: skip
+    for action, method in (
+        ("UpdateEndpoint", "update_endpoint"),
+        ("StopTrainingJob", "stop_training_job"),
+        ("ListTrainingJobsForHyperParameterTuningJob", "list_training_jobs_for_hyper_parameter_tuning_job"),
+        ("StopTransformJob", "stop_transform_job"),
+        ("StopHyperParameterTuningJob", "stop_hyper_parameter_tuning_job"),
+    ):
         if hasattr(SageMakerResponse, method):
             problems.append(f"moto now implements {action}: review responses.py, ours may be redundant")
     if problems:

@@ -44,10 +44,10 @@ class ObjectStore:
         self.account_id = account_id
 
     @property
-    def _s3(self):  # noqa: ANN202 - moto's S3Backend
+    def _s3(self):
         return seams.s3_backend(self.account_id)
 
-    def _bucket(self, uri: S3Uri):  # noqa: ANN202 - moto's FakeBucket
+    def _bucket(self, uri: S3Uri):
         from moto.s3.exceptions import MissingBucket
 
         try:

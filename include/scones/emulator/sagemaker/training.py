@@ -29,7 +29,14 @@ import numpy as np
 
 from scones.emulator.sagemaker import seams
 from scones.emulator.sagemaker.exceptions import TrainingFailed, TrainingStopped
-from scones.emulator.sagemaker.learner import IMAGE_SIZE, OPTIMIZERS, EpochReport, ImageClassifier, SGDSettings, decode_image
+from scones.emulator.sagemaker.learner import (
+    IMAGE_SIZE,
+    OPTIMIZERS,
+    EpochReport,
+    ImageClassifier,
+    SGDSettings,
+    decode_image,
+)
 from scones.emulator.sagemaker.learner.images import UndecodableImage
 from scones.emulator.sagemaker.storage import ObjectMissing, ObjectStore, S3Uri
 
@@ -53,11 +60,23 @@ METRIC_DEFINITIONS = [
 
 #: Hyperparameters of the real network that the compact learner has no counterpart for.
 NOT_APPLICABLE = (
-    "num_layers", "use_pretrained_model", "augmentation_type", "precision_dtype", "multi_label",
-    "checkpoint_frequency", "early_stopping", "early_stopping_min_epochs", "early_stopping_patience",
-    "early_stopping_tolerance", "kv_store", "lr_scheduler_factor", "lr_scheduler_step", "resize",
-    "top_k", "use_weighted_loss",
-)  # fmt: skip
+    "num_layers",
+    "use_pretrained_model",
+    "augmentation_type",
+    "precision_dtype",
+    "multi_label",
+    "checkpoint_frequency",
+    "early_stopping",
+    "early_stopping_min_epochs",
+    "early_stopping_patience",
+    "early_stopping_tolerance",
+    "kv_store",
+    "lr_scheduler_factor",
+    "lr_scheduler_step",
+    "resize",
+    "top_k",
+    "use_weighted_loss",
+)
 
 #: One training at a time: two would only share the same two cores, each twice as slow.
 CPU_SLOTS = threading.BoundedSemaphore(1)
@@ -86,7 +105,7 @@ class Hyperparameters:
             if required not in raw:
                 raise TrainingFailed(
                     f"the image-classification algorithm requires the hyperparameter {required!r}; "
-                    "set it in HyperParameters (as a string, e.g. \"2\")"
+                    'set it in HyperParameters (as a string, e.g. "2")'
                 )
         defaults = SGDSettings()
         sgd = SGDSettings(
@@ -107,7 +126,9 @@ class Hyperparameters:
         try:
             channels, height, width = (int(v) for v in shape.split(","))
         except ValueError:
-            raise TrainingFailed(f"hyperparameter 'image_shape' is {shape!r}; write it as \"channels,height,width\", e.g. \"3,32,32\"") from None  # fmt: skip
+            raise TrainingFailed(
+                f'hyperparameter \'image_shape\' is {shape!r}; write it as "channels,height,width", e.g. "3,32,32"'
+            ) from None
         if channels not in (1, 3) or height < 1 or width < 1:
             raise TrainingFailed(f"hyperparameter 'image_shape' {shape!r}: channels must be 1 or 3 and sizes positive")
         return cls(
@@ -133,9 +154,14 @@ def _integer(raw: dict[str, str], name: str, default: int, minimum: int) -> int:
 
 
 def _number(
-    raw: dict[str, str], name: str, default: float, low: float, high: float,
-    open_low: bool = False, open_high: bool = False,
-) -> float:  # fmt: skip
+    raw: dict[str, str],
+    name: str,
+    default: float,
+    low: float,
+    high: float,
+    open_low: bool = False,
+    open_high: bool = False,
+) -> float:
     text = raw.get(name)
     if text is None:
         return default
@@ -229,18 +255,26 @@ class TrainingRun:
             if params.ignored:
                 say("Not applicable to the compact model, ignored: " + ", ".join(params.ignored))
             if params.image_shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
-                say(f"image_shape is {params.image_shape}; the compact model works on {IMAGE_SIZE}x{IMAGE_SIZE} "
-                    "images and resizes others")  # fmt: skip
+                say(
+                    f"image_shape is {params.image_shape}; the compact model works on {IMAGE_SIZE}x{IMAGE_SIZE} "
+                    "images and resizes others"
+                )
             train = self._read("train", channels, params.num_classes)
             validation = self._read("validation", channels, params.num_classes)
-            say(f"Read {len(train.labels)} training and {len(validation.labels)} validation images "
-                f"({params.num_classes} classes) from {channels['train']} and {channels['validation']}")  # fmt: skip
+            say(
+                f"Read {len(train.labels)} training and {len(validation.labels)} validation images "
+                f"({params.num_classes} classes) from {channels['train']} and {channels['validation']}"
+            )
             if len(train.labels) != params.num_training_samples:
-                say(f"WARNING: num_training_samples is {params.num_training_samples} but train.lst lists "
-                    f"{len(train.labels)} images; training on all {len(train.labels)}")  # fmt: skip
+                say(
+                    f"WARNING: num_training_samples is {params.num_training_samples} but train.lst lists "
+                    f"{len(train.labels)} images; training on all {len(train.labels)}"
+                )
             missing = sorted(set(range(params.num_classes)) - set(train.labels.tolist()))
             if missing:
-                raise TrainingFailed(f"num_classes is {params.num_classes} but train.lst has no image of label(s) {missing}")
+                raise TrainingFailed(
+                    f"num_classes is {params.num_classes} but train.lst has no image of label(s) {missing}"
+                )
 
             job.advance("Training", "Training image download completed. Training in progress.")
             started = time.monotonic()
@@ -254,9 +288,14 @@ class TrainingRun:
                 job.record_epoch(report)
 
             model = ImageClassifier.fit(
-                train.images, train.labels, params.num_classes, params.sgd,
-                validation=(validation.images, validation.labels), on_epoch=on_epoch, say=say,
-            )  # fmt: skip
+                train.images,
+                train.labels,
+                params.num_classes,
+                params.sgd,
+                validation=(validation.images, validation.labels),
+                on_epoch=on_epoch,
+                say=say,
+            )
             say(f"Training took {time.monotonic() - started:.1f} s")
 
         self._unless_stopped()
@@ -285,12 +324,15 @@ class TrainingRun:
         for name in CHANNELS:
             source = (by_name[name].get("DataSource") or {}).get("S3DataSource") or {}
             if source.get("S3DataType", "S3Prefix") != "S3Prefix":
-                raise TrainingFailed(f"channel {name!r} uses S3DataType {source.get('S3DataType')!r}; "
-                                     "the emulator reads S3Prefix channels only")  # fmt: skip
+                raise TrainingFailed(
+                    f"channel {name!r} uses S3DataType {source.get('S3DataType')!r}; "
+                    "the emulator reads S3Prefix channels only"
+                )
             content_type = by_name[name].get("ContentType", "application/x-image")
             if content_type == "application/x-recordio":
-                raise TrainingFailed(f"channel {name!r} is RecordIO; the emulator reads .lst mode "
-                                     "(ContentType application/x-image) only")  # fmt: skip
+                raise TrainingFailed(
+                    f"channel {name!r} is RecordIO; the emulator reads .lst mode (ContentType application/x-image) only"
+                )
             try:
                 prefixes[name] = S3Uri.parse(source.get("S3Uri", ""))
             except ValueError as exc:
@@ -322,7 +364,9 @@ def read_manifest(store: ObjectStore, prefix: S3Uri, num_classes: int) -> list[t
     except ObjectMissing as exc:
         raise TrainingFailed(str(exc)) from None
     if not files:
-        raise TrainingFailed(f"no .lst manifest under {prefix}; the channel must hold one (index, label, path per line)")
+        raise TrainingFailed(
+            f"no .lst manifest under {prefix}; the channel must hold one (index, label, path per line)"
+        )
     entries = []
     for uri in files:
         text = store.get(uri).decode("utf-8", errors="replace")
@@ -337,7 +381,9 @@ def read_manifest(store: ObjectStore, prefix: S3Uri, num_classes: int) -> list[t
             except ValueError:
                 label_value = float("nan")
             if not label_value.is_integer() or not 0 <= label_value < num_classes:
-                raise TrainingFailed(f"{uri} line {number}: label {fields[1]!r} is not an integer in 0..{num_classes - 1}")
+                raise TrainingFailed(
+                    f"{uri} line {number}: label {fields[1]!r} is not an integer in 0..{num_classes - 1}"
+                )
             entries.append((number, int(label_value), fields[-1].strip()))
     if not entries:
         raise TrainingFailed(f"the manifest(s) under {prefix} list no images")
@@ -366,4 +412,3 @@ def unpack_model(archive: bytes) -> ImageClassifier:
     if data is None:
         raise ValueError(f"{MODEL_MEMBER} in the archive is not a file")
     return ImageClassifier.from_bytes(data)
-

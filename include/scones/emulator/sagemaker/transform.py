@@ -88,8 +88,10 @@ class EmulatedTransformJob(FakeTransformJob):
         """StopTransformJob: InProgress -> Stopping; the run makes it Stopped."""
         with self._lock:
             if self.transform_job_status != "InProgress":
-                raise ValidationError(message=f"The request was rejected because the transform job is in status "
-                                              f"{self.transform_job_status}.")  # fmt: skip
+                raise ValidationError(
+                    message=f"The request was rejected because the transform job is in status "
+                    f"{self.transform_job_status}."
+                )
             self.transform_job_status = "Stopping"
             self._stop_requested.set()
 
@@ -185,30 +187,40 @@ class TransformRun:
         source = (transform_input.get("DataSource") or {}).get("S3DataSource") or {}  # type: ignore[union-attr]
         content_type = str(transform_input.get("ContentType") or "application/x-image").split(";")[0].strip().lower()
         if content_type not in IMAGE_CONTENT_TYPES:
-            raise TransformFailed(f"ContentType {content_type!r} is not an input of the {ALGORITHM} algorithm; "
-                                  f"use one of {', '.join(IMAGE_CONTENT_TYPES)}")  # fmt: skip
+            raise TransformFailed(
+                f"ContentType {content_type!r} is not an input of the {ALGORITHM} algorithm; "
+                f"use one of {', '.join(IMAGE_CONTENT_TYPES)}"
+            )
         split_type = transform_input.get("SplitType") or "None"
         if split_type not in ("None", "Line"):
-            raise TransformFailed(f"SplitType {split_type!r} is not read by the local emulator; use None (one image "
-                                  "per object) or Line")  # fmt: skip
+            raise TransformFailed(
+                f"SplitType {split_type!r} is not read by the local emulator; use None (one image per object) or Line"
+            )
         if (transform_input.get("CompressionType") or "None") != "None":
-            raise TransformFailed("CompressionType Gzip is not read by the local emulator; upload the images uncompressed")
+            raise TransformFailed(
+                "CompressionType Gzip is not read by the local emulator; upload the images uncompressed"
+            )
         if any(v not in (None, "", "$", "None") for v in (job.data_processing or {}).values()):
-            raise TransformFailed("DataProcessing (InputFilter, JoinSource, OutputFilter) applies to JSON and CSV "
-                                  "records; the image-classification input has none: leave it out")  # fmt: skip
+            raise TransformFailed(
+                "DataProcessing (InputFilter, JoinSource, OutputFilter) applies to JSON and CSV "
+                "records; the image-classification input has none: leave it out"
+            )
         if job.data_capture_config:
             raise TransformFailed("DataCaptureConfig for batch transform is not supported by the local emulator")
         output = job.transform_output or {}
         accept = str(output.get("Accept") or "application/json").split(";")[0].strip().lower()
         if accept not in ACCEPT_TYPES:
-            raise TransformFailed(f"Accept {accept!r} is not an output of the {ALGORITHM} algorithm; "
-                                  f"use one of {', '.join(ACCEPT_TYPES)}")  # fmt: skip
+            raise TransformFailed(
+                f"Accept {accept!r} is not an output of the {ALGORITHM} algorithm; use one of {', '.join(ACCEPT_TYPES)}"
+            )
         try:
             output_uri = S3Uri.parse(str(output.get("S3OutputPath", "")))
         except ValueError as exc:
             raise TransformFailed(f"TransformOutput.S3OutputPath: {exc}") from None
         max_payload_mb = DEFAULT_MAX_PAYLOAD_MB if job.max_payload_in_mb is None else int(job.max_payload_in_mb)
-        concurrency = int(job.max_concurrent_transforms or 1) * int((job.transform_resources or {}).get("InstanceCount", 1))
+        concurrency = int(job.max_concurrent_transforms or 1) * int(
+            (job.transform_resources or {}).get("InstanceCount", 1)
+        )
         return TransformPlan(
             inputs=tuple(self._inputs(source)),
             output=output_uri,
@@ -229,12 +241,13 @@ class TransformRun:
         try:
             if data_type == "S3Prefix":
                 base = uri.key.rsplit("/", 1)[0] + "/" if "/" in uri.key else ""
-                inputs = [InputObject(o, o.key[len(base):]) for o in self.store.list(uri) if not o.key.endswith("/")]
+                inputs = [InputObject(o, o.key[len(base) :]) for o in self.store.list(uri) if not o.key.endswith("/")]
             elif data_type == "ManifestFile":
                 inputs = self._manifest(uri)
             else:
-                raise TransformFailed(f"S3DataType {data_type!r} is not read by the local emulator; use S3Prefix or "
-                                      "ManifestFile")  # fmt: skip
+                raise TransformFailed(
+                    f"S3DataType {data_type!r} is not read by the local emulator; use S3Prefix or ManifestFile"
+                )
         except ObjectMissing as exc:
             raise TransformFailed(str(exc)) from None
         if not inputs:
@@ -247,8 +260,10 @@ class TransformRun:
             prefix = S3Uri.parse(entries[0]["prefix"])
             relatives = [str(e) for e in entries[1:]]
         except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise TransformFailed(f"{uri} is not a manifest: a JSON list of {{\"prefix\": \"s3://...\"}} then keys "
-                                  f"relative to it ({type(exc).__name__}: {exc})") from None  # fmt: skip
+            raise TransformFailed(
+                f'{uri} is not a manifest: a JSON list of {{"prefix": "s3://..."}} then keys '
+                f"relative to it ({type(exc).__name__}: {exc})"
+            ) from None
         return [InputObject(prefix.child(relative), relative.lstrip("/")) for relative in relatives]
 
     def transform(self, plan: TransformPlan, model: ImageClassifier) -> int:
@@ -303,8 +318,10 @@ class TransformRun:
         limit = plan.max_payload_bytes
         for record in records:
             if limit and len(record) > limit:
-                raise TransformFailed(f"a record of {item.uri} is {len(record)} bytes, more than MaxPayloadInMB "
-                                      f"({limit // (1024 * 1024)} MB)")  # fmt: skip
+                raise TransformFailed(
+                    f"a record of {item.uri} is {len(record)} bytes, more than MaxPayloadInMB "
+                    f"({limit // (1024 * 1024)} MB)"
+                )
         if not plan.multi_record or not plan.split_lines:
             return records
         batches: list[list[bytes]] = [[]]

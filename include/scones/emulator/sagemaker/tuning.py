@@ -70,9 +70,11 @@ LIVE_TRAININGS = threading.BoundedSemaphore(4)
 
 def _quota(name: str, limit: int, requested: int, unit: str = "Jobs") -> ResourceLimitExceeded:
     """SageMaker's wording for a request beyond a service quota."""
-    return ResourceLimitExceeded(f"The account-level service limit '{name}' is {limit} {unit}, with current "
-                                 f"utilization of 0 {unit} and a request delta of {requested} {unit}. Please use "
-                                 "AWS Service Quotas to request an increase for this quota.")  # fmt: skip
+    return ResourceLimitExceeded(
+        f"The account-level service limit '{name}' is {limit} {unit}, with current "
+        f"utilization of 0 {unit} and a request delta of {requested} {unit}. Please use "
+        "AWS Service Quotas to request an increase for this quota."
+    )
 
 
 @dataclass(frozen=True)
@@ -112,21 +114,36 @@ class TuningSpec:
     definition: dict[str, Any]
 
     @classmethod
-    def parse(cls, config: dict[str, Any], definition: dict[str, Any] | None, definitions: list[Any] | None,
-              warm_start: Any, autotune: Any) -> TuningSpec:  # fmt: skip
+    def parse(
+        cls,
+        config: dict[str, Any],
+        definition: dict[str, Any] | None,
+        definitions: list[Any] | None,
+        warm_start: Any,
+        autotune: Any,
+    ) -> TuningSpec:
         if definitions or not definition:
-            raise ValidationError(message="The local emulator tunes one TrainingJobDefinition; TrainingJobDefinitions "
-                                  "(several algorithms) is not supported")  # fmt: skip
+            raise ValidationError(
+                message="The local emulator tunes one TrainingJobDefinition; TrainingJobDefinitions "
+                "(several algorithms) is not supported"
+            )
         if warm_start or autotune:
             raise ValidationError(message="WarmStartConfig and Autotune are not supported by the local emulator")
         requested = config.get("Strategy", "Bayesian")
         if requested not in ("Random", "Grid", "Bayesian"):
-            raise ValidationError(message=f"Strategy {requested} is not supported by the local emulator; use Random, "
-                                  "Grid or Bayesian (which it runs as Random)")  # fmt: skip
+            raise ValidationError(
+                message=f"Strategy {requested} is not supported by the local emulator; use Random, "
+                "Grid or Bayesian (which it runs as Random)"
+            )
         objective = config.get("HyperParameterTuningJobObjective") or {}
-        if objective.get("MetricName") not in OBJECTIVE_METRICS or objective.get("Type") not in ("Maximize", "Minimize"):
-            raise ValidationError(message=f"HyperParameterTuningJobObjective {objective!r}: the {ALGORITHM} algorithm "
-                                  f"emits {', '.join(OBJECTIVE_METRICS)}; Type is Maximize or Minimize")  # fmt: skip
+        if objective.get("MetricName") not in OBJECTIVE_METRICS or objective.get("Type") not in (
+            "Maximize",
+            "Minimize",
+        ):
+            raise ValidationError(
+                message=f"HyperParameterTuningJobObjective {objective!r}: the {ALGORITHM} algorithm "
+                f"emits {', '.join(OBJECTIVE_METRICS)}; Type is Maximize or Minimize"
+            )
         ranges = _ranges(config.get("ParameterRanges") or {})
         static = definition.get("StaticHyperParameters") or {}
         clash = sorted({r.name for r in ranges} & set(static))
@@ -135,18 +152,31 @@ class TuningSpec:
         limits = config.get("ResourceLimits") or {}
         max_parallel = int(limits.get("MaxParallelTrainingJobs") or 0)
         if max_parallel > MAX_PARALLEL_TRAINING_JOBS:
-            raise _quota("Number of parallel training jobs per hyperparameter tuning job", MAX_PARALLEL_TRAINING_JOBS,
-                         max_parallel)  # fmt: skip
-        if limits.get("MaxNumberOfTrainingJobs") and int(limits["MaxNumberOfTrainingJobs"]) > MAX_TRAINING_JOBS[requested]:
-            raise _quota(f"[{requested} search] Number of training jobs per hyperparameter tuning job",
-                         MAX_TRAINING_JOBS[requested], int(limits["MaxNumberOfTrainingJobs"]))  # fmt: skip
+            raise _quota(
+                "Number of parallel training jobs per hyperparameter tuning job",
+                MAX_PARALLEL_TRAINING_JOBS,
+                max_parallel,
+            )
+        if (
+            limits.get("MaxNumberOfTrainingJobs")
+            and int(limits["MaxNumberOfTrainingJobs"]) > MAX_TRAINING_JOBS[requested]
+        ):
+            raise _quota(
+                f"[{requested} search] Number of training jobs per hyperparameter tuning job",
+                MAX_TRAINING_JOBS[requested],
+                int(limits["MaxNumberOfTrainingJobs"]),
+            )
         if requested == "Grid":
             if any(r.kind != "Categorical" for r in ranges):
                 raise ValidationError(message="Grid search takes CategoricalParameterRanges only")
             grid_size = math.prod(len(r.values) for r in ranges)
             if not limits.get("MaxNumberOfTrainingJobs") and grid_size > MAX_TRAINING_JOBS["Grid"]:
-                raise _quota("[Grid search] Number of training jobs per hyperparameter tuning job (inferred from the "
-                             "search space)", MAX_TRAINING_JOBS["Grid"], grid_size)  # fmt: skip
+                raise _quota(
+                    "[Grid search] Number of training jobs per hyperparameter tuning job (inferred from the "
+                    "search space)",
+                    MAX_TRAINING_JOBS["Grid"],
+                    grid_size,
+                )
             max_jobs = min(grid_size, int(limits.get("MaxNumberOfTrainingJobs") or grid_size))
         else:
             if not limits.get("MaxNumberOfTrainingJobs"):
@@ -155,10 +185,15 @@ class TuningSpec:
         if max_jobs < 1 or max_parallel < 1:
             raise ValidationError(message="MaxNumberOfTrainingJobs and MaxParallelTrainingJobs must be at least 1")
         return cls(
-            strategy="Grid" if requested == "Grid" else "Random", requested_strategy=requested,
-            objective_type=objective["Type"], objective_metric=objective["MetricName"], max_jobs=max_jobs,
-            max_parallel=max_parallel, ranges=ranges, definition=definition,
-        )  # fmt: skip
+            strategy="Grid" if requested == "Grid" else "Random",
+            requested_strategy=requested,
+            objective_type=objective["Type"],
+            objective_metric=objective["MetricName"],
+            max_jobs=max_jobs,
+            max_parallel=max_parallel,
+            ranges=ranges,
+            definition=definition,
+        )
 
     def candidates(self, seed: str) -> Iterator[dict[str, str]]:
         """The tuned hyperparameters of each training job, in launch order, drawn as they are asked for."""
@@ -180,7 +215,9 @@ def _ranges(spec: dict[str, Any]) -> tuple[ParameterRange, ...]:
             except (KeyError, ValueError):
                 raise ValidationError(message=f"{kind} range {item!r} needs numeric MinValue and MaxValue") from None
             if low > high or (scaling == "Logarithmic" and low <= 0) or (scaling == "ReverseLogarithmic" and high >= 1):
-                raise ValidationError(message=f"{kind} range {item['Name']}: [{low}, {high}] does not fit ScalingType {scaling}")
+                raise ValidationError(
+                    message=f"{kind} range {item['Name']}: [{low}, {high}] does not fit ScalingType {scaling}"
+                )
             ranges.append(ParameterRange(item["Name"], kind, low, high, scaling=scaling))
     for item in spec.get("CategoricalParameterRanges") or []:
         if not item.get("Values"):
@@ -200,8 +237,9 @@ class EmulatedTuningJob(HyperParameterTuningJob):
         self.spec = spec
         self.hyper_parameter_tuning_job_status = "InProgress"
         self.hyper_parameter_tuning_end_time = None
-        self.training_job_status_counters = dict.fromkeys(("Completed", "InProgress", "RetryableError",
-                                                           "NonRetryableError", "Stopped"), 0)  # fmt: skip
+        self.training_job_status_counters = dict.fromkeys(
+            ("Completed", "InProgress", "RetryableError", "NonRetryableError", "Stopped"), 0
+        )
         self.objective_status_counters = dict.fromkeys(("Succeeded", "Pending", "Failed"), 0)
         self.best_training_job = None
         self.OverallBestTrainingJob = None
@@ -211,15 +249,22 @@ class EmulatedTuningJob(HyperParameterTuningJob):
         self.training_job_names: list[str] = []
         self._stop_requested = threading.Event()
         if spec.requested_strategy != spec.strategy:
-            self.tags = [*(self.tags or []), {"Key": STRATEGY_TAG, "Value": f"{spec.requested_strategy} runs as "
-                                              f"{spec.strategy} search in the local emulator"}]  # fmt: skip
+            self.tags = [
+                *(self.tags or []),
+                {
+                    "Key": STRATEGY_TAG,
+                    "Value": f"{spec.requested_strategy} runs as {spec.strategy} search in the local emulator",
+                },
+            ]
 
     def request_stop(self) -> None:
         """StopHyperParameterTuningJob: InProgress -> Stopping; the run stops its training jobs, then Stopped."""
         with self._lock:
             if self.hyper_parameter_tuning_job_status != "InProgress":
-                raise ValidationError(message=f"The request was rejected because the tuning job is in status "
-                                              f"{self.hyper_parameter_tuning_job_status}.")  # fmt: skip
+                raise ValidationError(
+                    message=f"The request was rejected because the tuning job is in status "
+                    f"{self.hyper_parameter_tuning_job_status}."
+                )
             self.hyper_parameter_tuning_job_status = "Stopping"
             self._stop_requested.set()
 
@@ -265,7 +310,9 @@ class TuningRun:
         self.live: set[str] = set()  # launched training jobs holding a LIVE_TRAININGS slot
 
     def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self.run, name=f"tuning-{self.job.hyper_parameter_tuning_job_name}", daemon=True)
+        thread = threading.Thread(
+            target=self.run, name=f"tuning-{self.job.hyper_parameter_tuning_job_name}", daemon=True
+        )
         thread.start()
         return thread
 
@@ -274,12 +321,19 @@ class TuningRun:
         try:
             image = (spec.definition.get("AlgorithmSpecification") or {}).get("TrainingImage", "")
             if algorithm_of(image) != ALGORITHM:
-                job.finish("Failed", f"ClientError: the local emulator tunes only SageMaker's built-in {ALGORITHM} "
-                                     f"algorithm (TrainingImage .../{ALGORITHM}:1); got {image!r}")  # fmt: skip
+                job.finish(
+                    "Failed",
+                    f"ClientError: the local emulator tunes only SageMaker's built-in {ALGORITHM} "
+                    f"algorithm (TrainingImage .../{ALGORITHM}:1); got {image!r}",
+                )
                 return
             if spec.requested_strategy != spec.strategy:
-                log.info("tuning job %s: %s runs as %s search", job.hyper_parameter_tuning_job_name,
-                         spec.requested_strategy, spec.strategy)  # fmt: skip
+                log.info(
+                    "tuning job %s: %s runs as %s search",
+                    job.hyper_parameter_tuning_job_name,
+                    spec.requested_strategy,
+                    spec.strategy,
+                )
             candidates = enumerate(spec.candidates(job.arn), 1)
             pending = next(candidates, None)
             stopping = False
@@ -359,7 +413,10 @@ class TuningRun:
 
     def summaries(self) -> list[dict[str, Any]]:
         """HyperParameterTrainingJobSummary of each training job launched so far."""
-        return [training_job_summary(self.backend.training_jobs[name], self.job) for name in list(self.job.training_job_names)]
+        return [
+            training_job_summary(self.backend.training_jobs[name], self.job)
+            for name in list(self.job.training_job_names)
+        ]
 
     def best(self, summaries: list[dict[str, Any]]) -> dict[str, Any] | None:
         scored = [s for s in summaries if "FinalHyperParameterTuningJobObjectiveMetric" in s]
@@ -374,7 +431,9 @@ def training_job_summary(training: Any, tuning: EmulatedTuningJob) -> dict[str, 
     """One training job of a tuning job, as ListTrainingJobsForHyperParameterTuningJob and BestTrainingJob show it."""
     described = training.response_object
     status = described["TrainingJobStatus"]
-    metric = next((m for m in described.get("FinalMetricDataList") or [] if m["MetricName"] == tuning.spec.objective_metric), None)
+    metric = next(
+        (m for m in described.get("FinalMetricDataList") or [] if m["MetricName"] == tuning.spec.objective_metric), None
+    )
     summary: dict[str, Any] = {
         "TrainingJobName": described["TrainingJobName"],
         "TrainingJobArn": described["TrainingJobArn"],
@@ -382,13 +441,17 @@ def training_job_summary(training: Any, tuning: EmulatedTuningJob) -> dict[str, 
         "CreationTime": described["CreationTime"],
         "TrainingJobStatus": status,
         "TunedHyperParameters": dict(getattr(training, "_tuned_hyper_parameters", {})),
-        "ObjectiveStatus": "Pending" if status not in FINISHED else ("Succeeded" if metric and status == "Completed" else "Failed"),
-    }  # fmt: skip
+        "ObjectiveStatus": "Pending"
+        if status not in FINISHED
+        else ("Succeeded" if metric and status == "Completed" else "Failed"),
+    }
     for key in ("TrainingStartTime", "TrainingEndTime", "FailureReason"):
         if described.get(key):
             summary[key] = described[key]
     if metric is not None and status == "Completed":
         summary["FinalHyperParameterTuningJobObjectiveMetric"] = {
-            "Type": tuning.spec.objective_type, "MetricName": metric["MetricName"], "Value": metric["Value"],
-        }  # fmt: skip
+            "Type": tuning.spec.objective_type,
+            "MetricName": metric["MetricName"],
+            "Value": metric["Value"],
+        }
     return summary

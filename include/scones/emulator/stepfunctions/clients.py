@@ -98,7 +98,10 @@ def install() -> list[str]:
             continue
     callers = []
     for name, module in list(sys.modules.items()):
-        if name.startswith(INTERPRETER_PACKAGE) and getattr(module, "boto_client_for", None) in (original, boto_client_for):
+        if name.startswith(INTERPRETER_PACKAGE) and getattr(module, "boto_client_for", None) in (
+            original,
+            boto_client_for,
+        ):
             module.boto_client_for = boto_client_for  # type: ignore[attr-defined]
             callers.append(name)
     return sorted(callers)

@@ -34,9 +34,16 @@ class InProcessLambda:
 
         return lambda_backends[interpreter_account()][self.region]
 
-    def invoke(self, FunctionName: str, Payload: bytes | str | None = None, Qualifier: str | None = None,  # noqa: N803
-               InvocationType: str = "RequestResponse", LogType: str = "None",  # noqa: N803
-               ClientContext: str | None = None, **_: Any) -> dict[str, Any]:  # noqa: N803  # fmt: skip
+    def invoke(
+        self,
+        FunctionName: str,
+        Payload: bytes | str | None = None,
+        Qualifier: str | None = None,
+        InvocationType: str = "RequestResponse",
+        LogType: str = "None",
+        ClientContext: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
         """``lambda:Invoke``'s response, as botocore parses it (``Payload`` a readable stream)."""
         from moto.core.exceptions import JsonRESTError
 
@@ -52,7 +59,9 @@ class InProcessLambda:
         except Exception as exc:  # the server would answer 500, which the state machines retry
             raise client_error("Invoke", "ServiceException", f"{type(exc).__name__}: {exc}", 500, request_id) from exc
         if payload is None:  # moto's server answers 404 with "{}"
-            raise client_error("Invoke", "ResourceNotFoundException", f"Function not found: {FunctionName}", 404, request_id)
+            raise client_error(
+                "Invoke", "ResourceNotFoundException", f"Function not found: {FunctionName}", 404, request_id
+            )
         if isinstance(payload, str):
             payload = payload.encode("utf-8")
         status = {"Event": 202, "DryRun": 204}.get(InvocationType, 200)
@@ -81,7 +90,9 @@ def interpreter_account() -> str:
 def client_error(operation: str, code: str, message: str, status: int, request_id: str) -> ClientError:
     """What botocore raises for an API error answer."""
     return ClientError(
-        {"Error": {"Code": code, "Message": message},
-         "ResponseMetadata": {"RequestId": request_id, "HTTPStatusCode": status}},  # fmt: skip
+        {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {"RequestId": request_id, "HTTPStatusCode": status},
+        },
         operation,
     )

@@ -61,8 +61,9 @@ class LocalStepFunctionsBackend(StepFunctionsParserBackend):
         # The interpreter keeps every thread it started in a module list: drop finished ones,
         # or a long-running emulator holds one object per state of every past execution.
         TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
-        return super().start_execution(state_machine_arn, name or str(mock_random.uuid4()), execution_input,
-                                       trace_header)  # fmt: skip
+        return super().start_execution(
+            state_machine_arn, name or str(mock_random.uuid4()), execution_input, trace_header
+        )
 
     def send_task_success(self, task_token: str, outcome: str) -> Any:
         """moto's, after AWS's check of the output's size (moto passed any size to the waiting state)."""

@@ -22,15 +22,33 @@ REFUSED: dict[str, str] = {
     "reaching an activity task would wait until it times out; use a Lambda or .waitForTaskToken task",
 }
 
-BOOKKEEPING: frozenset[str] = frozenset({
-    "CreateStateMachine", "UpdateStateMachine", "DeleteStateMachine", "DescribeStateMachine", "ListStateMachines",
-    "DescribeStateMachineForExecution", "CreateStateMachineAlias", "UpdateStateMachineAlias",
-    "DeleteStateMachineAlias", "DescribeStateMachineAlias", "ListStateMachineAliases",
-    "DescribeExecution", "ListExecutions", "GetExecutionHistory",
-    "DescribeMapRun", "ListMapRuns", "UpdateMapRun",
-    "DeleteActivity", "DescribeActivity", "ListActivities",
-    "TagResource", "UntagResource", "ListTagsForResource",
-})  # fmt: skip
+BOOKKEEPING: frozenset[str] = frozenset(
+    {
+        "CreateStateMachine",
+        "UpdateStateMachine",
+        "DeleteStateMachine",
+        "DescribeStateMachine",
+        "ListStateMachines",
+        "DescribeStateMachineForExecution",
+        "CreateStateMachineAlias",
+        "UpdateStateMachineAlias",
+        "DeleteStateMachineAlias",
+        "DescribeStateMachineAlias",
+        "ListStateMachineAliases",
+        "DescribeExecution",
+        "ListExecutions",
+        "GetExecutionHistory",
+        "DescribeMapRun",
+        "ListMapRuns",
+        "UpdateMapRun",
+        "DeleteActivity",
+        "DescribeActivity",
+        "ListActivities",
+        "TagResource",
+        "UntagResource",
+        "ListTagsForResource",
+    }
+)
 
 
 def refusal(operation: str) -> str:

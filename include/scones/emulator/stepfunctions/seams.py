@@ -37,55 +37,89 @@ def check_seams() -> None:
 
     check = SeamCheck("Step Functions")
     backends = getattr(parser_models, "stepfunctions_parser_backends", None)
-    check.expect(isinstance(backends, BackendDict) and hasattr(backends, "backend"),
-                 "stepfunctions_parser_backends is no longer a BackendDict with .backend")  # fmt: skip
+    check.expect(
+        isinstance(backends, BackendDict) and hasattr(backends, "backend"),
+        "stepfunctions_parser_backends is no longer a BackendDict with .backend",
+    )
     check.signature(sfn_responses, "get_backend", ("account", "region"))
-    check.signature(parser_models.StepFunctionsParserBackend, "start_execution",
-                    ("state_machine_arn", "name", "execution_input", "trace_header"))  # fmt: skip
+    check.signature(
+        parser_models.StepFunctionsParserBackend,
+        "start_execution",
+        ("state_machine_arn", "name", "execution_input", "trace_header"),
+    )
     check.signature(parser_models.StepFunctionsParserBackend, "describe_execution", ("execution_arn",))
     check.signature(StepFunctionBackend, "_validate_name", ("name",))
-    check.expect(isinstance(getattr(parser_utils, "TMP_THREADS", None), list)
-                 and getattr(parser_program, "TMP_THREADS", None) is parser_utils.TMP_THREADS,
-                 "the interpreter no longer keeps its threads in parser.utils.TMP_THREADS")  # fmt: skip
-    check.expect(getattr(quotas, "MAX_STATE_SIZE_UTF8_BYTES", None) == 256 * 1024,
-                 "parser.quotas.MAX_STATE_SIZE_UTF8_BYTES is no longer Step Functions' 256 KiB")  # fmt: skip
+    check.expect(
+        isinstance(getattr(parser_utils, "TMP_THREADS", None), list)
+        and getattr(parser_program, "TMP_THREADS", None) is parser_utils.TMP_THREADS,
+        "the interpreter no longer keeps its threads in parser.utils.TMP_THREADS",
+    )
+    check.expect(
+        getattr(quotas, "MAX_STATE_SIZE_UTF8_BYTES", None) == 256 * 1024,
+        "parser.quotas.MAX_STATE_SIZE_UTF8_BYTES is no longer Step Functions' 256 KiB",
+    )
     # quotas.py: the modules that read moto's size predicate by name, and SendTaskSuccess's arguments.
     import importlib
 
     from scones.emulator.stepfunctions.quotas import IMPORTERS
 
     for name in IMPORTERS:
-        check.expect(callable(getattr(importlib.import_module(name), "is_within_size_quota", None)),
-                     f"{name} no longer reads is_within_size_quota (quotas.py rebinds it there)")  # fmt: skip
+        check.expect(
+            callable(getattr(importlib.import_module(name), "is_within_size_quota", None)),
+            f"{name} no longer reads is_within_size_quota (quotas.py rebinds it there)",
+        )
     check.signature(parser_models.StepFunctionsParserBackend, "send_task_success", ("task_token", "outcome"))
     # clients.py: moto's factory, its arguments, and where its clients point.
     check.signature(boto_client, "boto_client_for", ("region", "service", "state_credentials"))
     try:
         client = moto_boto_client_for()("us-east-1", "sns", None)
         config = client.meta.config
-        check.expect(client.meta.endpoint_url.startswith("http://localhost:") or client.meta.endpoint_url.startswith("https://sns."),
-                     f"moto's boto_client_for now points at {client.meta.endpoint_url}")  # fmt: skip
-        check.expect(config.retries.get("total_max_attempts") == 1,
-                     "moto's boto_client_for no longer builds clients without retries")  # fmt: skip
+        check.expect(
+            client.meta.endpoint_url.startswith("http://localhost:")
+            or client.meta.endpoint_url.startswith("https://sns."),
+            f"moto's boto_client_for now points at {client.meta.endpoint_url}",
+        )
+        check.expect(
+            config.retries.get("total_max_attempts") == 1,
+            "moto's boto_client_for no longer builds clients without retries",
+        )
     except Exception as exc:  # any failure here is a moved seam
         check.expect(False, f"moto's boto_client_for('us-east-1', 'sns', None) failed: {exc!r}")
     # caches.py: the parse calls it memoises.
     check.attributes(ExecutionWorker, "_get_evaluation_entrypoint")
-    check.expect("_evaluation_details" in getattr(ExecutionWorker, "__annotations__", {}),
-                 "ExecutionWorker no longer keeps _evaluation_details (the definition caches.py parses)")  # fmt: skip
+    check.expect(
+        "_evaluation_details" in getattr(ExecutionWorker, "__annotations__", {}),
+        "ExecutionWorker no longer keeps _evaluation_details (the definition caches.py parses)",
+    )
     check.attributes(AmazonStateLanguageParser, "parse")
-    check.expect(getattr(json_path, "parse", None) in (jsonpath_ng.ext.parse,) or hasattr(json_path.parse, "cache_info"),
-                 "parser.asl.utils.json_path no longer parses with jsonpath_ng.ext.parse")  # fmt: skip
-    check.expect(getattr(result_path, "parse", None) in (jsonpath_ng.parse,) or hasattr(result_path.parse, "cache_info"),
-                 "parser...path.result_path no longer parses with jsonpath_ng.parse")  # fmt: skip
+    check.expect(
+        getattr(json_path, "parse", None) in (jsonpath_ng.ext.parse,) or hasattr(json_path.parse, "cache_info"),
+        "parser.asl.utils.json_path no longer parses with jsonpath_ng.ext.parse",
+    )
+    check.expect(
+        getattr(result_path, "parse", None) in (jsonpath_ng.parse,) or hasattr(result_path.parse, "cache_info"),
+        "parser...path.result_path no longer parses with jsonpath_ng.parse",
+    )
     # timeouts.py and states_errors.py.
     check.signature(ExecutionState, "_from_error", ("env", "ex"))
     check.attributes(StateTask, "_get_timed_out_failure_event")
     check.attributes(custom_error_name, "CustomErrorName", "ILLEGAL_CUSTOM_ERROR_PREFIX")
     check.signature(states_error_name.StatesErrorName, "from_name", ("error_name",))
     # sns_calls.py: the in-process Publish.
-    check.signature(SNSBackend, "publish", ("message", "arn", "phone_number", "subject", "message_attributes",
-                                            "group_id", "deduplication_id", "message_structure"))  # fmt: skip
+    check.signature(
+        SNSBackend,
+        "publish",
+        (
+            "message",
+            "arn",
+            "phone_number",
+            "subject",
+            "message_attributes",
+            "group_id",
+            "deduplication_id",
+            "message_structure",
+        ),
+    )
     check.signature(SNSResponse, "_transform_message_attributes", ("message_attributes",))
     check.raise_if_moved(REVIEW)
 
@@ -93,9 +127,13 @@ def check_seams() -> None:
 def check_installed(callers: list[str], timeouts_wrapped: list[type]) -> None:
     """After install: the client factory found its callers, the timeout causes their states."""
     check = SeamCheck("Step Functions")
-    check.expect(any(name.endswith("lambda_eval_utils") for name in callers),
-                 f"no interpreter module calls boto_client_for any more (found {callers})")  # fmt: skip
+    check.expect(
+        any(name.endswith("lambda_eval_utils") for name in callers),
+        f"no interpreter module calls boto_client_for any more (found {callers})",
+    )
     names = {cls.__name__ for cls in timeouts_wrapped}
-    check.expect({"StateTask", "StateTaskLambda"} <= names,
-                 f"the Task states no longer build their failure in _from_error (wrapped {sorted(names)})")  # fmt: skip
+    check.expect(
+        {"StateTask", "StateTaskLambda"} <= names,
+        f"the Task states no longer build their failure in _from_error (wrapped {sorted(names)})",
+    )
     check.raise_if_moved(REVIEW)

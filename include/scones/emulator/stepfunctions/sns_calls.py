@@ -30,11 +30,19 @@ class InProcessSns:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._fallback, name)
 
-    def publish(self, Message: str, TopicArn: str | None = None, TargetArn: str | None = None,  # noqa: N803
-                PhoneNumber: str | None = None, Subject: str | None = None,  # noqa: N803
-                MessageAttributes: dict[str, Any] | None = None, MessageStructure: str | None = None,  # noqa: N803
-                MessageGroupId: str | None = None, MessageDeduplicationId: str | None = None,  # noqa: N803
-                **_: Any) -> dict[str, Any]:  # fmt: skip
+    def publish(
+        self,
+        Message: str,
+        TopicArn: str | None = None,
+        TargetArn: str | None = None,
+        PhoneNumber: str | None = None,
+        Subject: str | None = None,
+        MessageAttributes: dict[str, Any] | None = None,
+        MessageStructure: str | None = None,
+        MessageGroupId: str | None = None,
+        MessageDeduplicationId: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
         """``sns:Publish``'s response, as botocore parses it; moto's server's checks, in its order."""
         from moto.core.exceptions import ServiceException
         from moto.sns.models import sns_backends
@@ -43,18 +51,29 @@ class InProcessSns:
 
         request_id = str(uuid.uuid4())
         if TopicArn is None and TargetArn is None and PhoneNumber is None:  # AWS's answer; moto's server fails
-            raise client_error("Publish", "InvalidParameter", "Invalid parameter: TopicArn or TargetArn Reason: "
-                               "no value for required parameter", 400, request_id)  # fmt: skip
+            raise client_error(
+                "Publish",
+                "InvalidParameter",
+                "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter",
+                400,
+                request_id,
+            )
         if PhoneNumber is not None and not is_e164(PhoneNumber):
-            raise client_error("Publish", "InvalidParameter", "Phone number does not meet the E164 format",
-                               400, request_id)  # fmt: skip
+            raise client_error(
+                "Publish", "InvalidParameter", "Phone number does not meet the E164 format", 400, request_id
+            )
         try:
             attributes = SNSResponse()._transform_message_attributes(_as_sent(MessageAttributes or {}))
             message_id = sns_backends[interpreter_account()][self.region].publish(
-                Message, arn=None if PhoneNumber is not None else TargetArn or TopicArn, phone_number=PhoneNumber,
-                subject=Subject, message_attributes=attributes, group_id=MessageGroupId,
-                deduplication_id=MessageDeduplicationId, message_structure=MessageStructure,
-            )  # fmt: skip
+                Message,
+                arn=None if PhoneNumber is not None else TargetArn or TopicArn,
+                phone_number=PhoneNumber,
+                subject=Subject,
+                message_attributes=attributes,
+                group_id=MessageGroupId,
+                deduplication_id=MessageDeduplicationId,
+                message_structure=MessageStructure,
+            )
         except ServiceException as exc:
             raise client_error("Publish", exc.code, exc.message, _STATUS.get(exc.code, 400), request_id) from exc
         except ValueError as exc:  # moto's server answers these as InvalidParameter too
@@ -66,6 +85,9 @@ class InProcessSns:
 
 def _as_sent(attributes: dict[str, Any]) -> dict[str, Any]:
     """Attributes as botocore would send them: a JSON string ``BinaryValue`` is its UTF-8 bytes."""
-    return {name: {**value, "BinaryValue": value["BinaryValue"].encode()}
-            if isinstance(value, dict) and isinstance(value.get("BinaryValue"), str) else value
-            for name, value in attributes.items()}  # fmt: skip
+    return {
+        name: {**value, "BinaryValue": value["BinaryValue"].encode()}
+        if isinstance(value, dict) and isinstance(value.get("BinaryValue"), str)
+        else value
+        for name, value in attributes.items()
+    }

@@ -75,17 +75,21 @@ class ImageClassifier:
         features, mirrored = describe(encoder, images)
         train_x = np.concatenate([features, mirrored])  # flip augmentation
         train_y = np.concatenate([labels, labels])
-        say(f"Described {len(images)} training images and their mirrors: {train_x.shape[1]} features "
-            f"({len(encoder.atoms)} patch atoms, HOG, colour) in {time.monotonic() - clock:.1f} s")  # fmt: skip
+        say(
+            f"Described {len(images)} training images and their mirrors: {train_x.shape[1]} features "
+            f"({len(encoder.atoms)} patch atoms, HOG, colour) in {time.monotonic() - clock:.1f} s"
+        )
         clock = time.monotonic()
         whitening = Whitening.fit(features)
         white_train = whitening(train_x)
         white_validation = None
         if validation is not None:
             white_validation = [whitening(f) for f in describe(encoder, validation[0])]
-        say(f"Whitened to {white_train.shape[1]} components"
+        say(
+            f"Whitened to {white_train.shape[1]} components"
             + (f", described {len(validation[1])} validation images" if validation is not None else "")
-            + f" in {time.monotonic() - clock:.1f} s")  # fmt: skip
+            + f" in {time.monotonic() - clock:.1f} s"
+        )
         last = [time.monotonic()]
 
         def report(epoch: int, head: LinearHead) -> None:
@@ -106,8 +110,10 @@ class ImageClassifier:
         if white_validation is not None and validation is not None:
             scale, before, after = calibrate(head, white_validation, validation[1])
             head = LinearHead(head.weights * scale, head.bias * scale)
-            say(f"Calibrated confidence on the validation channel: logits x {scale:.2f} "
-                f"(validation log-loss {before:.3f} -> {after:.3f}; predictions unchanged)")  # fmt: skip
+            say(
+                f"Calibrated confidence on the validation channel: logits x {scale:.2f} "
+                f"(validation log-loss {before:.3f} -> {after:.3f}; predictions unchanged)"
+            )
         return cls(encoder, whitening.fold(head), num_classes)
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:

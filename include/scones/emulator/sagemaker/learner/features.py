@@ -194,7 +194,7 @@ def describe(encoder: PatchEncoder, images: np.ndarray) -> tuple[np.ndarray, np.
     colours = colour(images)
     rest = np.concatenate([hog(images), colours], 1)
     rest_mirrored = np.concatenate([hog(mirror(images)), mirror_colour(colours)], 1)
-    flat = lambda c: np.sqrt(c).reshape(len(c), -1)  # noqa: E731
+    flat = lambda c: np.sqrt(c).reshape(len(c), -1)  # noqa: E731 - a one-line helper, local to this function
     return (
         np.concatenate([flat(codes), rest], 1),
         np.concatenate([flat(encoder.mirror_codes(codes)), rest_mirrored], 1),

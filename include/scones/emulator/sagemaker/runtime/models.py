@@ -70,16 +70,23 @@ class SageMakerRuntimeEmulatorBackend(SageMakerRuntimeBackend):
             raise RuntimeValidationError(f"Endpoint {endpoint_name} has no production variant {target_variant!r}.")
         media_type = content_type.split(";", 1)[0].strip().lower()
         if media_type not in IMAGE_CONTENT_TYPES:
-            raise ModelError(f"Content type {content_type!r} is not supported by the image-classification "
-                             f"algorithm; send one of {', '.join(IMAGE_CONTENT_TYPES)}", status=415)  # fmt: skip
+            raise ModelError(
+                f"Content type {content_type!r} is not supported by the image-classification "
+                f"algorithm; send one of {', '.join(IMAGE_CONTENT_TYPES)}",
+                status=415,
+            )
         if accept not in _ACCEPTED_ANSWERS:
-            raise ModelError(f"Accept {accept!r} is not supported; the model answers {RESPONSE_CONTENT_TYPE}", status=406)
+            raise ModelError(
+                f"Accept {accept!r} is not supported; the model answers {RESPONSE_CONTENT_TYPE}", status=406
+            )
         at = utc_now()
         try:
             answer = variant.predict(body)
         except UndecodableImage as exc:
             raise ModelError(f"Unable to decode the request payload as an image: {exc}") from None
         if WRITER.sample(deployment.capture):
-            line = capture_record(deployment.capture, content_type, body, RESPONSE_CONTENT_TYPE, answer, at, inference_id)
+            line = capture_record(
+                deployment.capture, content_type, body, RESPONSE_CONTENT_TYPE, answer, at, inference_id
+            )
             WRITER.add(self.account_id, deployment.capture, endpoint_name, variant.name, at, line)
         return Invocation(answer, RESPONSE_CONTENT_TYPE, variant.name)

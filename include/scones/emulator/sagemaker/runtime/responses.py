@@ -8,7 +8,6 @@ from urllib.parse import unquote
 from moto.core.common_types import TYPE_RESPONSE
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
-
 #: InvokeEndpoint's request limit (https://docs.aws.amazon.com/sagemaker/latest/dg/realtime-endpoints-test-endpoints.html).
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 
