@@ -82,7 +82,7 @@ def publish_dataset(session, settings, cache_dir: Path) -> None:
 
 def train_and_deploy(session, settings) -> None:
     """What scones_train_deploy does, without Airflow: train, then serve on the endpoint."""
-    from scones.deployment.endpoint_config import deployment_config
+    from scones.deployment.endpoint_config import deployment_config_for
     from scones.training.dataset import describe_dataset
     from scones.training.prepare import prepare_training_config
 
@@ -98,16 +98,7 @@ def train_and_deploy(session, settings) -> None:
         return job if job["TrainingJobStatus"] == "Completed" else None
 
     job = wait_until("training", trained)
-    config = deployment_config(
-        job_name=prepared["job_name"],
-        image=prepared["image"],
-        model_data_url=job["ModelArtifacts"]["S3ModelArtifacts"],
-        role_arn=prepared["role_arn"],
-        endpoint_name=settings.endpoint_name,
-        instance_type=settings.endpoint_instance_type,
-        capture_uri=settings.data_capture_uri,
-        sampling_percentage=settings.data_capture_sampling_percentage,
-    )
+    config = deployment_config_for(settings, job, prepared)  # the train DAG's own config
     sm.create_model(**config["Model"])
     sm.create_endpoint_config(**config["EndpointConfig"])
     sm.create_endpoint(**config["Endpoint"])
