@@ -101,3 +101,18 @@ def test_objects_of_another_partition_survive_a_crash(restartable: Restartable) 
     restartable.crash()
     s3 = restartable.session(region="cn-north-1").client("s3")
     assert s3.get_object(Bucket=BUCKET, Key="in-china.txt")["Body"].read() == b"kept"
+
+
+def test_a_reset_forgets_every_object_even_when_a_bucket_of_that_name_comes_back(restartable: Restartable) -> None:
+    import urllib.request
+
+    s3 = restartable.session().client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(Bucket=BUCKET, Key="datasets/current.json", Body=b'{"version": "old"}')
+    request = urllib.request.Request(f"{restartable.emulator.endpoint_url}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=30).close()
+    s3.create_bucket(Bucket=BUCKET)  # the same name, a new bucket: nothing in it
+
+    restartable.crash()  # right after the answers: the reset must already be kept
+    s3 = restartable.session().client("s3")
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0, "an object deleted by the reset came back"

@@ -69,7 +69,7 @@ class Persistence:
         :raises StateRefused: nothing was loaded
         """
         from scones.emulator.persistence import changes, recovery, requests, s3_objects, seams
-        from scones.emulator.persistence.backends import BackendFiles, modules_of
+        from scones.emulator.persistence.backends import BackendFiles
 
         self.claim()
         assert self._lock_file is not None
@@ -97,15 +97,28 @@ class Persistence:
         from scones.emulator.sagemaker.seams import add_control_route
 
         add_control_route(COSTS_PATH, requests.COSTS.answer)
-        requests.install_wsgi_hook(
-            lambda service: self._files.save(include_s3=False, modules=modules_of(service)), self._files.unsaved
-        )
+        requests.install_wsgi_hook(self._save_after_request, self._files.unsaved)
         changes.set_saver(lambda: self._files.save(include_s3=False))
         _announce_execution_ends()
         requests.install_s3_hooks(lambda: self._files.save(only_s3=True), s3_objects.persist_key)
         self._saver = threading.Thread(target=self._save_periodically, name="state-saver", daemon=True)
         self._saver.start()
         return self
+
+    def _save_after_request(self, service: str) -> int:
+        """Before a mutating request is answered: its service's state (and what it changes), or all
+        but S3 (``""``). A ``/moto-api/`` mutation (reset...) may have changed anything: S3 too, and
+        the key records of buckets it dropped, which no key store was told of."""
+        from scones.emulator.persistence import s3_objects
+        from scones.emulator.persistence.backends import modules_of
+
+        if service == "moto_api":
+            from moto.s3.models import s3_backends
+
+            written = self._files.save()
+            s3_objects.forget_dropped_buckets(s3_backends)
+            return written
+        return self._files.save(include_s3=False, modules=modules_of(service))
 
     def _save_periodically(self) -> None:
         from scones.emulator.persistence import changes

@@ -129,7 +129,8 @@ def install_wsgi_hook(save_others: Callable[[str], Any], unsaved: Callable[[], b
         if service != "s3" and (written or unsaved()):
             started = time.perf_counter()
             try:
-                save_others(service if written and not unsaved() else "")
+                # a /moto-api/ change is saved as such (S3 included) even when a background change waits
+                save_others(service if written and (service == "moto_api" or not unsaved()) else "")
             except Exception as exc:  # the change is made but not kept: say so, as a JSON 500, not an HTML one
                 log.exception("could not write the emulator's state")
                 return _not_kept(exc, start_response)

@@ -338,6 +338,23 @@ def collect_garbage(named: set[str], s3_backends: Any) -> int:
     return removed
 
 
+def forget_dropped_buckets(s3_backends: Any) -> int:
+    """Remove the key records of buckets the state no longer has; return how many.
+
+    ``/moto-api/reset`` drops every bucket without a word to their key stores: their records
+    would otherwise wait on disk and fill a bucket made again under the same name at the next
+    start. Their body files become orphans, removed at the next start.
+    """
+    removed = 0
+    for path in records():
+        header = load_file(path)  # the record's first pickle: which bucket, in which partition
+        backend = s3_backends[path.parent.parent.name][header.get("partition", "aws")]
+        if backend.buckets.get(header["bucket"]) is None:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def load_keys(s3_backends: Any) -> tuple[int, set[str]]:
     """Put every recorded key back in its bucket (the buckets loaded first); return how many
     keys, and the body files they name. Every record is read and checked before any is put back.
