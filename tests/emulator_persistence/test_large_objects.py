@@ -77,7 +77,11 @@ def test_large_objects_streamed_to_the_folder_survive_a_kill_9(restartable: Rest
     assert not [b.name for b in blobs.iterdir() if b.name.startswith("incoming-")]
 
 
-def test_a_large_body_refused_for_its_digest_leaves_nothing_in_the_folder(restartable: Restartable) -> None:
+def test_a_large_body_refused_for_its_digest_or_by_the_disk_leaves_nothing_in_the_folder(
+    restartable: Restartable,
+) -> None:
+    import resource
+
     s3 = _client(restartable)
     s3.create_bucket(Bucket=BUCKET)
     s3.put_object(Bucket=BUCKET, Key="kept.bin", Body=b"kept")
@@ -90,6 +94,17 @@ def test_a_large_body_refused_for_its_digest_leaves_nothing_in_the_folder(restar
     assert exc.value.response["Error"]["Code"] == "BadDigest"
     assert sorted(b.name for b in blobs.iterdir()) == before
     assert len(list((restartable.state_dir / "s3" / "keys").glob("*/*/*.pickle"))) == 1
+
+    assert restartable.emulator.pid is not None
+    resource.prlimit(restartable.emulator.pid, resource.RLIMIT_FSIZE, (2 * MiB, 2 * MiB))  # a disk nearly full
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=BUCKET, Key="refused.bin", Body=data)
+    assert (exc.value.response["Error"]["Code"], exc.value.response["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "InternalError",
+        500,
+    )
+    assert "nothing was stored" in exc.value.response["Error"]["Message"]
+    assert sorted(b.name for b in blobs.iterdir()) == before
 
     restartable.crash()
     s3 = _client(restartable)
