@@ -279,3 +279,37 @@ def test_an_execution_saved_between_its_end_event_and_its_status_keeps_its_end()
         assert [e["type"] for e in events][-1] == "ExecutionSucceeded"
         assert "ExecutionFailed" not in [e["type"] for e in events]
         assert kept["stopDate"] == events[-1]["timestamp"]
+
+
+def test_a_folder_on_a_filesystem_without_permissions_is_refused_saying_where_to_go(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WSL's /mnt/c (drvfs without metadata) shows every folder 0777 and ignores chmod: `chmod go-w`,
+    which the refusal advised, cannot help there."""
+    import os
+
+    root = tmp_path / "state"
+    root.mkdir()
+    root.chmod(0o777)
+    monkeypatch.setattr(os, "chmod", lambda *args, **kwargs: None)
+    monkeypatch.setattr(os, "fchmod", lambda *args, **kwargs: None)
+    with pytest.raises(StateRefused) as refused:
+        StateDir(root).open()
+    message = str(refused.value)
+    assert "does not keep POSIX permissions" in message and "chmod go-w" not in message
+    assert "--state-dir" in message and "--ephemeral" in message and "mounted at /" in message
+    assert [p.name for p in root.iterdir()] == []  # no probe file left behind
+
+
+def test_a_filesystem_that_refuses_chmod_is_no_traceback(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FAT mounted without ``quiet`` answers chmod with EPERM: a new folder the mount shows private
+    is used (its mode is what the mount options give); before, the start died on PermissionError."""
+    import os
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "chmod", refuse)
+    monkeypatch.setattr(os, "fchmod", refuse)
+    StateDir(tmp_path / "state").open().close()
+    assert (tmp_path / "state" / "manifest.json").exists()
