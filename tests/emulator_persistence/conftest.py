@@ -17,9 +17,10 @@ from scones.emulator import EmulatorProcess
 class Restartable:
     """One emulator on one state folder, killed, stopped and started again by the tests."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, env: dict[str, str] | None = None) -> None:
         self.state_dir = state_dir
-        self.emulator = EmulatorProcess(state_dir=state_dir).start()
+        self.env = env  # the emulator's environment, the same at every start
+        self.emulator = EmulatorProcess(state_dir=state_dir, env=env).start()
 
     def session(self, region: str = "us-east-1"):
         return self.emulator.session(region)
@@ -27,12 +28,12 @@ class Restartable:
     def crash(self) -> None:
         """kill -9, then start again on the same folder (a new port: clients are made anew)."""
         self.emulator.kill()
-        self.emulator = EmulatorProcess(state_dir=self.state_dir).start()
+        self.emulator = EmulatorProcess(state_dir=self.state_dir, env=self.env).start()
 
     def restart(self) -> None:
         """SIGTERM (a clean stop: the last snapshot written), then start again on the same folder."""
         self.emulator.stop()
-        self.emulator = EmulatorProcess(state_dir=self.state_dir).start()
+        self.emulator = EmulatorProcess(state_dir=self.state_dir, env=self.env).start()
 
     def stop(self) -> None:
         self.emulator.stop()

@@ -238,3 +238,78 @@ def test_temporary_files_left_by_a_crash_are_removed(tmp_path) -> None:
     assert state.remove_temporaries() == 3
     assert not any(path.exists() for path in left)
     assert (state.backends / "moto.sqs.models.sqs_backends.pickle").exists()
+
+
+def test_an_execution_saved_between_its_end_event_and_its_status_keeps_its_end() -> None:
+    """moto adds ExecutionSucceeded to the history, then sets the status: a snapshot between the two
+    holds a RUNNING execution whose history ended. Recovery failed it (an ExecutionFailed after the
+    ExecutionSucceeded a client may have read); it keeps the end its history gives."""
+    import json
+    import time
+
+    import boto3
+    from moto import mock_aws
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    from scones.emulator.persistence.recovery import recover_stepfunctions
+
+    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "Result": {"ok": 1}, "End": True}}}
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        machine = sfn.create_state_machine(
+            name="ends", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/sfn"
+        )["stateMachineArn"]
+        arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+        deadline = time.monotonic() + 30
+        while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        ended = sfn.describe_execution(executionArn=arn)
+        backend = stepfunctions_parser_backends["123456789012"]["us-east-1"]
+        execution = next(e for m in backend.state_machines for e in m.executions if e.exec_arn == arn)
+        # the state a snapshot taken between the terminal event and the status holds
+        execution.exec_status, execution.stop_date, execution.output = ExecutionStatus.RUNNING, None, None
+
+        assert recover_stepfunctions() == 0
+        kept = sfn.describe_execution(executionArn=arn)
+        assert (kept["status"], kept["output"]) == ("SUCCEEDED", ended["output"])
+        assert json.loads(kept["output"]) == {"ok": 1}
+        events = sfn.get_execution_history(executionArn=arn)["events"]
+        assert [e["type"] for e in events][-1] == "ExecutionSucceeded"
+        assert "ExecutionFailed" not in [e["type"] for e in events]
+        assert kept["stopDate"] == events[-1]["timestamp"]
+
+
+def test_a_folder_on_a_filesystem_without_permissions_is_refused_saying_where_to_go(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WSL's /mnt/c (drvfs without metadata) shows every folder 0777 and ignores chmod: `chmod go-w`,
+    which the refusal advised, cannot help there."""
+    import os
+
+    root = tmp_path / "state"
+    root.mkdir()
+    root.chmod(0o777)
+    monkeypatch.setattr(os, "chmod", lambda *args, **kwargs: None)
+    monkeypatch.setattr(os, "fchmod", lambda *args, **kwargs: None)
+    with pytest.raises(StateRefused) as refused:
+        StateDir(root).open()
+    message = str(refused.value)
+    assert "does not keep POSIX permissions" in message and "chmod go-w" not in message
+    assert "--state-dir" in message and "--ephemeral" in message and "mounted at /" in message
+    assert [p.name for p in root.iterdir()] == []  # no probe file left behind
+
+
+def test_a_filesystem_that_refuses_chmod_is_no_traceback(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FAT mounted without ``quiet`` answers chmod with EPERM: a new folder the mount shows private
+    is used (its mode is what the mount options give); before, the start died on PermissionError."""
+    import os
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "chmod", refuse)
+    monkeypatch.setattr(os, "fchmod", refuse)
+    StateDir(tmp_path / "state").open().close()
+    assert (tmp_path / "state" / "manifest.json").exists()

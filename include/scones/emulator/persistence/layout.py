@@ -160,15 +160,34 @@ def _private_folder(folder: Path, parents: bool = False) -> None:
         if parents:
             folder.parent.mkdir(parents=True, exist_ok=True)
         folder.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(folder, 0o700)  # whatever the umask
+        # whatever the umask; a filesystem without POSIX permissions may refuse (EPERM): _check_private says so
+        with contextlib.suppress(OSError):
+            os.chmod(folder, 0o700)
 
 
 def _check_private(folder: Path) -> None:
     """Refuse a folder another user could have written to (as ssh refuses a key file):
-    unpickling what is in it runs code."""
+    unpickling what is in it runs code.
+
+    On a filesystem that does not keep POSIX permissions (FAT/exFAT, NTFS or SMB mounts, WSL's
+    ``/mnt/c`` without the ``metadata`` option), what the mount shows is all there is: a folder
+    it shows private is accepted; one it shows writable by others is refused, saying that
+    chmod cannot help there and where to put the folder instead. Not accepted anyway: who can
+    write there is decided by mount options the emulator cannot check, and the pickles are code.
+    """
     info = folder.lstat()
     if not stat.S_ISDIR(info.st_mode):
         raise StateRefused(f"the state folder's {folder} is not a folder; {_get_going(folder)}")
+    shared = info.st_uid != os.geteuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    if shared and not _keeps_permissions(folder):
+        raise StateRefused(
+            f"the state folder {folder} is on a filesystem that does not keep POSIX permissions "
+            f"({_filesystem(folder)}: it shows mode {stat.filemode(info.st_mode)}, owner uid {info.st_uid}, "
+            f"and chmod does not change them), so the emulator cannot keep other users from writing "
+            f"the code it would load from it; put the state folder on a filesystem that does, with "
+            f"--state-dir (for example ~/.local/share/scones/aws-state, or a Docker volume rather than a "
+            f"bind mount from Windows or macOS), or start with --ephemeral"
+        )
     if info.st_uid != os.geteuid():
         raise StateRefused(
             f"the state folder {folder} is owned by another user (uid {info.st_uid}); loading it would "
@@ -180,6 +199,39 @@ def _check_private(folder: Path) -> None:
             f"loading it would run what they put in it; make it private with "
             f"`chmod go-w {folder}` (or chmod 700), or {_get_going(folder)}"
         )
+
+
+def _keeps_permissions(folder: Path) -> bool:
+    """Whether a mode set on a new file in ``folder`` holds (True if no file can be made there:
+    permissions are enforced, and the folder is not ours)."""
+    try:
+        fd = os.open(folder / f".permissions-{os.getpid()}.tmp", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return True
+    probe = folder / f".permissions-{os.getpid()}.tmp"
+    try:
+        os.fchmod(fd, 0o400)
+        return stat.S_IMODE(os.fstat(fd).st_mode) == 0o400
+    except OSError:  # EPERM: the filesystem has no modes to set
+        return False
+    finally:
+        os.close(fd)
+        probe.unlink(missing_ok=True)
+
+
+def _filesystem(folder: Path) -> str:
+    """``<type> mounted at <point>`` for ``folder`` (Linux's /proc/self/mounts), or "its filesystem"."""
+    try:
+        with open("/proc/self/mounts") as mounts:
+            entries = [line.split()[1:3] for line in mounts if len(line.split()) >= 3]
+    except OSError:
+        return "its filesystem"
+    path = str(folder.resolve())
+    within = [(point, kind) for point, kind in entries if path == point or path.startswith(point.rstrip("/") + "/")]
+    if not within:
+        return "its filesystem"
+    point, kind = max(within, key=lambda entry: len(entry[0]))
+    return f"{kind} mounted at {point}"
 
 
 #: Make each write survive a power cut, not only a kill -9, before the request is answered

@@ -8,7 +8,8 @@
   the emulator restarted: its run (a thread of the old process) is gone, and running it again
   unasked would spend the time and write output nobody asked twice for.
 - A Step Functions execution that was running is FAILED with error ``Scones.EmulatorRestarted``,
-  its history ending with an ExecutionFailed event saying so.
+  its history ending with an ExecutionFailed event saying so; one whose history already ended
+  (saved between its terminal event and its status) keeps that end.
 """
 
 from __future__ import annotations
@@ -86,6 +87,14 @@ def recover_sagemaker() -> dict[str, int]:
 
 
 def recover_stepfunctions() -> int:
+    """Executions RUNNING in the state: FAILED by the restart, unless their history already ends
+    (return how many were failed).
+
+    An execution's end is two steps in moto's interpreter: the terminal history event
+    (ExecutionSucceeded...) is added, then the status is set. A snapshot between the two holds
+    a RUNNING execution whose history says it ended, and which a client may have read: it keeps
+    the end its history gives, not a restart failure after it.
+    """
     from moto.core.utils import utcnow
     from moto.stepfunctions.parser.api import ExecutionStatus
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
@@ -94,14 +103,43 @@ def recover_stepfunctions() -> int:
     for backend in _backends(stepfunctions_parser_backends):
         for machine in list(backend.state_machines):
             for execution in list(getattr(machine, "executions", None) or []):
-                if getattr(execution, "exec_status", None) == ExecutionStatus.RUNNING:
-                    execution.exec_status = ExecutionStatus.FAILED
-                    execution.error = "Scones.EmulatorRestarted"
-                    execution.cause = "the local AWS emulator restarted while this execution was running"
-                    execution.stop_date = utcnow()
-                    _history_says_failed(execution)
-                    failed += 1
+                if getattr(execution, "exec_status", None) != ExecutionStatus.RUNNING:
+                    continue
+                if _ended_by_its_history(execution):
+                    continue
+                execution.exec_status = ExecutionStatus.FAILED
+                execution.error = "Scones.EmulatorRestarted"
+                execution.cause = "the local AWS emulator restarted while this execution was running"
+                execution.stop_date = utcnow()
+                _history_says_failed(execution)
+                failed += 1
     return failed
+
+
+def _ended_by_its_history(execution: Any) -> bool:
+    """Give a RUNNING execution whose history ends with a terminal event that end (status, output or
+    error and cause, stop date: what moto sets right after that event); False if it has none."""
+    from moto.stepfunctions.parser.api import ExecutionStatus, HistoryEventType
+
+    env = getattr(getattr(execution, "exec_worker", None), "env", None)
+    events = env.event_manager.get_event_history() if env is not None else []
+    last = max(events, key=lambda event: event["id"]) if events else None
+    ends = {
+        HistoryEventType.ExecutionSucceeded: ExecutionStatus.SUCCEEDED,
+        HistoryEventType.ExecutionFailed: ExecutionStatus.FAILED,
+        HistoryEventType.ExecutionAborted: ExecutionStatus.ABORTED,
+        HistoryEventType.ExecutionTimedOut: ExecutionStatus.TIMED_OUT,
+    }
+    if last is None or last["type"] not in ends:
+        return False
+    execution.exec_status = ends[last["type"]]
+    execution.stop_date = last["timestamp"]
+    if last["type"] == HistoryEventType.ExecutionSucceeded:
+        execution.output = env.states.get_input()  # as moto's _reflect_execution_status sets it
+    details = last.get("executionFailedEventDetails") or last.get("executionAbortedEventDetails") or {}
+    if details:
+        execution.error, execution.cause = details.get("error"), details.get("cause")
+    return True
 
 
 def _history_says_failed(execution: Any) -> None:

@@ -49,6 +49,11 @@ _paused = threading.local()  # set while loading: the key store's hooks write no
 _blobs = ""  # the blobs folder as a string, for the per-object path
 
 
+def blobs_folder() -> str | None:
+    """Where bodies are kept (None: no state folder, moto keeps them)."""
+    return _blobs or None
+
+
 def blob_path(name: str) -> Path:
     assert _state is not None
     return _state.blobs / name
@@ -113,6 +118,12 @@ class Blob:
         self._exists = True
         self._position += len(data)
         return len(data)
+
+    def adopt(self, path: str, size: int) -> None:
+        """Make the file at ``path`` (in the blobs folder: a large body received there) this body."""
+        os.replace(path, self.name)
+        self._exists = True
+        self._position = size
 
     def truncate(self, size: int | None = None) -> int:
         size = self._position if size is None else size

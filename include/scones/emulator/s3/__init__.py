@@ -15,6 +15,10 @@ written or deleted between CreateMultipartUpload and a conditional CompleteMulti
 S3 documents; and replaced or deleted objects are closed when the last request reading them
 is done, not before.
 
+Large bodies (over ``streaming.STREAM_THRESHOLD``, 8 MiB) are streamed between the socket and
+a file, never held whole in memory; Content-MD5 and ``x-amz-checksum-*`` are checked (400
+BadDigest) for every PutObject and UploadPart (streaming.py).
+
 Public surface::
 
     install()       patch moto's S3 (LocalAWS calls it once, before the server answers)
@@ -38,7 +42,9 @@ def install() -> None:
     check_seams()
     from scones.emulator.s3.models import install_key_store
     from scones.emulator.s3.responses import install_responses
+    from scones.emulator.s3.streaming import install_streaming
 
     install_key_store()
     install_responses()
+    install_streaming()
     _installed = True

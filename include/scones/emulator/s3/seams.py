@@ -13,6 +13,13 @@
 - ``_VersionedKeyStore.setlist`` and ``.pop`` (moto/s3/utils.py), which ``dispose()`` the
   objects they drop: replaced by versions that leave closing to ``FakeKey.__del__``.
 - ``FakeKey.dispose(garbage)`` and its ``disposed`` flag, which silences ``__del__``'s warning.
+- Streaming (streaming.py): ``S3Response.key_response(request, full_url, headers)``,
+  ``setup_class(request, full_url, headers)`` reading the body as werkzeug's ``request.data``
+  (whose cache, ``_cached_data``, is set empty for a received body), ``_get_checksum(response_headers)``,
+  ``put_object`` / ``upload_part`` / ``get_object`` (no arguments), ``get_object`` answering
+  ``key.value``; ``FakeKey.value`` a property with a setter; ``S3Backend.copy_object`` and
+  ``upload_part_copy`` reading the source's ``value``; ``FakeMultipart.complete(body)`` joining
+  ``part.value`` with ``MultipartChecksumBuilder`` (its checks are repeated for large objects).
 """
 
 from __future__ import annotations
@@ -51,6 +58,11 @@ def check_seams() -> None:
         ("_key_response", ["request", "full_url"]),
         ("_get_querystring", ["request", "full_url"]),
         ("parse_bucket_name_from_url", ["request", "url"]),
+        ("key_response", ["request", "full_url", "headers"]),
+        ("setup_class", ["request", "full_url", "headers"]),
+        ("_get_checksum", ["response_headers"]),
+        ("upload_part", []),
+        ("get_object", []),
     ):
         func = getattr(S3Response, name, None)
         if func is None:
@@ -70,8 +82,31 @@ def check_seams() -> None:
         problems.append("_VersionedKeyStore.setlist no longer disposes replaced keys: review models.py")
     if _parameters(FakeKey.dispose) != ["garbage"] or "self.disposed" not in inspect.getsource(FakeKey.dispose):
         problems.append("FakeKey.dispose(garbage) / FakeKey.disposed changed")
+    problems.extend(_streaming_seams())
     if problems:
         raise SeamMoved(
             "the S3 plug-in no longer fits moto; review include/scones/emulator/s3/ against moto/s3/:\n  - "
             + "\n  - ".join(problems)
         )
+
+
+def _streaming_seams() -> list[str]:
+    from moto.core.responses import BaseResponse
+    from moto.s3.models import FakeKey, FakeMultipart, S3Backend
+    from moto.s3.responses import S3Response
+
+    problems = []
+    value = inspect.getattr_static(FakeKey, "value", None)
+    if not isinstance(value, property) or value.fset is None:
+        problems.append("FakeKey.value is no longer a property with a setter")
+    for owner, name, text in (
+        (BaseResponse, "setup_class", "self.body: Any = request.data"),
+        (S3Response, "get_object", "return 200, response_headers, key.value"),
+        (S3Backend, "copy_object", "value=src_key.value"),
+        (S3Backend, "upload_part_copy", ").value"),
+        (FakeMultipart, "complete", "total.extend(part.value)"),
+        (FakeMultipart, "complete", "MultipartChecksumBuilder(checksum_algo, checksum_type)"),
+    ):
+        if text not in inspect.getsource(getattr(owner, name)):
+            problems.append(f"{owner.__name__}.{name} no longer has `{text}`: review streaming.py")
+    return problems

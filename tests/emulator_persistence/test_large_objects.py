@@ -1,0 +1,111 @@
+"""Large S3 bodies, streamed to the state folder (scones.emulator.s3.streaming), are kept as small ones
+are: written before S3 answers, back byte for byte after a kill -9; a refused one leaves nothing.
+
+The emulator's streaming threshold is 1 MiB here (``SCONES_S3_STREAM_THRESHOLD``): a few MiB take
+the large-object path.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.emulator_persistence.conftest import Restartable
+
+MiB = 1024 * 1024
+BUCKET = "scones-persistence-large"
+
+
+@pytest.fixture
+def restartable(tmp_path: Path) -> Iterator[Restartable]:
+    world = Restartable(tmp_path / "aws-state", env={"SCONES_S3_STREAM_THRESHOLD": str(MiB)})
+    yield world
+    world.stop()
+
+
+def _client(restartable: Restartable):
+    return restartable.session().client("s3", config=Config(retries={"max_attempts": 1}))
+
+
+def test_large_objects_streamed_to_the_folder_survive_a_kill_9(restartable: Restartable) -> None:
+    s3 = _client(restartable)
+    s3.create_bucket(Bucket=BUCKET)
+    single = os.urandom(3 * MiB + 5)
+    single_etag = s3.put_object(Bucket=BUCKET, Key="single.bin", Body=single)["ETag"]
+    parts = [os.urandom(5 * MiB), os.urandom(2 * MiB)]
+    upload = s3.create_multipart_upload(Bucket=BUCKET, Key="joined.bin")["UploadId"]
+    etags = [
+        s3.upload_part(Bucket=BUCKET, Key="joined.bin", UploadId=upload, PartNumber=n, Body=p)["ETag"]
+        for n, p in enumerate(parts, 1)
+    ]
+    joined_etag = s3.complete_multipart_upload(
+        Bucket=BUCKET,
+        Key="joined.bin",
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, 1)]},
+    )["ETag"]
+    pending = s3.create_multipart_upload(Bucket=BUCKET, Key="pending.bin")["UploadId"]
+    part = os.urandom(2 * MiB)
+    part_etag = s3.upload_part(Bucket=BUCKET, Key="pending.bin", UploadId=pending, PartNumber=1, Body=part)["ETag"]
+    blobs = restartable.state_dir / "s3" / "blobs"
+    sizes = sorted(b.stat().st_size for b in blobs.iterdir())
+    # each body is one file of the folder (the received file itself, not a copy beside it)
+    assert len(single) in sizes and sum(map(len, parts)) in sizes and len(part) in sizes
+
+    restartable.crash()  # kill -9 right after the answers
+    s3 = _client(restartable)
+    got = s3.get_object(Bucket=BUCKET, Key="single.bin")
+    assert (got["Body"].read(), got["ETag"]) == (single, single_etag)
+    got = s3.get_object(Bucket=BUCKET, Key="joined.bin", Range="bytes=-100")
+    assert got["Body"].read() == parts[1][-100:]
+    got = s3.get_object(Bucket=BUCKET, Key="joined.bin")
+    assert (got["Body"].read(), got["ETag"]) == (b"".join(parts), joined_etag)
+    s3.complete_multipart_upload(
+        Bucket=BUCKET,
+        Key="pending.bin",
+        UploadId=pending,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part_etag}]},
+    )
+    assert s3.get_object(Bucket=BUCKET, Key="pending.bin")["Body"].read() == part
+    assert not [b.name for b in blobs.iterdir() if b.name.startswith("incoming-")]
+
+
+def test_a_large_body_refused_for_its_digest_or_by_the_disk_leaves_nothing_in_the_folder(
+    restartable: Restartable,
+) -> None:
+    import resource
+
+    s3 = _client(restartable)
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(Bucket=BUCKET, Key="kept.bin", Body=b"kept")
+    blobs = restartable.state_dir / "s3" / "blobs"
+    before = sorted(b.name for b in blobs.iterdir())
+    data = os.urandom(3 * MiB)
+    wrong = base64.b64encode(hashlib.md5(b"something else").digest()).decode()
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=BUCKET, Key="refused.bin", Body=data, ContentMD5=wrong)
+    assert exc.value.response["Error"]["Code"] == "BadDigest"
+    assert sorted(b.name for b in blobs.iterdir()) == before
+    assert len(list((restartable.state_dir / "s3" / "keys").glob("*/*/*.pickle"))) == 1
+
+    assert restartable.emulator.pid is not None
+    resource.prlimit(restartable.emulator.pid, resource.RLIMIT_FSIZE, (2 * MiB, 2 * MiB))  # a disk nearly full
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=BUCKET, Key="refused.bin", Body=data)
+    assert (exc.value.response["Error"]["Code"], exc.value.response["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "InternalError",
+        500,
+    )
+    assert "nothing was stored" in exc.value.response["Error"]["Message"]
+    assert sorted(b.name for b in blobs.iterdir()) == before
+
+    restartable.crash()
+    s3 = _client(restartable)
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]] == ["kept.bin"]
