@@ -32,7 +32,8 @@ def local_airflow(emulator, settings, tmp_path_factory) -> LocalAirflow:
         {"SCONES_SOURCE_URL": str(SHARED_DATA), **LOCAL_POLLING},
     )
     airflow.migrate()
-    return airflow
+    yield airflow
+    airflow.close()
 
 
 def list_keys(s3, bucket: str, prefix: str) -> dict[str, object]:

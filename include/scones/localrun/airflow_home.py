@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scones import pdeathsig
 from scones.emulator.process import LOCAL_CREDENTIALS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -75,36 +76,82 @@ class DagRun:
 
 
 class LocalAirflow:
-    """``airflow db migrate`` once, then ``airflow dags test`` per DAG, logs kept in ``home``."""
+    """``airflow db migrate`` once, then ``airflow dags test`` per DAG, logs kept in ``home``.
+
+    The commands run in one warm Airflow process (:mod:`scones.localrun.airflow_runner`),
+    started by the first and ended by :meth:`close` (or the ``with`` block): one at a time.
+    """
 
     def __init__(self, home: Path, endpoint_url: str, extra_env: dict[str, str] | None = None) -> None:
         self.home = home
         self.env = airflow_env(home, endpoint_url, extra=extra_env)
+        self._runner: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> LocalAirflow:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the runner process (at the end of its stdin; killed if it does not)."""
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        runner.stdin.close()
+        try:
+            runner.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            runner.kill()
+            runner.wait()
+        runner.stdout.close()
+
+    def _start_runner(self) -> subprocess.Popen[str]:
+        self.home.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "scones.localrun.airflow_runner", str(self.home / "airflow-runner.log")]
+        if pdeathsig.supported():  # ends with this process, even on kill -9
+            cmd = pdeathsig.wrap(cmd)
+        return subprocess.Popen(cmd, env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def run(self, argv: list[str], log: Path) -> int:
+        """``airflow *argv``, its output in ``log``; its exit status (a signal's as negative)."""
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.touch()
+        if self._runner is None or self._runner.poll() is not None:
+            self._runner = self._start_runner()
+        try:
+            self._runner.stdin.write(json.dumps({"argv": argv, "log": str(log)}) + "\n")
+            self._runner.stdin.flush()
+            answer = self._runner.stdout.readline()
+        except BrokenPipeError:
+            answer = ""
+        if answer:
+            return json.loads(answer)["returncode"]
+        code = self._runner.wait()  # it died in the command: say so where the command's output is
+        with log.open("a") as out:
+            out.write(f"\n[scones] the Airflow runner process ended with status {code} during this command\n")
+        self._runner = None
+        return code or 1
 
     def migrate(self) -> None:
-        self.home.mkdir(parents=True, exist_ok=True)
         log = self.home / "db-migrate.log"
-        with log.open("w") as out:
-            proc = subprocess.run([AIRFLOW, "db", "migrate"], env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        if proc.returncode:
+        if self.run(["db", "migrate"], log):
             raise RuntimeError(f"airflow db migrate failed; see {log}:\n{log.read_text()[-3000:]}")
 
     def test_dag(self, dag_id: str, conf: dict | None = None, logical_date: str | None = None) -> DagRun:
         import time
 
-        cmd = [AIRFLOW, "dags", "test", dag_id]
+        argv = ["dags", "test", dag_id]
         if (DAGS_FOLDER / f"{dag_id}.py").exists():  # parse (and store) this DAG only, not the whole folder
-            cmd += ["--dagfile-path", str(DAGS_FOLDER / f"{dag_id}.py")]
+            argv += ["--dagfile-path", str(DAGS_FOLDER / f"{dag_id}.py")]
         if logical_date:
-            cmd.append(logical_date)
+            argv.append(logical_date)
         if conf:
-            cmd += ["--conf", json.dumps(conf)]
-        log = self.home / "runs" / f"{dag_id}-{int(time.time())}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
+            argv += ["--conf", json.dumps(conf)]
+        log = self.home / "runs" / f"{dag_id}-{time.time_ns()}.log"
         t0 = time.perf_counter()
-        with log.open("w") as out:
-            proc = subprocess.run(cmd, env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        run = DagRun(dag_id, proc.returncode, log, time.perf_counter() - t0)
+        code = self.run(argv, log)
+        run = DagRun(dag_id, code, log, time.perf_counter() - t0)
         run.task_states = self.task_states(dag_id)
         return run
 

@@ -1,8 +1,8 @@
 """``scones demo``: the whole pipeline on the local emulator, one DAG after another.
 
 Starts the emulator, creates the bucket, runs each DAG of :data:`PIPELINE` that exists with
-``airflow dags test`` in a throwaway AIRFLOW_HOME on SQLite, prints what each produced, and
-returns non-zero if any task failed. The AIRFLOW_HOME (logs included) is kept on failure.
+``airflow dags test`` (all in one warm Airflow process) in a throwaway AIRFLOW_HOME on SQLite,
+prints what each produced, and returns non-zero if any task failed. The AIRFLOW_HOME (logs included) is kept on failure.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def run_demo(keep: bool = False, source: str | None = None, only: list[str] | No
         print(f"  local AWS: {emu.endpoint_url}", flush=True)
         session = emu.session(settings.region)
         session.client("s3").create_bucket(Bucket=settings.bucket)
-        airflow = LocalAirflow(
+        with LocalAirflow(
             home,
             emu.endpoint_url,
             {
@@ -120,19 +120,19 @@ def run_demo(keep: bool = False, source: str | None = None, only: list[str] | No
                 **LOCAL_POLLING,
                 "SCONES_EPOCHS": os.environ.get("SCONES_EPOCHS", DEMO_EPOCHS),
             },
-        )
-        airflow.migrate()
-        for step in steps:
-            print(f"\n== {step.dag_id}", flush=True)
-            run = airflow.test_dag(step.dag_id, conf=step.conf() or None)
-            states = ", ".join(f"{t}={s}" for t, s in run.task_states.items())
-            print(f"  {'OK' if run.ok else 'FAILED'} in {run.seconds:.0f}s: {states or 'no task ran'}")
-            print(f"  log: {run.log_path}")
-            if not run.ok:
-                failed.append(run)
-                break  # later DAGs consume this one's output
-            for line in step.summarize(session, settings):
-                print(f"  {line}")
+        ) as airflow:
+            airflow.migrate()
+            for step in steps:
+                print(f"\n== {step.dag_id}", flush=True)
+                run = airflow.test_dag(step.dag_id, conf=step.conf() or None)
+                states = ", ".join(f"{t}={s}" for t, s in run.task_states.items())
+                print(f"  {'OK' if run.ok else 'FAILED'} in {run.seconds:.0f}s: {states or 'no task ran'}")
+                print(f"  log: {run.log_path}")
+                if not run.ok:
+                    failed.append(run)
+                    break  # later DAGs consume this one's output
+                for line in step.summarize(session, settings):
+                    print(f"  {line}")
     if failed:
         print(f"\nscones demo: {failed[0].dag_id} failed; AIRFLOW_HOME kept at {home}")
         return 1
