@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
 import signal
@@ -64,7 +65,13 @@ def local_aws(args: argparse.Namespace) -> int:
     stop.wait()
     aws.stop()
     print("local AWS stopped", flush=True)
-    return 0
+    # What must run at exit is registered with atexit (the Lambda workers' shutdown, the capture
+    # writer's flush, temporary bodies' removal): run it, then skip the interpreter's teardown of
+    # moto's objects, which took 1.7 s of every stop.
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
