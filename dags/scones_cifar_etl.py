@@ -27,7 +27,7 @@ from pathlib import Path
 import pendulum
 from airflow.sdk import Param, chain, dag, task
 
-from scones.airflow_glue import DATASET_ASSET, DEFAULT_ARGS, task_settings
+from scones.airflow_glue import DATASET_ASSET, default_args, task_settings
 from scones.settings import VEHICLE_CLASSES, load_settings
 
 DAG_ID = Path(__file__).stem
@@ -102,7 +102,7 @@ def publish_manifests(staged: dict, params: dict | None = None, outlet_events=No
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=default_args(DEFAULTS),
     tags=["scones", "etl", "cifar-100"],
     params={
         "source_url": Param(

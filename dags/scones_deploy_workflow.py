@@ -33,7 +33,7 @@ import pendulum
 from airflow.providers.amazon.aws.operators.step_function import StepFunctionStartExecutionOperator
 from airflow.sdk import Param, chain, dag, task
 
-from scones.airflow_glue import AWS_CONN_ID, DEFAULT_ARGS, task_settings
+from scones.airflow_glue import AWS_CONN_ID, default_args, task_settings
 from scones.settings import MAX_BATCH_SIZE, MAX_CONCURRENCY, SMOKE_CANDIDATES_RANGE, load_settings
 from scones.workflow.smoke_executions import start_kwargs
 
@@ -185,7 +185,7 @@ def check_smoke_outcomes(cases: list[dict], outcomes: list[dict]) -> dict:
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=default_args(DEFAULTS),
     tags=["scones", "serving", "lambda", "step-functions"],
     params={
         "confidence_threshold": Param(

@@ -28,7 +28,7 @@ import pendulum
 from airflow.sdk import Param, chain, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from scones.airflow_glue import DEFAULT_ARGS, task_settings
+from scones.airflow_glue import default_args, task_settings
 from scones.settings import load_settings
 
 DAG_ID = Path(__file__).stem
@@ -102,7 +102,7 @@ def alert_on_violations(summary: dict, deployment: dict, params: dict | None = N
     start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
     catchup=False,  # backfill a missed day on demand (see the docs above)
     max_active_runs=1,  # a backfilled day's drift baseline is the day before's statistics: in order
-    default_args=DEFAULT_ARGS,
+    default_args=default_args(DEFAULTS),
     tags=["scones", "monitoring"],
     params={
         "day": Param(

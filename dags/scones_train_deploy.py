@@ -43,7 +43,7 @@ from airflow.sdk import Param, chain, dag, task
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from scones.airflow_glue import AWS_CONN_ID, DATASET_ASSET, DEFAULT_ARGS, task_settings
+from scones.airflow_glue import AWS_CONN_ID, DATASET_ASSET, default_args, task_settings
 from scones.deployment.endpoint_operator import EndpointDeployOperator
 from scones.settings import load_settings
 from scones.training.job_operator import TrainingJobOperator
@@ -204,7 +204,7 @@ def cleanup_old_versions(recorded: dict, params: dict | None = None) -> dict:
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=default_args(DEFAULTS),
     tags=["scones", "training", "sagemaker"],
     params={
         "classes": Param(

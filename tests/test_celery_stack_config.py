@@ -55,6 +55,8 @@ def test_secrets_are_made_once_per_home_and_private(env, tmp_path):
     Fernet(env["AIRFLOW__CORE__FERNET_KEY"].encode())  # a valid key
     for name in ("fernet-key", "jwt-secret", "api-secret-key"):
         assert (tmp_path / "secrets" / name).stat().st_mode & 0o777 == 0o600, name
+    for key in ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY"):  # HS512 keys: 64 bytes at least
+        assert len(env[key].encode()) >= 64, key
     postgres = PostgresServer(tmp_path / "postgres", port=5999)
     postgres.password = "pg-secret"
     again = celery_env(

@@ -11,9 +11,10 @@ from airflow.sdk.definitions.retry_policy import RetryAction
 from botocore.exceptions import ClientError
 
 import scones
-from scones.airflow_glue import DEFAULT_ARGS, RETRY_POLICY
-from scones.errors import DestinationUnavailable, NonRetryableError, SconesError
+from scones.airflow_glue import RETRY_POLICY, default_args
+from scones.errors import DestinationUnavailable, NonRetryableError, OutOfRange, SconesError
 from scones.localrun.airflow_home import DAGS_FOLDER
+from scones.settings import load_settings
 
 #: Importing these defines every error class of the product (the emulator's are its own).
 ERROR_MODULES = ("scones.errors", "scones.workflow.errors", "scones.monitoring.errors", "scones.backlog.classify")
@@ -80,8 +81,19 @@ def test_transient_workflow_errors_are_retried():
     assert decision(EndpointNotServing("gone")) == RetryAction.FAIL
 
 
+def test_the_retry_delay_is_a_setting():
+    from datetime import timedelta
+
+    assert default_args(load_settings(environ={}))["retry_delay"] == timedelta(seconds=30)
+    assert default_args(load_settings(environ={"SCONES_RETRY_DELAY_SECONDS": "5"}))["retry_delay"] == timedelta(
+        seconds=5
+    )
+    with pytest.raises(OutOfRange, match="retry_delay_seconds"):
+        load_settings(environ={"SCONES_RETRY_DELAY_SECONDS": "-1"})
+
+
 def test_the_dags_say_do_not_retry_only_one_way():
-    assert DEFAULT_ARGS["retry_policy"] is RETRY_POLICY
+    assert default_args(load_settings(environ={}))["retry_policy"] is RETRY_POLICY
     for dag_file in Path(DAGS_FOLDER).glob("*.py"):
         source = dag_file.read_text()
         assert "AirflowFailException" not in source, f"{dag_file.name}: raise a NonRetryableError instead"

@@ -37,14 +37,19 @@ RETRY_POLICY = ExceptionRetryPolicy(
     ]
 )
 
-DEFAULT_ARGS: dict[str, Any] = {
-    "owner": OWNER,
-    "retries": 2,
-    "retry_delay": timedelta(seconds=30),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=10),
-    "retry_policy": RETRY_POLICY,
-}
+
+def default_args(settings: Settings) -> dict[str, Any]:
+    """Every task's defaults: two retries with exponential backoff from ``retry_delay_seconds``,
+    and :data:`RETRY_POLICY` (a :class:`~scones.errors.NonRetryableError` is not retried)."""
+    return {
+        "owner": OWNER,
+        "retries": 2,
+        "retry_delay": timedelta(seconds=settings.retry_delay_seconds),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=10),
+        "retry_policy": RETRY_POLICY,
+    }
+
 
 #: The dataset the ETL publishes and training consumes. Its identity is the name; the URI is
 #: informative (from the environment at parse time).

@@ -203,6 +203,9 @@ class Settings:
     mini_batch_size: int = _setting(32, "training mini-batch size")
     max_training_seconds: int = _setting(3 * 3600, "a training job is stopped after this long (MaxRuntimeInSeconds)")
     poll_seconds: int = _setting(30, "how often operators poll SageMaker and Step Functions (the emulator wants 1)")
+    retry_delay_seconds: int = _setting(
+        30, "a failed task's first retry waits this long, each next one twice as long (at most 10 minutes)"
+    )
     sagemaker_role_arn: str = _setting(
         "", "SageMaker execution role; empty: the DAG creates (or reuses) `<project>-sagemaker-execution`"
     )
@@ -287,6 +290,7 @@ class Settings:
             "max_training_seconds",
             "poll_seconds",
         )
+        _check(self.retry_delay_seconds >= 0, "retry_delay_seconds must be at least 0", "retry_delay_seconds")
 
     @property
     def names(self) -> ResourceNames:

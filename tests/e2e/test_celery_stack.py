@@ -43,6 +43,8 @@ def stack():
                 "SCONES_EPOCHS": "2",
                 # A killed worker's task is found dead after 30 s, not Airflow's 5 minutes.
                 "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
+                # and retried 2 s later, not 30 (the retry is what the test checks, not its delay).
+                "SCONES_RETRY_DELAY_SECONDS": "2",
             },
         )
     finally:

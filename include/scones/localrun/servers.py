@@ -189,8 +189,10 @@ def read_private(path: Path, timeout: float = 2.0) -> str:
         time.sleep(0.05)
 
 
-def _secret(path: Path, make: Callable[[], str] = lambda: secrets.token_hex(24)) -> str:
-    """A secret (by default a random password, URL-safe), made once and kept in ``path`` (mode 600)."""
+def _secret(path: Path, make: Callable[[], str] = lambda: secrets.token_hex(32)) -> str:
+    """A secret (by default a random password, URL-safe), made once and kept in ``path`` (mode 600).
+    64 characters: Airflow signs tokens with the JWT secret and the API secret key by HS512, whose
+    key it wants at least 64 bytes long (it warned at the 48 of before)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     value = make()
     try:
