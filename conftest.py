@@ -14,10 +14,16 @@ The run's order is set here too, for ``./run test`` (xdist ``--dist loadfile
 items): the longest files first, so the two Airflow stacks start at once on different workers and
 the short unit files fill in at the end; and one group for the files that share a worker's
 trained endpoint.
+
+A ``-m`` that no test of a tier can match (``-m unit``: the emulator and e2e tiers) skips that
+tier's files before they are imported (:func:`pytest_ignore_collect`): the directory gives the
+tier, so their tests would all be deselected anyway, after seconds of importing moto's Step
+Functions parser, the emulator and the stacks.
 """
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -47,11 +53,51 @@ def tier_of(path: Path) -> str:
     return "unit"
 
 
+def _marks_of(carried: dict[str, bool]):
+    return lambda name, /, **_: carried[name]
+
+
+def deselects_tier(markexpr: str, tier: str) -> bool:
+    """Whether ``-m markexpr`` deselects every test of ``tier``, whatever other marks a test has."""
+    from _pytest.mark.expression import Expression
+
+    try:
+        expression = Expression.compile(markexpr)
+    except SyntaxError:
+        return False  # pytest says so itself when it deselects
+    others = sorted(expression.idents() - set(TIERS))
+    if len(others) > 6:
+        return False
+    for values in itertools.product((False, True), repeat=len(others)):  # each mix of the other marks
+        carried = {**dict(zip(others, values, strict=True)), **{t: t == tier for t in TIERS}}
+        if expression.evaluate(_marks_of(carried)):
+            return False
+    return True
+
+
 def run_order(relative: str, tier: str) -> tuple[int, int]:
     """Where a file's tests go in the run: :data:`LONGEST_FIRST`, then e2e, emulator, unit."""
     if relative in LONGEST_FIRST:
         return (LONGEST_FIRST.index(relative), 0)
     return (len(LONGEST_FIRST), ("e2e", "emulator", "unit").index(tier))
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Skip a file, or an e2e or emulator_* folder, whose tier the ``-m`` expression deselects."""
+    markexpr = config.getoption("markexpr")
+    if not markexpr:
+        return None
+    path = Path(collection_path)
+    try:
+        # a folder is one tier only below tests/ (tests/e2e, tests/emulator_*): ask for a file in it
+        tier = tier_of(path / "_.py" if path.is_dir() else path)
+    except ValueError:  # outside the repository
+        return None
+    if path.is_dir() and tier == "unit":
+        return None  # tests/ and lambdas/ hold every tier
+    if path.is_file() and path.suffix != ".py":
+        return None
+    return True if deselects_tier(markexpr, tier) else None
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
