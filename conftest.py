@@ -1,9 +1,12 @@
 """The test tiers, by directory (docs/testing.md says how to run each).
 
-- ``e2e``: ``tests/e2e``, the DAGs and the ``scones up`` stacks run end to end on the emulator;
-- ``emulator``: ``tests/emulator_*``, the emulator's services in its own process (real training,
-  real Lambda workers);
-- ``unit``: everything else (moto in-process), ``lambdas/`` included.
+- ``e2e``: ``tests/e2e``, the DAGs and the ``scones up`` stacks run end to end on the emulator,
+  and the stacks' own processes started for real (PostgreSQL, Redis, log servers, a kill -9);
+- ``emulator``: ``tests/emulator_*``, the emulator in its own process: its services (real
+  training, real Lambda workers), its start and stop, S3 shared by several processes;
+- ``unit``: everything else, ``lambdas/`` included: moto in-process, no server started (short
+  subprocesses only where a process is the point: what a fresh interpreter imports, a signal's
+  effect on a process group, podman-compose reading docker-compose.yaml).
 
 The directory is the only source of a test's tier: this hook marks every collected test, so
 ``-m unit`` can never pick up a test that trains a model. A tier mark written in a test file

@@ -19,6 +19,7 @@ from conftest import ROOT, TIERS, deselects_tier, tier_of
         ("tests/emulator_persistence/test_restart.py", "emulator"),  # any emulator_* folder, new ones too
         ("tests/test_settings.py", "unit"),
         ("tests/workflow/test_deploy.py", "unit"),
+        ("tests/emulator_process/test_process.py", "emulator"),
         ("tests/test_emulator_process.py", "unit"),  # a file at the top of tests/, whatever its name
         ("lambdas/filter_inferences/test_filter_inferences.py", "unit"),
     ],

@@ -8,13 +8,6 @@ from pathlib import Path
 import pytest
 
 from conftest import TEST_BUCKET  # noqa: F401 - the bucket of the root conftest's s3 fixture
-from tests.support.synthetic_cifar import write_cifar_archive
-
-
-@pytest.fixture(scope="session")
-def cifar_all_classes(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """All 100 classes, 3 train and 1 test image each, in the official layout."""
-    return write_cifar_archive(tmp_path_factory.mktemp("cifar") / "cifar-100-python.tar.gz", 3, 1)
 
 
 class FileServer:
