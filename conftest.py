@@ -26,6 +26,7 @@ Functions parser, the emulator and the stacks.
 
 from __future__ import annotations
 
+import gc
 import itertools
 from pathlib import Path
 
@@ -101,6 +102,21 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if path.is_file() and path.suffix != ".py":
         return None
     return True if deselects_tier(markexpr, tier) else None
+
+
+#: Python's default is (700, 10, 10): with Airflow, moto and botocore loaded, a full collection
+#: scans millions of objects (0.3-1 s each) and ran every few tests. Measured with gc.callbacks on
+#: tests/ui, tests/monitoring, test_traffic.py and lambdas/ (one process, load ~5): full
+#: collections 49 taking 41 s of 146 s wall; with these thresholds and the freeze below 6 taking
+#: 2.8 s, 59 s wall; peak memory 510 -> 690 MB. Less often, not never: cycles are still freed.
+GC_THRESHOLDS = (5000, 20, 20)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection imported lives to the end: frozen, no collection scans it again."""
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
