@@ -36,7 +36,8 @@ class FileServer:
                 pass
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        # shutdown() waits for the loop to see it: 0.5 s per test at the default poll interval
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
 
     def url(self, name: str = "cifar-100-python.tar.gz") -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/{name}"
