@@ -1,9 +1,12 @@
 """The test tiers, by directory (docs/testing.md says how to run each).
 
-- ``e2e``: ``tests/e2e``, the DAGs and the ``scones up`` stacks run end to end on the emulator;
-- ``emulator``: ``tests/emulator_*``, the emulator's services in its own process (real training,
-  real Lambda workers);
-- ``unit``: everything else (moto in-process), ``lambdas/`` included.
+- ``e2e``: ``tests/e2e``, the DAGs and the ``scones up`` stacks run end to end on the emulator,
+  and the stacks' own processes started for real (PostgreSQL, Redis, log servers, a kill -9);
+- ``emulator``: ``tests/emulator_*``, the emulator in its own process: its services (real
+  training, real Lambda workers), its start and stop, S3 shared by several processes;
+- ``unit``: everything else, ``lambdas/`` included: moto in-process, no server started (short
+  subprocesses only where a process is the point: what a fresh interpreter imports, a signal's
+  effect on a process group, podman-compose reading docker-compose.yaml).
 
 The directory is the only source of a test's tier: this hook marks every collected test, so
 ``-m unit`` can never pick up a test that trains a model. A tier mark written in a test file
@@ -14,10 +17,17 @@ The run's order is set here too, for ``./run test`` (xdist ``--dist loadfile
 items): the longest files first, so the two Airflow stacks start at once on different workers and
 the short unit files fill in at the end; and one group for the files that share a worker's
 trained endpoint.
+
+A ``-m`` that no test of a tier can match (``-m unit``: the emulator and e2e tiers) skips that
+tier's files before they are imported (:func:`pytest_ignore_collect`): the directory gives the
+tier, so their tests would all be deselected anyway, after seconds of importing moto's Step
+Functions parser, the emulator and the stacks.
 """
 
 from __future__ import annotations
 
+import gc
+import itertools
 from pathlib import Path
 
 import pytest
@@ -47,11 +57,82 @@ def tier_of(path: Path) -> str:
     return "unit"
 
 
-def run_order(relative: str, tier: str) -> tuple[int, int]:
-    """Where a file's tests go in the run: :data:`LONGEST_FIRST`, then e2e, emulator, unit."""
+def _marks_of(carried: dict[str, bool]):
+    return lambda name, /, **_: carried[name]
+
+
+def deselects_tier(markexpr: str, tier: str) -> bool:
+    """Whether ``-m markexpr`` deselects every test of ``tier``, whatever other marks a test has."""
+    from _pytest.mark.expression import Expression
+
+    try:
+        expression = Expression.compile(markexpr)
+    except SyntaxError:
+        return False  # pytest says so itself when it deselects
+    others = sorted(expression.idents() - set(TIERS))
+    if len(others) > 6:
+        return False
+    for values in itertools.product((False, True), repeat=len(others)):  # each mix of the other marks
+        carried = {**dict(zip(others, values, strict=True)), **{t: t == tier for t in TIERS}}
+        if expression.evaluate(_marks_of(carried)):
+            return False
+    return True
+
+
+#: The unit tier's longest files (10-25 s each on two busy cores, --durations), started first
+#: within the tier: started last, one is a tail while the other process has nothing left to do.
+UNIT_LONGEST_FIRST = (
+    "tests/test_dag_integrity.py",
+    "tests/monitoring/test_daily.py",
+    "tests/test_compose.py",
+    "tests/workflow/test_workflow_in_moto.py",
+    "tests/ui/test_monitor_page.py",
+    "tests/monitoring/test_cli.py",
+    "tests/test_docs.py",
+    "tests/monitoring/test_report.py",
+)
+
+
+def run_order(relative: str, tier: str) -> tuple[int, int, int]:
+    """Where a file's tests go in the run: :data:`LONGEST_FIRST`, then e2e, emulator, unit (its
+    :data:`UNIT_LONGEST_FIRST` first)."""
     if relative in LONGEST_FIRST:
-        return (LONGEST_FIRST.index(relative), 0)
-    return (len(LONGEST_FIRST), ("e2e", "emulator", "unit").index(tier))
+        return (LONGEST_FIRST.index(relative), 0, 0)
+    within = UNIT_LONGEST_FIRST.index(relative) if relative in UNIT_LONGEST_FIRST else len(UNIT_LONGEST_FIRST)
+    return (len(LONGEST_FIRST), ("e2e", "emulator", "unit").index(tier), within)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Skip a file, or an e2e or emulator_* folder, whose tier the ``-m`` expression deselects."""
+    markexpr = config.getoption("markexpr")
+    if not markexpr:
+        return None
+    path = Path(collection_path)
+    try:
+        # a folder is one tier only below tests/ (tests/e2e, tests/emulator_*): ask for a file in it
+        tier = tier_of(path / "_.py" if path.is_dir() else path)
+    except ValueError:  # outside the repository
+        return None
+    if path.is_dir() and tier == "unit":
+        return None  # tests/ and lambdas/ hold every tier
+    if path.is_file() and path.suffix != ".py":
+        return None
+    return True if deselects_tier(markexpr, tier) else None
+
+
+#: Python's default is (700, 10, 10): with Airflow, moto and botocore loaded, a full collection
+#: scans millions of objects (0.3-1 s each) and ran every few tests. Measured with gc.callbacks on
+#: tests/ui, tests/monitoring, test_traffic.py and lambdas/ (one process, load ~5): full
+#: collections 49 taking 41 s of 146 s wall; with these thresholds and the freeze below 6 taking
+#: 2.8 s, 59 s wall; peak memory 510 -> 690 MB. Less often, not never: cycles are still freed.
+GC_THRESHOLDS = (5000, 20, 20)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection imported lives to the end: frozen, no collection scans it again."""
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
@@ -61,7 +142,7 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def key(indexed: tuple[int, pytest.Item]) -> tuple[int, int, int]:
+    def key(indexed: tuple[int, pytest.Item]) -> tuple[int, int, int, int]:
         index, item = indexed
         relative = Path(item.path).resolve().relative_to(ROOT).as_posix()
         return (*run_order(relative, tier_of(item.path)), index)  # a file's tests stay together, in order
@@ -84,6 +165,42 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
             return GROUPS.get(file, file)
 
     return GroupedFileScheduling(config, log)
+
+
+def share_botocore_data_loader() -> None:
+    """One botocore data loader for every session of the test process (per ``data_path``).
+
+    moto resets boto3's default session as each mock starts, and a new session reads and parses
+    the service models and endpoints.json again: about 0.1 s for its first client, in every test
+    (0.01 s with the loader shared). The loader only reads botocore's packaged JSON, and a session
+    already hands the same parsed models to all its clients; credentials, configuration and
+    clients stay each session's own.
+    """
+    import botocore.loaders
+    import botocore.session
+
+    class SearchPaths(list):
+        def append(self, path: str) -> None:  # each boto3 Session adds its data folder: once is enough
+            if path not in self:
+                super().append(path)
+
+    loaders: dict[str | None, botocore.loaders.Loader] = {}
+
+    def register_data_loader(session: botocore.session.Session) -> None:
+        def shared_loader() -> botocore.loaders.Loader:
+            data_path = session.get_config_variable("data_path")
+            if data_path not in loaders:
+                loader = botocore.loaders.create_loader(data_path)
+                loader._search_paths = SearchPaths(loader.search_paths)
+                loaders[data_path] = loader
+            return loaders[data_path]
+
+        session._components.lazy_register_component("data_loader", shared_loader)
+
+    botocore.session.Session._register_data_loader = register_data_loader
+
+
+share_botocore_data_loader()
 
 
 #: The bucket the in-process ``s3`` fixture creates.

@@ -2,6 +2,7 @@
 
 - ``emulator``: one local AWS emulator process for the whole session (end-to-end tests).
 - ``aws_env``: monkeypatched fake credentials so no test can ever reach real AWS.
+- ``cifar_all_classes``: a synthetic CIFAR-100 archive, all 100 classes (ETL tests, both tiers).
 - ``airflow_aws_connection``: Airflow's ``aws_default`` connection pointed at the emulator.
 - :func:`wait_for_execution`: a Step Functions execution's description once it has ended.
 """
@@ -59,6 +60,14 @@ def shared_tarball() -> Path:
     if not SHARED_DATA.exists():
         pytest.skip(f"shared CIFAR-100 subset not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def cifar_all_classes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """All 100 classes, 3 train and 1 test image each, in the official layout."""
+    from tests.support.synthetic_cifar import write_cifar_archive
+
+    return write_cifar_archive(tmp_path_factory.mktemp("cifar") / "cifar-100-python.tar.gz", 3, 1)
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""The native Celery stack's configuration: docker-compose.yaml's settings, its own secrets, loopback."""
+"""The native Celery stack's configuration: docker-compose.yaml's settings, its own secrets, loopback.
+
+Its emulator and a log server started for real are in tests/e2e/test_stack_processes.py.
+"""
 
 from __future__ import annotations
 
@@ -123,22 +126,6 @@ class Done:
     returncode = 0
 
 
-def test_the_emulator_does_not_see_the_admin_password(monkeypatch):
-    """It runs the project's Lambda code: the Airflow admin's password stays out of its environment."""
-    from pathlib import Path
-
-    from scones.emulator.process import EmulatorProcess
-
-    monkeypatch.setenv("_AIRFLOW_WWW_USER_PASSWORD", "s3cret")
-    emulator = EmulatorProcess().start()
-    try:
-        environ = Path(f"/proc/{emulator._proc.pid}/environ").read_bytes().split(b"\0")
-    finally:
-        emulator.stop()
-    assert b"AWS_ACCESS_KEY_ID=testing" in environ  # the right process
-    assert not [v for v in environ if v.startswith(b"_AIRFLOW_WWW_USER_PASSWORD=")]
-
-
 def _started(env, tmp_path, monkeypatch) -> dict[str, tuple[list[str], dict[str, str]]]:
     """The command line and environment each component of the stack is started with (nothing runs)."""
     import subprocess
@@ -210,62 +197,6 @@ def test_log_servers_get_none_of_the_stacks_other_secrets(env, tmp_path, monkeyp
         assert not {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__BROKER_URL"} & set(server_env)
     worker_env = started["worker-1"][1]  # the workers keep everything (they run tasks)
     assert worker_env["AIRFLOW__CORE__FERNET_KEY"] == env["AIRFLOW__CORE__FERNET_KEY"]
-
-
-def test_a_log_server_with_that_environment_serves_a_log_to_its_token_only(env, tmp_path):
-    """Started as the stack starts it: a token for the file gets it; one for another file (Airflow
-    ties a token to one log file), or signed with another key, gets 403."""
-    import subprocess
-    import time
-    import urllib.error
-    import urllib.request
-
-    import jwt
-
-    from scones.localrun.celery_stack import component_command, component_env, log_folder, log_server_url
-
-    server_env = component_env(env, "worker-1-log-server")
-    folder = log_folder(tmp_path, "worker-1")
-    (folder / "dag_id=d").mkdir(parents=True)
-    (folder / "dag_id=d" / "attempt=1.log").write_text("the task's log\n")
-    (folder / "dag_id=d" / "attempt=2.log").write_text("another\n")
-    proc = subprocess.Popen(
-        component_command("worker-1-log-server"), env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-
-    def get(path: str, secret: str, filename: str) -> tuple[int, bytes]:
-        now = int(time.time())
-        token = jwt.encode(
-            {"filename": filename, "aud": "task-instance-logs", "iat": now, "nbf": now, "exp": now + 30},
-            secret,
-            algorithm="HS512",
-        )
-        request = urllib.request.Request(
-            f"{log_server_url(env, 'worker-1')}/log/{path}", headers={"Authorization": token}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=5) as answer:
-                return answer.status, answer.read()
-        except urllib.error.HTTPError as error:
-            return error.code, b""
-
-    secret = env["AIRFLOW__API__SECRET_KEY"]
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-            try:
-                answer = get("dag_id=d/attempt=1.log", secret, "dag_id=d/attempt=1.log")
-                break
-            except urllib.error.URLError:
-                assert time.monotonic() < deadline, "the log server did not come up"
-                time.sleep(0.3)
-        assert answer == (200, b"the task's log\n")
-        assert get("dag_id=d/attempt=2.log", secret, "dag_id=d/attempt=1.log")[0] == 403
-        assert get("dag_id=d/attempt=1.log", "another-key-" * 8, "dag_id=d/attempt=1.log")[0] == 403
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_each_log_writer_has_its_own_folder_and_loopback_address(env, tmp_path):

@@ -38,6 +38,9 @@ def test_imports_without_error(dagbag, path: Path):
 #: not one each. With ``--deferrable``, AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE is set in the
 #: child before the file imports the provider, which reads it at import. Prints one JSON line a
 #: file: the heavy modules it imported, and its DAG's start_smoke_executions.deferrable if any.
+#: With ``--bad-workflow``, one child sets SCONES_WORKFLOW_MAX_CONCURRENCY=100 (out of range)
+#: and parses every DAG file in it: the line holds each file's error (scones.airflow_glue reads
+#: the environment when first imported, which no child has done before).
 PARSE_IN_FORKS = """
 import json, os, runpy, sys, traceback
 import airflow.sdk
@@ -48,6 +51,16 @@ for arg in sys.argv[2:]:
         code = 1
         try:
             os.close(read)
+            if arg.startswith("--bad-workflow="):
+                os.environ["SCONES_WORKFLOW_MAX_CONCURRENCY"] = "100"
+                errors = {}
+                for path in arg.removeprefix("--bad-workflow=").split(os.pathsep):
+                    try:
+                        runpy.run_path(path)
+                    except Exception as exc:
+                        errors[path.rsplit("/", 1)[1]] = f"{type(exc).__name__}: {exc}"
+                os.write(write, json.dumps({"errors": errors}).encode())
+                os._exit(0)
             path = arg.removeprefix("--deferrable=")
             if path != arg:
                 os.environ["AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE"] = "true"
@@ -71,9 +84,13 @@ for arg in sys.argv[2:]:
 
 @pytest.fixture(scope="module")
 def parsed_in_fresh_processes() -> dict[str, dict]:
-    """What parsing each DAG file imports, in a process with nothing the tests loaded; and the deploy
-    workflow's file parsed where operators defer by default."""
-    args = [str(p) for p in DAG_FILES] + [f"--deferrable={DAGS_FOLDER / 'scones_deploy_workflow.py'}"]
+    """What parsing each DAG file imports, in a process with nothing the tests loaded; the deploy
+    workflow's file parsed where operators defer by default; every file parsed with a bad
+    workflow setting."""
+    args = [str(p) for p in DAG_FILES] + [
+        f"--deferrable={DAGS_FOLDER / 'scones_deploy_workflow.py'}",
+        f"--bad-workflow={os.pathsep.join(map(str, DAG_FILES))}",
+    ]
     out = subprocess.run(
         [sys.executable, "-c", PARSE_IN_FORKS, json.dumps(HEAVY_MODULES), *args],
         capture_output=True,
@@ -137,23 +154,9 @@ def test_smoke_executions_are_only_started_even_where_operators_defer_by_default
     assert parsed["deferrable"] is False, parsed
 
 
-def test_a_bad_workflow_value_breaks_only_the_workflow_dag():
+def test_a_bad_workflow_value_breaks_only_the_workflow_dag(parsed_in_fresh_processes):
     # A fresh interpreter, since scones.airflow_glue reads the environment when first imported.
-    code = (
-        "import runpy, sys, json\n"
-        "errors = {}\n"
-        "for path in sys.argv[1:]:\n"
-        "    try:\n"
-        "        runpy.run_path(path)\n"
-        "    except Exception as exc:\n"
-        "        errors[path.rsplit('/', 1)[1]] = f'{type(exc).__name__}: {exc}'\n"
-        "print(json.dumps(errors))"
-    )
-    env = {**os.environ, "SCONES_WORKFLOW_MAX_CONCURRENCY": "100"}
-    out = subprocess.run(
-        [sys.executable, "-c", code, *map(str, DAG_FILES)], capture_output=True, text=True, env=env, check=True
-    )
-    errors = json.loads(out.stdout.strip().splitlines()[-1])
+    errors = parsed_in_fresh_processes[f"--bad-workflow={os.pathsep.join(map(str, DAG_FILES))}"]["errors"]
     assert set(errors) <= {"scones_deploy_workflow.py"}, errors
     for message in errors.values():  # the workflow DAG itself says what to fix
         assert "max_concurrency='100' from environment SCONES_WORKFLOW_MAX_CONCURRENCY" in message

@@ -1,4 +1,7 @@
-"""PostgreSQL and Redis of `scones up`, and its faults: one line saying what to do, nothing left running."""
+"""PostgreSQL and Redis of `scones up`, and its faults: one line saying what to do, nothing left running.
+
+The servers started for real, and a `scones up` killed -9, are in tests/e2e/test_stack_processes.py.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from scones.localrun.servers import UNPRIVILEGED_USER, PostgresServer, RedisServer, ServerError, free_port
+from scones.localrun.servers import PostgresServer, ServerError, free_port
 from scones.localrun.stack import client_exports, run_up
 
 
@@ -38,61 +41,6 @@ def busy_port():
 
 def our_children() -> set[int]:
     return {p.pid for p in psutil.Process().children(recursive=True)}
-
-
-def test_postgres_and_redis_listen_on_loopback_and_want_their_passwords(home, monkeypatch):
-    import psycopg2
-    import psycopg2.extensions
-    import redis
-
-    sent: list[bytes] = []
-
-    class Recording(psycopg2.extensions.cursor):
-        def execute(self, query, vars=None):
-            sent.append(self.mogrify(query, vars))
-            return super().execute(query, vars)
-
-    connect = psycopg2.connect
-    monkeypatch.setattr(psycopg2, "connect", lambda *a, **kw: connect(*a, cursor_factory=Recording, **kw))
-    postgres = PostgresServer(home / "postgres").start()
-    monkeypatch.undo()
-    # Never the role's password in a statement: PostgreSQL logs the statements that fail.
-    assert any(b"ROLE airflow" in q for q in sent) and not any(postgres.password.encode() in q for q in sent)
-    broker = RedisServer(home / "redis").start()
-    try:
-        with psycopg2.connect(postgres.sqlalchemy_url.replace("+psycopg2", "")) as db, db.cursor() as cur:
-            cur.execute("SELECT current_database(), current_setting('listen_addresses')")
-            assert cur.fetchone() == ("airflow", "127.0.0.1")
-            # Airflow's role owns its database and is nothing more (it was the superuser).
-            cur.execute(
-                "SELECT rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls FROM pg_roles "
-                "WHERE rolname = current_user"
-            )
-            assert cur.fetchone() == (False, False, False, False, False)
-            cur.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()")
-            assert cur.fetchone() == ("airflow",)
-            cur.execute("CREATE TABLE what_a_migration_does (id int)")
-        db = psycopg2.connect(postgres.sqlalchemy_url.replace("+psycopg2", ""))
-        try:
-            with pytest.raises(psycopg2.errors.InsufficientPrivilege), db.cursor() as cur:
-                cur.execute("COPY (SELECT 1) TO PROGRAM 'true'")  # a superuser's way to run programs
-        finally:
-            db.close()
-        with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
-            psycopg2.connect(host="127.0.0.1", port=postgres.port, user="airflow", password="wrong", dbname="airflow")
-        assert redis.Redis.from_url(broker.broker_url).ping()
-        with pytest.raises(redis.exceptions.AuthenticationError):
-            redis.Redis(host="127.0.0.1", port=broker.port, password="wrong").ping()
-        assert (home / "postgres.password").stat().st_mode & 0o777 == 0o600
-        assert (home / "postgres.airflow-password").stat().st_mode & 0o777 == 0o600
-
-        with pytest.raises(ServerError, match=f"already runs on {home / 'postgres'}: stop the stack"):
-            PostgresServer(home / "postgres").start()
-    finally:
-        postgres.stop()
-        broker.stop()
-    again = PostgresServer(home / "postgres").start()  # the same cluster and password, started again
-    again.stop()
 
 
 def test_a_stale_or_foreign_data_folder_is_refused_and_kept(home):
@@ -147,7 +95,6 @@ def test_the_printed_exports_point_at_the_emulator():
 def test_stopping_a_component_stops_its_whole_process_group(tmp_path):
     """airflow standalone exited on SIGTERM and its scheduler, in the same group, ran on."""
     import subprocess
-    import time
 
     from scones.localrun.stack import Stack
 
@@ -163,7 +110,7 @@ def test_stopping_a_component_stops_its_whole_process_group(tmp_path):
     stack = Stack("http://127.0.0.1:0", "admin", "", tmp_path, emulator=None)
     stack.processes["standalone"] = leader
     try:
-        stack.stop_process("standalone", timeout=2)
+        stack.stop_process("standalone", timeout=0.5)  # the sleep outlives it: killed
         assert leader.returncode is not None
         sleeping[0].wait(5)  # raises TimeoutExpired while it runs on
     finally:
@@ -246,7 +193,6 @@ def test_a_stop_signal_during_the_start_stops_what_was_started(sig, tmp_path, mo
     minutes of start-up orphaned them."""
     import signal
     import subprocess
-    import time
 
     from scones.localrun import stack as stack_module
 
@@ -397,71 +343,6 @@ def test_log_server_addresses_missing_from_the_loopback_say_so_in_one_line():
     with pytest.raises(ServerError, match=r"192\.0\.2\.1 is no address of this machine: .*127\.0\.0\.0/8") as exc:
         free_port_on("127.0.0.1", "192.0.2.1")  # TEST-NET-1: on no interface here
     assert "\n" not in str(exc.value)
-
-
-STACK_PARENT = """
-import os, signal, sys, threading, time
-from pathlib import Path
-from scones.localrun.servers import PostgresServer, RedisServer
-from scones.localrun.stack import Stack, start_emulator
-
-home = Path(sys.argv[1])
-emulator, _ = start_emulator(home)  # its output reader thread runs from here on
-stack = Stack("http://127.0.0.1:1", "admin", "", home, emulator)
-stack.servers.append(PostgresServer(home / "postgres").start())
-stack.servers.append(RedisServer(home / "redis").start())
-sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]
-stack.start_process("component", sleeper, dict(os.environ))
-# A Celery worker's signal: SIGTERM (its warm shutdown) would let it finish its tasks, orphaned.
-worker = [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"]
-stack.start_process("worker", worker, dict(os.environ), signal.SIGQUIT)
-print("up", flush=True)
-stack.run_step("step", sleeper, dict(os.environ))  # a one-off step (db migrate) under way
-"""
-
-
-def _children_of(pid: int, expected: int, timeout: float = 10) -> list[psutil.Process]:
-    """The processes under ``pid`` once it has ``expected`` children, each past the death signal shim."""
-    deadline = time.monotonic() + timeout
-    while True:
-        children = psutil.Process(pid).children(recursive=True)
-        direct = [c for c in children if c.ppid() == pid]
-        shimmed = any("scones.pdeathsig" in " ".join(c.cmdline()) for c in direct)
-        if (len(direct) >= expected and not shimmed) or time.monotonic() > deadline:
-            return children
-        time.sleep(0.1)
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
-def test_the_stacks_children_die_with_its_process_even_by_kill_9(home):
-    """The servers run in sessions of their own: a `scones up` killed -9 left them all running."""
-    import subprocess
-
-    parent = subprocess.Popen([sys.executable, "-c", STACK_PARENT, str(home)], stdout=subprocess.PIPE, text=True)
-    children: list[psutil.Process] = []
-    try:
-        assert parent.stdout.readline().strip() == "up"
-        children = _children_of(parent.pid, expected=6)  # emulator, postgres, redis, component, worker, step
-        names = [" ".join(c.cmdline()) for c in children]
-        for part in ("local-aws", "bin/postgres", "redis-server", "SIG_IGN"):
-            assert any(part in n for n in names), (part, names)
-        assert sum("time.sleep(600)" in n for n in names) == 3, names  # component, worker, step
-        assert all("scones.pdeathsig" not in n for n in names), names  # the shim exec'd its command
-        postgres = next(c for c in children if "bin/postgres" in " ".join(c.cmdline()))
-        assert postgres.uids().real == (
-            UNPRIVILEGED_USER if os.geteuid() == 0 else os.geteuid()
-        )  # as root: 'nobody', signal kept
-        parent.kill()
-        parent.wait()
-        _, alive = psutil.wait_procs(children, timeout=30)
-        assert not alive, [" ".join(p.cmdline()) for p in alive]
-    finally:
-        parent.kill()
-        for child in children:  # what the test failed to see die
-            try:
-                child.kill()
-            except psutil.NoSuchProcess:
-                pass
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")

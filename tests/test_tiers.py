@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, TIERS, tier_of
+from conftest import ROOT, TIERS, deselects_tier, tier_of
 
 
 @pytest.mark.parametrize(
@@ -19,6 +19,7 @@ from conftest import ROOT, TIERS, tier_of
         ("tests/emulator_persistence/test_restart.py", "emulator"),  # any emulator_* folder, new ones too
         ("tests/test_settings.py", "unit"),
         ("tests/workflow/test_deploy.py", "unit"),
+        ("tests/emulator_process/test_process.py", "emulator"),
         ("tests/test_emulator_process.py", "unit"),  # a file at the top of tests/, whatever its name
         ("lambdas/filter_inferences/test_filter_inferences.py", "unit"),
     ],
@@ -61,3 +62,23 @@ def test_selecting_the_unit_tier_collects_no_emulator_or_e2e_test():
     assert out.returncode == 0, out.stdout + out.stderr
     collected = {line.split("::")[0] for line in out.stdout.splitlines() if "::" in line}
     assert collected == {"tests/test_settings.py", "lambdas/filter_inferences/test_filter_inferences.py"}, out.stdout
+
+
+@pytest.mark.parametrize(
+    ("markexpr", "tier", "deselected"),
+    [
+        ("unit", "e2e", True),
+        ("unit", "unit", False),
+        ("not e2e", "emulator", False),
+        ("not e2e", "e2e", True),
+        ("unit or emulator", "e2e", True),
+        ("e2e and slow", "e2e", False),  # a mark of the test's own may still select it
+        ("e2e and slow", "unit", True),
+        ("not slow", "e2e", False),
+        ("e2e(", "unit", False),  # malformed: pytest's own deselection says so
+    ],
+)
+def test_a_tier_is_left_uncollected_only_when_the_mark_expression_deselects_all_of_it(
+    markexpr: str, tier: str, deselected: bool
+):
+    assert deselects_tier(markexpr, tier) is deselected

@@ -8,13 +8,6 @@ from pathlib import Path
 import pytest
 
 from conftest import TEST_BUCKET  # noqa: F401 - the bucket of the root conftest's s3 fixture
-from tests.support.synthetic_cifar import write_cifar_archive
-
-
-@pytest.fixture(scope="session")
-def cifar_all_classes(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """All 100 classes, 3 train and 1 test image each, in the official layout."""
-    return write_cifar_archive(tmp_path_factory.mktemp("cifar") / "cifar-100-python.tar.gz", 3, 1)
 
 
 class FileServer:
@@ -43,7 +36,8 @@ class FileServer:
                 pass
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        # shutdown() waits for the loop to see it: 0.5 s per test at the default poll interval
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
 
     def url(self, name: str = "cifar-100-python.tar.gz") -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/{name}"

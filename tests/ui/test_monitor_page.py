@@ -39,28 +39,38 @@ def metadata_tables():
     Base.metadata.create_all(settings.engine)
 
 
-@pytest.fixture
-def auth_manager(monkeypatch, metadata_tables):
+@pytest.fixture(scope="module")
+def module_auth_manager(metadata_tables):
+    """One auth manager for the module: it holds no state a test changes but ``asked_for``."""
     from airflow.api_fastapi.app import create_auth_manager, purge_cached_app
 
-    monkeypatch.setenv(
-        "AIRFLOW__CORE__AUTH_MANAGER", "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-    )
-    monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "test-only-secret-for-the-ui-tests-" * 3)
-    purge_cached_app()
-    manager = create_auth_manager()
-    manager.init()
-    # Which DAG the page asks about: recorded, then the manager's own answer is returned.
-    manager.asked_for = []
-    decide = manager.is_authorized_dag
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv(
+            "AIRFLOW__CORE__AUTH_MANAGER",
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        )
+        monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "test-only-secret-for-the-ui-tests-" * 3)
+        purge_cached_app()
+        manager = create_auth_manager()
+        manager.init()
+        # Which DAG the page asks about: recorded, then the manager's own answer is returned.
+        manager.asked_for = []
+        decide = manager.is_authorized_dag
 
-    def recorded(**kwargs):
-        manager.asked_for.append((kwargs["method"], kwargs["details"].id))
-        return decide(**kwargs)
+        def recorded(**kwargs):
+            manager.asked_for.append((kwargs["method"], kwargs["details"].id))
+            return decide(**kwargs)
 
-    monkeypatch.setattr(manager, "is_authorized_dag", recorded)
-    yield manager
-    purge_cached_app()
+        monkeypatch.setattr(manager, "is_authorized_dag", recorded)
+        yield manager
+        purge_cached_app()
+
+
+@pytest.fixture
+def auth_manager(module_auth_manager):
+    """The module's auth manager, with what this test asked of it only."""
+    module_auth_manager.asked_for.clear()
+    return module_auth_manager
 
 
 def token(manager, role: str | None = "VIEWER") -> str:
@@ -69,10 +79,12 @@ def token(manager, role: str | None = "VIEWER") -> str:
     return manager.generate_jwt(SimpleAuthManagerUser(username="someone", role=role))
 
 
-@pytest.fixture
-def server(s3, auth_manager):
+@pytest.fixture(scope="module")
+def running_server(module_auth_manager):
+    """One app on one uvicorn for the module; it reads the S3 that ``current["s3"]`` holds."""
+    current = {}
     app = create_app(
-        s3=lambda: s3,
+        s3=lambda: current["s3"],
         bucket=lambda: BUCKET,
         endpoint=lambda: ENDPOINT,
         authorize=airflow_dag_reader(),
@@ -86,9 +98,18 @@ def server(s3, auth_manager):
     thread.start()
     while not srv.started:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", token(auth_manager)
+    yield current, f"http://127.0.0.1:{port}", token(module_auth_manager)
     srv.should_exit = True
     thread.join(5)
+
+
+@pytest.fixture
+def server(running_server, s3, auth_manager):
+    """The page, reading this test's own S3 (a fresh moto); yields its URL and a viewer's token."""
+    current, url, viewer = running_server
+    current["s3"] = s3
+    yield url, viewer
+    del current["s3"]
 
 
 def fetch(url: str, bearer: str | None = None, cookie: str | None = None):

@@ -14,6 +14,7 @@ import importlib
 import json
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -76,8 +77,8 @@ def run_handlers_as_lambdas(monkeypatch: pytest.MonkeyPatch, answers: dict[bytes
     return invoked
 
 
-@pytest.fixture
-def moto_aws(monkeypatch) -> Iterator[Callable[[str], Any]]:
+@contextmanager
+def in_process_aws() -> Iterator[Callable[[str], Any]]:
     """moto with Step Functions executing definitions; yields ``client(service)``."""
     from lambdas.classify_image import handler as classify
     from lambdas.serialize_image_data import handler as serialize
@@ -89,9 +90,21 @@ def moto_aws(monkeypatch) -> Iterator[Callable[[str], Any]]:
 
 
 @pytest.fixture
+def moto_aws() -> Iterator[Callable[[str], Any]]:
+    """:func:`in_process_aws` for one test."""
+    with in_process_aws() as client:
+        yield client
+
+
+@pytest.fixture
 def dataset(moto_aws) -> dict[bytes, list[float]]:
     """The test images in the bucket; returns the endpoint's answers by image bytes."""
-    s3 = moto_aws("s3")
+    return put_dataset(moto_aws)
+
+
+def put_dataset(client: Callable[[str], Any]) -> dict[bytes, list[float]]:
+    """Puts the test images in the bucket; returns the endpoint's answers by image bytes."""
+    s3 = client("s3")
     s3.create_bucket(Bucket=TEST_SETTINGS.bucket)
     answers = {}
     for i, (key, probabilities) in enumerate(IMAGES.items()):
@@ -119,10 +132,10 @@ def source_dir(tmp_path):
     return tmp_path
 
 
-def subscribe_queue(client: Callable[[str], Any], topic_arn: str) -> str:
+def subscribe_queue(client: Callable[[str], Any], topic_arn: str, name: str = "alerts-test") -> str:
     """An SQS queue subscribed to the topic (how a test reads what SNS delivered)."""
     sqs = client("sqs")
-    url = sqs.create_queue(QueueName="alerts-test")["QueueUrl"]
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
     return url

@@ -1,4 +1,6 @@
-"""Traffic generation through the workflow in moto, and the `scones traffic` command."""
+"""Traffic generation through the workflow in moto, and the `scones traffic` command: the tests
+that need a fresh moto (no deployment, or a bucket they change). Those that can share one
+deployment are in test_traffic_on_one_deployment.py."""
 
 from __future__ import annotations
 
@@ -9,8 +11,7 @@ import pytest
 from scones.cli import main
 from scones.workflow.deploy import deploy_workflow
 from scones.workflow.errors import WorkflowError
-from scones.workflow.executions import wait_for_executions
-from scones.workflow.traffic import choose_images, list_images, run_batches, run_sequentially, run_stream
+from scones.workflow.traffic import choose_images, list_images
 
 from .conftest import DATASET, IMAGES, TEST_CONFIG, TEST_SETTINGS, run_handlers_as_lambdas
 
@@ -35,26 +36,6 @@ def test_list_images_says_what_to_do_when_there_are_none(moto_aws, dataset):
     assert list_images(moto_aws("s3"), BUCKET, f"{DATASET}/validation/") == sorted(KEYS)
     with pytest.raises(WorkflowError, match="run the ETL first"):
         list_images(moto_aws("s3"), BUCKET, "elsewhere/")
-
-
-def test_the_three_modes_classify_every_image(moto_aws, machines):
-    sfn = moto_aws("stepfunctions")
-    keys = KEYS * 2
-    sequential = run_sequentially(sfn, machines["classify_image"], BUCKET, keys)
-    stream = run_stream(sfn, machines["classify_image"], BUCKET, keys, rate=50, poll=0.05)
-    burst = run_batches(sfn, machines["classify_batch"], BUCKET, keys, batch_size=3, poll=0.05)
-    for report in (sequential, stream, burst):
-        assert report.to_dict()["statuses"] == {"SUCCEEDED": 4, "FAILED": 4}, report.mode
-        assert report.errors == {"ThresholdConfidenceNotMet": 4}
-        assert report.images == 8 and report.images_per_second > 0
-    assert (sequential.executions, stream.executions, burst.executions) == (8, 8, 3)
-
-
-def test_scones_traffic_command(moto_aws, machines, capsys):
-    assert main(["traffic", "--count", "5", "--batch", "--batch-size", "2", "--bucket", BUCKET]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert (report["mode"], report["executions"], report["images"]) == ("burst", 3, 5)
-    assert sum(report["statuses"].values()) == 5
 
 
 def test_scones_traffic_before_deployment_says_so(moto_aws, capsys):
@@ -101,11 +82,6 @@ def test_an_unreachable_endpoint_is_one_line_not_a_traceback(monkeypatch, capsys
     assert err.count("\n") == 1 and "is the emulator (scones local-aws) running at http://127.0.0.1:9?" in err
 
 
-def test_a_missing_bucket_is_named(moto_aws, machines, capsys):
-    assert main(["traffic", "--count", "1", "--bucket", "no-such-bucket-here"]) == 1
-    assert "bucket 'no-such-bucket-here' does not exist: pass --bucket" in capsys.readouterr().err
-
-
 def test_failures_other_than_low_confidence_fail_the_command(moto_aws, machines, capsys):
     prefix = KEYS[0].rsplit("/", 1)[0]
     moto_aws("s3").put_object(Bucket=BUCKET, Key=f"{prefix}/not-an-image.png", Body=b"hello")  # InvalidImageError
@@ -113,18 +89,3 @@ def test_failures_other_than_low_confidence_fail_the_command(moto_aws, machines,
     captured = capsys.readouterr()
     assert json.loads(captured.out)["errors"]["InvalidImageError"] == 2
     assert code == 1 and "2 of 10 images failed: InvalidImageError x2" in captured.err
-
-
-def test_low_confidence_alone_is_the_workflow_working(moto_aws, machines, capsys):
-    assert main(["traffic", "--count", "4", "--batch", "--bucket", BUCKET]) == 0
-    assert json.loads(capsys.readouterr().out)["errors"] == {"ThresholdConfidenceNotMet": 2}
-
-
-def test_no_wait_prints_what_to_follow_up_on(moto_aws, machines, capsys):
-    assert main(["traffic", "--count", "5", "--batch", "--batch-size", "2", "--no-wait", "--bucket", BUCKET]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert report["waited"] is False and "images_per_second" not in report
-    assert len(report["execution_arns"]) == 3 and report["state_machine"] == machines["classify_batch"]
-    # Left running, the executions would call this test's fake Lambdas during the next test.
-    outcomes = wait_for_executions(moto_aws("stepfunctions"), report["execution_arns"], timeout=60, poll=0.05)
-    assert all(o.status == "SUCCEEDED" for o in outcomes.values())

@@ -6,6 +6,7 @@ gets, the alert on failure, the Fail state's error, and the batch's per-image re
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -20,21 +21,34 @@ from .conftest import (
     TEST_CONFIG,
     TEST_SETTINGS,
     UNSURE_KEY,
+    in_process_aws,
+    put_dataset,
     received_alerts,
     run_handlers_as_lambdas,
     subscribe_queue,
 )
 
 BUCKET = TEST_SETTINGS.bucket
+QUEUES = itertools.count()  # a queue per test: it reads only its own executions' alerts
+
+
+@pytest.fixture(scope="module")
+def deployment():
+    """One moto, one dataset and one deployment for the module's tests: they change neither, and
+    each reads only what its own executions did (:func:`workflow`)."""
+    with pytest.MonkeyPatch.context() as monkeypatch, in_process_aws() as client:
+        invoked = run_handlers_as_lambdas(monkeypatch, put_dataset(client))
+        yield client, deploy_workflow(client, TEST_SETTINGS, TEST_CONFIG), invoked
 
 
 @pytest.fixture
-def workflow(moto_aws, dataset, monkeypatch):
-    invoked = run_handlers_as_lambdas(monkeypatch, dataset)
-    deployed = deploy_workflow(moto_aws, TEST_SETTINGS, TEST_CONFIG)
-    queue = subscribe_queue(moto_aws, deployed["alerts_topic_arn"])
+def workflow(deployment):
+    """The deployment, with this test's own log of Lambda calls and its own alerts queue."""
+    client, deployed, invoked = deployment
+    invoked.clear()
+    queue = subscribe_queue(client, deployed["alerts_topic_arn"], name=f"alerts-{next(QUEUES)}")
     return {
-        "client": moto_aws,
+        "client": client,
         "deployed": deployed,
         "queue": queue,
         "invoked": invoked,

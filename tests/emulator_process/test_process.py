@@ -1,3 +1,7 @@
+"""The emulator as a process of its own: it serves, and stops cleanly on SIGTERM and on Ctrl-C."""
+
+from __future__ import annotations
+
 import signal
 import subprocess
 import sys

@@ -1,0 +1,229 @@
+"""The local stacks' processes started for real: PostgreSQL and Redis of `scones up`, a `scones up`
+killed -9, the Celery stack's emulator and one of its log servers. Their faults and configuration,
+where nothing starts, are unit tests: tests/test_localrun_servers.py, tests/test_celery_stack_config.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from scones.localrun.celery_stack import celery_env
+from scones.localrun.servers import UNPRIVILEGED_USER, PostgresServer, RedisServer, ServerError
+
+
+@pytest.fixture
+def home():
+    """A folder PostgreSQL can use when the tests run as root (it then runs as 'nobody')."""
+    path = Path(tempfile.mkdtemp(prefix="scones-servers-"))
+    path.chmod(0o711)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def env(tmp_path):
+    """The Celery stack's environment (its servers are not started)."""
+    postgres = PostgresServer(tmp_path / "postgres", port=5999)
+    postgres.password = "pg-secret"
+    redis = RedisServer(tmp_path / "redis", port=6999)
+    return celery_env(tmp_path, "http://127.0.0.1:5000", postgres, redis, "http://127.0.0.1:8080", "127.0.0.1", 8080)
+
+
+def test_postgres_and_redis_listen_on_loopback_and_want_their_passwords(home, monkeypatch):
+    import psycopg2
+    import psycopg2.extensions
+    import redis
+
+    sent: list[bytes] = []
+
+    class Recording(psycopg2.extensions.cursor):
+        def execute(self, query, vars=None):
+            sent.append(self.mogrify(query, vars))
+            return super().execute(query, vars)
+
+    connect = psycopg2.connect
+    monkeypatch.setattr(psycopg2, "connect", lambda *a, **kw: connect(*a, cursor_factory=Recording, **kw))
+    postgres = PostgresServer(home / "postgres").start()
+    monkeypatch.undo()
+    # Never the role's password in a statement: PostgreSQL logs the statements that fail.
+    assert any(b"ROLE airflow" in q for q in sent) and not any(postgres.password.encode() in q for q in sent)
+    broker = RedisServer(home / "redis").start()
+    try:
+        with psycopg2.connect(postgres.sqlalchemy_url.replace("+psycopg2", "")) as db, db.cursor() as cur:
+            cur.execute("SELECT current_database(), current_setting('listen_addresses')")
+            assert cur.fetchone() == ("airflow", "127.0.0.1")
+            # Airflow's role owns its database and is nothing more (it was the superuser).
+            cur.execute(
+                "SELECT rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls FROM pg_roles "
+                "WHERE rolname = current_user"
+            )
+            assert cur.fetchone() == (False, False, False, False, False)
+            cur.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()")
+            assert cur.fetchone() == ("airflow",)
+            cur.execute("CREATE TABLE what_a_migration_does (id int)")
+        db = psycopg2.connect(postgres.sqlalchemy_url.replace("+psycopg2", ""))
+        try:
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege), db.cursor() as cur:
+                cur.execute("COPY (SELECT 1) TO PROGRAM 'true'")  # a superuser's way to run programs
+        finally:
+            db.close()
+        with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+            psycopg2.connect(host="127.0.0.1", port=postgres.port, user="airflow", password="wrong", dbname="airflow")
+        assert redis.Redis.from_url(broker.broker_url).ping()
+        with pytest.raises(redis.exceptions.AuthenticationError):
+            redis.Redis(host="127.0.0.1", port=broker.port, password="wrong").ping()
+        assert (home / "postgres.password").stat().st_mode & 0o777 == 0o600
+        assert (home / "postgres.airflow-password").stat().st_mode & 0o777 == 0o600
+
+        with pytest.raises(ServerError, match=f"already runs on {home / 'postgres'}: stop the stack"):
+            PostgresServer(home / "postgres").start()
+    finally:
+        postgres.stop()
+        broker.stop()
+    again = PostgresServer(home / "postgres").start()  # the same cluster and password, started again
+    again.stop()
+
+
+STACK_PARENT = """
+import os, signal, sys, threading, time
+from pathlib import Path
+from scones.localrun.servers import PostgresServer, RedisServer
+from scones.localrun.stack import Stack, start_emulator
+
+home = Path(sys.argv[1])
+emulator, _ = start_emulator(home)  # its output reader thread runs from here on
+stack = Stack("http://127.0.0.1:1", "admin", "", home, emulator)
+stack.servers.append(PostgresServer(home / "postgres").start())
+stack.servers.append(RedisServer(home / "redis").start())
+sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]
+stack.start_process("component", sleeper, dict(os.environ))
+# A Celery worker's signal: SIGTERM (its warm shutdown) would let it finish its tasks, orphaned.
+worker = [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"]
+stack.start_process("worker", worker, dict(os.environ), signal.SIGQUIT)
+print("up", flush=True)
+stack.run_step("step", sleeper, dict(os.environ))  # a one-off step (db migrate) under way
+"""
+
+
+def _children_of(pid: int, expected: int, timeout: float = 10) -> list[psutil.Process]:
+    """The processes under ``pid`` once it has ``expected`` children, each past the death signal shim."""
+    deadline = time.monotonic() + timeout
+    while True:
+        children = psutil.Process(pid).children(recursive=True)
+        direct = [c for c in children if c.ppid() == pid]
+        shimmed = any("scones.pdeathsig" in " ".join(c.cmdline()) for c in direct)
+        if (len(direct) >= expected and not shimmed) or time.monotonic() > deadline:
+            return children
+        time.sleep(0.1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_stacks_children_die_with_its_process_even_by_kill_9(home):
+    """The servers run in sessions of their own: a `scones up` killed -9 left them all running."""
+    import subprocess
+
+    parent = subprocess.Popen([sys.executable, "-c", STACK_PARENT, str(home)], stdout=subprocess.PIPE, text=True)
+    children: list[psutil.Process] = []
+    try:
+        assert parent.stdout.readline().strip() == "up"
+        children = _children_of(parent.pid, expected=6)  # emulator, postgres, redis, component, worker, step
+        names = [" ".join(c.cmdline()) for c in children]
+        for part in ("local-aws", "bin/postgres", "redis-server", "SIG_IGN"):
+            assert any(part in n for n in names), (part, names)
+        assert sum("time.sleep(600)" in n for n in names) == 3, names  # component, worker, step
+        assert all("scones.pdeathsig" not in n for n in names), names  # the shim exec'd its command
+        postgres = next(c for c in children if "bin/postgres" in " ".join(c.cmdline()))
+        assert postgres.uids().real == (
+            UNPRIVILEGED_USER if os.geteuid() == 0 else os.geteuid()
+        )  # as root: 'nobody', signal kept
+        parent.kill()
+        parent.wait()
+        _, alive = psutil.wait_procs(children, timeout=30)
+        assert not alive, [" ".join(p.cmdline()) for p in alive]
+    finally:
+        parent.kill()
+        for child in children:  # what the test failed to see die
+            try:
+                child.kill()
+            except psutil.NoSuchProcess:
+                pass
+
+
+def test_the_emulator_does_not_see_the_admin_password(monkeypatch):
+    """It runs the project's Lambda code: the Airflow admin's password stays out of its environment."""
+    from pathlib import Path
+
+    from scones.emulator.process import EmulatorProcess
+
+    monkeypatch.setenv("_AIRFLOW_WWW_USER_PASSWORD", "s3cret")
+    emulator = EmulatorProcess().start()
+    try:
+        environ = Path(f"/proc/{emulator._proc.pid}/environ").read_bytes().split(b"\0")
+    finally:
+        emulator.stop()
+    assert b"AWS_ACCESS_KEY_ID=testing" in environ  # the right process
+    assert not [v for v in environ if v.startswith(b"_AIRFLOW_WWW_USER_PASSWORD=")]
+
+
+def test_a_log_server_with_that_environment_serves_a_log_to_its_token_only(env, tmp_path):
+    """Started as the stack starts it: a token for the file gets it; one for another file (Airflow
+    ties a token to one log file), or signed with another key, gets 403."""
+    import subprocess
+    import time
+    import urllib.error
+    import urllib.request
+
+    import jwt
+
+    from scones.localrun.celery_stack import component_command, component_env, log_folder, log_server_url
+
+    server_env = component_env(env, "worker-1-log-server")
+    folder = log_folder(tmp_path, "worker-1")
+    (folder / "dag_id=d").mkdir(parents=True)
+    (folder / "dag_id=d" / "attempt=1.log").write_text("the task's log\n")
+    (folder / "dag_id=d" / "attempt=2.log").write_text("another\n")
+    proc = subprocess.Popen(
+        component_command("worker-1-log-server"), env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+    def get(path: str, secret: str, filename: str) -> tuple[int, bytes]:
+        now = int(time.time())
+        token = jwt.encode(
+            {"filename": filename, "aud": "task-instance-logs", "iat": now, "nbf": now, "exp": now + 30},
+            secret,
+            algorithm="HS512",
+        )
+        request = urllib.request.Request(
+            f"{log_server_url(env, 'worker-1')}/log/{path}", headers={"Authorization": token}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, b""
+
+    secret = env["AIRFLOW__API__SECRET_KEY"]
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            try:
+                answer = get("dag_id=d/attempt=1.log", secret, "dag_id=d/attempt=1.log")
+                break
+            except urllib.error.URLError:
+                assert time.monotonic() < deadline, "the log server did not come up"
+                time.sleep(0.3)
+        assert answer == (200, b"the task's log\n")
+        assert get("dag_id=d/attempt=2.log", secret, "dag_id=d/attempt=1.log")[0] == 403
+        assert get("dag_id=d/attempt=1.log", "another-key-" * 8, "dag_id=d/attempt=1.log")[0] == 403
+    finally:
+        proc.terminate()
+        proc.wait(10)
