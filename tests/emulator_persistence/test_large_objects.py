@@ -8,10 +8,13 @@ the large-object path.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from botocore.config import Config
@@ -109,3 +112,44 @@ def test_a_large_body_refused_for_its_digest_or_by_the_disk_leaves_nothing_in_th
     restartable.crash()
     s3 = _client(restartable)
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]] == ["kept.bin"]
+
+
+def _raw_put(restartable: Restartable, key: str, claimed: int, sent: int) -> socket.socket:
+    """A PutObject sent by hand: ``claimed`` bytes announced, ``sent`` bytes written (boto3 never lies so)."""
+    url = urlparse(restartable.emulator.endpoint_url)
+    connection = socket.create_connection((url.hostname, url.port))
+    connection.sendall(
+        f"PUT /{BUCKET}/{key} HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Length: {claimed}\r\n"
+        f"Authorization: {_AUTH}\r\n\r\n".encode()
+    )
+    connection.sendall(os.urandom(sent))
+    return connection
+
+
+def _answer(connection: socket.socket, timeout: float) -> bytes:
+    connection.settimeout(timeout)
+    data = b""
+    with contextlib.suppress(TimeoutError, ConnectionError):
+        while chunk := connection.recv(65536):
+            data += chunk
+    connection.close()
+    return data
+
+
+_AUTH = "AWS4-HMAC-SHA256 Credential=testing/20200101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=x"
+
+
+def test_a_body_shorter_than_its_content_length_is_incomplete_body_and_leaves_nothing(
+    restartable: Restartable,
+) -> None:
+    s3 = _client(restartable)
+    s3.create_bucket(Bucket=BUCKET)
+    blobs = restartable.state_dir / "s3" / "blobs"
+    connection = _raw_put(restartable, "short.bin", claimed=10 * MiB, sent=3 * MiB)
+    connection.shutdown(socket.SHUT_WR)  # the client is done: 7 MiB never come
+    answer = _answer(connection, timeout=30)
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:300]
+    assert b"<Code>IncompleteBody</Code>" in answer and b"application/xml" in answer
+    assert not list(blobs.iterdir())
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket=BUCKET, Key="short.bin")

@@ -352,12 +352,17 @@ def receive(request: Any) -> ReceivedBody:
     :raises OSError: the disk refused it (nothing kept)
     :raises EOFError: the client sent less than its Content-Length (nothing kept)
     """
+    from werkzeug.exceptions import ClientDisconnected
+
     body = ReceivedBody(_announced_algorithms(request.headers))
     try:
         remaining = request.content_length
         stream = request.stream
         while remaining > 0:
-            chunk = stream.read(min(CHUNK, remaining))
+            try:
+                chunk = stream.read(min(CHUNK, remaining))
+            except ClientDisconnected:  # werkzeug's LimitedStream on a body cut short (an HTTPException: its HTML 400)
+                chunk = b""
             if not chunk:
                 raise EOFError("the request body ended before its Content-Length")
             body.write(chunk)
