@@ -12,11 +12,13 @@ import contextlib
 import hashlib
 import os
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -153,3 +155,38 @@ def test_a_body_shorter_than_its_content_length_is_incomplete_body_and_leaves_no
     assert not list(blobs.iterdir())
     with pytest.raises(s3.exceptions.NoSuchKey):
         s3.get_object(Bucket=BUCKET, Key="short.bin")
+
+
+def test_the_body_files_of_overwritten_and_deleted_versions_go_once_their_last_reader_is_done(
+    restartable: Restartable,
+) -> None:
+    """A GET already streaming a version serves it whole while the key is overwritten and deleted;
+    then no body file of a dropped version is left (moto's instance list kept every FakeKey)."""
+    s3 = _client(restartable)
+    s3.create_bucket(Bucket=BUCKET)
+    blobs = restartable.state_dir / "s3" / "blobs"
+    old = os.urandom(16 * MiB)  # more than the sockets' buffers: the answer is still being sent
+    s3.put_object(Bucket=BUCKET, Key="model.bin", Body=old)
+    reading = requests.get(
+        f"{restartable.emulator.endpoint_url}/{BUCKET}/model.bin",
+        stream=True,
+        timeout=30,
+        headers={"Authorization": _AUTH},
+    )
+    chunks = reading.iter_content(MiB)
+    first = next(chunks)
+    for _ in range(3):
+        s3.put_object(Bucket=BUCKET, Key="model.bin", Body=os.urandom(3 * MiB))
+    s3.delete_object(Bucket=BUCKET, Key="model.bin")
+    assert first + b"".join(chunks) == old
+    reading.close()
+    assert _eventually(lambda: not list(blobs.iterdir())), sorted(b.name for b in blobs.iterdir())
+
+
+def _eventually(condition: Callable[[], bool], seconds: float = 5) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -281,3 +283,26 @@ def test_the_emulator_s_memory_does_not_grow_with_a_large_body(streaming, s3) ->
         digest.update(chunk)
     assert digest.digest() == hashlib.md5(data).digest()
     assert _peak_memory(streaming) - peak < size // 2
+
+
+def _deleted_files_held(emulator: EmulatorProcess) -> int:
+    """File descriptors of the emulator on deleted files: an ephemeral large body is an anonymous temporary file."""
+    folder = f"/proc/{emulator.pid}/fd"
+    links = []
+    for fd in os.listdir(folder):
+        with contextlib.suppress(FileNotFoundError):
+            links.append(os.readlink(f"{folder}/{fd}"))
+    return sum(link.endswith("(deleted)") for link in links)
+
+
+def test_overwritten_and_deleted_large_objects_release_their_temporary_files(streaming, s3) -> None:
+    """moto's instance list kept every FakeKey, and so an open temporary file per dropped large body."""
+    key = f"dropped/{uuid.uuid4().hex}"
+    before = _deleted_files_held(streaming)
+    for _ in range(4):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body(3 * MiB))
+    s3.delete_object(Bucket=BUCKET, Key=key)
+    deadline = time.monotonic() + 5
+    while _deleted_files_held(streaming) > before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _deleted_files_held(streaming) == before
