@@ -190,3 +190,39 @@ def _eventually(condition: Callable[[], bool], seconds: float = 5) -> bool:
             return False
         time.sleep(0.1)
     return True
+
+
+def _sizes(blobs: Path) -> list[int]:
+    return sorted(b.stat().st_size for b in blobs.iterdir())
+
+
+def test_the_files_of_multipart_parts_go_once_completed_aborted_or_uploaded_again(restartable: Restartable) -> None:
+    s3 = _client(restartable)
+    s3.create_bucket(Bucket=BUCKET)
+    blobs = restartable.state_dir / "s3" / "blobs"
+    first, again, last = os.urandom(5 * MiB), os.urandom(5 * MiB), os.urandom(2 * MiB + 1)
+    upload = s3.create_multipart_upload(Bucket=BUCKET, Key="joined.bin")["UploadId"]
+    s3.upload_part(Bucket=BUCKET, Key="joined.bin", UploadId=upload, PartNumber=1, Body=first)
+    etags = [
+        s3.upload_part(Bucket=BUCKET, Key="joined.bin", UploadId=upload, PartNumber=n, Body=p)["ETag"]
+        for n, p in ((1, again), (2, last))  # part 1 uploaded again (a retry): the first one's file goes
+    ]
+    assert _eventually(lambda: _sizes(blobs) == sorted([len(again), len(last)])), _sizes(blobs)
+    s3.complete_multipart_upload(
+        Bucket=BUCKET,
+        Key="joined.bin",
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, 1)]},
+    )
+    assert _eventually(lambda: _sizes(blobs) == [len(again) + len(last)]), _sizes(blobs)  # the object's file only
+    assert s3.get_object(Bucket=BUCKET, Key="joined.bin")["Body"].read() == again + last
+    assert s3.head_object(Bucket=BUCKET, Key="joined.bin", PartNumber=2)["ContentLength"] == len(last)
+
+    aborted = s3.create_multipart_upload(Bucket=BUCKET, Key="aborted.bin")["UploadId"]
+    s3.upload_part(Bucket=BUCKET, Key="aborted.bin", UploadId=aborted, PartNumber=1, Body=first)
+    assert len(_sizes(blobs)) == 2
+    s3.abort_multipart_upload(Bucket=BUCKET, Key="aborted.bin", UploadId=aborted)
+    assert _eventually(lambda: _sizes(blobs) == [len(again) + len(last)]), _sizes(blobs)
+
+    restartable.crash()  # what is left is consistent: the object back whole
+    assert _client(restartable).get_object(Bucket=BUCKET, Key="joined.bin")["Body"].read() == again + last

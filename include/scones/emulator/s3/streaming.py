@@ -282,7 +282,7 @@ def key_chunks(key: Any, start: int, stop: int) -> Iterator[bytes]:
     buffer = key._value_buffer
     if isinstance(buffer, Blob):
         with open(buffer.name, "rb") as body:
-            yield from _file_chunks(body, start, stop)
+            yield from _file_chunks(body, buffer.offset + start, buffer.offset + stop)
         return
     position = start
     while position < stop:
