@@ -226,3 +226,23 @@ def test_the_files_of_multipart_parts_go_once_completed_aborted_or_uploaded_agai
 
     restartable.crash()  # what is left is consistent: the object back whole
     assert _client(restartable).get_object(Bucket=BUCKET, Key="joined.bin")["Body"].read() == again + last
+
+
+def test_a_client_that_stops_sending_its_body_gets_request_timeout_and_leaves_nothing(tmp_path: Path) -> None:
+    """S3 answers 400 RequestTimeout after about 20 s without a byte; the emulator's idle limit is
+    lowered to 1 s here (``SCONES_S3_BODY_IDLE_TIMEOUT``)."""
+    env = {"SCONES_S3_STREAM_THRESHOLD": str(MiB), "SCONES_S3_BODY_IDLE_TIMEOUT": "1"}
+    world = Restartable(tmp_path / "aws-state", env=env)
+    try:
+        _client(world).create_bucket(Bucket=BUCKET)
+        blobs = world.state_dir / "s3" / "blobs"
+        connection = _raw_put(world, "stalled.bin", claimed=10 * MiB, sent=3 * MiB)  # and then nothing, still open
+        answer = _answer(connection, timeout=15)
+        assert answer.startswith(b"HTTP/1.1 400"), answer[:300]
+        assert b"<Code>RequestTimeout</Code>" in answer
+        assert not list(blobs.iterdir())
+        with pytest.raises(ClientError) as exc:
+            _client(world).head_object(Bucket=BUCKET, Key="stalled.bin")
+        assert exc.value.response["Error"]["Code"] == "404"
+    finally:
+        world.stop()

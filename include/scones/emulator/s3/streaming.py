@@ -54,6 +54,8 @@ from scones.emulator.s3.exceptions import error_response, not_implemented
 #: Bodies larger than this (bytes) are streamed; smaller ones go through moto as they are.
 STREAM_THRESHOLD = int(os.environ.get("SCONES_S3_STREAM_THRESHOLD", str(8 * 1024 * 1024)))
 CHUNK = 1024 * 1024
+#: Seconds a streamed body may go without a byte before S3's 400 RequestTimeout (S3: about 20)
+BODY_IDLE_TIMEOUT = float(os.environ.get("SCONES_S3_BODY_IDLE_TIMEOUT", "20"))
 STATS_PATH = "scones/s3-streaming"
 
 _EXACT_ALGORITHMS = {"CRC32", "SHA1", "SHA256"}  # computed as named whatever is installed
@@ -390,14 +392,24 @@ def _announced_algorithms(headers: Any) -> set[str]:
     return {n for n in names if n}
 
 
+class BodyTimeout(Exception):
+    """The client sent no byte of its body for :data:`BODY_IDLE_TIMEOUT` seconds."""
+
+
 def receive(request: Any) -> ReceivedBody:
     """The request's body from the socket to a file; moto then reads an empty body.
 
     :raises OSError: the disk refused it (nothing kept)
     :raises EOFError: the client sent less than its Content-Length (nothing kept)
+    :raises BodyTimeout: the client stopped sending (nothing kept; without it, a stalled
+        client kept a server thread, a file descriptor and a partial file forever)
     """
     from werkzeug.exceptions import ClientDisconnected
 
+    connection = request.environ.get("werkzeug.socket")
+    previous = connection.gettimeout() if connection is not None else None
+    if connection is not None:
+        connection.settimeout(BODY_IDLE_TIMEOUT)
     body = ReceivedBody(_announced_algorithms(request.headers))
     try:
         remaining = request.content_length
@@ -405,7 +417,11 @@ def receive(request: Any) -> ReceivedBody:
         while remaining > 0:
             try:
                 chunk = stream.read(min(CHUNK, remaining))
-            except ClientDisconnected:  # werkzeug's LimitedStream on a body cut short (an HTTPException: its HTML 400)
+            except (
+                ClientDisconnected
+            ) as exc:  # werkzeug's LimitedStream on a body cut short (an HTTPException: its HTML 400)
+                if isinstance(exc.__context__, TimeoutError):
+                    raise BodyTimeout() from exc
                 chunk = b""
             if not chunk:
                 raise EOFError("the request body ended before its Content-Length")
@@ -415,6 +431,10 @@ def receive(request: Any) -> ReceivedBody:
     except BaseException:
         body.discard()
         raise
+    finally:
+        if connection is not None:
+            with contextlib.suppress(OSError):
+                connection.settimeout(previous)
     request._cached_data = b""  # werkzeug's cache of request.data: what moto reads
     STATS.streamed_in += 1
     return body
@@ -430,11 +450,23 @@ def _streaming_key_response(original: Callable[..., Any]) -> Callable[..., Any]:
         try:
             body = receive(request)
         except EOFError:
-            return error_response(
-                400,
-                "IncompleteBody",
-                "You did not provide the number of bytes specified by the Content-Length HTTP header",
-                key,
+            return _closing(
+                error_response(
+                    400,
+                    "IncompleteBody",
+                    "You did not provide the number of bytes specified by the Content-Length HTTP header",
+                    key,
+                )
+            )
+        except BodyTimeout:
+            return _closing(
+                error_response(
+                    400,
+                    "RequestTimeout",
+                    "Your socket connection to the server was not read from or written to within the timeout "
+                    "period. Idle connections will be closed.",
+                    key,
+                )
             )
         except OSError as exc:
             return error_response(
@@ -452,6 +484,12 @@ def _streaming_key_response(original: Callable[..., Any]) -> Callable[..., Any]:
 
     key_response.__wrapped__ = original  # type: ignore[attr-defined]
     return key_response
+
+
+def _closing(answer: tuple[int, dict[str, str], str]) -> tuple[int, dict[str, str], str]:
+    """The answer, and the connection closed after it: the rest of the body is not read."""
+    status, headers, text = answer
+    return status, {**headers, "Connection": "close"}, text
 
 
 def _setup_class(original: Callable[..., Any]) -> Callable[..., Any]:
