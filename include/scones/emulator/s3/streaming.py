@@ -27,6 +27,11 @@ CRC32C and CRC64NVME without their libraries (crc32c, awscrt; not installed here
 compute CRC32 in their place and store any value given, so a request naming them is refused
 at once (400 NotImplemented, naming the algorithms the emulator computes).
 
+A streamed body shorter than its Content-Length is 400 IncompleteBody; one that stalls for
+:data:`BODY_IDLE_TIMEOUT` seconds (``SCONES_S3_BODY_IDLE_TIMEOUT``, default 20, as S3) is 400
+RequestTimeout; either way the partial file goes and the connection is closed. A presigned
+PUT (its signature in the query string) streams as a signed one does.
+
 Not streamed (moto's whole-body path, as before): aws-chunked bodies (SigV4 streaming; boto3
 over http sends plain bodies), form uploads (presigned POST), CopyObject / UploadPartCopy.
 ``STREAM_THRESHOLD`` comes from ``SCONES_S3_STREAM_THRESHOLD`` (bytes) in the emulator's
