@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -281,3 +283,74 @@ def test_the_emulator_s_memory_does_not_grow_with_a_large_body(streaming, s3) ->
         digest.update(chunk)
     assert digest.digest() == hashlib.md5(data).digest()
     assert _peak_memory(streaming) - peak < size // 2
+
+
+def _deleted_files_held(emulator: EmulatorProcess) -> int:
+    """File descriptors of the emulator on deleted files: an ephemeral large body is an anonymous temporary file."""
+    folder = f"/proc/{emulator.pid}/fd"
+    links = []
+    for fd in os.listdir(folder):
+        with contextlib.suppress(FileNotFoundError):
+            links.append(os.readlink(f"{folder}/{fd}"))
+    return sum(link.endswith("(deleted)") for link in links)
+
+
+def test_overwritten_and_deleted_large_objects_release_their_temporary_files(streaming, s3) -> None:
+    """moto's instance list kept every FakeKey, and so an open temporary file per dropped large body."""
+    key = f"dropped/{uuid.uuid4().hex}"
+    before = _deleted_files_held(streaming)
+    for _ in range(4):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body(3 * MiB))
+    s3.delete_object(Bucket=BUCKET, Key=key)
+    deadline = time.monotonic() + 5
+    while _deleted_files_held(streaming) > before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _deleted_files_held(streaming) == before
+
+
+@pytest.mark.parametrize(("version", "signature"), [("s3v4", "X-Amz-Signature="), ("s3", "Signature=")])
+def test_a_presigned_put_over_the_threshold_is_streamed(streaming, s3, version: str, signature: str) -> None:
+    signing = streaming.session().client("s3", config=Config(signature_version=version, retries={"max_attempts": 1}))
+    data, key = body(2 * MiB), f"presigned/{uuid.uuid4().hex}"
+    url = signing.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": key})
+    assert signature in url
+    before = stats(streaming)
+    answer = requests.put(url, data=data, timeout=60)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["ETag"] == f'"{hashlib.md5(data).hexdigest()}"'
+    after = stats(streaming)
+    assert after["streamed_in"] - before["streamed_in"] == 1
+    assert after["largest_body_read_by_moto"] <= THRESHOLD
+    assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == data
+
+
+@pytest.mark.parametrize("size", [2 * MiB, 1000], ids=["streamed", "through-moto"])
+def test_a_checksum_the_emulator_cannot_compute_is_refused_not_stored_unchecked(s3, size: int) -> None:
+    """Neither crc32c nor awscrt is installed: moto would compute CRC32 in their place and store any value."""
+    data, key = body(size), f"crc/{uuid.uuid4().hex}"
+    for algorithm, length in (("CRC32C", 4), ("CRC64NVME", 8)):
+        wrong = base64.b64encode(bytes(length)).decode()
+        with pytest.raises(ClientError) as exc:
+            s3.put_object(Bucket=BUCKET, Key=key, Body=data, **{f"Checksum{algorithm}": wrong})
+        assert code(exc) == (400, "NotImplemented"), algorithm
+        message = exc.value.response["Error"]["Message"]
+        assert algorithm in message and "CRC32, SHA1, SHA256" in message
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket=BUCKET, Key=key)
+
+
+@pytest.mark.parametrize("size", [2 * MiB, 1000], ids=["streamed", "through-moto"])
+def test_a_malformed_checksum_value_is_invalid_request(s3, size: int) -> None:
+    data, key = body(size), f"malformed/{uuid.uuid4().hex}"
+    for argument, value in (
+        ("ChecksumSHA256", "notbase64!!"),
+        ("ChecksumSHA256", base64.b64encode(bytes(4)).decode()),  # a CRC's length
+        ("ChecksumCRC32", base64.b64encode(bytes(8)).decode()),
+    ):
+        with pytest.raises(ClientError) as exc:
+            s3.put_object(Bucket=BUCKET, Key=key, Body=data, **{argument: value})
+        assert code(exc) == (400, "InvalidRequest"), (argument, value)
+        header = f"x-amz-checksum-{argument.removeprefix('Checksum').lower()}"
+        assert exc.value.response["Error"]["Message"] == f"Value for {header} header is invalid."
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket=BUCKET, Key=key)

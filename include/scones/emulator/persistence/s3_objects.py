@@ -14,6 +14,9 @@ version's body file is removed once its FakeKey is gone, after the last request 
 
 Cost per object write: its record (a few hundred bytes) and a share of a group commit
 (``layout.GroupCommit``: one syncfs for all the writes made while the previous one ran).
+A multipart upload's part files go when it is aborted, when a part is uploaded again (the
+replaced one), and once it is completed (each part then reads its range of the object's file).
+
 Not kept: a completed multipart object's part list (``FakeKey.multipart``): GetObject with
 PartNumber answers for the whole object after a restart.
 """
@@ -71,6 +74,8 @@ class Blob:
     without a file descriptor per stored object: an emulator holding 100,000 objects would
     otherwise need 100,000 of them (1,024 is a common limit).
     """
+
+    offset = 0  # where the body starts in the file (a completed upload's part: see PartOfBody)
 
     def __init__(self, path: str | Path, exists: bool = True, body: _Body | None = None) -> None:
         self.name = str(path)
@@ -139,6 +144,91 @@ class Blob:
 
     def close(self) -> None:
         self.closed = True
+
+
+class PartOfBody(Blob):
+    """A completed upload's part as its range of the object's body file: GetObject PartNumber
+    reads it there, and the part's own file goes (it was a second copy of those bytes)."""
+
+    def __init__(self, whole: Blob, offset: int, size: int) -> None:
+        super().__init__(whole.name, True, whole.body)
+        self.offset, self.size = offset, size
+
+    def share(self) -> Blob:
+        return PartOfBody(self, self.offset, self.size)
+
+    def _size(self) -> int:
+        return self.size
+
+    def read(self, size: int = -1) -> bytes:
+        left = max(0, self.size - self._position)
+        with open(self.name, "rb") as body:
+            body.seek(self.offset + self._position)
+            data = body.read(left if size is None or size < 0 else min(size, left))
+        self._position += len(data)
+        return data
+
+    def write(self, data: bytes) -> int:
+        raise io.UnsupportedOperation("a completed upload's part is read only")
+
+    def truncate(self, size: int | None = None) -> int:
+        raise io.UnsupportedOperation("a completed upload's part is read only")
+
+
+def _set_part(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``FakeMultipart.set_part``: a part uploaded again replaces the previous one, whose file goes."""
+
+    def set_part(self: Any, part_id: int, value: Any) -> Any:
+        replaced = self.parts.get(part_id)
+        part = original(self, part_id, value)
+        if replaced is not None and replaced is not part:
+            _unlink_dropped([replaced])
+        return part
+
+    set_part.__wrapped__ = original  # type: ignore[attr-defined]
+    return set_part
+
+
+def _abort(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``S3Backend.abort_multipart_upload``: the upload's part files go."""
+
+    def abort_multipart_upload(self: Any, bucket_name: str, multipart_id: str) -> Any:
+        upload = self.get_bucket(bucket_name).multiparts.get(multipart_id)
+        result = original(self, bucket_name, multipart_id)
+        if upload is not None:
+            _unlink_dropped(list(upload.parts.values()))
+        return result
+
+    abort_multipart_upload.__wrapped__ = original  # type: ignore[attr-defined]
+    return abort_multipart_upload
+
+
+def _complete(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``S3Backend.complete_multipart_upload``: once the object is stored (its record committed),
+    each listed part becomes its range of the object's file and its own file goes; a part not
+    listed is not part of the object (S3 discards it) and goes too."""
+
+    def complete_multipart_upload(self: Any, bucket_name: str, multipart_id: str, body: Any) -> Any:
+        listed = list(body)
+        key = original(self, bucket_name, multipart_id, iter(listed))
+        upload = getattr(key, "multipart", None)
+        if key is None or upload is None or not isinstance(key._value_buffer, Blob):
+            return key
+        numbers = [number for number, _ in listed]
+        _unlink_dropped(list(upload.parts.values()))
+        offset = 0
+        for number in numbers:
+            part = upload.parts[number]
+            part._value_buffer = PartOfBody(key._value_buffer, offset, part.contentsize)
+            offset += part.contentsize
+        for number in [n for n in upload.parts if n not in numbers]:
+            del upload.parts[number]
+            with contextlib.suppress(ValueError):
+                upload.partlist.remove(number)
+        return key
+
+    complete_multipart_upload.__wrapped__ = original  # type: ignore[attr-defined]
+    return complete_multipart_upload
 
 
 def _new_blob(max_size: int = 0, *args: Any, **kwargs: Any) -> Blob:
@@ -316,6 +406,10 @@ def install(state: StateDir) -> None:
     _VersionedKeyStore.setlist = _hooked(_VersionedKeyStore.setlist, "setlist")  # type: ignore[method-assign]
     _VersionedKeyStore.__setitem__ = _hooked(_VersionedKeyStore.__setitem__, "setitem")  # type: ignore[method-assign]
     _VersionedKeyStore.pop = _hooked(_VersionedKeyStore.pop, "pop")  # type: ignore[method-assign,assignment]
+    moto.s3.models.FakeMultipart.set_part = _set_part(moto.s3.models.FakeMultipart.set_part)  # type: ignore[method-assign]
+    backend = moto.s3.models.S3Backend
+    backend.abort_multipart_upload = _abort(backend.abort_multipart_upload)  # type: ignore[method-assign]
+    backend.complete_multipart_upload = _complete(backend.complete_multipart_upload)  # type: ignore[method-assign]
 
 
 def persist_key(backend: Any, bucket: str, key: str) -> None:

@@ -7,6 +7,8 @@
 - ``_VersionedKeyStore.setlist`` / ``__setitem__`` / ``pop`` / ``getlist``: every change of a key.
 - ``FakeBucket.keys`` / ``.multiparts``, ``FakeMultipart.parts`` and ``S3Backend.buckets``; ``S3Response.key_response`` /
   ``bucket_response`` (``request, full_url, headers``) and ``_get_querystring``.
+- ``FakeMultipart.set_part(part_id, value)`` / ``.partlist``, ``S3Backend.abort_multipart_upload(bucket_name,
+  multipart_id)`` and ``complete_multipart_upload(bucket_name, multipart_id, body)``: part files removed.
 - ``DomainDispatcherApplication.get_application`` and ``__call__(environ, start_response)``.
 - The recovery's: SageMaker's ``training_jobs`` / ``transform_jobs`` /
   ``hyper_parameter_tuning_jobs`` / ``endpoints``; the Step Functions interpreter's
@@ -53,6 +55,10 @@ def check_seams() -> None:
         "FakeMultipart.parts moved",
     )
     check.expect("buckets" in S3Backend("us-east-1", "123456789012").__dict__, "S3Backend.buckets moved")
+    check.signature(FakeMultipart, "set_part", ("part_id", "value"))
+    check.expect("partlist" in FakeMultipart.__init__.__code__.co_names, "FakeMultipart.partlist moved")
+    check.signature(S3Backend, "abort_multipart_upload", ("bucket_name", "multipart_id"))
+    check.signature(S3Backend, "complete_multipart_upload", ("bucket_name", "multipart_id", "body"))
     check.signature(S3Response, "key_response", ("request", "full_url", "headers"))
     check.signature(S3Response, "bucket_response", ("request", "full_url", "headers"))
     check.attributes(S3Response, "_get_querystring", "parse_key_name", "parse_bucket_name_from_url")

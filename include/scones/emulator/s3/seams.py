@@ -13,6 +13,8 @@
 - ``_VersionedKeyStore.setlist`` and ``.pop`` (moto/s3/utils.py), which ``dispose()`` the
   objects they drop: replaced by versions that leave closing to ``FakeKey.__del__``.
 - ``FakeKey.dispose(garbage)`` and its ``disposed`` flag, which silences ``__del__``'s warning.
+- ``BaseModel.__new__`` appending each FakeKey / FakeMultipart to ``cls.instances_tracked``,
+  which moto only iterates (``S3Backend.reset``, the dashboard): replaced by a weak list.
 - Streaming (streaming.py): ``S3Response.key_response(request, full_url, headers)``,
   ``setup_class(request, full_url, headers)`` reading the body as werkzeug's ``request.data``
   (whose cache, ``_cached_data``, is set empty for a received body), ``_get_checksum(response_headers)``,
@@ -82,12 +84,33 @@ def check_seams() -> None:
         problems.append("_VersionedKeyStore.setlist no longer disposes replaced keys: review models.py")
     if _parameters(FakeKey.dispose) != ["garbage"] or "self.disposed" not in inspect.getsource(FakeKey.dispose):
         problems.append("FakeKey.dispose(garbage) / FakeKey.disposed changed")
+    problems.extend(_tracking_seams())
     problems.extend(_streaming_seams())
     if problems:
         raise SeamMoved(
             "the S3 plug-in no longer fits moto; review include/scones/emulator/s3/ against moto/s3/:\n  - "
             + "\n  - ".join(problems)
         )
+
+
+def _tracking_seams() -> list[str]:
+    from moto.core.common_models import BaseModel
+    from moto.s3.models import FakeKey, FakeMultipart, S3Backend
+
+    problems = []
+    if "cls.instances_tracked.append(instance)" not in inspect.getsource(BaseModel.__new__):
+        problems.append("BaseModel.__new__ no longer appends to cls.instances_tracked: review models.py")
+    for model in (FakeKey, FakeMultipart):
+        if "__new__" in vars(model) and model.__new__ is not BaseModel.__new__ and not _ours(model.__new__):
+            problems.append(f"{model.__name__} has a __new__ of its own: review models.py")
+    reset = inspect.getsource(S3Backend.reset)
+    if "for key in FakeKey.instances_tracked:" not in reset or "FakeKey.instances_tracked[" in reset:
+        problems.append("S3Backend.reset no longer only iterates FakeKey.instances_tracked: review models.py")
+    return problems
+
+
+def _ours(func: object) -> bool:
+    return getattr(func, "__module__", "").startswith("scones.")
 
 
 def _streaming_seams() -> list[str]:

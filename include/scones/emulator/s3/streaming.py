@@ -22,9 +22,15 @@ was put or read, though what is stored is a file. Above :data:`STREAM_THRESHOLD`
 
 Content-MD5 and an ``x-amz-checksum-<algorithm>`` header are checked against the body, large
 or small (moto checks neither): a mismatch is 400 BadDigest and nothing is stored, as on
-S3. A checksum is only checked when the emulator computes that algorithm itself (moto falls
-back to CRC32 for CRC32C and CRC64NVME without their libraries; that fallback is never
-compared with a client's value).
+S3. A checksum value that is not base64 of the algorithm's length is 400 InvalidRequest.
+CRC32C and CRC64NVME without their libraries (crc32c, awscrt; not installed here): moto would
+compute CRC32 in their place and store any value given, so a request naming them is refused
+at once (400 NotImplemented, naming the algorithms the emulator computes).
+
+A streamed body shorter than its Content-Length is 400 IncompleteBody; one that stalls for
+:data:`BODY_IDLE_TIMEOUT` seconds (``SCONES_S3_BODY_IDLE_TIMEOUT``, default 20, as S3) is 400
+RequestTimeout; either way the partial file goes and the connection is closed. A presigned
+PUT (its signature in the query string) streams as a signed one does.
 
 Not streamed (moto's whole-body path, as before): aws-chunked bodies (SigV4 streaming; boto3
 over http sends plain bodies), form uploads (presigned POST), CopyObject / UploadPartCopy.
@@ -48,16 +54,36 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-from scones.emulator.s3.exceptions import error_response
+from scones.emulator.s3.exceptions import error_response, not_implemented
 
 #: Bodies larger than this (bytes) are streamed; smaller ones go through moto as they are.
 STREAM_THRESHOLD = int(os.environ.get("SCONES_S3_STREAM_THRESHOLD", str(8 * 1024 * 1024)))
 CHUNK = 1024 * 1024
+#: Seconds a streamed body may go without a byte before S3's 400 RequestTimeout (S3: about 20)
+BODY_IDLE_TIMEOUT = float(os.environ.get("SCONES_S3_BODY_IDLE_TIMEOUT", "20"))
 STATS_PATH = "scones/s3-streaming"
 
 _EXACT_ALGORITHMS = {"CRC32", "SHA1", "SHA256"}  # computed as named whatever is installed
 #: ``x-amz-checksum-*`` request headers that are no checksum value
 _NOT_VALUES = ("x-amz-checksum-mode", "x-amz-checksum-type", "x-amz-checksum-algorithm")
+#: A PutObject / UploadPart's query parameters, a presigned URL's signature (SigV4 and SigV2) included
+_STREAMABLE_QUERY = {
+    "uploadId",
+    "partNumber",
+    "x-id",
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+    "AWSAccessKeyId",
+    "Signature",
+    "Expires",
+}
+#: Bytes of each checksum's value (base64-decoded)
+_DIGEST_SIZES = {"CRC32": 4, "CRC32C": 4, "CRC64NVME": 8, "SHA1": 20, "SHA256": 32}
 _reading = threading.local()  # set while moto's get_object runs: key.value is a KeyBody
 
 
@@ -133,6 +159,22 @@ def refusal(headers: Any, md5: Callable[[], bytes], checksum: Callable[[str], Ch
             return error_response(
                 400, "BadDigest", "The Content-MD5 you specified did not match what we received.", key
             )
+    announced = {headers.get("x-amz-sdk-checksum-algorithm", "").upper()}
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower.startswith("x-amz-checksum-") and lower not in _NOT_VALUES:
+            algorithm = lower[len("x-amz-checksum-") :].upper()
+            announced.add(algorithm)
+            if not _well_formed(value, _DIGEST_SIZES.get(algorithm)):
+                return error_response(400, "InvalidRequest", f"Value for {lower} header is invalid.", key)
+    for algorithm in sorted(announced & _DIGEST_SIZES.keys()):
+        if not Checksum(algorithm).exact:  # moto would compute CRC32 in its place: nothing checked, a CRC32 answered
+            return not_implemented(
+                f"the local AWS emulator cannot compute {algorithm} checksums (neither crc32c nor awscrt is "
+                f"installed); it computes {', '.join(sorted(a for a in _DIGEST_SIZES if Checksum(a).exact))}: "
+                "send one of those, or none",
+                key,
+            )
     for name, value in headers.items():
         if name.lower().startswith("x-amz-checksum-") and name.lower() not in _NOT_VALUES:
             computed = checksum(name[len("x-amz-checksum-") :].upper())
@@ -144,6 +186,15 @@ def refusal(headers: Any, md5: Callable[[], bytes], checksum: Callable[[str], Ch
                     key,
                 )
     return None
+
+
+def _well_formed(value: str, size: int | None) -> bool:
+    """A checksum header's value: base64 of ``size`` bytes (an algorithm of unknown size: any base64)."""
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return size is None or len(decoded) == size
 
 
 def _checksum_of(data: bytes, algorithm: str) -> Checksum:
@@ -282,7 +333,7 @@ def key_chunks(key: Any, start: int, stop: int) -> Iterator[bytes]:
     buffer = key._value_buffer
     if isinstance(buffer, Blob):
         with open(buffer.name, "rb") as body:
-            yield from _file_chunks(body, start, stop)
+            yield from _file_chunks(body, buffer.offset + start, buffer.offset + stop)
         return
     position = start
     while position < stop:
@@ -333,7 +384,7 @@ def _streamable(request: Any) -> bool:
     if headers.get("Content-Type", "").startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         return False
     query = set(request.args.keys())
-    return query <= {"uploadId", "partNumber", "x-id"} and ("uploadId" in query) == ("partNumber" in query)
+    return query <= _STREAMABLE_QUERY and ("uploadId" in query) == ("partNumber" in query)
 
 
 def _announced_algorithms(headers: Any) -> set[str]:
@@ -346,18 +397,37 @@ def _announced_algorithms(headers: Any) -> set[str]:
     return {n for n in names if n}
 
 
+class BodyTimeout(Exception):
+    """The client sent no byte of its body for :data:`BODY_IDLE_TIMEOUT` seconds."""
+
+
 def receive(request: Any) -> ReceivedBody:
     """The request's body from the socket to a file; moto then reads an empty body.
 
     :raises OSError: the disk refused it (nothing kept)
     :raises EOFError: the client sent less than its Content-Length (nothing kept)
+    :raises BodyTimeout: the client stopped sending (nothing kept; without it, a stalled
+        client kept a server thread, a file descriptor and a partial file forever)
     """
+    from werkzeug.exceptions import ClientDisconnected
+
+    connection = request.environ.get("werkzeug.socket")
+    previous = connection.gettimeout() if connection is not None else None
+    if connection is not None:
+        connection.settimeout(BODY_IDLE_TIMEOUT)
     body = ReceivedBody(_announced_algorithms(request.headers))
     try:
         remaining = request.content_length
         stream = request.stream
         while remaining > 0:
-            chunk = stream.read(min(CHUNK, remaining))
+            try:
+                chunk = stream.read(min(CHUNK, remaining))
+            except (
+                ClientDisconnected
+            ) as exc:  # werkzeug's LimitedStream on a body cut short (an HTTPException: its HTML 400)
+                if isinstance(exc.__context__, TimeoutError):
+                    raise BodyTimeout() from exc
+                chunk = b""
             if not chunk:
                 raise EOFError("the request body ended before its Content-Length")
             body.write(chunk)
@@ -366,6 +436,10 @@ def receive(request: Any) -> ReceivedBody:
     except BaseException:
         body.discard()
         raise
+    finally:
+        if connection is not None:
+            with contextlib.suppress(OSError):
+                connection.settimeout(previous)
     request._cached_data = b""  # werkzeug's cache of request.data: what moto reads
     STATS.streamed_in += 1
     return body
@@ -381,11 +455,23 @@ def _streaming_key_response(original: Callable[..., Any]) -> Callable[..., Any]:
         try:
             body = receive(request)
         except EOFError:
-            return error_response(
-                400,
-                "IncompleteBody",
-                "You did not provide the number of bytes specified by the Content-Length HTTP header",
-                key,
+            return _closing(
+                error_response(
+                    400,
+                    "IncompleteBody",
+                    "You did not provide the number of bytes specified by the Content-Length HTTP header",
+                    key,
+                )
+            )
+        except BodyTimeout:
+            return _closing(
+                error_response(
+                    400,
+                    "RequestTimeout",
+                    "Your socket connection to the server was not read from or written to within the timeout "
+                    "period. Idle connections will be closed.",
+                    key,
+                )
             )
         except OSError as exc:
             return error_response(
@@ -403,6 +489,12 @@ def _streaming_key_response(original: Callable[..., Any]) -> Callable[..., Any]:
 
     key_response.__wrapped__ = original  # type: ignore[attr-defined]
     return key_response
+
+
+def _closing(answer: tuple[int, dict[str, str], str]) -> tuple[int, dict[str, str], str]:
+    """The answer, and the connection closed after it: the rest of the body is not read."""
+    status, headers, text = answer
+    return status, {**headers, "Connection": "close"}, text
 
 
 def _setup_class(original: Callable[..., Any]) -> Callable[..., Any]:
