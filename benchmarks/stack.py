@@ -3,8 +3,9 @@
 On this machine, with the same training epochs (``--epochs``, default 3) and the shared
 CIFAR-100 subset, it runs:
 
-- ``scones demo``: the four DAGs one after another under ``airflow dags test`` (one process per
-  DAG, SQLite, the emulator); demo_seconds is its whole wall time, emulator start included;
+- ``scones demo``: the four DAGs one after another under ``airflow dags test`` (in one warm
+  Airflow process, SQLite, the emulator); demo_seconds is its whole wall time, emulator start
+  included;
 - ``scones up --stack celery`` (PostgreSQL, Redis, api-server, scheduler, dag-processor,
   triggerer, two Celery workers, the emulator): celery_start_seconds until every component is
   up, then the pipeline driven through the REST API as a user would (unpause the DAGs, trigger
