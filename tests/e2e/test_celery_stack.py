@@ -41,8 +41,12 @@ def stack():
             free_port(),
             extra_env={
                 "SCONES_EPOCHS": "2",
-                # A killed worker's task is found dead after 30 s, not Airflow's 5 minutes.
-                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
+                # A killed worker's task is found dead 12-14 s after its last heartbeat, not
+                # Airflow's 5 minutes: a heartbeat every 2 s (not 5) leaves a live task 10 s of
+                # slack on two busy cores, and the scheduler looks every 2 s (not 10).
+                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "12",
+                "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "2",
+                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "2",
                 # and retried 2 s later, not 30 (the retry is what the test checks, not its delay).
                 "SCONES_RETRY_DELAY_SECONDS": "2",
             },
