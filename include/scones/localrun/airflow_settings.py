@@ -53,7 +53,6 @@ NATIVE_ONLY: dict[str, str] = {
     "each worker's own loopback address does",
     "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": "compose: one triggerer per container, port 8794",
     # Sizes for one shared machine; compose scales by containers.
-    "AIRFLOW__API__WORKERS": "compose: the image's default, one container per API server",
     "AIRFLOW__CELERY__WORKER_CONCURRENCY": "compose: the default (16) per worker container",
     # The project is mounted at Airflow's default folders in the image; here it is the checkout.
     "AIRFLOW__CORE__DAGS_FOLDER": "compose: /opt/airflow/dags, the image's default",

@@ -76,7 +76,6 @@ def celery_env(
             "AIRFLOW__API__HOST": host,
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__API__BASE_URL": url,
-            "AIRFLOW__API__WORKERS": "2",
             # Each server of Airflow's own on a port of its own, on loopback: the log servers on
             # their components' addresses (see LOG_ADDRESSES), free there (another stack may run).
             "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",

@@ -24,8 +24,12 @@ executions, the ``output`` of DescribeExecution, an input or task output over St
 
 from __future__ import annotations
 
-from scones.emulator.stepfunctions import caches, clients, quotas, states_errors, timeouts
-from scones.emulator.stepfunctions.models import LocalStepFunctionsBackend
+from scones.emulator.stepfunctions import lean_import
+
+lean_import.import_interpreter()  # before anything imports moto's interpreter: see lean_import
+
+from scones.emulator.stepfunctions import caches, clients, quotas, states_errors, timeouts  # noqa: E402
+from scones.emulator.stepfunctions.models import LocalStepFunctionsBackend  # noqa: E402
 
 __all__ = ["LocalStepFunctionsBackend", "install"]
 
