@@ -24,7 +24,7 @@ from scones.localrun.celery_stack import (
     start_component,
 )
 from scones.localrun.rest import AirflowClient, status_of
-from tests.e2e.test_stack import free_port, listening_sockets, stack_home
+from tests.e2e.test_stack import UNCHANGING_DAGS, free_port, listening_sockets, stack_home
 
 PIPELINE = ("scones_cifar_etl", "scones_train_deploy", "scones_deploy_workflow", "scones_model_monitor")
 ADMIN_PASSWORD = "celery-stack-test-password"
@@ -41,6 +41,7 @@ def stack():
             free_port(),
             extra_env={
                 "SCONES_EPOCHS": "2",
+                **UNCHANGING_DAGS,
                 # A killed worker's task is found dead 12-14 s after its last heartbeat, not
                 # Airflow's 5 minutes: a heartbeat every 2 s (not 5) leaves a live task 10 s of
                 # slack on two busy cores, and the scheduler looks every 2 s (not 10).

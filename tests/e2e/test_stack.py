@@ -18,6 +18,10 @@ from scones.localrun.rest import AirflowClient, status_of
 from scones.localrun.servers import free_port
 from scones.localrun.stack import client_exports, start_stack
 
+#: The stacks' tests change no DAG file: the DAG processor parses each one at its start, not every
+#: 30 s again (Airflow's default, which is for people editing DAGs; 2 CPU-s a minute per stack).
+UNCHANGING_DAGS = {"AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "3600"}
+
 
 def stack_home() -> Path:
     """A home PostgreSQL can use when the tests run as root (it runs as 'nobody', who must enter it;
@@ -30,7 +34,7 @@ def stack_home() -> Path:
 @pytest.fixture(scope="module")
 def stack():
     home = stack_home()
-    stack = start_stack(home, free_port(), extra_env={"SCONES_EPOCHS": "3"})
+    stack = start_stack(home, free_port(), extra_env={"SCONES_EPOCHS": "3", **UNCHANGING_DAGS})
     yield stack
     stack.stop()
     assert all(p.poll() is not None for p in stack.processes.values()), "every Airflow process stops with the stack"
