@@ -261,3 +261,28 @@ def test_a_request_moto_cannot_parse_is_a_json_internal_failure_not_an_html_500(
     assert "json" in answer.headers["Content-Type"] and "<html" not in answer.text.lower()
     error = answer.json()
     assert error["__type"] == "InternalFailure" and "may be partly done" in error["message"]
+
+
+def test_sagemakers_api_model_is_parsed_once_for_every_action_validated(monkeypatch) -> None:
+    """Each action's first request asked a new botocore session for SageMaker's 2.5 MB API model,
+    which it parsed again (0.3 s of CPU each; the test process shares parsed models, the emulator
+    does not)."""
+    import botocore.session
+
+    from scones.emulator.sagemaker import responses
+
+    asked = []
+    get_service_model = botocore.session.Session.get_service_model
+
+    def counting(self, service_name, api_version=None):
+        asked.append(service_name)
+        return get_service_model(self, service_name, api_version)
+
+    monkeypatch.setattr(botocore.session.Session, "get_service_model", counting)
+    for cached in (responses._input_shape, getattr(responses, "_service_model", None)):
+        if cached is not None:
+            cached.cache_clear()
+    actions = ("CreateModel", "DescribeEndpoint", "ListModels")
+    problems = [responses._validation_problems(action, "{}") for action in actions]
+    assert "ModelName" in problems[0] and "EndpointName" in problems[1] and problems[2] == ""
+    assert asked == ["sagemaker"]
