@@ -373,3 +373,51 @@ def test_the_death_signal_shim_runs_nothing_for_a_parent_already_gone():
         text=True,
     )
     assert mine.returncode == 0 and mine.stdout == "ran\n"
+
+
+class FakeAirflowAPI:
+    """An API server whose monitor says healthy at once and whose Execution API answers only
+    from its third request (before, 503: still building its routes)."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.paths: list[str] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                fake.paths.append(self.path)
+                if self.path == "/api/v2/monitor/health":
+                    status, body = 200, {c: {"status": "healthy"} for c in ("metadatabase", "scheduler")}
+                elif self.path == "/execution/health" and fake.paths.count(self.path) >= 3:
+                    status, body = 200, {"status": "healthy"}
+                else:
+                    status, body = 503, {"detail": "not yet"}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_the_stack_is_ready_once_its_execution_api_answers_not_only_its_monitor(tmp_path):
+    """The Execution API builds its routes on its first request: left to the first task, that
+    request timed out, and the task failed before it started."""
+    from scones.localrun.stack import Stack, wait_healthy
+
+    api = FakeAirflowAPI()
+    try:
+        wait_healthy(Stack(api.url, "admin", "", tmp_path, emulator=None), timeout=30)
+    finally:
+        api.server.shutdown()
+    assert api.paths.count("/execution/health") == 3, api.paths
+    assert api.paths[-1] == "/execution/health"

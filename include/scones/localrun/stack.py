@@ -161,9 +161,21 @@ def client_address(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
+#: How long the Execution API's first request may take: it builds the API's routes for every
+#: version first (Cadwyn), seconds on two busy cores.
+EXECUTION_API_FIRST_ANSWER_SECONDS = 60
+
+
 def wait_healthy(stack: Stack, timeout: float, components: tuple[str, ...] = ("scheduler",)) -> None:
-    """Until the API server answers and reports ``components`` healthy; a component that exits fails at once."""
+    """Until the API server answers and reports ``components`` healthy, and its Execution API
+    answers; a component that exits fails at once.
+
+    The Execution API (what tasks call) builds its routes on its first request. Left to the
+    first task, that request timed out on two busy cores (httpx ReadTimeout in ``ti.start``):
+    the task failed before it started and waited for its retry, 30 s later.
+    """
     deadline = time.monotonic() + timeout
+    healthy = False
     while time.monotonic() < deadline:
         if exited := stack.exited():
             name = exited[0]
@@ -171,16 +183,21 @@ def wait_healthy(stack: Stack, timeout: float, components: tuple[str, ...] = ("s
                 f"airflow {name} exited at start ({stack.processes[name].returncode}); see {stack.log(name)}"
             )
         try:
-            with urllib.request.urlopen(f"{stack.url}/api/v2/monitor/health", timeout=5) as response:
-                health = json.loads(response.read())
-            if all((health.get(c) or {}).get("status") == "healthy" for c in components):
-                return
+            if not healthy:
+                with urllib.request.urlopen(f"{stack.url}/api/v2/monitor/health", timeout=5) as response:
+                    health = json.loads(response.read())
+                healthy = all((health.get(c) or {}).get("status") == "healthy" for c in components)
+            if healthy:
+                with urllib.request.urlopen(
+                    f"{stack.url}/execution/health", timeout=EXECUTION_API_FIRST_ANSWER_SECONDS
+                ) as response:
+                    if json.loads(response.read()).get("status") == "healthy":
+                        return
         except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
             pass
         time.sleep(0.5)
-    raise ServerError(
-        f"Airflow did not report {', '.join(components)} healthy in {timeout:.0f}s; see the logs in {stack.home / 'processes'}"
-    )
+    what = f"{', '.join(components)} healthy" if not healthy else "its Execution API (/execution/health) answering"
+    raise ServerError(f"Airflow did not report {what} in {timeout:.0f}s; see the logs in {stack.home / 'processes'}")
 
 
 def client_exports(endpoint_url: str, region: str) -> str:
