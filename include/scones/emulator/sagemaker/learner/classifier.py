@@ -13,12 +13,9 @@ The saved form is an ``.npz`` of plain arrays plus a JSON header: loading it run
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,14 +70,26 @@ class ImageClassifier:
         """
         _check_images(images)
         rng = np.random.default_rng(seed)
-        described = _described(images, validation[0] if validation is not None else None, seed, rng, say)
-        encoder, whitening, white_train, white_validation = (
-            described.encoder,
-            described.whitening,
-            described.white_train,
-            described.white_validation,
+        clock = time.monotonic()
+        encoder = PatchEncoder.fit(images, DICTIONARY_HALF, DICTIONARY_SAMPLES, rng)
+        features, mirrored = describe(encoder, images)
+        train_x = np.concatenate([features, mirrored])  # flip augmentation
+        train_y = np.concatenate([labels, labels])
+        say(
+            f"Described {len(images)} training images and their mirrors: {train_x.shape[1]} features "
+            f"({len(encoder.atoms)} patch atoms, HOG, colour) in {time.monotonic() - clock:.1f} s"
         )
-        train_y = np.concatenate([labels, labels])  # the mirrors' labels: flip augmentation
+        clock = time.monotonic()
+        whitening = Whitening.fit(features)
+        white_train = whitening(train_x)
+        white_validation = None
+        if validation is not None:
+            white_validation = [whitening(f) for f in describe(encoder, validation[0])]
+        say(
+            f"Whitened to {white_train.shape[1]} components"
+            + (f", described {len(validation[1])} validation images" if validation is not None else "")
+            + f" in {time.monotonic() - clock:.1f} s"
+        )
         last = [time.monotonic()]
 
         def report(epoch: int, head: LinearHead) -> None:
@@ -147,90 +156,6 @@ class ImageClassifier:
         for key in ("format", "image_size"):
             header.pop(key, None)
         return cls(encoder, head, num_classes, header)
-
-
-@dataclass(frozen=True)
-class Described:
-    """What a fit makes of its images before the head is trained: the patch dictionary, the
-    whitening, the whitened training images (and mirrors) and validation images (and mirrors),
-    and the random generator's state after the dictionary was drawn. Its arrays are read-only."""
-
-    encoder: PatchEncoder
-    whitening: Whitening
-    white_train: np.ndarray
-    white_validation: list[np.ndarray] | None
-    rng_state: dict[str, Any]
-
-
-#: The last fits' :class:`Described`, by the content of their images and the seed. It depends on
-#: nothing else (not the labels, not a hyperparameter), and it was 6 of a fit's 6.6 s on the
-#: shared CIFAR-100 subset: a job retrained on the same dataset version (a retry, a nightly run
-#: that found no new data, a grid of hyperparameters) reuses it. Two entries: ~10 MB each there.
-_DESCRIBED: OrderedDict[str, Described] = OrderedDict()
-_DESCRIBED_LOCK = threading.Lock()
-KEEP_DESCRIBED = 2
-
-
-def _content_key(images: np.ndarray, validation: np.ndarray | None, seed: int) -> str:
-    digest = hashlib.sha256(f"{seed}:{DICTIONARY_HALF}:{DICTIONARY_SAMPLES}".encode())
-    for part in (images, validation):
-        if part is None:
-            digest.update(b"none")
-            continue
-        digest.update(f"{part.dtype}{part.shape}".encode())
-        digest.update(np.ascontiguousarray(part).data)
-    return digest.hexdigest()
-
-
-def _described(
-    images: np.ndarray,
-    validation: np.ndarray | None,
-    seed: int,
-    rng: np.random.Generator,
-    say: Callable[[str], None],
-) -> Described:
-    """The images described and whitened, computed or (same images, same seed) reused; ``rng``
-    left where the computation leaves it either way, so the head trains the same."""
-    key = _content_key(images, validation, seed)
-    with _DESCRIBED_LOCK:
-        found = _DESCRIBED.get(key)
-        if found is not None:
-            _DESCRIBED.move_to_end(key)
-    if found is not None:
-        rng.bit_generator.state = found.rng_state
-        say(
-            f"Reused the description of these {len(images)} training images and their whitening to "
-            f"{found.white_train.shape[1]} components from an earlier job in this emulator (same images, same seed)"
-        )
-        return found
-    clock = time.monotonic()
-    encoder = PatchEncoder.fit(images, DICTIONARY_HALF, DICTIONARY_SAMPLES, rng)
-    rng_state = rng.bit_generator.state
-    features, mirrored = describe(encoder, images)
-    train_x = np.concatenate([features, mirrored])  # flip augmentation
-    say(
-        f"Described {len(images)} training images and their mirrors: {train_x.shape[1]} features "
-        f"({len(encoder.atoms)} patch atoms, HOG, colour) in {time.monotonic() - clock:.1f} s"
-    )
-    clock = time.monotonic()
-    whitening = Whitening.fit(features)
-    white_train = whitening(train_x)
-    white_validation = None
-    if validation is not None:
-        white_validation = [whitening(f) for f in describe(encoder, validation)]
-    say(
-        f"Whitened to {white_train.shape[1]} components"
-        + (f", described {len(validation)} validation images" if validation is not None else "")
-        + f" in {time.monotonic() - clock:.1f} s"
-    )
-    for array in (white_train, *(white_validation or ())):
-        array.flags.writeable = False  # shared by later fits: a write would change their models
-    made = Described(encoder, whitening, white_train, white_validation, rng_state)
-    with _DESCRIBED_LOCK:
-        _DESCRIBED[key] = made
-        while len(_DESCRIBED) > KEEP_DESCRIBED:
-            _DESCRIBED.popitem(last=False)
-    return made
 
 
 def calibrate(head: LinearHead, views: list[np.ndarray], labels: np.ndarray) -> tuple[float, float, float]:
