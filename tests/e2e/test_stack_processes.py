@@ -113,8 +113,9 @@ stack.run_step("step", sleeper, dict(os.environ))  # a one-off step (db migrate)
 """
 
 
-def _children_of(pid: int, expected: int, timeout: float = 10) -> list[psutil.Process]:
-    """The processes under ``pid`` once it has ``expected`` children, each past the death signal shim."""
+def _children_of(pid: int, expected: int, timeout: float = 60) -> list[psutil.Process]:
+    """The processes under ``pid`` once it has ``expected`` children, each past the death signal shim
+    (a wait, not a time limit: three test processes on two busy cores start a shim slowly)."""
     deadline = time.monotonic() + timeout
     while True:
         children = psutil.Process(pid).children(recursive=True)
