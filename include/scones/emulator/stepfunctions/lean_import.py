@@ -3,8 +3,8 @@
 The interpreter's Batch integration (``state_task_service_batch.py``) imports one enum from
 ``moto.batch.utils``, and Python runs ``moto/batch/__init__.py`` first, which imports Batch's
 models and with them all of EC2's, whose ``RegionsAndZonesBackend`` parses EC2's service model
-three times in its class body. That was 0.9 s of the emulator's 1.5 s start (py-spy and
-cProfile agree), paid by every ``scones local-aws``, ``scones up`` and test restart, for a
+three times in its class body. That was 0.9 s of the emulator's 1.5 s start (cProfile of
+``LocalAWS.start``), paid by every ``scones local-aws``, ``scones up`` and test restart, for a
 service the emulator does not serve.
 
 :func:`import_interpreter` imports the interpreter while ``moto.batch`` is a bare package
