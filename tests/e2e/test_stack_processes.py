@@ -126,6 +126,15 @@ def _children_of(pid: int, expected: int, timeout: float = 60) -> list[psutil.Pr
         time.sleep(0.1)
 
 
+def _signal_state(pid: int) -> str:
+    """What /proc says of a process's parent and signals (a survivor seen once, not reproduced)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError as exc:
+        return str(exc)
+    return "; ".join(line for line in status if line.startswith(("State", "PPid", "Sig", "Shd")))
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_the_stacks_children_die_with_its_process_even_by_kill_9(home):
     """The servers run in sessions of their own: a `scones up` killed -9 left them all running."""
@@ -148,7 +157,7 @@ def test_the_stacks_children_die_with_its_process_even_by_kill_9(home):
         parent.kill()
         parent.wait()
         _, alive = psutil.wait_procs(children, timeout=30)
-        assert not alive, [" ".join(p.cmdline()) for p in alive]
+        assert not alive, [(" ".join(p.cmdline()), _signal_state(p.pid)) for p in alive]
     finally:
         parent.kill()
         for child in children:  # what the test failed to see die
