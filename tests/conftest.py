@@ -5,6 +5,8 @@
 - ``cifar_all_classes``: a synthetic CIFAR-100 archive, all 100 classes (ETL tests, both tiers).
 - ``airflow_aws_connection``: Airflow's ``aws_default`` connection pointed at the emulator.
 - :func:`wait_for_execution`: a Step Functions execution's description once it has ended.
+- ``home``: a new folder PostgreSQL can use (also as root), removed afterwards.
+- ``env``: the Celery stack's environment for unstarted servers (ports 5999 and 6999).
 """
 
 from __future__ import annotations
@@ -84,3 +86,27 @@ def wait_for_execution(sfn: Any, execution_arn: str, timeout: float = 30) -> dic
 
     wait_for_executions(sfn, [execution_arn], timeout=timeout, poll=0.05)
     return sfn.describe_execution(executionArn=execution_arn)
+
+
+@pytest.fixture
+def home():
+    """A folder PostgreSQL can use when the tests run as root (it then runs as 'nobody')."""
+    import shutil
+
+    from tests.support.folders import postgres_usable_folder
+
+    path = postgres_usable_folder("scones-servers-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def env(tmp_path):
+    """The Celery stack's environment (its servers are not started)."""
+    from scones.localrun.celery_stack import celery_env
+    from scones.localrun.servers import PostgresServer, RedisServer
+
+    postgres = PostgresServer(tmp_path / "postgres", port=5999)
+    postgres.password = "pg-secret"
+    redis = RedisServer(tmp_path / "redis", port=6999)
+    return celery_env(tmp_path, "http://127.0.0.1:5000", postgres, redis, "http://127.0.0.1:8080", "127.0.0.1", 8080)

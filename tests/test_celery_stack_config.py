@@ -17,14 +17,6 @@ from scones.localrun.fab_admin import MissingAdminPassword, admin_login
 from scones.localrun.servers import PostgresServer, RedisServer
 
 
-@pytest.fixture
-def env(tmp_path):
-    postgres = PostgresServer(tmp_path / "postgres", port=5999)
-    postgres.password = "pg-secret"
-    redis = RedisServer(tmp_path / "redis", port=6999)
-    return celery_env(tmp_path, "http://127.0.0.1:5000", postgres, redis, "http://127.0.0.1:8080", "127.0.0.1", 8080)
-
-
 def test_it_has_every_shared_setting_and_fills_in_every_per_deployment_one(env):
     assert {k: env[k] for k in CELERY_STACK_SETTINGS} == CELERY_STACK_SETTINGS
     assert all(env.get(k) for k in PER_DEPLOYMENT), sorted(k for k in PER_DEPLOYMENT if not env.get(k))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 import socket
 import sys
 import tempfile
@@ -20,15 +19,6 @@ import pytest
 
 from scones.localrun.servers import PostgresServer, ServerError, free_port
 from scones.localrun.stack import client_exports, run_up
-
-
-@pytest.fixture
-def home():
-    """A folder PostgreSQL can use when the tests run as root (it then runs as 'nobody')."""
-    path = Path(tempfile.mkdtemp(prefix="scones-servers-"))
-    path.chmod(0o711)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -17,6 +16,7 @@ import pytest
 from scones.localrun.rest import AirflowClient, status_of
 from scones.localrun.servers import free_port
 from scones.localrun.stack import client_exports, start_stack
+from tests.support.folders import postgres_usable_folder
 
 #: The stacks' tests change no DAG file: the DAG processor parses each one at its start, not every
 #: 30 s again (Airflow's default, which is for people editing DAGs; 2 CPU-s a minute per stack).
@@ -24,11 +24,8 @@ UNCHANGING_DAGS = {"AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "3600"}
 
 
 def stack_home() -> Path:
-    """A home PostgreSQL can use when the tests run as root (it runs as 'nobody', who must enter it;
-    pytest's own temporary folders are private to their owner)."""
-    home = Path(tempfile.mkdtemp(prefix="scones-stack-"))
-    home.chmod(0o711)
-    return home
+    """A stack's home (PostgreSQL's data folder is in it); the caller removes it."""
+    return postgres_usable_folder("scones-stack-")
 
 
 @pytest.fixture(scope="module")

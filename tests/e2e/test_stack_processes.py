@@ -6,35 +6,14 @@ where nothing starts, are unit tests: tests/test_localrun_servers.py, tests/test
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import psutil
 import pytest
 
-from scones.localrun.celery_stack import celery_env
 from scones.localrun.servers import UNPRIVILEGED_USER, PostgresServer, RedisServer, ServerError
-
-
-@pytest.fixture
-def home():
-    """A folder PostgreSQL can use when the tests run as root (it then runs as 'nobody')."""
-    path = Path(tempfile.mkdtemp(prefix="scones-servers-"))
-    path.chmod(0o711)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def env(tmp_path):
-    """The Celery stack's environment (its servers are not started)."""
-    postgres = PostgresServer(tmp_path / "postgres", port=5999)
-    postgres.password = "pg-secret"
-    redis = RedisServer(tmp_path / "redis", port=6999)
-    return celery_env(tmp_path, "http://127.0.0.1:5000", postgres, redis, "http://127.0.0.1:8080", "127.0.0.1", 8080)
 
 
 def test_postgres_and_redis_listen_on_loopback_and_want_their_passwords(home, monkeypatch):
