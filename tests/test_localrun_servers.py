@@ -365,6 +365,41 @@ def test_the_death_signal_shim_runs_nothing_for_a_parent_already_gone():
     assert mine.returncode == 0 and mine.stdout == "ran\n"
 
 
+#: A parent as a script's background job starts it (``scones up &``: the shell ignores SIGINT and
+#: SIGQUIT there), SIGQUIT blocked too; it starts a child that wants SIGQUIT at its death.
+IGNORING_PARENT = """
+import signal, subprocess, sys, time
+from scones import pdeathsig
+signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGQUIT})
+child = [sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(60)"]
+subprocess.Popen(pdeathsig.wrap(child, signal.SIGQUIT))
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_death_signal_reaches_a_child_whose_parent_ignored_or_blocked_it():
+    """Both are inherited through exec: a Celery worker (death signal SIGQUIT) of a stack started
+    in the background outlived the stack's kill -9 until the shim restored the signal."""
+    import subprocess
+
+    import psutil
+
+    parent = subprocess.Popen([sys.executable, "-c", IGNORING_PARENT], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline() == "ready\n"
+        (child,) = psutil.Process(parent.pid).children()
+        parent.kill()
+        parent.wait()
+        _, alive = psutil.wait_procs([child], timeout=10)
+    finally:
+        parent.kill()
+    for proc in alive:
+        proc.kill()
+    assert not alive, "the child outlived its parent"
+
+
 class FakeAirflowAPI:
     """An API server whose monitor says healthy at once and whose Execution API answers only
     from its third request (before, 503: still building its routes)."""

@@ -5,6 +5,11 @@ An exec shim rather than a ``preexec_fn``: a ``preexec_fn`` runs Python between 
 which is unsafe in a parent with threads (the emulator's output reader runs while the stack
 forks PostgreSQL, Redis and Airflow). Linux only (PR_SET_PDEATHSIG).
 
+The signal's disposition is reset to its default and the signal unblocked before the exec: both
+are inherited through fork and exec, and a stack started as a background job of a script
+(``scones up &``: the shell ignores SIGINT and SIGQUIT there) would otherwise pass on an ignored
+SIGQUIT to its Celery worker, which then outlived a stack killed -9.
+
 ``--user``: drop to that uid (and its gid, no extra groups) *before* asking for the signal: the
 kernel clears the request on any change of credentials (and on exec of a set-uid binary).
 """
@@ -42,6 +47,8 @@ def main(argv: list[str]) -> None:
         os.setgroups([])
         os.setgid(user)
         os.setuid(user)
+    signal.signal(signum, signal.SIG_DFL)  # a handler is reset by exec; an ignored signal is not
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
     ask_for_signal(signum)
     if os.getppid() != parent_pid:  # the parent died before the request: no signal will come
         sys.exit(1)

@@ -78,6 +78,10 @@ from scones.localrun.servers import PostgresServer, RedisServer
 from scones.localrun.stack import Stack, start_emulator
 
 home = Path(sys.argv[1])
+# Started as a script's background job (`scones up &`) starts it: SIGINT and SIGQUIT ignored, and
+# passed on through exec to what the stack starts unless it restores them.
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGQUIT, signal.SIG_IGN)
 emulator, _ = start_emulator(home)  # its output reader thread runs from here on
 stack = Stack("http://127.0.0.1:1", "admin", "", home, emulator)
 stack.servers.append(PostgresServer(home / "postgres").start())
@@ -106,7 +110,8 @@ def _children_of(pid: int, expected: int, timeout: float = 60) -> list[psutil.Pr
 
 
 def _signal_state(pid: int) -> str:
-    """What /proc says of a process's parent and signals (a survivor seen once, not reproduced)."""
+    """What /proc says of a survivor's parent and signals (one whose death signal is ignored
+    outlives the stack: SigIgn)."""
     try:
         status = Path(f"/proc/{pid}/status").read_text().splitlines()
     except OSError as exc:
