@@ -88,6 +88,7 @@ def test_no_airflow_process_but_the_init_step_sees_the_admin_password(tmp_path, 
     monkeypatch.setattr(celery_stack, "start_emulator", lambda home, port, state_dir=None: (FakeEmulator(), {}))
     monkeypatch.setattr(PostgresServer, "start", lambda self: setattr(self, "password", "pg") or self)
     monkeypatch.setattr(RedisServer, "start", lambda self: self)
+    monkeypatch.setattr(celery_stack.Stack, "start_server", lambda self, server: server.start())
     monkeypatch.setattr(subprocess, "run", lambda cmd, env, **_: seen.setdefault(cmd[-1], env) and Done())
     monkeypatch.setattr(
         celery_stack.Stack, "start_process", lambda self, name, cmd, env, *_: seen.setdefault(name, env)
@@ -130,6 +131,8 @@ def _started(env, tmp_path, monkeypatch) -> dict[str, tuple[list[str], dict[str,
     real_popen = subprocess.Popen
 
     def popen(cmd, env=None, **kwargs):
+        if not hasattr(kwargs.get("stdout"), "name"):  # not a component (which logs to a file): the guard
+            return real_popen(cmd, env=env, **kwargs)
         started[Path(kwargs["stdout"].name).stem] = (cmd, env)
         return real_popen(["true"])
 
@@ -139,6 +142,7 @@ def _started(env, tmp_path, monkeypatch) -> dict[str, tuple[list[str], dict[str,
         start_component(stack, name)
     for proc in stack.processes.values():
         proc.wait()
+    stack.guard.close()
     return started
 
 

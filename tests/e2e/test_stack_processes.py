@@ -84,13 +84,16 @@ signal.signal(signal.SIGINT, signal.SIG_IGN)
 signal.signal(signal.SIGQUIT, signal.SIG_IGN)
 emulator, _ = start_emulator(home)  # its output reader thread runs from here on
 stack = Stack("http://127.0.0.1:1", "admin", "", home, emulator)
-stack.servers.append(PostgresServer(home / "postgres").start())
-stack.servers.append(RedisServer(home / "redis").start())
+stack.start_server(PostgresServer(home / "postgres"))
+stack.start_server(RedisServer(home / "redis"))
 sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]
 stack.start_process("component", sleeper, dict(os.environ))
 # A Celery worker's signal: SIGTERM (its warm shutdown) would let it finish its tasks, orphaned.
 worker = [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"]
 stack.start_process("worker", worker, dict(os.environ), signal.SIGQUIT)
+# One that takes its death signal and does not end (a Celery worker's cold shutdown hung once).
+hung = [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, lambda *_: None); time.sleep(600)"]
+stack.start_process("hung", hung, dict(os.environ))
 print("up", flush=True)
 stack.run_step("step", sleeper, dict(os.environ))  # a one-off step (db migrate) under way
 """
@@ -121,18 +124,20 @@ def _signal_state(pid: int) -> str:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_the_stacks_children_die_with_its_process_even_by_kill_9(home):
-    """The servers run in sessions of their own: a `scones up` killed -9 left them all running."""
+    """The servers run in sessions of their own: a `scones up` killed -9 left them all running.
+    Each gets a death signal; the guard kills, after its grace, one that ignores its signal."""
     import subprocess
 
     parent = subprocess.Popen([sys.executable, "-c", STACK_PARENT, str(home)], stdout=subprocess.PIPE, text=True)
     children: list[psutil.Process] = []
     try:
         assert parent.stdout.readline().strip() == "up"
-        children = _children_of(parent.pid, expected=6)  # emulator, postgres, redis, component, worker, step
+        # emulator, postgres, redis, component, worker, hung, step, and the guard
+        children = _children_of(parent.pid, expected=8)
         names = [" ".join(c.cmdline()) for c in children]
-        for part in ("local-aws", "bin/postgres", "redis-server", "SIG_IGN"):
+        for part in ("local-aws", "bin/postgres", "redis-server", "SIG_IGN", "lambda", "scones.localrun.guard"):
             assert any(part in n for n in names), (part, names)
-        assert sum("time.sleep(600)" in n for n in names) == 3, names  # component, worker, step
+        assert sum("time.sleep(600)" in n for n in names) == 4, names  # component, worker, hung, step
         assert all("scones.pdeathsig" not in n for n in names), names  # the shim exec'd its command
         postgres = next(c for c in children if "bin/postgres" in " ".join(c.cmdline()))
         assert postgres.uids().real == (

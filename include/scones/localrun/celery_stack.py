@@ -249,12 +249,8 @@ def start_celery_stack(
     emulator, scones_env = start_emulator(home, aws_port, state_dir)
     stack = Stack(url, username, password, home, emulator)
     try:
-        postgres = PostgresServer(home / "postgres")
-        stack.servers.append(postgres)
-        postgres.start()
-        redis = RedisServer(home / "redis")
-        stack.servers.append(redis)
-        redis.start()
+        postgres = stack.start_server(PostgresServer(home / "postgres"))
+        redis = stack.start_server(RedisServer(home / "redis"))
         env = stack.env = celery_env(
             home, emulator.endpoint_url, postgres, redis, url, host, port, {**scones_env, **(extra_env or {})}
         )

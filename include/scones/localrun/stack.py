@@ -29,19 +29,24 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from scones.emulator.process import LOCAL_CREDENTIALS, EmulatorFailedToStart, EmulatorProcess
 from scones.localrun.airflow_home import AIRFLOW, LOCAL_POLLING, PROJECT_ROOT, airflow_env
 from scones.localrun.demo import default_source
+from scones.localrun.guard import Guard
 from scones.localrun.servers import (
     PostgresServer,
     ServerError,
     _secret,
+    _Server,
     dying_with_parent,
     free_port,
     require_free_port,
 )
 from scones.settings import load_settings
+
+ServerT = TypeVar("ServerT", bound=_Server)
 
 DEFAULT_HOME = PROJECT_ROOT / ".local" / "airflow"
 USERNAME = "admin"
@@ -63,6 +68,8 @@ class Stack:
     servers: list = field(default_factory=list)  # PostgresServer, RedisServer
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)  # Airflow's, by name
     env: dict[str, str] = field(default_factory=dict)  # what the Airflow processes run with
+    #: Ends each group a few seconds after this process dies, if its death signal did not.
+    guard: Guard = field(default_factory=Guard, repr=False)
 
     def log(self, name: str) -> Path:
         return self.home / "processes" / f"{name}.log"
@@ -80,7 +87,15 @@ class Stack:
                 cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
             )
         self.processes[name] = proc
+        self.guard.watch(proc.pid, death_signal)
         return proc
+
+    def start_server(self, server: ServerT) -> ServerT:
+        """Start a server (PostgreSQL, Redis), which :meth:`stop` stops even if its start fails."""
+        self.servers.append(server)
+        server.start()
+        self.guard.watch(server.proc.pid, server.stop_signal)
+        return server
 
     def run_step(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
         """Run a one-off step (``airflow db migrate``...) to its end, its output in its log."""
@@ -112,6 +127,7 @@ class Stack:
         if _group_alive(proc.pid):
             _signal_group(proc, signal.SIGKILL)
         proc.wait()
+        self.guard.forget(proc.pid)
 
     def stop(self, timeout: float = 30.0) -> None:
         for name in reversed(list(self.processes)):
@@ -120,6 +136,7 @@ class Stack:
             self.stop_process(name, timeout)
         for server in reversed(self.servers):
             server.stop()
+        self.guard.close()
         self.emulator.stop()
 
     def token(self) -> str:
@@ -255,9 +272,7 @@ def start_stack(
     stack = Stack(url, USERNAME, "", home, emulator)
     try:
         stack.password = _password(home)
-        postgres = PostgresServer(home / "postgres")
-        stack.servers.append(postgres)
-        postgres.start()
+        postgres = stack.start_server(PostgresServer(home / "postgres"))
         env = airflow_env(
             home,
             emulator.endpoint_url,
