@@ -32,6 +32,8 @@ from pathlib import Path
 
 import pytest
 
+from scones.botocore_loader import share_data_loader
+
 ROOT = Path(__file__).resolve().parent
 TIERS = ("unit", "emulator", "e2e")
 #: Started first, in this order (they take minutes: each is a tail if it starts last).
@@ -167,71 +169,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     return GroupedFileScheduling(config, log)
 
 
-def share_botocore_data_loader() -> None:
-    """One botocore data loader for every session of the test process (per ``data_path``).
-
-    moto resets boto3's default session as each mock starts, and a new session reads and parses
-    the service models and endpoints.json again: about 0.1 s for its first client, in every test
-    (0.01 s with the loader shared). The loader only reads botocore's packaged JSON; credentials,
-    configuration and clients stay each session's own.
-
-    Each session still gets its own copy of each service model (a pickle round trip, 8 times
-    quicker than parsing the JSON): botocore edits a loaded model in place (an S3 client strips
-    ``/{Bucket}`` from each operation's ``requestUri`` as the operation is first called), which
-    is harmless within one session and wrong in the next one's, since a session that never made
-    an S3 client (tests/emulator_s3/test_operations.py's walk of the S3 model) then reads the
-    stripped URIs (tests/test_shared_botocore_loader.py).
-    """
-    import pickle
-
-    import botocore.loaders
-    import botocore.session
-
-    class SearchPaths(list):
-        def append(self, path: str) -> None:  # each boto3 Session adds its data folder: once is enough
-            if path not in self:
-                super().append(path)
-
-    class SessionLoader:
-        """A session's view of the shared loader: its own copy of each service's model (what
-        botocore edits), made once, as botocore's own loader caches per session; the rest
-        (endpoints, rule sets, paginators), which botocore only reads, shared as it is."""
-
-        def __init__(self, shared: botocore.loaders.Loader, pickled: dict[tuple, bytes]) -> None:
-            self._shared = shared
-            self._pickled = pickled  # shared by every session: a parsed model, pickled once
-            self._models: dict[tuple, object] = {}  # this session's copies
-
-        def load_service_model(self, service_name: str, type_name: str, api_version: str | None = None) -> object:
-            if type_name != "service-2":
-                return self._shared.load_service_model(service_name, type_name, api_version)
-            key = (service_name, type_name, api_version)
-            if key not in self._models:
-                if key not in self._pickled:
-                    self._pickled[key] = pickle.dumps(self._shared.load_service_model(*key))
-                self._models[key] = pickle.loads(self._pickled[key])
-            return self._models[key]
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self._shared, name)
-
-    loaders: dict[str | None, tuple[botocore.loaders.Loader, dict[tuple, bytes]]] = {}
-
-    def register_data_loader(session: botocore.session.Session) -> None:
-        def session_loader() -> SessionLoader:
-            data_path = session.get_config_variable("data_path")
-            if data_path not in loaders:
-                loader = botocore.loaders.create_loader(data_path)
-                loader._search_paths = SearchPaths(loader.search_paths)
-                loaders[data_path] = (loader, {})
-            return SessionLoader(*loaders[data_path])
-
-        session._components.lazy_register_component("data_loader", session_loader)
-
-    botocore.session.Session._register_data_loader = register_data_loader
-
-
-share_botocore_data_loader()
+share_data_loader()  # for every session of the test process
 
 
 #: The bucket the in-process ``s3`` fixture creates.

@@ -76,6 +76,9 @@ def serve(requests: IO[str], answers: IO[str]) -> None:
     from airflow import configuration  # noqa: F401 -- imported for its side effect
     from airflow.cli import cli_parser
 
+    from scones.botocore_loader import share_data_loader
+
+    share_data_loader()  # every hook of every task makes a botocore session: parse its models once
     parser = cli_parser.get_parser()
     for line in requests:
         request = json.loads(line)
