@@ -11,14 +11,19 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 # Airflow reads its configuration when first imported: give the test session its own
-# AIRFLOW_HOME so no test writes to ~/airflow, and no example DAG loads.
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="scones-test-airflow-"))
+# AIRFLOW_HOME so no test writes to ~/airflow, and no example DAG loads. The xdist workers
+# inherit the controller's; whoever made it removes it at exit (each run left one per process).
+if "AIRFLOW_HOME" not in os.environ:
+    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="scones-test-airflow-")
+    atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], ignore_errors=True)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 
 import pytest

@@ -82,3 +82,21 @@ def test_a_tier_is_left_uncollected_only_when_the_mark_expression_deselects_all_
     markexpr: str, tier: str, deselected: bool
 ):
     assert deselects_tier(markexpr, tier) is deselected
+
+
+def test_a_test_run_leaves_no_airflow_home_behind(tmp_path):
+    """tests/conftest.py gives a run its own AIRFLOW_HOME in the temporary folder; every run left
+    one there per process (a thousand on a machine that runs the suite all day)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "AIRFLOW_HOME"}
+    env["TMPDIR"] = str(tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "tests/test_names.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert not list(tmp_path.glob("scones-test-airflow-*"))
