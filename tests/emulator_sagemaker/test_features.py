@@ -32,7 +32,11 @@ def test_colour_percentiles_are_numpy_s(images: np.ndarray) -> None:
     np.testing.assert_allclose(four_by_four[..., :3], cells.mean(2), atol=1e-6)
 
 
-def test_encoding_folds_whitening_into_the_atoms_without_changing_codes(images: np.ndarray, encoder) -> None:
+@pytest.mark.parametrize("batch", [5, 16], ids=["batches of 5, 5 and 2", "one batch"])
+def test_encoding_folds_whitening_into_the_atoms_without_changing_codes(
+    images: np.ndarray, encoder, batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(features, "BATCH", batch)  # the buffers a batch reuses hold nothing of the last
     windows = np.lib.stride_tricks.sliding_window_view(images.astype(np.float32), (6, 6), axis=(1, 2))[:, ::2, ::2]
     n, h, w = windows.shape[:3]
     response = (

@@ -31,7 +31,7 @@ STRIDE = 2
 THRESHOLD = 0.25  # soft-threshold level (alpha in Coates & Ng 2011)
 CONTRAST_EPS = 10.0  # brightness/contrast normalisation of a patch, on 0..255 pixels
 WHITEN_EPS = 0.1  # ZCA regulariser, for normalised patches
-BATCH = 64  # images encoded at once: bounds memory to ~100 MB at 1600 atoms
+BATCH = 16  # images encoded at once: two buffers of 20 MB at 1600 atoms
 
 
 def mirror(images: np.ndarray) -> np.ndarray:
@@ -87,21 +87,31 @@ class PatchEncoder:
         return projection, (self.mean @ projection).astype(np.float32)
 
     def encode(self, images: np.ndarray) -> np.ndarray:
-        """Quadrant-pooled codes, shape ``(N, 4, 2*atoms)``, in quadrant order TL, TR, BL, BR."""
+        """Quadrant-pooled codes, shape ``(N, 4, 2*atoms)``, in quadrant order TL, TR, BL, BR.
+
+        The responses of a batch (patches x atoms, 20 MB) are written into two buffers made
+        once, never into temporaries: fresh arrays that size cost a page fault per 4 KB each
+        time, and the element-wise passes then took longer than the matrix product
+        (tests/emulator_sagemaker/test_learner.py pins the codes to the plain formula).
+        """
         projection, offset = self._projection
         k = len(self.atoms)
         out = np.empty((len(images), 4, 2 * k), np.float32)
+        responses = positive = None
         for start in range(0, len(images), BATCH):
             batch = images[start : start + BATCH].astype(np.float32)
             windows = sliding_window_view(batch, (PATCH, PATCH), axis=(1, 2))[:, ::STRIDE, ::STRIDE]
             n, h, w = windows.shape[:3]  # h and w are even for 32x32 at stride 2: pooling is symmetric
-            response = _normalise(windows.reshape(n * h * w, -1)) @ projection
+            if responses is None:  # sized by the first batch, the largest
+                responses, positive = np.empty((2, n * h * w, k), np.float32)
+            response, codes = responses[: n * h * w], positive[: n * h * w]
+            np.matmul(_normalise(windows.reshape(n * h * w, -1)), projection, out=response)
             response -= offset
-            positive = np.maximum(response - THRESHOLD, 0)
-            negative = np.maximum(np.negative(response, out=response) - THRESHOLD, 0, out=response)  # in place
-            for polarity, codes in enumerate((positive, negative)):
-                pooled = codes.reshape(n, 2, h // 2, 2, w // 2, k).sum((2, 4))  # (n, 2 rows, 2 cols, k)
-                out[start : start + n, :, polarity * k : (polarity + 1) * k] = pooled.reshape(n, 4, k)
+            np.maximum(np.subtract(response, THRESHOLD, out=codes), 0, out=codes)  # max(r - t, 0)
+            np.minimum(np.add(response, THRESHOLD, out=response), 0, out=response)  # -max(-r - t, 0)
+            for polarity, pooled_sign, signed in ((0, 1, codes), (1, -1, response)):
+                pooled = signed.reshape(n, 2, h // 2, 2, w // 2, k).sum((2, 4))  # (n, 2 rows, 2 cols, k)
+                out[start : start + n, :, polarity * k : (polarity + 1) * k] = pooled_sign * pooled.reshape(n, 4, k)
         return out
 
     def mirror_codes(self, codes: np.ndarray) -> np.ndarray:
