@@ -31,6 +31,12 @@ or is out of its range, fails with a message naming the setting and where the va
 A bad value in the `workflow` section fails only what reads that section (the workflow DAG's
 tasks and `scones traffic`); the other DAGs and the monitor page do not read it.
 
+A task asks the API server once for the names of the `scones_*` Variables, then reads those and
+the ones its worker's environment sets (`AIRFLOW_VAR_SCONES_<NAME>`), not one request for each
+setting. So a Variable counts when it is stored in Airflow (the UI's Admin > Variables,
+`airflow variables set`) or in the worker's environment; one that only the API server's own
+environment holds does not. A worker with a secrets backend of its own asks for each setting.
+
 Lists are comma-separated in Variables and the environment (`bicycle,motorcycle`); booleans are
 `true`/`false` (or `1`/`0`, `yes`/`no`, `on`/`off`).
 

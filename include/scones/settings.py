@@ -446,13 +446,6 @@ def split_overrides(params: Mapping[str, Any]) -> dict[str, Any]:
     return overrides
 
 
-def airflow_variables() -> Callable[[str], str | None]:
-    """Variable lookup for use inside a running task (never at DAG parse time)."""
-    from airflow.sdk import Variable
-
-    return lambda key: Variable.get(key, default=None)
-
-
 __all__ = [
     "DEFAULT_CLASSES",
     "MAX_BATCH_SIZE",
@@ -465,7 +458,6 @@ __all__ = [
     "InvalidSection",
     "Settings",
     "WorkflowSettings",
-    "airflow_variables",
     "load_settings",
     "split_overrides",
 ]

@@ -1,5 +1,6 @@
 """LocalAirflow's commands run in one warm Airflow process: each exactly as ``airflow ...`` (its
-own log, its own exit status), and a runner that dies takes only its command down."""
+own log, its own exit status), and a runner that dies takes only its command down. A task in it
+reads its settings from Variables as a worker's would."""
 
 from __future__ import annotations
 
@@ -55,6 +56,38 @@ DAGS = {
 
         kills_its_process()
     """,
+    "reads_its_settings": """
+        import collections
+        import pendulum
+        from airflow.sdk import dag, task
+
+        @dag(schedule=None, start_date=pendulum.datetime(2024, 1, 1))
+        def reads_its_settings():
+            @task
+            def read():
+                from airflow.sdk.execution_time import task_runner
+                from scones.airflow_glue import task_settings
+
+                sent = collections.Counter()
+                comms = type(task_runner.SUPERVISOR_COMMS)
+                send = comms.send
+
+                def counted(self, msg, *args, **kwargs):
+                    if "Variable" in type(msg).__name__:  # GetVariable, GetVariableKeys
+                        sent[type(msg).__name__] += 1
+                    return send(self, msg, *args, **kwargs)
+
+                comms.send = counted
+                try:
+                    s = task_settings()
+                finally:
+                    comms.send = send
+                print(f"bucket={s.bucket} region={s.region} concurrency={s.upload_concurrency} sent={dict(sent)}")
+
+            read()
+
+        reads_its_settings()
+    """,
 }
 
 
@@ -65,7 +98,12 @@ def airflow(tmp_path_factory):
     dags.mkdir()
     for dag_id, source in DAGS.items():
         (dags / f"{dag_id}.py").write_text(textwrap.dedent(source))
-    with LocalAirflow(home, "http://127.0.0.1:1", {"AIRFLOW__CORE__DAGS_FOLDER": str(dags)}) as airflow:
+    env = {
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "SCONES_BUCKET": "bucket-from-environment",  # the Variable below wins
+        "AIRFLOW_VAR_SCONES_REGION": "eu-west-3",  # a Variable the worker's environment holds
+    }
+    with LocalAirflow(home, "http://127.0.0.1:1", env) as airflow:
         airflow.migrate()
         yield airflow
 
@@ -94,6 +132,18 @@ def test_a_runner_that_dies_fails_its_command_only(airflow):
 
     after = airflow.test_dag("says_its_pid")
     assert after.ok, after.log_path.read_text()[-2000:]
+
+
+def test_a_task_reads_the_variables_that_are_set_and_asks_for_no_others(airflow):
+    assert airflow.run(["variables", "set", "scones_bucket", "bucket-from-variable"], airflow.home / "set.log") == 0
+
+    run = airflow.test_dag("reads_its_settings")
+
+    assert run.ok, run.log_path.read_text()[-2000:]
+    log = run.log_path.read_text()
+    assert "bucket=bucket-from-variable region=eu-west-3 concurrency=16" in log
+    # one request for the names, one for the Variable stored in the database; not one per setting
+    assert "sent={'GetVariableKeys': 1, 'GetVariable': 1}" in log, log[-2000:]
 
 
 def test_closing_ends_the_runner(tmp_path):
