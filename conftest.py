@@ -43,10 +43,22 @@ LONGEST_FIRST = (
     "tests/e2e/test_train_deploy_dag.py",
     "tests/e2e/test_deploy_workflow_dag.py",
     "tests/e2e/test_model_monitor_dag.py",
+    "tests/e2e/test_etl_dag.py",
 )
-#: Files that run on one worker, one after the other: the train-and-deploy tests leave the
-#: endpoint that the deploy-workflow tests serve from (each would otherwise train its own).
-GROUPS = {"tests/e2e/test_train_deploy_dag.py": "e2e-endpoint", "tests/e2e/test_deploy_workflow_dag.py": "e2e-endpoint"}
+#: Files that run on one worker, one after the other, in :data:`LONGEST_FIRST` order: the
+#: train-and-deploy tests leave the endpoint that the deploy-workflow tests serve from (each
+#: would otherwise train its own); the monitor and ETL tests come after them on the same warm
+#: Airflow runner (the session's ``local_airflow``), which a worker of their own would start
+#: again (its imports, ``db migrate`` and the in-process Execution API: about 10 s of CPU each).
+GROUPS = dict.fromkeys(
+    (
+        "tests/e2e/test_train_deploy_dag.py",
+        "tests/e2e/test_deploy_workflow_dag.py",
+        "tests/e2e/test_model_monitor_dag.py",
+        "tests/e2e/test_etl_dag.py",
+    ),
+    "e2e-airflow",
+)
 
 
 def tier_of(path: Path) -> str:
