@@ -66,13 +66,15 @@ def test_a_worker_with_a_secrets_backend_of_its_own_asks_for_each_setting(monkey
     assert variables == ["scones_project", "scones_bucket"]
 
 
-def test_names_that_cannot_be_listed_mean_asking_for_each_setting(monkeypatch, variables):
+def test_names_that_cannot_be_listed_mean_asking_for_each_setting(monkeypatch, variables, caplog):
     backends(monkeypatch, EnvironmentVariablesBackend, ExecutionAPISecretsBackend)
 
     def no_keys_route(prefix=None):
         raise RuntimeError("404: an API server older than the 2026-06-30 API")
 
     monkeypatch.setattr(Variable, "keys", staticmethod(no_keys_route))
-    lookup = task_variables()
+    with caplog.at_level("INFO", logger="scones.airflow_glue"):
+        lookup = task_variables()
 
     assert lookup("scones_project") is None and variables == ["scones_project"]
+    assert "Variables scones_* not listed (404: an API server older" in caplog.text

@@ -6,6 +6,7 @@ and this package's small modules (no numpy, boto3 clients are built inside tasks
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -104,7 +105,8 @@ def task_variables(prefix: str = "scones_") -> Callable[[str], str | None]:
         if not backends <= DEFAULT_WORKER_BACKENDS:
             return get
         stored = frozenset(Variable.keys(prefix=prefix))
-    except Exception:  # whatever keeps the names from being listed: ask for each, as Airflow would
+    except Exception as exc:  # whatever keeps the names from being listed: ask for each, as Airflow would
+        logging.getLogger(__name__).info("Variables %s* not listed (%s): reading each setting's in turn", prefix, exc)
         return get
 
     def get_if_set(key: str) -> str | None:
