@@ -92,26 +92,27 @@ class PatchEncoder:
         The responses of a batch (patches x atoms, 20 MB) are written into two buffers made
         once, never into temporaries: fresh arrays that size cost a page fault per 4 KB each
         time, and the element-wise passes then took longer than the matrix product
-        (tests/emulator_sagemaker/test_learner.py pins the codes to the plain formula).
+        (tests/emulator_sagemaker/test_features.py pins the codes to the plain formula).
         """
         projection, offset = self._projection
         k = len(self.atoms)
         out = np.empty((len(images), 4, 2 * k), np.float32)
-        responses = positive = None
+        buffers = None
         for start in range(0, len(images), BATCH):
             batch = images[start : start + BATCH].astype(np.float32)
             windows = sliding_window_view(batch, (PATCH, PATCH), axis=(1, 2))[:, ::STRIDE, ::STRIDE]
             n, h, w = windows.shape[:3]  # h and w are even for 32x32 at stride 2: pooling is symmetric
-            if responses is None:  # sized by the first batch, the largest
-                responses, positive = np.empty((2, n * h * w, k), np.float32)
-            response, codes = responses[: n * h * w], positive[: n * h * w]
+            if buffers is None:  # sized by the first batch, the largest
+                buffers = np.empty((2, n * h * w, k), np.float32)
+            response, codes = buffers[0, : n * h * w], buffers[1, : n * h * w]
             np.matmul(_normalise(windows.reshape(n * h * w, -1)), projection, out=response)
             response -= offset
             np.maximum(np.subtract(response, THRESHOLD, out=codes), 0, out=codes)  # max(r - t, 0)
             np.minimum(np.add(response, THRESHOLD, out=response), 0, out=response)  # -max(-r - t, 0)
-            for polarity, pooled_sign, signed in ((0, 1, codes), (1, -1, response)):
-                pooled = signed.reshape(n, 2, h // 2, 2, w // 2, k).sum((2, 4))  # (n, 2 rows, 2 cols, k)
-                out[start : start + n, :, polarity * k : (polarity + 1) * k] = pooled_sign * pooled.reshape(n, 4, k)
+            quadrants = (n, 2, h // 2, 2, w // 2, k)  # summed over axes 2 and 4: TL, TR, BL, BR
+            out[start : start + n, :, :k] = codes.reshape(quadrants).sum((2, 4)).reshape(n, 4, k)
+            # 0 - x, not -x: +0.0 where no negative response fired, as max(-r - t, 0) summed gives
+            out[start : start + n, :, k:] = 0.0 - response.reshape(quadrants).sum((2, 4)).reshape(n, 4, k)
         return out
 
     def mirror_codes(self, codes: np.ndarray) -> np.ndarray:
