@@ -66,6 +66,24 @@ def test_a_worker_with_a_secrets_backend_of_its_own_asks_for_each_setting(monkey
     assert variables == ["scones_project", "scones_bucket"]
 
 
+def test_with_several_teams_each_setting_is_asked_for(monkeypatch, variables):
+    """A team's task lists only its team's Variables, where Variable.get also reads the global ones."""
+    backends(monkeypatch, EnvironmentVariablesBackend, ExecutionAPISecretsBackend)
+    monkeypatch.setenv("AIRFLOW__CORE__MULTI_TEAM", "True")
+    lookup = task_variables()
+
+    assert lookup("scones_project") is None and variables == ["scones_project"]
+
+
+def test_a_name_stored_in_another_case_is_still_asked_for(monkeypatch, variables):
+    """MySQL compares keys without case: Variable.get("scones_bucket") finds a stored SCONES_BUCKET."""
+    backends(monkeypatch, EnvironmentVariablesBackend, ExecutionAPISecretsBackend)
+    monkeypatch.setattr(Variable, "keys", staticmethod(lambda prefix=None: ["SCONES_BUCKET"]))
+    lookup = task_variables()
+
+    assert lookup("scones_bucket") == "from-variable" and variables == ["scones_bucket"]
+
+
 def test_names_that_cannot_be_listed_mean_asking_for_each_setting(monkeypatch, variables, caplog):
     backends(monkeypatch, EnvironmentVariablesBackend, ExecutionAPISecretsBackend)
 

@@ -88,7 +88,8 @@ def task_variables(prefix: str = "scones_") -> Callable[[str], str | None]:
     stack. Here the names stored under ``prefix`` come in one request (``Variable.keys``); only
     those, and those the worker's environment sets (``AIRFLOW_VAR_<NAME>``), are then read, by
     ``Variable.get`` as before. Each setting is asked for in turn, as before, when the worker has
-    a secrets backend of its own (``Variable.keys`` lists the metadata database only) or the
+    a secrets backend of its own (``Variable.keys`` lists the metadata database only), when
+    Airflow runs several teams (a team's listing leaves out the global Variables), or when the
     names cannot be listed (an API server older than the 2026-06-30 API, no task context).
 
     A Variable that only the API server's own environment or secrets backend holds is not seen.
@@ -99,18 +100,22 @@ def task_variables(prefix: str = "scones_") -> Callable[[str], str | None]:
         return Variable.get(key, default=None)
 
     try:
+        from airflow.configuration import conf
         from airflow.sdk.execution_time.supervisor import ensure_secrets_backend_loaded
 
         backends = {f"{type(b).__module__}.{type(b).__qualname__}" for b in ensure_secrets_backend_loaded()}
         if not backends <= DEFAULT_WORKER_BACKENDS:
             return get
-        stored = frozenset(Variable.keys(prefix=prefix))
+        if conf.getboolean("core", "multi_team", fallback=False):
+            return get  # a team's task lists its team's Variables only; Variable.get reads the global ones too
+        # lower case: a MySQL database compares keys without case, so Variable.get finds SCONES_BUCKET too
+        stored = frozenset(key.lower() for key in Variable.keys(prefix=prefix))
     except Exception as exc:  # whatever keeps the names from being listed: ask for each, as Airflow would
         logging.getLogger(__name__).info("Variables %s* not listed (%s): reading each setting's in turn", prefix, exc)
         return get
 
     def get_if_set(key: str) -> str | None:
-        return get(key) if key in stored or f"AIRFLOW_VAR_{key.upper()}" in os.environ else None
+        return get(key) if key.lower() in stored or f"AIRFLOW_VAR_{key.upper()}" in os.environ else None
 
     return get_if_set
 

@@ -35,7 +35,8 @@ A task asks the API server once for the names of the `scones_*` Variables, then 
 the ones its worker's environment sets (`AIRFLOW_VAR_SCONES_<NAME>`), not one request for each
 setting. So a Variable counts when it is stored in Airflow (the UI's Admin > Variables,
 `airflow variables set`) or in the worker's environment; one that only the API server's own
-environment holds does not. A worker with a secrets backend of its own asks for each setting.
+environment holds does not. A worker with a secrets backend of its own, or an Airflow of several
+teams, asks for each setting.
 
 Lists are comma-separated in Variables and the environment (`bicycle,motorcycle`); booleans are
 `true`/`false` (or `1`/`0`, `yes`/`no`, `on`/`off`).
