@@ -96,8 +96,6 @@ def wait_for_execution(sfn: Any, execution_arn: str, timeout: float = 30) -> dic
 @pytest.fixture
 def home():
     """A folder PostgreSQL can use when the tests run as root (it then runs as 'nobody')."""
-    import shutil
-
     from tests.support.folders import postgres_usable_folder
 
     path = postgres_usable_folder("scones-servers-")
